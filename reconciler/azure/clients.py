@@ -1,0 +1,175 @@
+"""The one place that builds Azure SDK clients.
+
+Azure or emulator differ only by three things, all read from the environment:
+`ASR_ARM_ENDPOINT` (default: the public cloud's ARM), `ASR_CA_BUNDLE` (TLS trust
+for that endpoint) and the credential (azure-identity's DefaultAzureCredential,
+which also speaks the managed-identity protocol the emulator serves).
+
+Retries are azure-core's RetryPolicy, configured here (bounded, honours
+Retry-After on 429), never hand-written loops. `RequestCounter` is a per-response
+hook that counts requests, 429s and retries, and keeps the latest
+x-ms-ratelimit-remaining-subscription-* values for pacing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+ARM_SCOPE = "https://management.azure.com/.default"
+
+
+@dataclass
+class RequestCounter:
+    requests: int = 0
+    reads: int = 0
+    writes: int = 0
+    throttled: int = 0  # 429 answers received (retried or not)
+    server_errors: int = 0
+    remaining_reads: int | None = None
+    remaining_writes: int | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __call__(self, response: Any) -> None:  # azure-core raw_response_hook
+        http_req = response.http_request
+        http_resp = response.http_response
+        method = http_req.method.upper()
+        status = http_resp.status_code
+        headers = http_resp.headers
+        with self._lock:
+            self.requests += 1
+            if method in ("GET", "HEAD"):
+                self.reads += 1
+            else:
+                self.writes += 1
+            if status == 429:
+                self.throttled += 1
+            elif status >= 500:
+                self.server_errors += 1
+            r = headers.get("x-ms-ratelimit-remaining-subscription-reads")
+            w = headers.get("x-ms-ratelimit-remaining-subscription-writes")
+            if r is not None:
+                try:
+                    self.remaining_reads = int(r)
+                except ValueError:
+                    pass
+            if w is not None:
+                try:
+                    self.remaining_writes = int(w)
+                except ValueError:
+                    pass
+
+    def snapshot(self) -> dict[str, int | None]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "reads": self.reads,
+                "writes": self.writes,
+                "throttled": self.throttled,
+                "server_errors": self.server_errors,
+            }
+
+
+@dataclass
+class AzureSettings:
+    endpoint: str = DEFAULT_ARM_ENDPOINT
+    ca_bundle: str | None = None
+    retry_total: int = 10
+    retry_backoff_factor: float = 0.5
+    retry_backoff_max: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> "AzureSettings":
+        return cls(
+            endpoint=os.environ.get("ASR_ARM_ENDPOINT", DEFAULT_ARM_ENDPOINT).rstrip("/"),
+            ca_bundle=os.environ.get("ASR_CA_BUNDLE") or None,
+            retry_total=int(os.environ.get("ASR_RETRY_TOTAL", "10")),
+        )
+
+
+class Clients:
+    """Lazily built SDK clients for one subscription, sharing one credential,
+    one counter and one retry configuration."""
+
+    def __init__(self, subscription_id: str, settings: AzureSettings | None = None, credential: Any = None,
+                 counter: RequestCounter | None = None) -> None:
+        self.subscription_id = subscription_id
+        self.settings = settings or AzureSettings.from_env()
+        self.counter = counter or RequestCounter()
+        self._credential = credential
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def credential(self) -> Any:
+        if self._credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            self._credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+        return self._credential
+
+    def _kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {
+            "base_url": self.settings.endpoint,
+            "credential_scopes": [ARM_SCOPE],
+            "retry_total": self.settings.retry_total,
+            "retry_backoff_factor": self.settings.retry_backoff_factor,
+            "retry_backoff_max": self.settings.retry_backoff_max,
+            "raw_response_hook": self.counter,
+            "logging_enable": False,
+        }
+        if self.settings.ca_bundle:
+            kw["connection_verify"] = self.settings.ca_bundle
+        return kw
+
+    def _get(self, key: str, factory: Any) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = factory()
+            return self._cache[key]
+
+    @property
+    def site_recovery_factory(self):  # (resource_group, vault) -> client
+        return self.site_recovery
+
+    def site_recovery(self, resource_group: str | None = None, vault: str | None = None) -> Any:
+        """SiteRecoveryManagementClient. In SDK 2.0.0 resource group and vault
+        name are per-call arguments, so one client serves every vault."""
+        from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
+
+        return self._get("asr", lambda: SiteRecoveryManagementClient(self.credential, self.subscription_id, **self._kwargs()))
+
+    @property
+    def vaults(self) -> Any:
+        from azure.mgmt.recoveryservices import RecoveryServicesClient
+
+        return self._get("rs", lambda: RecoveryServicesClient(self.credential, self.subscription_id, **self._kwargs()))
+
+    @property
+    def resources(self) -> Any:
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return self._get("res", lambda: ResourceManagementClient(self.credential, self.subscription_id, **self._kwargs()))
+
+    @property
+    def storage(self) -> Any:
+        from azure.mgmt.storage import StorageManagementClient
+
+        return self._get("st", lambda: StorageManagementClient(self.credential, self.subscription_id, **self._kwargs()))
+
+    @property
+    def network(self) -> Any:
+        from azure.mgmt.network import NetworkManagementClient
+
+        return self._get("net", lambda: NetworkManagementClient(self.credential, self.subscription_id, **self._kwargs()))
+
+    def close(self) -> None:
+        for c in self._cache.values():
+            try:
+                c.close()
+            except Exception:
+                pass
+        self._cache.clear()

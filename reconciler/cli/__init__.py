@@ -1,0 +1,3 @@
+"""Command-line interface. One module per command: `cmd_<name>.py` with
+`add_arguments(parser)` and `run(args) -> int`. Command modules import heavy
+dependencies (Azure SDK, emulator) inside `run`, so `asr --help` stays fast."""

@@ -1,0 +1,93 @@
+"""`asr` entry point: builds the argparse tree from the command modules and maps
+errors to exit statuses. Nothing here knows about Azure."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from reconciler import __version__
+from reconciler.errors import AsrError, ManifestError
+
+# name -> (module, one-line help). Order is the order in `asr --help`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("reconciler.cli.cmd_validate", "check manifests offline"),
+    "plan": ("reconciler.cli.cmd_plan", "read live state and print the ordered actions"),
+    "apply": ("reconciler.cli.cmd_apply", "carry out a plan (from a manifest or a saved plan)"),
+    "status": ("reconciler.cli.cmd_status", "protection state, health and RPO of every VM"),
+    "failover": ("reconciler.cli.cmd_failover", "test / planned / unplanned failover, commit, cleanup"),
+    "reprotect": ("reconciler.cli.cmd_reprotect", "reverse replication after a failover"),
+    "failback": ("reconciler.cli.cmd_failback", "planned failover back to the primary site, then reprotect"),
+    "drill": ("reconciler.cli.cmd_drill", "DR drill: test failover, verify, clean up, report"),
+    "vault-credentials": ("reconciler.cli.cmd_vault_credentials", "write the registration kit for VMM servers and Hyper-V hosts"),
+    "export": ("reconciler.cli.cmd_export", "write a manifest for an existing vault"),
+    "emulator": ("reconciler.cli.cmd_emulator", "run the local Azure Resource Manager emulator"),
+    "demo": ("reconciler.cli.cmd_demo", "validate, plan, apply and re-plan an example against an embedded emulator"),
+    "completion": ("reconciler.cli.cmd_completion", "print a shell completion script (bash, zsh, fish)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="asr",
+        description="Infrastructure-as-code for Azure Site Recovery: Hyper-V and VMM to Azure.",
+    )
+    parser.add_argument("--version", action="version", version=f"asr {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (modname, help_text) in COMMANDS.items():
+        mod = importlib.import_module(modname)
+        p = sub.add_parser(name, help=help_text, description=(mod.__doc__ or help_text).strip())
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    pass
+
+
+def _print_error(err: AsrError) -> None:
+    if isinstance(err, ManifestError) and err.diagnostics:
+        # diagnostics were already printed by the command
+        return
+    print(f"error: {err.message}", file=sys.stderr)
+    if err.hint:
+        print(f"hint: {err.hint}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: usage errors exit 2; the contract says 1
+        code = exc.code if isinstance(exc.code, int) else 1
+        return 0 if code == 0 else 1
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return 1
+    try:
+        return int(args._run(args) or 0)
+    except AsrError as err:
+        _print_error(err)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # never a traceback for users; ASR_DEBUG=1 shows it
+        if os.environ.get("ASR_DEBUG"):
+            raise
+        print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("hint: re-run with ASR_DEBUG=1 for details and report it", file=sys.stderr)
+        return 1
+
+
+def entry() -> None:  # pragma: no cover
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

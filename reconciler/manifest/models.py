@@ -1,0 +1,192 @@
+"""The `asr/v1` manifest as pydantic v2 models.
+
+Attribute names are snake_case; the YAML keys are their camelCase aliases
+(`protected_vms` <-> `protectedVMs`). Unknown keys are rejected. Every field
+carries a description: they flow into `schemas/asr-manifest.schema.json` and
+the generated manifest reference in `docs/`.
+
+These models check shapes and single-field rules only. Rules that span fields
+(references, duplicates, overlaps, naming) live in `reconciler.manifest.checks`
+so that all of them are reported together with file, line and column.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=False,
+        use_enum_values=False,
+    )
+
+
+class StorageRedundancy(str, Enum):
+    LOCALLY_REDUNDANT = "LocallyRedundant"
+    ZONE_REDUNDANT = "ZoneRedundant"
+    GEO_REDUNDANT = "GeoRedundant"
+
+
+class StorageSku(str, Enum):
+    STANDARD_LRS = "Standard_LRS"
+    STANDARD_GRS = "Standard_GRS"
+    STANDARD_RAGRS = "Standard_RAGRS"
+    STANDARD_ZRS = "Standard_ZRS"
+    PREMIUM_LRS = "Premium_LRS"
+
+
+class DiskType(str, Enum):
+    STANDARD_LRS = "Standard_LRS"
+    STANDARDSSD_LRS = "StandardSSD_LRS"
+    PREMIUM_LRS = "Premium_LRS"
+
+
+class Vault(_Model):
+    name: str = Field(description="Recovery Services vault name (2-50 characters: letters, digits, hyphens; starts with a letter).")
+    resource_group: str = Field(description="Resource group of the vault; created if missing.")
+    location: str = Field(description="Azure region of the vault, e.g. westeurope. Also the failover region.")
+    storage_redundancy: StorageRedundancy = Field(
+        default=StorageRedundancy.GEO_REDUNDANT,
+        description="Backup storage redundancy of the vault. Can only be changed before items are protected.",
+    )
+    tags: dict[str, str] = Field(default_factory=dict, description="Azure tags on the vault.")
+
+
+class Cloud(_Model):
+    name: str = Field(description="VMM cloud name; ASR shows it as a protection container.")
+    policy: str = Field(description="Name of an entry in `policies` to associate with this cloud.")
+
+
+class NetworkMapping(_Model):
+    vm_network: str = Field(description="VMM VM network name (an ASR replication network).")
+    target_network: str = Field(description="Name of an entry in `target.networks` that VMs on this VM network fail over to.")
+
+
+class VmmServer(_Model):
+    name: str = Field(description="Friendly name the VMM server was registered under with the ASR provider.")
+    clouds: list[Cloud] = Field(default_factory=list, description="VMM clouds to protect, each with its replication policy.")
+    network_mappings: list[NetworkMapping] = Field(default_factory=list, description="VM network to Azure virtual network mappings.")
+
+
+class HypervSite(_Model):
+    name: str = Field(description="Hyper-V site name; created in the vault by asr.")
+    hosts: list[str] = Field(default_factory=list, description="Hyper-V hosts that register into this site (registration happens on the host).")
+    policy: str = Field(description="Name of an entry in `policies` to associate with the site.")
+
+
+class Source(_Model):
+    vmm_servers: list[VmmServer] = Field(default_factory=list, description="System Center VMM servers registered with the ASR provider.")
+    hyperv_sites: list[HypervSite] = Field(default_factory=list, description="Hyper-V sites: standalone Hyper-V hosts without VMM.")
+
+
+class Subnet(_Model):
+    name: str = Field(description="Subnet name.")
+    address_prefix: str = Field(description="Subnet CIDR; must lie inside the network's address space.")
+
+
+class TargetStorageAccount(_Model):
+    name: str = Field(description="Storage account name (3-24 lower-case letters and digits, globally unique).")
+    sku: StorageSku = Field(default=StorageSku.STANDARD_LRS, description="Storage account SKU. Replication logs need a Standard account.")
+    existing: bool = Field(default=False, description="true: the account must already exist and is never created or changed.")
+
+
+class TargetNetwork(_Model):
+    name: str = Field(description="Azure virtual network name.")
+    address_space: list[str] = Field(default_factory=list, description="Address prefixes (CIDR) of the virtual network.")
+    subnets: list[Subnet] = Field(default_factory=list, description="Subnets of the virtual network.")
+    existing: bool = Field(default=False, description="true: the network must already exist and is never created or changed.")
+
+
+class Target(_Model):
+    resource_group: str = Field(description="Resource group where failed-over VMs, target networks and storage are created.")
+    storage_accounts: list[TargetStorageAccount] = Field(default_factory=list, description="Storage accounts for replication logs.")
+    networks: list[TargetNetwork] = Field(default_factory=list, description="Azure virtual networks that VMs fail over into.")
+    test_network: str | None = Field(
+        default=None,
+        description="Name of an entry in `networks` used for test failovers and drills (isolated from production).",
+    )
+
+
+class Policy(_Model):
+    name: str = Field(description="Replication policy name.")
+    replication_frequency_seconds: Literal[30, 300, 900] = Field(
+        default=300, description="Copy frequency in seconds: 30, 300 or 900."
+    )
+    recovery_point_retention_hours: int = Field(
+        default=24, description="Hours of recovery points kept (0-24 for Hyper-V to Azure)."
+    )
+    app_consistent_snapshot_frequency_hours: int = Field(
+        default=4, description="Hours between app-consistent snapshots (0-12); 0 disables them. Must not exceed retention."
+    )
+    initial_replication_start: str = Field(
+        default="immediately", description='When initial replication starts: "immediately" or a time of day "HH:MM".'
+    )
+    encrypt_at_rest: bool = Field(default=False, description="Encrypt replicated data at rest in Azure.")
+
+
+class VmSourceVmm(_Model):
+    vmm_server: str = Field(description="Name of an entry in `source.vmmServers`.")
+    cloud: str = Field(description="Name of a cloud of that VMM server.")
+
+
+class VmSourceSite(_Model):
+    hyperv_site: str = Field(description="Name of an entry in `source.hypervSites`.")
+
+
+class VmTarget(_Model):
+    vm_name: str | None = Field(default=None, description="Name of the Azure VM created at failover; defaults to the source VM name.")
+    size: str | None = Field(default=None, description="Azure VM size, e.g. Standard_D4s_v5; ASR picks one if omitted.")
+    network: str = Field(description="Name of an entry in `target.networks`.")
+    subnet: str = Field(description="Name of a subnet of that network.")
+    disk_type: DiskType = Field(default=DiskType.STANDARD_LRS, description="Managed disk type of the failed-over VM.")
+    log_storage_account: str | None = Field(
+        default=None,
+        description="Name of an entry in `target.storageAccounts` for replication logs (Standard); required with Premium_LRS disks.",
+    )
+
+
+class ProtectedVM(_Model):
+    name: str = Field(description="VM name as VMM / Hyper-V knows it.")
+    source: VmSourceVmm | VmSourceSite = Field(
+        description="Where the VM runs: {vmmServer, cloud} or {hypervSite}."
+    )
+    target: VmTarget = Field(description="How the VM comes up in Azure.")
+
+
+class RecoveryPlanGroup(_Model):
+    vms: list[str] = Field(min_length=1, description="Names of protected VMs failed over together, in parallel.")
+
+
+class RecoveryPlan(_Model):
+    name: str = Field(description="Recovery plan name.")
+    groups: list[RecoveryPlanGroup] = Field(min_length=1, description="Boot groups, failed over in this order.")
+
+
+class Prune(_Model):
+    """Opt-in deletion of vault objects the manifest does not declare."""
+
+    protected_vms: bool = Field(default=False, alias="protectedVMs", description="Disable replication of protected VMs not in the manifest.")
+    recovery_plans: bool = Field(default=False, description="Delete recovery plans not in the manifest.")
+    policies: bool = Field(default=False, description="Delete replication policies not in the manifest (and their associations).")
+    network_mappings: bool = Field(default=False, description="Delete network mappings not in the manifest.")
+
+
+class Manifest(_Model):
+    api_version: Literal["asr/v1"] = Field(description="Manifest format version: asr/v1.")
+    kind: Literal["SiteRecovery"] = Field(description="Always SiteRecovery.")
+    subscription: str = Field(description='Azure subscription id (a UUID); "${ENV_VAR}" references allowed.')
+    vault: Vault = Field(description="The Recovery Services vault everything replicates into.")
+    source: Source = Field(default_factory=Source, description="The on-premises side: VMM servers and Hyper-V sites.")
+    target: Target = Field(description="The Azure side: resource group, storage accounts, virtual networks.")
+    policies: list[Policy] = Field(default_factory=list, description="Replication policies.")
+    protected_vms: list[ProtectedVM] = Field(default_factory=list, alias="protectedVMs", description="VMs to replicate.")
+    recovery_plans: list[RecoveryPlan] = Field(default_factory=list, description="Recovery plans: ordered groups of VMs.")
+    prune: Prune = Field(default_factory=Prune, description="Which undeclared vault objects asr may delete (all off by default).")
