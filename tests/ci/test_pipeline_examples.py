@@ -1,0 +1,136 @@
+"""The pipeline examples in examples/ci/ are run, step by step, against the emulator.
+
+Steps that need the hosted CI service (checkout, setup-python, artifact and
+comment actions, the OIDC token exchange) are replaced by their local
+equivalent; every `asr` command line runs exactly as written in the YAML. The
+only thing that differs is the credential: here the emulator's managed-identity
+endpoint instead of the federated token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+CI = REPO / "examples" / "ci"
+VENV_BIN = Path(os.sys.executable).parent
+
+
+def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
+
+
+def _strip_login(script: str) -> str:
+    out, skip = [], 0
+    for line in script.splitlines():
+        if skip:
+            skip -= 1
+            continue
+        if "# Azure login (OIDC): the next two lines" in line:
+            skip = 2
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+@pytest.fixture
+def workspace(tmp_path, emulator):
+    ws = tmp_path / "repo"
+    (ws / "dr").mkdir(parents=True)
+    shutil.copy(REPO / "examples" / "quickstart.yaml", ws / "dr" / "site-recovery.yaml")
+    shutil.copytree(REPO / "schemas", ws / "schemas")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "GITHUB_"))}
+    env.update(emulator.env)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["NO_COLOR"] = "1"
+    emulator.reset(time_scale=600)
+    return ws, env
+
+
+def test_github_actions_workflow_runs_against_the_emulator(workspace):
+    ws, env = workspace
+    wf = yaml.safe_load((CI / "github-actions.yml").read_text())
+    env.update({k: str(v) for k, v in wf["env"].items() if "${{" not in str(v)})
+    github_env = ws / "github_env"
+    github_env.write_text("")
+    env["GITHUB_ENV"] = str(github_env)
+
+    def run_job(job: str) -> None:
+        for step in wf["jobs"][job]["steps"]:
+            name = step.get("name", step.get("uses", ""))
+            if "run" not in step or name in ("Install asr", "Azure login (OIDC)"):
+                continue  # hosted actions and the OIDC exchange have no local equivalent
+            r = _bash(step["run"], ws, env)
+            assert r.returncode == 0, f"step {name!r} failed:\n{r.stdout}\n{r.stderr}"
+
+    run_job("plan")  # pull request
+    md = (ws / "plan.md").read_text()
+    assert md.lstrip().startswith("#") or "Plan:" in md
+    assert "Plan:" in md and "to add" in md
+    sarif = json.loads((ws / "asr.sarif").read_text())
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"] == []
+    saved = json.loads((ws / "plan.json").read_text())
+    assert saved["changes"], "the saved plan has the reviewed changes"
+
+    run_job("apply")  # merge: applies the artifact plan.json saved by the plan job
+    r = _bash('asr plan "$MANIFEST" --detailed-exitcode', ws, env)
+    assert r.returncode == 0, f"plan after apply is not empty:\n{r.stdout}{r.stderr}"
+
+
+def test_github_actions_apply_refuses_a_stale_plan(workspace):
+    ws, env = workspace
+    env["MANIFEST"] = "dr/site-recovery.yaml"
+    r = _bash('asr plan "$MANIFEST" --out plan.json', ws, env)
+    assert r.returncode == 0, r.stderr
+    manifest = ws / "dr" / "site-recovery.yaml"
+    manifest.write_text(manifest.read_text().replace("recoveryPointRetentionHours: 24", "recoveryPointRetentionHours: 12"))
+    r = _bash("asr apply plan.json --auto-approve", ws, env)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert "manifest" in r.stderr.lower() and ("changed" in r.stderr.lower() or "moved" in r.stderr.lower())
+
+
+def test_azure_pipelines_runs_against_the_emulator(workspace, tmp_path):
+    ws, env = workspace
+    pipe = yaml.safe_load((CI / "azure-pipelines.yml").read_text())
+    env.update({k: str(v) for k, v in pipe["variables"].items()})
+    agent_tmp = tmp_path / "agent"
+    pipeline_ws = tmp_path / "pipeline"
+    agent_tmp.mkdir()
+    pipeline_ws.mkdir()
+    published: dict[str, Path] = {}
+
+    def macros(s: str) -> str:
+        return s.replace("$(Agent.TempDirectory)", str(agent_tmp)).replace("$(Pipeline.Workspace)", str(pipeline_ws))
+
+    def run_steps(steps: list[dict]) -> None:
+        for step in steps:
+            if "publish" in step:
+                published[step["artifact"]] = ws / step["publish"]
+                continue
+            if "download" in step:
+                dest = pipeline_ws / step["artifact"]
+                dest.mkdir(parents=True, exist_ok=True)
+                shutil.copy(published[step["artifact"]], dest)
+                continue
+            if step.get("displayName") == "Install asr":
+                continue
+            script = step.get("script") or (step.get("inputs") or {}).get("inlineScript")
+            if not script:
+                continue
+            r = _bash(macros(_strip_login(script)), ws, env)
+            assert r.returncode == 0, f"step {step.get('displayName')!r} failed:\n{r.stdout}\n{r.stderr}"
+
+    stages = {s["stage"]: s for s in pipe["stages"]}
+    run_steps(stages["plan"]["jobs"][0]["steps"])
+    assert "Plan:" in (ws / "plan.md").read_text()
+    run_steps(stages["apply"]["jobs"][0]["strategy"]["runOnce"]["deploy"]["steps"])
+    r = _bash('asr plan "$MANIFEST" --detailed-exitcode', ws, env)
+    assert r.returncode == 0, f"plan after apply is not empty:\n{r.stdout}{r.stderr}"
