@@ -13,9 +13,9 @@ so that all of them are reported together with file, line and column.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from pydantic.alias_generators import to_camel
 
 
@@ -121,13 +121,15 @@ class Policy(_Model):
         default=300, description="Copy frequency in seconds: 30, 300 or 900."
     )
     recovery_point_retention_hours: int = Field(
-        default=24, description="Hours of recovery points kept (0-24 for Hyper-V to Azure)."
+        default=24, ge=0, le=24, description="Hours of recovery points kept (0-24 for Hyper-V to Azure)."
     )
     app_consistent_snapshot_frequency_hours: int = Field(
-        default=4, description="Hours between app-consistent snapshots (0-12); 0 disables them. Must not exceed retention."
+        default=4, ge=0, le=12, description="Hours between app-consistent snapshots (0-12); 0 disables them. Must not exceed retention."
     )
     initial_replication_start: str = Field(
-        default="immediately", description='When initial replication starts: "immediately" or a time of day "HH:MM".'
+        default="immediately",
+        pattern=r"^(immediately|([01][0-9]|2[0-3]):[0-5][0-9])$",
+        description='When initial replication starts: "immediately" or a time of day "HH:MM" (24-hour clock; quote it in YAML).',
     )
     encrypt_at_rest: bool = Field(default=False, description="Encrypt replicated data at rest in Azure.")
 
@@ -139,6 +141,29 @@ class VmSourceVmm(_Model):
 
 class VmSourceSite(_Model):
     hyperv_site: str = Field(description="Name of an entry in `source.hypervSites`.")
+
+
+def _vm_source_tag(value: Any) -> str | None:
+    """Which source shape a protected VM's `source` has: 'vmm', 'site' or None."""
+    if isinstance(value, dict):
+        has_vmm = "vmmServer" in value or "vmm_server" in value or "cloud" in value
+        has_site = "hypervSite" in value or "hyperv_site" in value
+    else:
+        has_vmm = isinstance(value, VmSourceVmm)
+        has_site = isinstance(value, VmSourceSite)
+    if has_vmm == has_site:
+        return None
+    return "vmm" if has_vmm else "site"
+
+
+VmSource = Annotated[
+    Union[Annotated[VmSourceVmm, Tag("vmm")], Annotated[VmSourceSite, Tag("site")]],
+    Discriminator(
+        _vm_source_tag,
+        custom_error_type="vm_source",
+        custom_error_message="expected either {vmmServer, cloud} or {hypervSite}",
+    ),
+]
 
 
 class VmTarget(_Model):
@@ -155,7 +180,7 @@ class VmTarget(_Model):
 
 class ProtectedVM(_Model):
     name: str = Field(description="VM name as VMM / Hyper-V knows it.")
-    source: VmSourceVmm | VmSourceSite = Field(
+    source: VmSource = Field(
         description="Where the VM runs: {vmmServer, cloud} or {hypervSite}."
     )
     target: VmTarget = Field(description="How the VM comes up in Azure.")

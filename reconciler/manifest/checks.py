@@ -1,0 +1,537 @@
+"""Semantic checks: rules that span fields, and Azure's naming rules.
+
+They run on the plain data from the loader (YAML keys, camelCase), not on the
+validated model, so they run even when the schema check found errors elsewhere
+and every finding is reported together. Each check reads defensively: a value of
+the wrong type is the schema's business and is skipped here.
+
+Every check yields `Diagnostic(path, message, rule_id)`; positions come later.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from typing import Any, Callable, Iterator
+
+from reconciler.manifest import naming
+from reconciler.manifest.diagnostics import Diagnostic
+
+Check = Callable[["_Doc"], Iterator[Diagnostic]]
+_CHECKS: list[Check] = []
+
+
+def check(fn: Check) -> Check:
+    _CHECKS.append(fn)
+    return fn
+
+
+def run_checks(data: Any) -> list[Diagnostic]:
+    if not isinstance(data, dict):
+        return []
+    doc = _Doc(data)
+    out: list[Diagnostic] = []
+    for fn in _CHECKS:
+        out.extend(fn(doc))
+    return out
+
+
+# ---------------------------------------------------------------- reading helpers
+
+
+def _s(d: Any, key: str) -> str | None:
+    v = d.get(key) if isinstance(d, dict) else None
+    return v if isinstance(v, str) else None
+
+
+def _items(d: Any, key: str, path: tuple) -> list[tuple[tuple, dict]]:
+    v = d.get(key) if isinstance(d, dict) else None
+    if not isinstance(v, list):
+        return []
+    return [(path + (key, i), item) for i, item in enumerate(v) if isinstance(item, dict)]
+
+
+def _strs(d: Any, key: str, path: tuple) -> list[tuple[tuple, str]]:
+    v = d.get(key) if isinstance(d, dict) else None
+    if not isinstance(v, list):
+        return []
+    return [(path + (key, i), item) for i, item in enumerate(v) if isinstance(item, str)]
+
+
+def _dict(d: Any, key: str) -> dict:
+    v = d.get(key) if isinstance(d, dict) else None
+    return v if isinstance(v, dict) else {}
+
+
+def _suggest(name: str, candidates: list[str]) -> str:
+    for c in candidates:
+        if c.lower() == name.lower():
+            return f"; did you mean '{c}'? (names are case-sensitive here)"
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    if candidates:
+        shown = ", ".join(sorted(candidates)[:8]) + (", ..." if len(candidates) > 8 else "")
+        return f" (declared: {shown})"
+    return " (none declared)"
+
+
+def _undefined(path: tuple, kind: str, name: str, candidates: list[str], where: str = "") -> Diagnostic:
+    return Diagnostic(path, f"{kind} '{name}' is not declared{where}{_suggest(name, candidates)}", "E2001")
+
+
+class _Doc:
+    """Indexes of the declared names, built once."""
+
+    def __init__(self, data: dict) -> None:
+        self.data = data
+        self.vault = _dict(data, "vault")
+        self.source = _dict(data, "source")
+        self.target = _dict(data, "target")
+        self.vmm_servers = _items(self.source, "vmmServers", ("source",))
+        self.sites = _items(self.source, "hypervSites", ("source",))
+        self.storage = _items(self.target, "storageAccounts", ("target",))
+        self.networks = _items(self.target, "networks", ("target",))
+        self.policies = _items(data, "policies", ())
+        self.vms = _items(data, "protectedVMs", ())
+        self.plans = _items(data, "recoveryPlans", ())
+
+        self.policy_names = _names(self.policies)
+        self.network_by_name = {n: item for _, item in self.networks if (n := _s(item, "name"))}
+        self.storage_by_name = {n: item for _, item in self.storage if (n := _s(item, "name"))}
+        self.vmm_by_name = {n: item for _, item in self.vmm_servers if (n := _s(item, "name"))}
+        self.site_names = _names(self.sites)
+        self.vm_by_name = {n: item for _, item in self.vms if (n := _s(item, "name"))}
+
+
+def _names(items: list[tuple[tuple, dict]]) -> list[str]:
+    return [n for _, item in items if (n := _s(item, "name"))]
+
+
+# ---------------------------------------------------------------- duplicates
+
+
+def _dupes(items: list[tuple[tuple, dict]], kind: str, key: str = "name") -> Iterator[Diagnostic]:
+    seen: dict[str, tuple] = {}
+    for path, item in items:
+        name = _s(item, key)
+        if name is None:
+            continue
+        folded = name.lower()
+        if folded in seen:
+            first = seen[folded]
+            yield Diagnostic(path + (key,), f"{kind} '{name}' is declared twice (also at {_short(first)})", "E2002")
+        else:
+            seen[folded] = path
+
+
+def _short(path: tuple) -> str:
+    from reconciler.manifest.diagnostics import dotted
+
+    return dotted(path)
+
+
+@check
+def duplicate_names(doc: _Doc) -> Iterator[Diagnostic]:
+    yield from _dupes(doc.vmm_servers, "VMM server")
+    for path, server in doc.vmm_servers:
+        yield from _dupes(_items(server, "clouds", path), "cloud")
+        yield from _dupes(_items(server, "networkMappings", path), "VM network mapping of", key="vmNetwork")
+    yield from _dupes(doc.sites, "Hyper-V site")
+    yield from _dupes(doc.storage, "storage account")
+    yield from _dupes(doc.networks, "virtual network")
+    for path, net in doc.networks:
+        yield from _dupes(_items(net, "subnets", path), "subnet")
+    yield from _dupes(doc.policies, "policy")
+    yield from _dupes(doc.vms, "VM")
+    yield from _dupes(doc.plans, "recovery plan")
+
+
+@check
+def hosts_in_one_site(doc: _Doc) -> Iterator[Diagnostic]:
+    seen: dict[str, str] = {}
+    for path, site in doc.sites:
+        site_name = _s(site, "name") or "?"
+        for hpath, host in _strs(site, "hosts", path):
+            folded = host.lower()
+            if folded in seen:
+                where = "twice in this site" if seen[folded] == site_name else f"also in site '{seen[folded]}'"
+                yield Diagnostic(hpath, f"Hyper-V host '{host}' is listed {where}; a host registers into one site", "E2006")
+            else:
+                seen[folded] = site_name
+
+
+# ---------------------------------------------------------------- references
+
+
+@check
+def policy_references(doc: _Doc) -> Iterator[Diagnostic]:
+    for path, server in doc.vmm_servers:
+        for cpath, cloud in _items(server, "clouds", path):
+            p = _s(cloud, "policy")
+            if p is not None and p not in doc.policy_names:
+                yield _undefined(cpath + ("policy",), "policy", p, doc.policy_names)
+    for path, site in doc.sites:
+        p = _s(site, "policy")
+        if p is not None and p not in doc.policy_names:
+            yield _undefined(path + ("policy",), "policy", p, doc.policy_names)
+
+
+@check
+def network_references(doc: _Doc) -> Iterator[Diagnostic]:
+    nets = list(doc.network_by_name)
+    for path, server in doc.vmm_servers:
+        for mpath, mapping in _items(server, "networkMappings", path):
+            t = _s(mapping, "targetNetwork")
+            if t is not None and t not in doc.network_by_name:
+                yield _undefined(mpath + ("targetNetwork",), "network", t, nets, " in target.networks")
+    test = _s(doc.target, "testNetwork")
+    if test is not None and test not in doc.network_by_name:
+        yield _undefined(("target", "testNetwork"), "network", test, nets, " in target.networks")
+
+
+@check
+def vm_references(doc: _Doc) -> Iterator[Diagnostic]:
+    servers = list(doc.vmm_by_name)
+    accounts = list(doc.storage_by_name)
+    for path, vm in doc.vms:
+        src = _dict(vm, "source")
+        spath = path + ("source",)
+        server_name = _s(src, "vmmServer")
+        cloud = _s(src, "cloud")
+        site = _s(src, "hypervSite")
+        if "hypervSite" not in src:
+            if server_name is not None:
+                if server_name not in doc.vmm_by_name:
+                    yield _undefined(spath + ("vmmServer",), "VMM server", server_name, servers, " in source.vmmServers")
+                elif cloud is not None:
+                    clouds = _names(_items(doc.vmm_by_name[server_name], "clouds", ()))
+                    if cloud not in clouds:
+                        yield _undefined(spath + ("cloud",), "cloud", cloud, clouds, f" on VMM server '{server_name}'")
+        elif site is not None and "vmmServer" not in src and site not in doc.site_names:
+            yield _undefined(spath + ("hypervSite",), "Hyper-V site", site, doc.site_names, " in source.hypervSites")
+
+        tgt = _dict(vm, "target")
+        tpath = path + ("target",)
+        net = _s(tgt, "network")
+        if net is not None:
+            if net not in doc.network_by_name:
+                yield _undefined(tpath + ("network",), "network", net, list(doc.network_by_name), " in target.networks")
+            else:
+                subnet = _s(tgt, "subnet")
+                subnets = _names(_items(doc.network_by_name[net], "subnets", ()))
+                if subnet is not None and subnet not in subnets:
+                    yield _undefined(tpath + ("subnet",), "subnet", subnet, subnets, f" in network '{net}'")
+        log = _s(tgt, "logStorageAccount")
+        if log is not None and log not in doc.storage_by_name:
+            yield _undefined(tpath + ("logStorageAccount",), "storage account", log, accounts, " in target.storageAccounts")
+
+
+@check
+def recovery_plans(doc: _Doc) -> Iterator[Diagnostic]:
+    vms = list(doc.vm_by_name)
+    for path, plan in doc.plans:
+        plan_name = _s(plan, "name") or "?"
+        seen: dict[str, int] = {}
+        sources: dict[str, tuple] = {}
+        count = 0
+        for gpath, group in _items(plan, "groups", path):
+            gi = gpath[-1]
+            for vpath, name in _strs(group, "vms", gpath):
+                count += 1
+                if name not in doc.vm_by_name:
+                    yield _undefined(vpath, "VM", name, vms, " in protectedVMs")
+                    continue
+                folded = name.lower()
+                if folded in seen:
+                    where = "twice in this group" if seen[folded] == gi else f"in group {seen[folded] + 1} too"
+                    yield Diagnostic(vpath, f"VM '{name}' is listed {where} of recovery plan '{plan_name}'; a VM fails over once per plan", "E2003")
+                    continue
+                seen[folded] = gi
+                src = _dict(doc.vm_by_name[name], "source")
+                key = (
+                    f"VMM server '{_s(src, 'vmmServer')}'" if _s(src, "vmmServer")
+                    else f"Hyper-V site '{_s(src, 'hypervSite')}'" if _s(src, "hypervSite") else None
+                )
+                if key is None:
+                    continue
+                if sources and key not in sources:
+                    other = next(iter(sources))
+                    yield Diagnostic(
+                        vpath,
+                        f"VM '{name}' comes from {key} but recovery plan '{plan_name}' already holds VMs from {other}; "
+                        "an ASR recovery plan has one source",
+                        "E2004",
+                    )
+                sources.setdefault(key, vpath)
+        if count > 100:
+            yield Diagnostic(path + ("groups",), f"recovery plan '{plan_name}' holds {count} VMs; ASR allows at most 100", "E2005")
+
+
+@check
+def target_vm_names(doc: _Doc) -> Iterator[Diagnostic]:
+    seen: dict[str, str] = {}
+    for path, vm in doc.vms:
+        name = _s(vm, "name")
+        tgt = _dict(vm, "target")
+        explicit = _s(tgt, "vmName")
+        target_name = explicit if explicit is not None else name
+        if target_name is None:
+            continue
+        npath = path + ("target", "vmName") if explicit is not None else path + ("name",)
+        if not naming.VM.match(target_name):
+            hint = "" if explicit is not None else "; set target.vmName to a valid Azure name"
+            yield Diagnostic(
+                npath,
+                f"'{target_name}' is not a valid Azure VM name: 1-64 letters, digits, hyphens, periods and underscores, "
+                f"starting with a letter or digit, not ending with a period or hyphen{hint}",
+                "E3006",
+            )
+            continue
+        if not naming.WINDOWS_COMPUTER_NAME.match(target_name):
+            yield Diagnostic(
+                npath,
+                f"'{target_name}' is longer than 15 characters or has a period: fine for Linux, "
+                "but not a valid Windows computer name",
+                "W3001",
+            )
+        folded = target_name.lower()
+        if folded in seen and name is not None and seen[folded] != name.lower():
+            yield Diagnostic(npath, f"Azure VM name '{target_name}' is also the target of VM '{seen[folded]}'", "E2007")
+        elif name is not None:
+            seen.setdefault(folded, name)
+
+
+# ---------------------------------------------------------------- naming and ids
+
+
+@check
+def azure_names(doc: _Doc) -> Iterator[Diagnostic]:
+    sub = doc.data.get("subscription")
+    if isinstance(sub, str) and not naming.SUBSCRIPTION.match(sub):
+        yield Diagnostic(("subscription",), f"'{sub}' is not a subscription id (a UUID like 00000000-0000-0000-0000-000000000001)", "E3007")
+    v = _s(doc.vault, "name")
+    if v is not None and not naming.VAULT.match(v):
+        yield Diagnostic(("vault", "name"), f"'{v}' is not a valid vault name: 2-50 letters, digits and hyphens, starting with a letter", "E3001")
+    for path, rg in ((("vault", "resourceGroup"), _s(doc.vault, "resourceGroup")), (("target", "resourceGroup"), _s(doc.target, "resourceGroup"))):
+        if rg is not None and not naming.RESOURCE_GROUP.match(rg):
+            yield Diagnostic(
+                path,
+                f"'{rg}' is not a valid resource group name: 1-90 letters, digits, underscores, hyphens, periods "
+                "and parentheses, not ending with a period",
+                "E3002",
+            )
+    for path, acct in doc.storage:
+        n = _s(acct, "name")
+        if n is not None and not naming.STORAGE_ACCOUNT.match(n):
+            yield Diagnostic(path + ("name",), f"'{n}' is not a valid storage account name: 3-24 lower-case letters and digits", "E3003")
+    for path, net in doc.networks:
+        n = _s(net, "name")
+        if n is not None and not naming.VNET.match(n):
+            yield Diagnostic(
+                path + ("name",),
+                f"'{n}' is not a valid virtual network name: 2-64 letters, digits, underscores, periods and hyphens, "
+                "starting with a letter or digit and ending with a letter, digit or underscore",
+                "E3004",
+            )
+        for spath, subnet in _items(net, "subnets", path):
+            sn = _s(subnet, "name")
+            if sn is not None and not naming.SUBNET.match(sn):
+                yield Diagnostic(
+                    spath + ("name",),
+                    f"'{sn}' is not a valid subnet name: 1-80 letters, digits, underscores, periods and hyphens, "
+                    "starting with a letter or digit and ending with a letter, digit or underscore",
+                    "E3005",
+                )
+    for kind, items in (("policy", doc.policies), ("recovery plan", doc.plans), ("Hyper-V site", doc.sites)):
+        for path, item in items:
+            n = _s(item, "name")
+            if n is None:
+                continue
+            if not n or len(n) > 260 or naming.ARM_NAME_FORBIDDEN.search(n) or n != n.strip():
+                yield Diagnostic(
+                    path + ("name",),
+                    f"{kind} name {n!r} cannot be an Azure resource name: 1-260 characters, no leading or trailing "
+                    "spaces, none of < > % & : \\ ? / #",
+                    "E3008",
+                )
+    location = _s(doc.vault, "location")
+    if location is not None and location not in naming.REGIONS:
+        folded = location.lower().replace(" ", "")
+        hint = f"; did you mean '{folded}'?" if folded in naming.REGIONS else _suggest(location, sorted(naming.REGIONS)) if difflib.get_close_matches(location, naming.REGIONS, n=1) else ""
+        yield Diagnostic(("vault", "location"), f"'{location}' is not a known Azure region{hint}", "W3002")
+
+
+@check
+def tags(doc: _Doc) -> Iterator[Diagnostic]:
+    tags = _dict(doc.vault, "tags")
+    if len(tags) > 50:
+        yield Diagnostic(("vault", "tags"), f"{len(tags)} tags; Azure allows at most 50", "E3009")
+    for k, v in tags.items():
+        if not isinstance(k, str):
+            continue
+        if not k or len(k) > 512 or naming.TAG_NAME_FORBIDDEN.search(k):
+            yield Diagnostic(("vault", "tags", k), f"tag name {k!r} is not allowed: 1-512 characters, none of < > % & \\ ? /", "E3009")
+        if isinstance(v, str) and len(v) > 256:
+            yield Diagnostic(("vault", "tags", k), f"tag value of '{k}' has {len(v)} characters; Azure allows at most 256", "E3009")
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def _cidr(value: str, path: tuple, out: list[Diagnostic]):
+    try:
+        return ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        pass
+    try:
+        loose = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        if "/" not in value:
+            out.append(Diagnostic(path, f"'{value}' is not a CIDR block: give an address and a prefix length, like 10.0.0.0/16", "E4001"))
+        else:
+            out.append(Diagnostic(path, f"'{value}' is not a valid CIDR block", "E4001"))
+        return None
+    out.append(Diagnostic(path, f"'{value}' has host bits set; did you mean {loose}?", "E4001"))
+    return None
+
+
+@check
+def addresses(doc: _Doc) -> Iterator[Diagnostic]:
+    out: list[Diagnostic] = []
+    spaces_by_net: dict[str, list] = {}
+    for path, net in doc.networks:
+        net_name = _s(net, "name") or "?"
+        spaces = []
+        for apath, prefix in _strs(net, "addressSpace", path):
+            block = _cidr(prefix, apath, out)
+            if block is None:
+                continue
+            for other_path, other in spaces:
+                if block.version == other.version and block.overlaps(other):
+                    out.append(Diagnostic(apath, f"address space {block} overlaps {other} of the same network", "E4002"))
+                    break
+            spaces.append((apath, block))
+        spaces_by_net[net_name] = spaces
+        subnets = []
+        for spath, subnet in _items(net, "subnets", path):
+            prefix = _s(subnet, "addressPrefix")
+            if prefix is None:
+                continue
+            ppath = spath + ("addressPrefix",)
+            block = _cidr(prefix, ppath, out)
+            if block is None:
+                continue
+            if spaces and not any(block.version == s.version and block.subnet_of(s) for _, s in spaces):
+                listed = ", ".join(str(s) for _, s in spaces)
+                out.append(Diagnostic(ppath, f"subnet {block} lies outside the address space of network '{net_name}' ({listed})", "E4003"))
+            if (block.version == 4 and block.prefixlen > 29) or (block.version == 6 and block.prefixlen > 64):
+                smallest = "/29" if block.version == 4 else "/64"
+                out.append(Diagnostic(ppath, f"subnet {block} is smaller than Azure's smallest subnet ({smallest})", "E4005"))
+            for other_name, other in subnets:
+                if block.version == other.version and block.overlaps(other):
+                    out.append(Diagnostic(ppath, f"subnet {block} overlaps subnet '{other_name}' ({other})", "E4004"))
+                    break
+            subnets.append((_s(subnet, "name") or "?", block))
+    # across networks: a warning, except for the test network which usually mirrors production
+    test = _s(doc.target, "testNetwork")
+    names = [n for n in spaces_by_net if n != test]
+    for i, a in enumerate(names):
+        for b in names[:i]:
+            hit = next(
+                ((pa, x, y) for pa, x in spaces_by_net[a] for _, y in spaces_by_net[b] if x.version == y.version and x.overlaps(y)),
+                None,
+            )
+            if hit:
+                out.append(Diagnostic(hit[0], f"address space {hit[1]} of network '{a}' overlaps {hit[2]} of network '{b}'", "W4001"))
+    yield from out
+
+
+# ---------------------------------------------------------------- replication
+
+
+@check
+def policies(doc: _Doc) -> Iterator[Diagnostic]:
+    for path, policy in doc.policies:
+        retention = policy.get("recoveryPointRetentionHours", 24)
+        app = policy.get("appConsistentSnapshotFrequencyHours", 4)
+        if type(retention) is int and type(app) is int and 0 <= retention <= 24 and 0 < app <= 12 and app > retention:
+            where = path + ("appConsistentSnapshotFrequencyHours",)
+            if "appConsistentSnapshotFrequencyHours" not in policy:
+                where = path + ("recoveryPointRetentionHours",)
+            yield Diagnostic(
+                where,
+                f"app-consistent snapshots every {app} h exceed the {retention} h recovery point retention; "
+                f"use at most {retention} (or 0 to turn them off)",
+                "E5003",
+            )
+
+
+@check
+def log_storage(doc: _Doc) -> Iterator[Diagnostic]:
+    for path, vm in doc.vms:
+        tgt = _dict(vm, "target")
+        tpath = path + ("target",)
+        log = _s(tgt, "logStorageAccount")
+        if tgt.get("diskType") == "Premium_LRS" and "logStorageAccount" not in tgt:
+            yield Diagnostic(
+                tpath,
+                "diskType Premium_LRS needs logStorageAccount: a Standard storage account in target.storageAccounts for replication logs",
+                "E5005",
+                at_key=True,
+            )
+        if log is not None and log in doc.storage_by_name:
+            sku = doc.storage_by_name[log].get("sku", "Standard_LRS")
+            if isinstance(sku, str) and sku.startswith("Premium"):
+                yield Diagnostic(
+                    tpath + ("logStorageAccount",),
+                    f"storage account '{log}' is {sku}; replication logs need a Standard storage account",
+                    "E5005",
+                )
+
+
+# ---------------------------------------------------------------- warnings
+
+
+@check
+def unused_policies(doc: _Doc) -> Iterator[Diagnostic]:
+    used = set()
+    for path, server in doc.vmm_servers:
+        used.update(p for _, c in _items(server, "clouds", path) if (p := _s(c, "policy")))
+    used.update(p for _, s in doc.sites if (p := _s(s, "policy")))
+    for path, policy in doc.policies:
+        n = _s(policy, "name")
+        if n is not None and n not in used:
+            yield Diagnostic(path + ("name",), f"policy '{n}' is not used by any VMM cloud or Hyper-V site", "W2001")
+
+
+@check
+def test_network_separate(doc: _Doc) -> Iterator[Diagnostic]:
+    test = _s(doc.target, "testNetwork")
+    if test is None or test not in doc.network_by_name:
+        return
+    for path, vm in doc.vms:
+        if _s(_dict(vm, "target"), "network") == test:
+            yield Diagnostic(
+                path + ("target", "network"),
+                f"'{test}' is target.testNetwork; failing over into it would share it with test failovers",
+                "W2002",
+            )
+            return
+
+
+@check
+def vmm_network_mapped(doc: _Doc) -> Iterator[Diagnostic]:
+    for path, vm in doc.vms:
+        src = _dict(vm, "source")
+        server = doc.vmm_by_name.get(_s(src, "vmmServer") or "")
+        net = _s(_dict(vm, "target"), "network")
+        if server is None or net is None or net not in doc.network_by_name:
+            continue
+        mapped = {_s(m, "targetNetwork") for _, m in _items(server, "networkMappings", ())}
+        if net not in mapped:
+            yield Diagnostic(
+                path + ("target", "network"),
+                f"no VM network of VMM server '{_s(src, 'vmmServer')}' is mapped to '{net}' (add one to its networkMappings)",
+                "W2003",
+            )
