@@ -1,0 +1,469 @@
+"""Carry out a Plan's dependency graph with bounded parallelism.
+
+Each change runs its requests in order on a worker thread (at most
+`parallelism` at once). Site Recovery writes are sent with polling=False and
+followed through the shared `JobTracker`; other long-running operations through
+their pollers with a bounded wait. Writes take a token from the `WritePacer`
+first.
+
+A failed change stops only what depends on it (transitively); independent
+branches go on. Changes that wait for a manual step (provider registration) are
+skipped with that reason. A NOOP whose reason is OPERATION_IN_PROGRESS is an ASR
+job already running in Azure (from an earlier, interrupted apply): it is awaited
+by its job id before its dependents run, never repeated.
+
+`stop()` (Ctrl-C) stops scheduling new work; changes waiting for Azure jobs stop
+waiting and are reported as still running in Azure; nothing is cancelled.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from reconciler.apply import operations as ops
+from reconciler.apply.jobs import JobTracker, JobView
+from reconciler.apply.pacing import WritePacer
+from reconciler.plan.model import Action, Change, Plan, Reason
+
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+SKIPPED = "skipped"
+UNCHANGED = "unchanged"
+MANUAL = "manual"
+IN_PROGRESS = "in_progress"  # left running in Azure (interrupted while waiting)
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class Outcome:
+    address: str
+    action: str
+    status: str
+    reason: str = ""  # why skipped / manual / in progress
+    error_code: str | None = None
+    error_message: str | None = None
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"address": self.address, "action": self.action, "status": self.status, "seconds": round(self.seconds, 3)}
+        if self.reason:
+            d["reason"] = self.reason
+        if self.error_code or self.error_message:
+            d["error"] = {"code": self.error_code, "message": self.error_message}
+        if self.jobs:
+            d["jobs"] = self.jobs
+        return d
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    interrupted: bool = False
+    seconds: float = 0.0
+    requests: dict[str, Any] = field(default_factory=dict)
+
+    def by_status(self, status: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def failed(self) -> bool:
+        return any(o.status == FAILED for o in self.outcomes)
+
+    @property
+    def converged(self) -> bool:
+        return all(o.status in (SUCCEEDED, UNCHANGED) for o in self.outcomes) and not self.interrupted
+
+    def to_dict(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for o in self.outcomes:
+            counts[o.status] = counts.get(o.status, 0) + 1
+        return {
+            "counts": counts,
+            "interrupted": self.interrupted,
+            "seconds": round(self.seconds, 3),
+            "requests": self.requests,
+            "outcomes": [o.to_dict() for o in self.outcomes],
+        }
+
+
+class ChangeFailed(Exception):
+    def __init__(self, code: str | None, message: str, jobs: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.jobs = jobs or []
+
+
+class Interrupted(Exception):
+    def __init__(self, jobs: list[dict[str, Any]]) -> None:
+        super().__init__("interrupted")
+        self.jobs = jobs
+
+
+def error_info(exc: BaseException) -> tuple[str | None, str]:
+    """(code, message) of an Azure refusal, without secrets or tracebacks."""
+    try:  # the shared translator, when present
+        from reconciler.azure.errors import translate  # type: ignore
+
+        err = translate(exc)
+        if err is not None and getattr(err, "message", None):
+            return getattr(err, "code", None), err.message
+    except Exception:
+        pass
+    code = None
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    error = getattr(exc, "error", None)
+    if error is not None:
+        code = getattr(error, "code", None) or code
+        message = getattr(error, "message", None) or message
+    status = getattr(exc, "status_code", None)
+    if code is None and status is not None:
+        code = f"HTTP{status}"
+    return code, message
+
+
+def job_record(job: JobView) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": job.name, "state": job.state, "scenario": job.scenario}
+    if job.tasks:
+        d["tasks"] = job.tasks
+    if job.errors:
+        d["errors"] = job.errors
+    return d
+
+
+def awaited_job(change: Change) -> str | None:
+    """The job an OPERATION_IN_PROGRESS noop waits for: a
+    `site_recovery.replication_jobs.get` request's `job_name`, else a `jobId`
+    (name or ARM id) anywhere in the change's before/after (the live state's
+    `currentScenario.jobId`)."""
+    for r in change.requests:
+        if r.operation.endswith("replication_jobs.get") and r.args.get("job_name"):
+            return str(r.args["job_name"])
+
+    def find(obj: Any, depth: int) -> str | None:
+        if depth > 4:
+            return None
+        if isinstance(obj, dict):
+            for key in ("jobId", "job_id"):
+                if isinstance(obj.get(key), str) and obj[key]:
+                    return obj[key]
+            for v in obj.values():
+                hit = find(v, depth + 1)
+                if hit:
+                    return hit
+        return None
+
+    for src in (change.before, change.after):
+        hit = find(src, 0)
+        if hit:
+            return hit
+    return None
+
+
+class Executor:
+    def __init__(
+        self,
+        clients: Any,
+        plan: Plan,
+        *,
+        parallelism: int = 10,
+        emit: Emit | None = None,
+        tracker: JobTracker | None = None,
+        pacer: WritePacer | None = None,
+        lro_timeout: float = 1800.0,
+        job_timeout: float | None = None,
+        lock: Any = None,
+    ) -> None:
+        self.clients = clients
+        self.plan = plan
+        self.parallelism = max(1, int(parallelism))
+        self.emit = emit or (lambda e: None)
+        self.tracker = tracker or JobTracker(clients, plan.resource_group, plan.vault, on_update=self._job_update)
+        if tracker is not None and tracker.on_update is None:
+            tracker.on_update = self._job_update
+        self.pacer = pacer or WritePacer(getattr(clients, "counter", None))
+        self.lro_timeout = lro_timeout
+        self.job_timeout = job_timeout
+        self.lock = lock
+        self._stop = threading.Event()
+        self._stop_reason = "interrupted"
+
+    # --- control ------------------------------------------------------------
+    def stop(self, reason: str = "interrupted") -> None:
+        self._stop_reason = reason
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        if self.lock is not None and getattr(self.lock, "lost", False) and not self._stop.is_set():
+            self.stop("the vault lock was lost")
+        return self._stop.is_set()
+
+    def _job_update(self, t: Any, job: JobView) -> None:
+        self.emit({"event": "job", "address": t.label, "job": job.name, "scenario": job.scenario,
+                   "state": job.state, "percent": job.percent, "tasks": job.tasks})
+
+    # --- validation before anything is sent ------------------------------------
+    def check(self, changes: list[Change] | None = None) -> None:
+        for c in changes if changes is not None else self.plan.changes:
+            for r in c.requests:
+                if c.action == Action.NOOP and r.operation.endswith("replication_jobs.get"):
+                    continue
+                ops.check_request(r.operation, r.args, self.clients)
+
+    # --- the graph ------------------------------------------------------------------
+    def run(self, only: set[str] | None = None, prior: dict[str, Outcome] | None = None) -> ApplyResult:
+        """Run the plan's changes (or those in `only`). `prior` holds outcomes
+        of changes carried out earlier in the same apply, for dependencies."""
+        t0 = time.monotonic()
+        prior = dict(prior or {})
+        changes = [c for c in self.plan.changes if only is None or c.address in only]
+        self.check(changes)
+        index = {c.address: c for c in changes}
+        deps: dict[str, list[str]] = {}
+        for c in changes:
+            ds = [d for d in list(c.depends_on) + list(c.blocked_by)
+                  if (d in index or d in prior) and d != c.address]
+            deps[c.address] = list(dict.fromkeys(ds))
+        outcomes: dict[str, Outcome] = {a: o for a, o in prior.items() if a not in index}
+        running: dict[cf.Future, str] = {}
+        busy: set[str] = set()
+        order = [c.address for c in changes]
+        interrupted = False
+        pool = cf.ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="asr-apply")
+        try:
+            while True:
+                # resolve what can be resolved without work, submit what is ready
+                progressed = True
+                while progressed:
+                    progressed = False
+                    for addr in order:
+                        if addr in outcomes or addr in busy:
+                            continue
+                        c = index[addr]
+                        bad = [d for d in deps[addr] if d in outcomes and outcomes[d].status not in (SUCCEEDED, UNCHANGED)]
+                        if bad:
+                            outcomes[addr] = self._skip(c, bad, outcomes, index)
+                            progressed = True
+                            continue
+                        if any(d not in outcomes for d in deps[addr]):
+                            continue
+                        if c.action == Action.MANUAL:
+                            outcomes[addr] = self._manual(c)
+                            progressed = True
+                            continue
+                        if c.blocked_by:
+                            outcomes[addr] = Outcome(addr, c.action.value, SKIPPED,
+                                                     reason=f"waits for manual step {', '.join(c.blocked_by)}")
+                            self.emit({"event": "skipped", "address": addr, "reason": outcomes[addr].reason})
+                            progressed = True
+                            continue
+                        if c.action == Action.NOOP and c.reason != Reason.OPERATION_IN_PROGRESS:
+                            outcomes[addr] = Outcome(addr, c.action.value, UNCHANGED)
+                            progressed = True
+                            continue
+                        if self.stopping:
+                            outcomes[addr] = Outcome(addr, c.action.value, SKIPPED,
+                                                     reason=f"not started: {self._stop_reason}")
+                            progressed = True
+                            continue
+                        if len(running) >= self.parallelism:
+                            continue
+                        fut = pool.submit(self._run_change, c)
+                        running[fut] = addr
+                        busy.add(addr)
+                if not running:
+                    break
+                try:
+                    done, _ = cf.wait(list(running), timeout=0.25, return_when=cf.FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    if self._stop.is_set():
+                        raise
+                    interrupted = True
+                    self.stop("interrupted")
+                    self.emit({"event": "interrupt", "in_flight": sorted(running.values())})
+                    continue
+                for fut in done:
+                    addr = running.pop(fut)
+                    busy.discard(addr)
+                    outcomes[addr] = fut.result()
+        except KeyboardInterrupt:
+            interrupted = True
+            self.stop("interrupted")
+            pool.shutdown(wait=False, cancel_futures=True)
+            for fut, addr in running.items():
+                outcomes.setdefault(addr, Outcome(addr, index[addr].action.value, IN_PROGRESS,
+                                                  reason="interrupted; any Azure job keeps running"))
+        finally:
+            pool.shutdown(wait=True)
+            self.tracker.close()
+        for addr in order:
+            if addr not in outcomes:
+                outcomes[addr] = Outcome(addr, index[addr].action.value, SKIPPED, reason=f"not started: {self._stop_reason}")
+        result = ApplyResult(
+            outcomes=[outcomes[a] for a in order],  # this run's changes only
+            interrupted=interrupted or self._stop.is_set(),
+            seconds=time.monotonic() - t0,
+        )
+        counter = getattr(self.clients, "counter", None)
+        if counter is not None:
+            result.requests = dict(counter.snapshot())
+            result.requests["job_list_reads"] = self.tracker.list_calls
+            result.requests["pacing_wait_seconds"] = round(self.pacer.waited_seconds, 2)
+            settings = getattr(self.clients, "settings", None)
+            if settings is not None:
+                result.requests["retry_budget_per_request"] = settings.retry_total
+        return result
+
+    def _skip(self, c: Change, bad: list[str], outcomes: dict[str, Outcome], index: dict[str, Change]) -> Outcome:
+        parts = []
+        for d in bad:
+            st = outcomes[d].status
+            word = {FAILED: "failed", MANUAL: "waits for a manual step", SKIPPED: "was skipped",
+                    IN_PROGRESS: "is still running in Azure"}.get(st, st)
+            parts.append(f"{d} {word}")
+        o = Outcome(c.address, c.action.value, SKIPPED, reason="depends on " + "; ".join(parts))
+        self.emit({"event": "skipped", "address": c.address, "reason": o.reason})
+        return o
+
+    def _manual(self, c: Change) -> Outcome:
+        o = Outcome(c.address, c.action.value, MANUAL, reason=c.note or f"{c.reason.value}: a manual step is needed")
+        self.emit({"event": "manual", "address": c.address, "reason": o.reason})
+        return o
+
+    # --- one change -----------------------------------------------------------
+    def _run_change(self, c: Change) -> Outcome:
+        t0 = time.monotonic()
+        self.emit({"event": "start", "address": c.address, "action": c.action.value})
+        jobs: list[dict[str, Any]] = []
+        try:
+            if c.action == Action.NOOP:  # OPERATION_IN_PROGRESS: await the running job
+                self._await_existing(c, jobs)
+            else:
+                for req in c.requests:
+                    if self.stopping:
+                        raise Interrupted(jobs)
+                    self._run_request(c, req.operation, req.args, jobs)
+        except ChangeFailed as f:
+            o = Outcome(c.address, c.action.value, FAILED, error_code=f.code, error_message=f.message,
+                        jobs=jobs or f.jobs, seconds=time.monotonic() - t0)
+            self.emit({"event": "failed", "address": c.address, "code": f.code, "message": f.message})
+            return o
+        except Interrupted:
+            if jobs and any(j.get("state", "").lower() not in ("succeeded", "failed", "cancelled") for j in jobs):
+                reason = "interrupted; its Azure job keeps running and the next apply awaits it"
+                st = IN_PROGRESS
+            else:
+                reason = f"not finished: {self._stop_reason}"
+                st = SKIPPED
+            self.emit({"event": "interrupted", "address": c.address, "reason": reason})
+            return Outcome(c.address, c.action.value, st, reason=reason, jobs=jobs, seconds=time.monotonic() - t0)
+        except Exception as exc:  # an Azure refusal or an unreachable endpoint
+            code, message = error_info(exc)
+            self.emit({"event": "failed", "address": c.address, "code": code, "message": message})
+            return Outcome(c.address, c.action.value, FAILED, error_code=code, error_message=message, jobs=jobs,
+                           seconds=time.monotonic() - t0)
+        o = Outcome(c.address, c.action.value, SUCCEEDED, jobs=jobs, seconds=time.monotonic() - t0)
+        self.emit({"event": "done", "address": c.address, "action": c.action.value, "seconds": round(o.seconds, 2)})
+        return o
+
+    def _await_existing(self, c: Change, jobs: list[dict[str, Any]]) -> None:
+        name = awaited_job(c)
+        if not name:
+            return  # nothing known to wait for; the planner said it is in progress
+        short = name.rstrip("/").rsplit("/", 1)[-1]
+        sr = self.clients.site_recovery()
+        job = JobView.from_job(sr.replication_jobs.get(self.plan.resource_group, self.plan.vault, short))
+        self.emit({"event": "await", "address": c.address, "job": job.name, "state": job.state})
+        if not job.terminal:
+            t = self.tracker.follow(c.address, job_name=job.name or short, sent_at=job.start_time or time.time())
+            self._wait(t, jobs)
+            job = t.job or job
+        else:
+            jobs.append(job_record(job))
+        if not job.succeeded:
+            err = job.errors[0] if job.errors else {"code": "JobFailed", "message": f"job {job.name} ended {job.state}"}
+            raise ChangeFailed(err["code"], err["message"])
+
+    def _wait(self, t: Any, jobs: list[dict[str, Any]]) -> None:
+        ok = self.tracker.wait(t, timeout=self.job_timeout, should_stop=lambda: self.stopping)
+        if t.job is not None:
+            jobs.append(job_record(t.job))
+        if not ok:
+            if self.stopping:
+                raise Interrupted(jobs)
+            raise ChangeFailed("JobTimeout", f"job for {t.label} did not finish within {self.job_timeout:.0f} s")
+
+    def _run_request(self, c: Change, operation: str, args: dict[str, Any], jobs: list[dict[str, Any]]) -> None:
+        spec = ops.spec_for(operation)
+        args = self._with_lock_tag(spec, args)
+        if spec.style == ops.ASR:
+            self.pacer.acquire(should_stop=lambda: self.stopping)
+            try:
+                sent = ops.send_asr(self.clients, spec, args)
+            finally:
+                self.pacer.done()
+            self.emit({"event": "sent", "address": c.address, "operation": operation, "status": sent.status,
+                       "request_id": sent.request_id})
+            self.tracker.note_retry_after(sent.retry_after)
+            targets = [str(args.get(spec.target_arg, ""))] if spec.target_arg else []
+            targets.append(c.address.split(".", 1)[-1].rsplit("/", 1)[-1])
+            t = self.tracker.follow(c.address, request_id=sent.request_id, targets=tuple(targets),
+                                    scenarios=spec.scenarios, sent_at=sent.server_time or sent.sent_at,
+                                    retry_after=sent.retry_after)
+            if sent.status == 200:
+                # synchronous answer: a job may or may not exist; do not wait for ever
+                t_limit = max(5.0, 4 * self.tracker.floor)
+                if not self.tracker.wait(t, timeout=t_limit, should_stop=lambda: self.stopping):
+                    t.event.set()  # stop following it
+                    if t.job is None:
+                        return
+            self._wait(t, jobs)
+            if t.lost:
+                raise ChangeFailed("JobNotFound", f"no ASR job was found for request {sent.request_id}")
+            job = t.job
+            if job is not None and not job.succeeded:
+                err = job.errors[0] if job.errors else {"code": "JobFailed",
+                                                         "message": f"job {job.name} ({job.scenario}) ended {job.state}"}
+                raise ChangeFailed(err["code"], err["message"])
+            return
+        # non-ASR write
+        self.pacer.acquire(should_stop=lambda: self.stopping)
+        try:
+            self.emit({"event": "sent", "address": c.address, "operation": operation})
+            try:
+                ops.run_lro(self.clients, spec, args, timeout=self.lro_timeout, should_stop=lambda: self.stopping)
+            except InterruptedError:
+                raise Interrupted(jobs)
+            except TimeoutError as exc:
+                raise ChangeFailed("OperationTimeout", str(exc))
+            except Exception as exc:
+                if spec.key in ops.CREATE_ONLY and getattr(exc, "status_code", None) == 412:
+                    # created meanwhile by someone else: it exists, which is what we wanted
+                    self.emit({"event": "note", "address": c.address,
+                               "message": "already created by someone else meanwhile"})
+                    return
+                raise
+        finally:
+            self.pacer.done()
+
+    def _with_lock_tag(self, spec: ops.OpSpec, args: dict[str, Any]) -> dict[str, Any]:
+        """A vault write must not drop our lock tag."""
+        if self.lock is None or not spec.key.startswith("vaults.vaults.") or spec.destructive:
+            return args
+        body_key = "vault"
+        body = args.get(body_key)
+        if not isinstance(body, dict) or "tags" not in body:
+            return args
+        value = getattr(self.lock, "value", None)
+        if not value:
+            return args
+        body = dict(body)
+        body["tags"] = {**(body.get("tags") or {}), self.lock.TAG: value}
+        return {**args, body_key: body}

@@ -1,0 +1,270 @@
+"""One apply per vault at a time: a lease kept in a tag of the vault itself.
+
+    asr-lock = holder|host|pid|since|expires        (times ISO 8601 UTC)
+
+Taken with a PATCH of the vault's tags sent with `If-Match: <etag>` of the vault
+just read, so that of two appliers reading the same vault only one write wins
+(the other gets 412, re-reads and finds the lease taken). Renewed by a thread
+while the apply runs; removed at the end. An expired lease may be taken over,
+and so may a lease held by a process of this same host that no longer exists;
+both say whose it was. Works the same on Azure and on the emulator: it only
+uses the vault's tags and ETag.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import getpass
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from reconciler.errors import AsrError, ConflictError
+
+TAG = "asr-lock"
+DEFAULT_TTL = 120.0
+
+
+class LockHeldError(ConflictError):
+    """Another apply holds the vault's lock."""
+
+
+@dataclass
+class LeaseInfo:
+    holder: str
+    host: str
+    pid: int
+    since: _dt.datetime
+    expires: _dt.datetime
+    raw: str
+
+    @classmethod
+    def parse(cls, raw: str | None) -> "LeaseInfo | None":
+        if not raw:
+            return None
+        parts = raw.split("|")
+        if len(parts) != 5:
+            return None
+        try:
+            return cls(parts[0], parts[1], int(parts[2]), _parse(parts[3]), _parse(parts[4]), raw)
+        except (ValueError, TypeError):
+            return None
+
+    def expired(self, now: _dt.datetime | None = None) -> bool:
+        return (now or _now()) >= self.expires
+
+    def describe(self) -> str:
+        return f"{self.holder} on {self.host} (pid {self.pid}) since {_fmt(self.since)}"
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+
+
+def _fmt(d: _dt.datetime) -> str:
+    return d.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(s: str) -> _dt.datetime:
+    d = _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+    return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if obj is None:
+        return {}
+    if isinstance(obj, dict):
+        return obj
+    try:
+        return obj.as_dict()
+    except Exception:
+        return dict(obj)
+
+
+class VaultLock:
+    TAG = TAG
+
+    def __init__(
+        self,
+        clients: Any,
+        resource_group: str,
+        vault: str,
+        *,
+        ttl: float | None = None,
+        holder: str | None = None,
+        emit: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.clients = clients
+        self.resource_group = resource_group
+        self.vault = vault
+        self.ttl = ttl if ttl is not None else float(os.environ.get("ASR_LOCK_TTL", DEFAULT_TTL))
+        try:
+            user = getpass.getuser()
+        except Exception:
+            user = "unknown"
+        self.holder = (holder or os.environ.get("ASR_LOCK_HOLDER") or f"asr:{user}").replace("|", "/")[:80]
+        self.host = socket.gethostname().replace("|", "/")[:80]
+        self.pid = os.getpid()
+        self.since: _dt.datetime | None = None
+        self.value: str | None = None
+        self.lost = False
+        self.taken_over: LeaseInfo | None = None
+        self.emit = emit or (lambda e: None)
+        self._etag: str | None = None
+        self._mu = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- reading and writing the tag ------------------------------------------
+    def _read(self) -> tuple[dict[str, str], str | None]:
+        v = _as_dict(self.clients.vaults.vaults.get(self.resource_group, self.vault))
+        return dict(v.get("tags") or {}), v.get("etag")
+
+    def _write(self, tags: dict[str, str], etag: str | None) -> tuple[dict[str, str], str | None]:
+        headers = {"If-Match": etag} if etag else {"If-Match": "*"}
+        poller = self.clients.vaults.vaults.begin_update(
+            self.resource_group, self.vault, {"tags": tags}, headers=headers, polling_interval=1
+        )
+        v = _as_dict(poller.result())
+        return dict(v.get("tags") or tags), v.get("etag")
+
+    def _value(self, expires: _dt.datetime) -> str:
+        assert self.since is not None
+        return "|".join([self.holder, self.host, str(self.pid), _fmt(self.since), _fmt(expires)])
+
+    def _ours(self, raw: str | None) -> bool:
+        info = LeaseInfo.parse(raw)
+        return bool(info and self.since and info.host == self.host and info.pid == self.pid
+                    and info.since == self.since and info.holder == self.holder)
+
+    # --- public ---------------------------------------------------------------
+    def acquire(self, attempts: int = 5) -> None:
+        from azure.core.exceptions import HttpResponseError
+
+        for attempt in range(attempts):
+            tags, etag = self._read()
+            current = LeaseInfo.parse(tags.get(TAG))
+            if current is not None and not self._ours(current.raw):
+                stale = current.expired() or (current.host == self.host and current.pid != self.pid
+                                              and not _pid_alive(current.pid))
+                if not stale:
+                    raise LockHeldError(
+                        f"vault {self.vault} is locked by another apply: {current.describe()}, "
+                        f"lease until {_fmt(current.expires)}",
+                        hint="wait for it to finish; a crashed holder's lease expires by itself",
+                    )
+                self.taken_over = current
+            self.since = _now()
+            self.value = self._value(self.since + _dt.timedelta(seconds=self.ttl))
+            new_tags = {**tags, TAG: self.value}
+            try:
+                got, new_etag = self._write(new_tags, etag)
+            except HttpResponseError as exc:
+                if getattr(exc, "status_code", None) in (409, 412):
+                    time.sleep(0.2 * (attempt + 1))
+                    continue  # someone wrote in between: look again
+                raise
+            if got.get(TAG) != self.value:
+                tags2, etag2 = self._read()
+                if tags2.get(TAG) != self.value:
+                    continue
+                new_etag = etag2
+            self._etag = new_etag
+            if self.taken_over is not None:
+                self.emit({"event": "lock_takeover", "vault": self.vault, "previous": self.taken_over.describe()})
+            self.emit({"event": "lock", "vault": self.vault, "holder": self.holder, "until": self.value.rsplit("|", 1)[-1]})
+            self._start_renewal()
+            return
+        raise LockHeldError(f"could not take the lock of vault {self.vault}: it kept changing under us",
+                            hint="another apply is starting against the same vault; try again")
+
+    def _start_renewal(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._renew_loop, name="asr-lock-renewal", daemon=True)
+        self._thread.start()
+
+    def _renew_loop(self) -> None:
+        every = max(1.0, self.ttl / 4)
+        while not self._stop.wait(every):
+            try:
+                self.renew()
+            except AsrError:
+                pass
+            except Exception:
+                pass  # transient; next round, the lease still has ttl/4*3 left
+            if self.lost:
+                return
+
+    def renew(self) -> None:
+        from azure.core.exceptions import HttpResponseError
+
+        with self._mu:
+            if self.value is None:
+                return
+            for _ in range(3):
+                tags, etag = self._read()
+                if not self._ours(tags.get(TAG)):
+                    self.lost = True
+                    self.emit({"event": "lock_lost", "vault": self.vault, "now": tags.get(TAG)})
+                    return
+                value = self._value(_now() + _dt.timedelta(seconds=self.ttl))
+                try:
+                    got, new_etag = self._write({**tags, TAG: value}, etag)
+                except HttpResponseError as exc:
+                    if getattr(exc, "status_code", None) in (409, 412):
+                        continue
+                    raise
+                self.value = value
+                self._etag = new_etag
+                return
+
+    def release(self) -> None:
+        from azure.core.exceptions import HttpResponseError
+
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        with self._mu:
+            if self.value is None:
+                return
+            try:
+                for _ in range(3):
+                    tags, etag = self._read()
+                    if not self._ours(tags.get(TAG)):
+                        return
+                    rest = {k: v for k, v in tags.items() if k != TAG}
+                    try:
+                        got, _ = self._write(rest, etag)
+                    except HttpResponseError as exc:
+                        if getattr(exc, "status_code", None) in (409, 412):
+                            continue
+                        raise
+                    if TAG in got and self._ours(got.get(TAG)):
+                        # a server that merges tags: leave an expired lease behind instead
+                        tags2, etag2 = self._read()
+                        self._write({**tags2, TAG: self._value(_now() - _dt.timedelta(seconds=1))}, etag2)
+                    return
+            finally:
+                self.value = None
+
+    def __enter__(self) -> "VaultLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()

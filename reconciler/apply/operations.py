@@ -1,0 +1,294 @@
+"""The allow-list of SDK calls the applier makes.
+
+A plan's `Request(operation, args)` names an entry of `OPERATIONS`:
+`<client>.<operations group>.<method>`, where `<client>` is an attribute (or, for
+`site_recovery`, a method) of `reconciler.azure.clients.Clients`. The applier never
+invents calls: an operation not in the table is refused before anything is sent.
+
+Three ways to carry an operation out (`OpSpec.style`):
+
+- "asr":  a Site Recovery write. Sent with `polling=False` and our own
+          `x-ms-client-request-id`; the 200/202 answer is read here and the ASR job
+          it started is followed by the `JobTracker` (one job list per interval for
+          every operation in flight), never by polling the operation itself.
+- "lro":  a non-ASR long-running operation (resource group delete, vault, storage,
+          vnet). Followed through its own azure-core poller, with a bounded wait.
+- "sync": a plain call whose answer is the result (resource group create).
+
+Vault creation is sent with `If-None-Match: *` so that two appliers racing to
+create the same vault cannot both win (the loser gets 412 and goes on to the lock).
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Callable
+
+from reconciler.errors import UsageError
+
+ASR = "asr"
+LRO = "lro"
+SYNC = "sync"
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    key: str
+    style: str  # asr | lro | sync
+    destructive: bool = False
+    target_arg: str | None = None  # argument naming the object the job acts on
+    scenarios: tuple[str, ...] = ()  # ASR job scenarioName values this call starts (hint only)
+    if_none_match: bool = False  # send If-None-Match: * (create-only)
+
+    @property
+    def client_name(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def group(self) -> str:
+        return self.key.split(".")[1]
+
+    @property
+    def method(self) -> str:
+        return self.key.split(".")[2]
+
+
+def _table(*specs: OpSpec) -> dict[str, OpSpec]:
+    return {s.key: s for s in specs}
+
+
+_SR = "site_recovery"
+
+OPERATIONS: dict[str, OpSpec] = _table(
+    # resource groups
+    OpSpec("resources.resource_groups.create_or_update", SYNC),
+    OpSpec("resources.resource_groups.update", SYNC),
+    OpSpec("resources.resource_groups.begin_delete", LRO, destructive=True),
+    # vaults
+    OpSpec("vaults.vaults.begin_create_or_update", LRO),
+    OpSpec("vaults.vaults.begin_update", LRO),
+    OpSpec("vaults.vaults.begin_delete", LRO, destructive=True),
+    # storage
+    OpSpec("storage.storage_accounts.begin_create", LRO),
+    OpSpec("storage.storage_accounts.update", SYNC),
+    OpSpec("storage.storage_accounts.delete", SYNC, destructive=True),
+    # network
+    OpSpec("network.virtual_networks.begin_create_or_update", LRO),
+    OpSpec("network.virtual_networks.update_tags", SYNC),
+    OpSpec("network.virtual_networks.begin_delete", LRO, destructive=True),
+    OpSpec("network.subnets.begin_create_or_update", LRO),
+    OpSpec("network.subnets.begin_delete", LRO, destructive=True),
+    # site recovery: fabrics (Hyper-V sites)
+    OpSpec(f"{_SR}.replication_fabrics.begin_create", ASR, target_arg="fabric_name",
+           scenarios=("CreateSite", "AddSite", "CreateFabric")),
+    OpSpec(f"{_SR}.replication_fabrics.begin_delete", ASR, destructive=True, target_arg="fabric_name",
+           scenarios=("DeleteSite", "RemoveSite", "DeleteFabric")),
+    OpSpec(f"{_SR}.replication_fabrics.begin_purge", ASR, destructive=True, target_arg="fabric_name",
+           scenarios=("DeleteSite", "RemoveSite", "PurgeFabric")),
+    # policies
+    OpSpec(f"{_SR}.replication_policies.begin_create", ASR, target_arg="policy_name",
+           scenarios=("AddProtectionProfile", "CreatePolicy")),
+    OpSpec(f"{_SR}.replication_policies.begin_update", ASR, target_arg="policy_name",
+           scenarios=("UpdateProtectionProfile", "UpdatePolicy")),
+    OpSpec(f"{_SR}.replication_policies.begin_delete", ASR, destructive=True, target_arg="policy_name",
+           scenarios=("RemoveProtectionProfile", "DeletePolicy")),
+    # policy associations (protection container mappings)
+    OpSpec(f"{_SR}.replication_protection_container_mappings.begin_create", ASR, target_arg="mapping_name",
+           scenarios=("PairCloud", "ConfigureProtection", "CreateProtectionContainerMapping")),
+    OpSpec(f"{_SR}.replication_protection_container_mappings.begin_update", ASR, target_arg="mapping_name",
+           scenarios=("UpdateCloudPairing", "UpdateProtectionContainerMapping")),
+    OpSpec(f"{_SR}.replication_protection_container_mappings.begin_delete", ASR, destructive=True,
+           target_arg="mapping_name", scenarios=("UnpairCloud", "DeleteProtectionContainerMapping")),
+    OpSpec(f"{_SR}.replication_protection_container_mappings.begin_purge", ASR, destructive=True,
+           target_arg="mapping_name", scenarios=("UnpairCloud", "PurgeProtectionContainerMapping")),
+    # network mappings
+    OpSpec(f"{_SR}.replication_network_mappings.begin_create", ASR, target_arg="network_mapping_name",
+           scenarios=("MapNetwork", "CreateNetworkMapping")),
+    OpSpec(f"{_SR}.replication_network_mappings.begin_update", ASR, target_arg="network_mapping_name",
+           scenarios=("UpdateNetworkMapping", "MapNetwork")),
+    OpSpec(f"{_SR}.replication_network_mappings.begin_delete", ASR, destructive=True,
+           target_arg="network_mapping_name", scenarios=("UnmapNetwork", "DeleteNetworkMapping")),
+    # protected items
+    OpSpec(f"{_SR}.replication_protected_items.begin_create", ASR, target_arg="replicated_protected_item_name",
+           scenarios=("EnableDr", "EnableProtection")),
+    OpSpec(f"{_SR}.replication_protected_items.begin_update", ASR, target_arg="replicated_protected_item_name",
+           scenarios=("UpdateVmProperties", "UpdateProtectedItem")),
+    OpSpec(f"{_SR}.replication_protected_items.begin_delete", ASR, destructive=True,
+           target_arg="replicated_protected_item_name", scenarios=("DisableDr", "DisableProtection")),
+    OpSpec(f"{_SR}.replication_protected_items.begin_purge", ASR, destructive=True,
+           target_arg="replicated_protected_item_name", scenarios=("DisableDr", "PurgeProtection")),
+    # recovery plans
+    OpSpec(f"{_SR}.replication_recovery_plans.begin_create", ASR, target_arg="recovery_plan_name",
+           scenarios=("CreateRecoveryPlan",)),
+    OpSpec(f"{_SR}.replication_recovery_plans.begin_update", ASR, target_arg="recovery_plan_name",
+           scenarios=("UpdateRecoveryPlan",)),
+    OpSpec(f"{_SR}.replication_recovery_plans.begin_delete", ASR, destructive=True,
+           target_arg="recovery_plan_name", scenarios=("DeleteRecoveryPlan",)),
+)
+
+# Vault creation must not overwrite a vault someone else created meanwhile.
+CREATE_ONLY = {"vaults.vaults.begin_create_or_update"}
+
+
+def spec_for(operation: str) -> OpSpec:
+    spec = OPERATIONS.get(operation)
+    if spec is None:
+        raise UsageError(
+            f"the plan asks for operation {operation!r}, which asr apply does not carry out",
+            hint="the plan may come from a newer asr, or was edited by hand",
+        )
+    return spec
+
+
+def check_request(operation: str, args: dict[str, Any], clients: Any = None) -> OpSpec:
+    """Refuse a request whose operation is unknown, or (with clients) whose
+    arguments do not fit the SDK method, before anything is sent."""
+    spec = spec_for(operation)
+    if not isinstance(args, dict):
+        raise UsageError(f"{operation}: arguments must be a mapping")
+    if clients is not None:
+        fn = resolve(clients, spec)
+        sig = inspect.signature(fn)
+        params = sig.parameters
+        has_var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        named = {n for n, p in params.items() if p.kind is not inspect.Parameter.VAR_KEYWORD}
+        missing = [
+            n for n, p in params.items()
+            if p.default is inspect.Parameter.empty
+            and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+            and n not in args
+        ]
+        unknown = [a for a in args if a not in named] if not has_var_kw else []
+        if missing:
+            raise UsageError(f"{operation}: missing argument(s) {', '.join(missing)}")
+        if unknown:
+            raise UsageError(f"{operation}: unknown argument(s) {', '.join(unknown)}")
+    return spec
+
+
+def resolve(clients: Any, spec: OpSpec) -> Callable[..., Any]:
+    attr = getattr(clients, spec.client_name)
+    client = attr() if callable(attr) and not hasattr(attr, "_config") else attr
+    group = getattr(client, spec.group)
+    return getattr(group, spec.method)
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class Sent:
+    """What the 200/202 answer to a write told us."""
+
+    status: int
+    request_id: str
+    sent_at: float  # time.time() just before sending
+    server_time: float | None = None  # from the Date header, if any
+    retry_after: float | None = None
+    location: str | None = None
+    async_operation: str | None = None
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Capture:
+    """Per-call raw_response_hook that remembers the answer to the *first*
+    request of the call (the write), chaining to the client's counter."""
+
+    def __init__(self, chain: Callable[[Any], None] | None) -> None:
+        self.chain = chain
+        self.response: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self, response: Any) -> None:
+        if self.chain is not None:
+            self.chain(response)
+        with self._lock:
+            req = response.http_request
+            if req.method.upper() in ("PUT", "PATCH", "POST", "DELETE"):
+                # last write answer wins: retries of the same write replace a 429/5xx
+                self.response = response.http_response
+
+
+def _sent_from(resp: Any, rid: str, sent_at: float) -> Sent:
+    headers = {k.lower(): v for k, v in resp.headers.items()} if resp is not None else {}
+    ra = headers.get("retry-after")
+    retry_after = None
+    if ra:
+        try:
+            retry_after = float(ra)
+        except ValueError:
+            retry_after = None
+    server_time = None
+    if headers.get("date"):
+        try:
+            server_time = parsedate_to_datetime(headers["date"]).timestamp()
+        except (TypeError, ValueError):
+            server_time = None
+    body = None
+    if resp is not None:
+        try:
+            text = resp.text()
+            if text:
+                import json
+
+                body = json.loads(text)
+        except Exception:
+            body = None
+    return Sent(
+        status=resp.status_code if resp is not None else 0,
+        request_id=rid,
+        sent_at=sent_at,
+        server_time=server_time,
+        retry_after=retry_after,
+        location=headers.get("location"),
+        async_operation=headers.get("azure-asyncoperation"),
+        body=body,
+        headers={k: v for k, v in headers.items() if k.startswith("x-ms-") or k in ("location", "retry-after")},
+    )
+
+
+def send_asr(clients: Any, spec: OpSpec, args: dict[str, Any], request_id: str | None = None) -> Sent:
+    """Send an ASR write with polling=False and our client request id; return
+    what the answer said. Raises azure-core exceptions on refusal."""
+    rid = request_id or new_request_id()
+    fn = resolve(clients, spec)
+    capture = _Capture(getattr(clients, "counter", None))
+    sent_at = time.time()
+    poller = fn(
+        **args,
+        polling=False,
+        headers={"x-ms-client-request-id": rid},
+        raw_response_hook=capture,
+    )
+    del poller  # NoPolling: the answer is in `capture`; the job tracker does the rest
+    return _sent_from(capture.response, rid, sent_at)
+
+
+def run_lro(clients: Any, spec: OpSpec, args: dict[str, Any], *, timeout: float,
+            should_stop: Callable[[], bool] | None = None) -> Any:
+    """Run a non-ASR operation to its end (bounded wait). Returns the result."""
+    fn = resolve(clients, spec)
+    kwargs: dict[str, Any] = dict(args)
+    headers: dict[str, str] = {"x-ms-client-request-id": new_request_id()}
+    if spec.key in CREATE_ONLY:
+        headers["If-None-Match"] = "*"
+    kwargs["headers"] = headers
+    if spec.style == SYNC:
+        return fn(**kwargs)
+    poller = fn(**kwargs, polling_interval=1)
+    deadline = time.monotonic() + timeout
+    while not poller.done():
+        if should_stop is not None and should_stop():
+            raise InterruptedError("stopped while waiting")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"{spec.key} did not finish within {timeout:.0f} s")
+        poller.wait(min(1.0, left))
+    return poller.result()

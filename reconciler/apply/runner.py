@@ -1,0 +1,257 @@
+"""One `asr apply`, from a Plan to a result: the order of the steps around the
+executor.
+
+1. Refuse deletes and replacements without allow_destroy, before any change.
+2. Create the vault (and its resource group) first if the plan says so: the lock
+   lives in the vault, so it must exist; the create is sent with
+   `If-None-Match: *` so two appliers cannot both create it.
+3. Take the vault lock (a lease in a vault tag, renewed while running).
+4. Execute the rest of the graph.
+5. From a manifest (not a saved plan): re-plan from Azure and run again while the
+   new plan has work this run can do (things that became possible: a VMM server
+   or Hyper-V host that registered once its vault or site existed, jobs awaited),
+   a bounded number of rounds. A saved plan is applied exactly, once.
+6. Release the lock. Optionally wait until every VM is Protected.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Callable
+
+from reconciler.apply.executor import (
+    FAILED,
+    MANUAL,
+    SKIPPED,
+    SUCCEEDED,
+    UNCHANGED,
+    ApplyResult,
+    Executor,
+    Outcome,
+)
+from reconciler.apply.lock import VaultLock
+from reconciler.apply.pacing import WritePacer
+from reconciler.errors import UsageError
+from reconciler.plan.model import Action, Change, Kind, Plan, Reason
+
+MAX_ROUNDS = 6
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+
+
+def refuse_destroy(plan: Plan) -> None:
+    bad = plan.destructive
+    if bad:
+        lines = ", ".join(f"{c.address} ({c.action.value})" for c in bad)
+        raise UsageError(
+            f"the plan deletes or replaces {len(bad)} object(s): {lines}; nothing was changed",
+            hint="review the plan, then re-run with --allow-destroy to allow it",
+        )
+
+
+def pre_lock_addresses(plan: Plan) -> set[str]:
+    """The vault's creation and what it depends on (its resource group)."""
+    idx = plan.by_address()
+    out: set[str] = set()
+    for c in plan.changes:
+        if c.kind == Kind.VAULT and c.action == Action.CREATE:
+            stack = [c.address]
+            while stack:
+                a = stack.pop()
+                if a in out or a not in idx:
+                    continue
+                out.add(a)
+                stack.extend(idx[a].depends_on)
+    return out
+
+
+def actionable(plan: Plan) -> list[Change]:
+    out = []
+    for c in plan.changes:
+        if c.action == Action.MANUAL or c.blocked:
+            continue
+        if c.is_change or c.reason == Reason.OPERATION_IN_PROGRESS:
+            out.append(c)
+    return out
+
+
+def _merge(total: dict[str, Outcome], result: ApplyResult) -> None:
+    for o in result.outcomes:
+        prev = total.get(o.address)
+        if prev is not None and prev.status == SUCCEEDED and o.status == UNCHANGED:
+            continue
+        total[o.address] = o
+
+
+class Applier:
+    def __init__(
+        self,
+        clients: Any,
+        *,
+        parallelism: int = 10,
+        emit: Emit | None = None,
+        allow_destroy: bool = False,
+        replan: Callable[[], Plan] | None = None,
+        registration_wait: float | None = None,
+        lock_ttl: float | None = None,
+    ) -> None:
+        self.clients = clients
+        self.parallelism = parallelism
+        self.emit = emit or (lambda e: None)
+        self.allow_destroy = allow_destroy
+        self.replan = replan
+        self.registration_wait = (registration_wait if registration_wait is not None
+                                  else _env_float("ASR_REGISTRATION_WAIT", 300.0))
+        self.replan_interval = _env_float("ASR_REPLAN_INTERVAL", 5.0)
+        self.lock_ttl = lock_ttl
+        self.pacer = WritePacer(getattr(clients, "counter", None))
+        self.lock: VaultLock | None = None
+        self._executor: Executor | None = None
+        self._stopped = False
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._executor is not None:
+            self._executor.stop()
+
+    def _execute(self, plan: Plan, only: set[str] | None, prior: dict[str, Outcome]) -> ApplyResult:
+        ex = Executor(self.clients, plan, parallelism=self.parallelism, emit=self.emit, pacer=self.pacer, lock=self.lock)
+        self._executor = ex
+        try:
+            return ex.run(only=only, prior=prior)
+        finally:
+            self._executor = None
+
+    def apply(self, plan: Plan) -> ApplyResult:
+        t0 = time.monotonic()
+        if not self.allow_destroy:
+            refuse_destroy(plan)
+        Executor(self.clients, plan).check()  # unknown operations / bad arguments: refuse before any call
+        total: dict[str, Outcome] = {}
+        interrupted = False
+        pre = pre_lock_addresses(plan)
+        created_vault = False
+        if pre:
+            self.emit({"event": "phase", "message": f"creating vault {plan.vault} before taking its lock"})
+            r = self._execute(plan, pre, {})
+            _merge(total, r)
+            interrupted = r.interrupted
+            if any(total[a].status != SUCCEEDED and total[a].status != UNCHANGED for a in pre):
+                for c in plan.changes:
+                    if c.address not in total:
+                        total[c.address] = Outcome(c.address, c.action.value, SKIPPED,
+                                                   reason=f"vault {plan.vault} could not be created")
+                return self._result(plan, total, interrupted, t0)
+            created_vault = True
+        self.lock = VaultLock(self.clients, plan.resource_group, plan.vault, ttl=self.lock_ttl, emit=self.emit)
+        self.lock.acquire()
+        try:
+            if not interrupted and not self._stopped:
+                rest = {c.address for c in plan.changes} - pre
+                r = self._execute(plan, rest, dict(total))
+                _merge(total, r)
+                interrupted = r.interrupted
+            rounds = 1
+            registration_deadline = None
+            while (self.replan is not None and not interrupted and not self._stopped and rounds < MAX_ROUNDS
+                   and not any(o.status == FAILED for o in total.values())):
+                new = self.replan()
+                if not self.allow_destroy and new.destructive:
+                    self.emit({"event": "phase", "message": "the new plan would delete or replace; stopping"})
+                    break
+                work = actionable(new)
+                if not work:
+                    waiting_manual = [c for c in new.changes if c.action == Action.MANUAL]
+                    made = created_vault or any(
+                        o.status == SUCCEEDED and o.address.split(".", 1)[0] in (Kind.HYPERV_SITE.value, Kind.VAULT.value)
+                        for o in total.values())
+                    if not waiting_manual or not made or self.registration_wait <= 0:
+                        # refresh the manual / skipped view from the newest plan
+                        self._refresh_pending(new, total)
+                        break
+                    if registration_deadline is None:
+                        registration_deadline = time.monotonic() + self.registration_wait
+                        self.emit({"event": "phase", "message":
+                                   "waiting for servers to register with the new vault or site: "
+                                   + ", ".join(c.address for c in waiting_manual)})
+                    if time.monotonic() > registration_deadline:
+                        self._refresh_pending(new, total)
+                        break
+                    time.sleep(self.replan_interval)
+                    continue
+                rounds += 1
+                self.emit({"event": "phase", "message": f"re-planned: {len(work)} more action(s) now possible"})
+                r = self._execute(new, None, {})
+                _merge(total, r)
+                interrupted = r.interrupted
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            self.lock.release()
+        return self._result(plan, total, interrupted, t0)
+
+    def _refresh_pending(self, new: Plan, total: dict[str, Outcome]) -> None:
+        for c in new.changes:
+            prev = total.get(c.address)
+            if prev is None or prev.status in (MANUAL, SKIPPED):
+                if c.action == Action.MANUAL:
+                    total[c.address] = Outcome(c.address, c.action.value, MANUAL,
+                                               reason=c.note or f"{c.reason.value}: a manual step is needed")
+                elif c.blocked:
+                    total[c.address] = Outcome(c.address, c.action.value, SKIPPED,
+                                               reason=f"waits for manual step {', '.join(c.blocked_by)}")
+                elif not c.is_change:
+                    total[c.address] = Outcome(c.address, c.action.value, UNCHANGED)
+
+    def _result(self, plan: Plan, total: dict[str, Outcome], interrupted: bool, t0: float) -> ApplyResult:
+        order = [c.address for c in plan.changes] + [a for a in total if a not in plan.by_address()]
+        res = ApplyResult(outcomes=[total[a] for a in order if a in total], interrupted=interrupted,
+                          seconds=time.monotonic() - t0)
+        counter = getattr(self.clients, "counter", None)
+        if counter is not None:
+            res.requests = dict(counter.snapshot())
+            settings = getattr(self.clients, "settings", None)
+            if settings is not None:
+                res.requests["retry_budget_per_request"] = settings.retry_total
+            res.requests["pacing_wait_seconds"] = round(self.pacer.waited_seconds, 2)
+        return res
+
+
+def wait_protected(clients: Any, resource_group: str, vault: str, vm_names: list[str], *, emit: Emit,
+                   timeout: float | None = None, interval: float | None = None) -> list[str]:
+    """Wait until every named VM's protected item reads Protected: one paged
+    list of the vault's protected items per interval. Returns the VMs still not
+    protected at the deadline (empty when all are)."""
+    timeout = timeout if timeout is not None else _env_float("ASR_WAIT_PROTECTED_TIMEOUT", 24 * 3600.0)
+    interval = interval if interval is not None else _env_float("ASR_JOB_POLL_MAX", 15.0)
+    want = {n.lower(): n for n in vm_names}
+    deadline = time.monotonic() + timeout
+    sr = clients.site_recovery()
+    last: tuple | None = None
+    while True:
+        states: dict[str, str] = {}
+        for item in sr.replication_protected_items.list(resource_group, vault):
+            d = item.as_dict() if hasattr(item, "as_dict") else dict(item)
+            p = d.get("properties") or {}
+            psd = p.get("providerSpecificDetails") or {}
+            name = str(p.get("friendlyName") or psd.get("vmName") or "").lower()
+            if name in want:
+                states[name] = str(p.get("protectionState") or "")
+        waiting = sorted(want[n] for n in want if states.get(n, "").lower() != "protected")
+        snap = (len(want) - len(waiting), tuple(waiting))
+        if snap != last:
+            detail = {want[n]: states.get(n, "missing") for n in want}
+            emit({"event": "protection", "protected": len(want) - len(waiting), "total": len(want),
+                  "waiting": waiting, "states": detail})
+            last = snap
+        if not waiting or time.monotonic() > deadline:
+            return waiting
+        time.sleep(interval)

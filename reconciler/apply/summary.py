@@ -1,0 +1,69 @@
+"""The summary at the end of an apply: what succeeded, failed (with Azure's error
+code and message), was skipped (and why), is waiting for a manual step or still
+running in Azure, and what the run cost in requests and retries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from reconciler.apply.executor import FAILED, IN_PROGRESS, MANUAL, SKIPPED, SUCCEEDED, UNCHANGED, ApplyResult
+
+
+def render_text(result: ApplyResult, out: TextIO) -> None:
+    ok = result.by_status(SUCCEEDED)
+    failed = result.by_status(FAILED)
+    skipped = result.by_status(SKIPPED)
+    manual = result.by_status(MANUAL)
+    running = result.by_status(IN_PROGRESS)
+    unchanged = result.by_status(UNCHANGED)
+    print("", file=out)
+    head = "Apply interrupted" if result.interrupted else ("Apply failed" if failed else "Apply complete")
+    print(f"{head}: {len(ok)} succeeded, {len(failed)} failed, {len(skipped)} skipped, "
+          f"{len(manual)} manual, {len(running)} still running in Azure, {len(unchanged)} unchanged "
+          f"({result.seconds:.1f} s).", file=out)
+    for o in ok:
+        jobs = ", ".join(f"{j['name']} {j['state']}" for j in o.jobs if j.get("name"))
+        print(f"  ok       {o.address} ({o.action}){' [' + jobs + ']' if jobs else ''}", file=out)
+    for o in failed:
+        print(f"  FAILED   {o.address} ({o.action}): {o.error_code or 'error'}: {o.error_message}", file=out)
+        for j in o.jobs:
+            for t in j.get("tasks") or []:
+                if (t.get("state") or "").lower() in ("failed", "cancelled"):
+                    print(f"             task {t.get('name')}: {t.get('state')}", file=out)
+    for o in skipped:
+        print(f"  skipped  {o.address}: {o.reason}", file=out)
+    for o in manual:
+        print(f"  manual   {o.address}: {o.reason}", file=out)
+    for o in running:
+        print(f"  running  {o.address}: {o.reason}", file=out)
+    r = result.requests
+    if r:
+        print(f"Requests: {r.get('requests', 0)} ({r.get('reads', 0)} reads, {r.get('writes', 0)} writes), "
+              f"{r.get('throttled', 0)} answered 429 and {r.get('server_errors', 0)} with 5xx, retried by the "
+              f"retry policy (at most {r.get('retry_budget_per_request', '?')} retries per request); "
+              f"{r.get('job_list_reads', 0)} job list reads; paced {r.get('pacing_wait_seconds', 0)} s.", file=out)
+    if failed:
+        print("Re-run `asr apply` after fixing the cause: it re-plans from Azure's state and finishes the rest.",
+              file=out)
+    elif result.interrupted or running:
+        print("Re-run `asr apply` to finish: jobs still running in Azure are awaited, not repeated.", file=out)
+
+
+def render_json(result: ApplyResult, out: TextIO) -> None:
+    print(json.dumps({"event": "summary", **result.to_dict()}, default=str, sort_keys=True), file=out, flush=True)
+
+
+def render(result: ApplyResult, out: TextIO, fmt: str = "text") -> None:
+    if fmt == "json":
+        render_json(result, out)
+    else:
+        render_text(result, out)
+
+
+def exit_status(result: ApplyResult) -> int:
+    return 0 if result.converged else 1
+
+
+def counts(result: ApplyResult) -> dict[str, Any]:
+    return result.to_dict()["counts"]
