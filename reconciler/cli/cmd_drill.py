@@ -1,4 +1,12 @@
-"""DR drill: test failover of a recovery plan, verify, clean up, report."""
+"""DR drill of a recovery plan: test failover into target.testNetwork, wait for every
+group to come up, optional checks (--verify-command, run once per VM with {vm},
+{test_vm} and {network} substituted), then test failover cleanup - always, also after
+a failure or Ctrl-C - and a report with the measured time to recover per group and
+per VM and the recovery point used: the audit evidence of a DR rehearsal.
+
+Asks for confirmation on a terminal (--yes skips it). Exit status: 0 drill passed and
+cleaned up, 1 otherwise.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +14,35 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--recovery-plan", required=True)
-    p.add_argument("--yes", action="store_true")
-    p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
-    p.add_argument("--out", metavar="REPORT")
+    p.add_argument("file", metavar="FILE", help="the manifest")
+    p.add_argument("--recovery-plan", required=True, metavar="NAME", help="a recovery plan declared in the manifest")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")
+    p.add_argument("--format", choices=["text", "json", "markdown"], default="text", help="report format on stdout")
+    p.add_argument("--out", metavar="REPORT",
+                   help="also write the report to this file (format from its extension: .json, .md, else text)")
+    p.add_argument("--verify-command", metavar="CMD",
+                   help="a check run locally per VM after the failover, e.g. \"./check.sh {test_vm}\"; exit 0 = passed")
+    p.add_argument("--test-network", metavar="NAME", help="a network of target.networks instead of target.testNetwork")
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.errors import UsageError
+    import os
 
-    raise UsageError("`asr drill` is not implemented yet")
+    from reconciler.ops.context import OpsContext
+    from reconciler.ops.drill import run_drill
+    from reconciler.ops.report import render_drill
+
+    ctx = OpsContext.load(args.file)
+    rep = run_drill(ctx, args.recovery_plan, yes=args.yes, verify_command=args.verify_command,
+                    test_network=args.test_network)
+    ctx.say("")
+    ctx.say(render_drill(rep, args.format))
+    if args.out:
+        ext = os.path.splitext(args.out)[1].lower()
+        fmt = "json" if ext == ".json" else "markdown" if ext in (".md", ".markdown") else "text"
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(render_drill(rep, fmt))
+            if not render_drill(rep, fmt).endswith("\n"):
+                fh.write("\n")
+        ctx.say(f"Report written to {args.out}")
+    return 0 if rep.ok else 1

@@ -1,4 +1,8 @@
-"""Planned failover from Azure back to the primary site, then reprotect."""
+"""Failback: planned failover from Azure back to the primary site (the Azure VMs are
+shut down and their changes synchronised back), commit, then reprotect so the VMs
+replicate to Azure again. For --vm NAME (repeatable) or --recovery-plan NAME.
+Asks for confirmation on a terminal (--yes skips it). Exit status: 0 done, 1 failed.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,13 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--vm", action="append", default=[])
-    p.add_argument("--recovery-plan")
-    p.add_argument("--yes", action="store_true")
+    from reconciler.ops.cli_common import add_selector_arguments
+
+    add_selector_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.errors import UsageError
+    from reconciler.ops.cli_common import run_selected
+    from reconciler.ops.states import Operation
 
-    raise UsageError("`asr failback` is not implemented yet")
+    return run_selected(args, Operation.FAILBACK)

@@ -1,19 +1,40 @@
-"""Failover family: test, planned, unplanned, commit, cleanup (test failover cleanup)."""
+"""Failover family on VMs (--vm, repeatable) or a recovery plan (--recovery-plan):
+
+  test       test failover into the isolated network target.testNetwork (production
+             keeps running; never the production network by default)
+  cleanup    delete the test failover's VMs
+  planned    planned failover to Azure: source VMs are shut down first and their last
+             changes replicated, so nothing is lost
+  unplanned  unplanned failover to Azure from the latest recovery point: data written
+             since then can be lost
+  commit     commit a completed failover
+  cancel     cancel a failover that was not committed
+
+Each operation is checked against the VM's current state before Azure is called, asks
+for confirmation on a terminal (--yes skips it; without a terminal --yes is required),
+follows the job with progress and reports per VM. Exit status: 0 done, 1 failed.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+KINDS = ["test", "planned", "unplanned", "commit", "cleanup", "cancel"]
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("kind", choices=["test", "planned", "unplanned", "commit", "cleanup"])
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--vm", action="append", default=[])
-    p.add_argument("--recovery-plan")
-    p.add_argument("--yes", action="store_true")
+    from reconciler.ops.cli_common import add_selector_arguments
+
+    p.add_argument("kind", choices=KINDS, help="which operation")
+    add_selector_arguments(p)
+    p.add_argument("--test-network", metavar="NAME",
+                   help="test: a network of target.networks to use instead of target.testNetwork")
+    p.add_argument("--shutdown-source", action="store_true",
+                   help="unplanned: try to shut the source VMs down first (sourceSiteOperations Required)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.errors import UsageError
+    from reconciler.ops.cli_common import run_selected
+    from reconciler.ops.states import Operation
 
-    raise UsageError("`asr failover` is not implemented yet")
+    return run_selected(args, Operation(args.kind))

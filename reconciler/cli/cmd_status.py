@@ -1,4 +1,11 @@
-"""Protection state, health, RPO and registration of everything the manifest declares."""
+"""Protection state, health and RPO of every declared VM (and of undeclared protected
+items, marked unmanaged), plus the registration of VMM servers and Hyper-V hosts.
+
+With --check, exits 2 when any declared VM is not protected, not healthy or over its
+RPO threshold, or a declared server is not connected: for monitoring. The threshold
+is --max-rpo, by default twice the replication frequency of the VM's policy.
+Exit status: 0 ok, 2 check failed (only with --check), 1 error.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,33 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("--check", action="store_true")
+    p.add_argument("file", metavar="FILE", help="the manifest")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.add_argument("--check", action="store_true",
+                   help="exit 2 when a declared VM is unprotected, unhealthy or over the RPO threshold")
+    p.add_argument("--max-rpo", metavar="DURATION",
+                   help="RPO threshold for --check: seconds, or 15m / 1h (default: twice the policy's frequency)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.errors import UsageError
+    import json
 
-    raise UsageError("`asr status` is not implemented yet")
+    from reconciler.errors import UsageError
+    from reconciler.ops.context import OpsContext
+    from reconciler.ops.status import parse_duration, read_status, render_text
+
+    max_rpo = None
+    if args.max_rpo is not None:
+        try:
+            max_rpo = parse_duration(args.max_rpo)
+        except ValueError as exc:
+            raise UsageError(f"--max-rpo: {exc}") from None
+    ctx = OpsContext.load(args.file)
+    rep = read_status(ctx, max_rpo=max_rpo)
+    if args.format == "json":
+        ctx.say(json.dumps(rep.as_dict(), indent=2))
+    else:
+        ctx.say(render_text(rep))
+    if args.check and not rep.ok:
+        return 2
+    return 0

@@ -1,0 +1,31 @@
+"""Argument handling shared by `asr failover`, `asr reprotect` and `asr failback`."""
+
+from __future__ import annotations
+
+import argparse
+
+from reconciler.ops.states import Operation
+
+
+def add_selector_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE", help="the manifest")
+    sel = p.add_mutually_exclusive_group()
+    sel.add_argument("--vm", action="append", default=[], metavar="NAME",
+                     help="a VM declared in the manifest (repeatable)")
+    sel.add_argument("--recovery-plan", metavar="NAME", help="a recovery plan declared in the manifest")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="result format (default text)")
+
+
+def run_selected(args: argparse.Namespace, op: Operation) -> int:
+    from reconciler.ops.context import OpsContext, select_targets
+    from reconciler.ops.failover import raise_for, run_operation
+    from reconciler.ops.report import operation_json, operation_text
+
+    ctx = OpsContext.load(args.file)
+    targets = select_targets(ctx.manifest, vms=args.vm, recovery_plan=args.recovery_plan, file=ctx.file)
+    res = run_operation(ctx, op, targets, yes=args.yes, test_network=getattr(args, "test_network", None),
+                        shutdown_source=getattr(args, "shutdown_source", False))
+    ctx.say(operation_json(res) if args.format == "json" else operation_text(res))
+    raise_for(res)
+    return 0

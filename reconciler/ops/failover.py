@@ -1,0 +1,387 @@
+"""The failover family on VMs or a recovery plan: validate, confirm, call Azure, follow
+the jobs, report per VM.
+
+    result = run_operation(ctx, Operation.TEST, targets, yes=True)
+    result.ok, [o.as_dict() for o in result.outcomes]
+
+Validation happens on one vault-wide read before anything is written: VMs not in the
+manifest, VMs the vault does not protect, and operations their current state does not
+allow are all reported together, naming the state.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from reconciler.azure.errors import azure_errors
+from reconciler.errors import OperationFailedError, UsageError
+from reconciler.ops.context import OpsContext, Targets, confirm
+from reconciler.ops.inputs import Call, item_call, plan_call, vnet_id
+from reconciler.ops.inventory import Inventory, read_inventory
+from reconciler.ops.jobs import JobFollower, JobView, parse_time, utcnow
+from reconciler.ops.states import (
+    ItemState,
+    NotInManifestError,
+    Operation,
+    OperationNotAllowedError,
+    PlanState,
+    check_allowed,
+    check_plan_allowed,
+)
+
+
+@dataclass
+class VmOutcome:
+    vm: str
+    operation: str
+    ok: bool
+    message: str = ""
+    job: str | None = None
+    job_state: str | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    duration_seconds: float | None = None
+    state_after: str | None = None
+    active_location_after: str | None = None
+    recovery_point_id: str | None = None
+    last_replicated_time: str | None = None  # at the start of the operation
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class OperationResult:
+    operation: str
+    recovery_plan: str | None
+    outcomes: list[VmOutcome] = field(default_factory=list)
+    plan_job: str | None = None
+    plan_job_state: str | None = None
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes) and (self.plan_job_state is None or self.plan_job_state.lower() in ("succeeded", "completedwithinformation"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"operation": self.operation, "recoveryPlan": self.recovery_plan, "ok": self.ok,
+                "planJob": self.plan_job, "planJobState": self.plan_job_state, "message": self.message,
+                "vms": [o.as_dict() for o in self.outcomes]}
+
+
+def test_network_id(ctx: OpsContext, override: str | None = None) -> tuple[str, str]:
+    """(name, ARM id) of the network test failovers use: --test-network, else
+    target.testNetwork. Never the production network by default."""
+    m = ctx.manifest
+    name = override or m.target.test_network
+    if not name:
+        raise UsageError(
+            f"{ctx.file}: no test network: test failover never uses a production network by default",
+            hint="declare an isolated network under target.networks and name it in target.testNetwork "
+                 "(or pass --test-network NAME)",
+        )
+    names = {n.name.lower(): n.name for n in m.target.networks}
+    if name.lower() not in names:
+        raise UsageError(f"test network {name!r} is not declared under target.networks in {ctx.file}")
+    name = names[name.lower()]
+    return name, vnet_id(m.subscription, m.target.resource_group, name)
+
+
+def resolve_items(ctx: OpsContext, inv: Inventory, targets: Targets) -> list[ItemState]:
+    items: list[ItemState] = []
+    missing: list[str] = []
+    for vm in targets.vms:
+        it = inv.item_for(vm)
+        if it is None:
+            missing.append(vm)
+        else:
+            items.append(it)
+    if missing:
+        raise NotInManifestError(
+            f"not protected in vault {ctx.vault}: {', '.join(missing)} (declared in {ctx.file}, but Azure has no "
+            f"replication for {'it' if len(missing) == 1 else 'them'})",
+            hint=f"run `asr plan {ctx.file}` and `asr apply {ctx.file}` to enable protection first",
+        )
+    return items
+
+
+def validate(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanState | None) -> None:
+    """All state errors at once, before any write."""
+    problems: list[OperationNotAllowedError] = []
+    if plan is not None:
+        try:
+            check_plan_allowed(plan, op, file=ctx.file)
+        except OperationNotAllowedError as e:
+            problems.append(e)
+    for it in items:
+        try:
+            check_allowed(it, op, file=ctx.file)
+        except OperationNotAllowedError as e:
+            problems.append(e)
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise problems[0]
+    hints = [p.hint for p in problems if p.hint]
+    raise OperationNotAllowedError(
+        f"{op.title} refused for {len(problems)} targets:\n  " + "\n  ".join(p.message for p in problems),
+        hint=hints[0] if hints else None,
+    )
+
+
+def describe_effect(op: Operation, items: list[ItemState], *, plan: str | None, network: str | None) -> str:
+    """What the operation will do, in words, for the confirmation prompt and the log."""
+    who = f"recovery plan {plan} ({', '.join(i.vm_name for i in items)})" if plan else ", ".join(i.vm_name for i in items)
+    if op == Operation.TEST:
+        return (f"Test failover of {who} into the isolated test network {network}. Production keeps running "
+                "and replicating; clean up afterwards with `asr failover cleanup`.")
+    if op == Operation.CLEANUP:
+        return f"Clean up the test failover of {who}: the test VMs in Azure are deleted."
+    if op == Operation.PLANNED:
+        return (f"Planned failover of {who} to Azure. The source VMs are shut down first and their last "
+                "changes replicated, so no data is lost; the VMs then run in Azure.")
+    if op == Operation.UNPLANNED:
+        lines = [f"UNPLANNED failover of {who} to Azure from the latest recovery point.",
+                 "Data written since the last recovery point can be lost:"]
+        for i in items:
+            lines.append(f"  {i.vm_name}: last replicated {i.last_replicated_time or 'unknown'}")
+        return "\n".join(lines)
+    if op == Operation.COMMIT:
+        return f"Commit the failover of {who}: the recovery points used can no longer be changed."
+    if op == Operation.CANCEL:
+        return f"Cancel the failover of {who}."
+    if op == Operation.REPROTECT:
+        return f"Reprotect {who}: start reverse replication from where the VMs run now."
+    if op == Operation.FAILBACK:
+        return (f"Failback of {who}: planned failover from Azure to the primary site (the Azure VMs are shut "
+                "down and their changes synchronised back), commit, then reprotect to Azure.")
+    return f"{op.title} of {who}"
+
+
+class _Capture:
+    """Per-call raw_response_hook that keeps the service's Date and still feeds the
+    clients' request counter."""
+
+    def __init__(self, counter: Any) -> None:
+        self.counter = counter
+        self.server_time: _dt.datetime | None = None
+        self.status: int | None = None
+
+    def __call__(self, response: Any) -> None:
+        if self.counter is not None:
+            self.counter(response)
+        self.status = response.http_response.status_code
+        date = response.http_response.headers.get("Date")
+        if date:
+            try:
+                from email.utils import parsedate_to_datetime
+
+                self.server_time = parsedate_to_datetime(date)
+            except (TypeError, ValueError):
+                pass
+
+
+def _start(ctx: OpsContext, group: str, call: Call, path_args: dict[str, Any], what: str) -> tuple[str, _dt.datetime]:
+    """Send one failover-family POST; returns (request id, start time)."""
+    sr = ctx.clients.site_recovery()
+    method = getattr(getattr(sr, group), call.method)
+    rid = str(uuid.uuid4())
+    cap = _Capture(getattr(ctx.clients, "counter", None))
+    local = utcnow()
+    with azure_errors(what):
+        method(ctx.resource_group, ctx.vault, *path_args.values(), **call.kwargs(), polling=False,
+               request_id=rid, raw_response_hook=cap)
+    started = min(local, cap.server_time) if cap.server_time else local
+    return rid, started - _dt.timedelta(seconds=2)
+
+
+def _item_path(it: ItemState) -> dict[str, Any]:
+    return {"fabric_name": it.fabric, "protection_container_name": it.container, "replicated_protected_item_name": it.name}
+
+
+def _progress_printer(ctx: OpsContext) -> Callable[[str, JobView], None]:
+    def show(key: str, job: JobView) -> None:
+        ctx.say(f"  {key}: {job.scenario or job.friendly_name or 'job'} {job.progress()}")
+
+    return show
+
+
+def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanState | None, *,
+            network_id: str | None = None, shutdown_source: bool = False,
+            sleep: Callable[[float], None] | None = None, interval: float | None = None,
+            timeout: float | None = None) -> OperationResult:
+    """Start `op` (on the plan, else on each item) and follow its jobs to the end.
+    No validation or confirmation here: callers do that first."""
+    res = OperationResult(operation=op.value, recovery_plan=plan.name if plan else None)
+    follower = JobFollower(ctx.clients, ctx.resource_group, ctx.vault, interval=interval, timeout=timeout,
+                           sleep=sleep, on_progress=_progress_printer(ctx))
+    started_at: dict[str, _dt.datetime] = {}
+    if plan is not None:
+        direction = "RecoveryToPrimary" if items and all(i.location == "recovery" for i in items) else "PrimaryToRecovery"
+        call = plan_call(op, test_network_id=network_id, shutdown_source=shutdown_source, direction=direction)
+        key = f"recovery plan {plan.name}"
+        rid, t0 = _start(ctx, "replication_recovery_plans", call, {"recovery_plan_name": plan.name},
+                         f"{op.title} of recovery plan {plan.name}")
+        follower.watch(key, request_id=rid, target_id=plan.id, started=t0, scenarios=call.scenario_hint)
+        ctx.say(f"Started {op.title} of recovery plan {plan.name}; following its job...")
+        w = follower.wait([key])[key]
+        job = w.job
+        assert job is not None
+        res.plan_job, res.plan_job_state = job.name, job.state
+        for it in items:
+            started_at[it.vm_name] = parse_time(job.start_time) or t0
+        if not job.succeeded:
+            res.message = f"recovery plan {plan.name}: {op.title} job {job.name} {job.state}: {job.error_message()}"
+    else:
+        errors: dict[str, str] = {}
+        for it in items:
+            call = item_call(op, it, test_network_id=network_id, shutdown_source=shutdown_source)
+            try:
+                rid, t0 = _start(ctx, "replication_protected_items", call, _item_path(it), f"{op.title} of {it.vm_name}")
+            except Exception as exc:  # one VM refused by Azure must not hide the others' outcome
+                from reconciler.errors import AsrError
+
+                if not isinstance(exc, AsrError):
+                    raise
+                errors[it.vm_name] = exc.message
+                continue
+            follower.watch(it.vm_name, request_id=rid, target_id=it.id, started=t0, scenarios=call.scenario_hint)
+            started_at[it.vm_name] = t0
+            ctx.say(f"Started {op.title} of {it.vm_name}")
+        watches = follower.wait() if follower.watches else {}
+        for it in items:
+            if it.vm_name in errors:
+                res.outcomes.append(VmOutcome(vm=it.vm_name, operation=op.value, ok=False, message=errors[it.vm_name],
+                                              last_replicated_time=it.last_replicated_time))
+        for it in items:
+            w = watches.get(it.vm_name)
+            if w is None:
+                continue
+            job = w.job
+            assert job is not None
+            res.outcomes.append(_outcome(op, it, job, started_at.get(it.vm_name)))
+    # One more vault-wide read: the state each VM ended in.
+    after = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",))
+    if plan is not None:
+        # Per-VM jobs of a plan run inside the plan job; report each VM from its state.
+        for it in items:
+            now = after.item_by_id(it.id) or after.item_for(it.vm_name)
+            ok = res.plan_job_state is not None and res.plan_job_state.lower() in ("succeeded", "completedwithinformation")
+            res.outcomes.append(VmOutcome(
+                vm=it.vm_name, operation=op.value, ok=ok,
+                message="" if ok else res.message, job=res.plan_job, job_state=res.plan_job_state,
+                last_replicated_time=it.last_replicated_time))
+    for o in res.outcomes:
+        now = after.item_for(o.vm)
+        if now is not None:
+            o.state_after = now.protection_state
+            o.active_location_after = now.active_location
+            o.recovery_point_id = now.failover_recovery_point_id or o.recovery_point_id
+    return res
+
+
+def _outcome(op: Operation, it: ItemState, job: JobView, t0: _dt.datetime | None) -> VmOutcome:
+    start = parse_time(job.start_time) or t0
+    end = parse_time(job.end_time)
+    dur = (end - start).total_seconds() if (start and end) else None
+    return VmOutcome(
+        vm=it.vm_name, operation=op.value, ok=job.succeeded,
+        message="" if job.succeeded else f"job {job.name} {job.state}: {job.error_message()}",
+        job=job.name, job_state=job.state,
+        started_at=job.start_time, ended_at=job.end_time, duration_seconds=dur,
+        last_replicated_time=it.last_replicated_time,
+    )
+
+
+def prepare(ctx: OpsContext, op: Operation, targets: Targets) -> tuple[list[ItemState], PlanState | None, Inventory]:
+    """One vault-wide read, then every check; raises before anything is written."""
+    parts = ("items", "plans") if targets.recovery_plan else ("items",)
+    inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=parts)
+    plan = None
+    if targets.recovery_plan:
+        plan = inv.plan_for(targets.recovery_plan)
+        if plan is None:
+            raise NotInManifestError(
+                f"recovery plan {targets.recovery_plan} is declared in {ctx.file} but does not exist in vault {ctx.vault}",
+                hint=f"run `asr apply {ctx.file}` to create it",
+            )
+    items = resolve_items(ctx, inv, targets)
+    validate(ctx, op, items, plan)
+    return items, plan, inv
+
+
+def run_operation(ctx: OpsContext, op: Operation, targets: Targets, *, yes: bool, test_network: str | None = None,
+                  shutdown_source: bool = False, sleep: Callable[[float], None] | None = None,
+                  interval: float | None = None, timeout: float | None = None,
+                  ask: Callable[..., None] = confirm) -> OperationResult:
+    """Validate, confirm, run and follow one operation (failback: its three steps)."""
+    if op == Operation.FAILBACK:
+        return run_failback(ctx, targets, yes=yes, sleep=sleep, interval=interval, timeout=timeout, ask=ask)
+    network_name = network_id = None
+    if op == Operation.TEST:
+        network_name, network_id = test_network_id(ctx, test_network)
+    items, plan, _ = prepare(ctx, op, targets)
+    effect = describe_effect(op, items, plan=plan.name if plan else None, network=network_name)
+    ctx.say(effect)
+    ask("Continue?", yes=yes)
+    res = execute(ctx, op, items, plan, network_id=network_id, shutdown_source=shutdown_source,
+                  sleep=sleep, interval=interval, timeout=timeout)
+    return res
+
+
+def run_failback(ctx: OpsContext, targets: Targets, *, yes: bool, sleep: Callable[[float], None] | None = None,
+                 interval: float | None = None, timeout: float | None = None,
+                 ask: Callable[..., None] = confirm) -> OperationResult:
+    """Planned failover Azure -> primary site, commit, then reprotect (each step checked
+    against a fresh read of the vault)."""
+    items, plan, _ = prepare(ctx, Operation.FAILBACK, targets)
+    ctx.say(describe_effect(Operation.FAILBACK, items, plan=plan.name if plan else None, network=None))
+    ask("Continue?", yes=yes)
+    total = OperationResult(operation=Operation.FAILBACK.value, recovery_plan=plan.name if plan else None)
+    steps = [Operation.FAILBACK, Operation.COMMIT, Operation.REPROTECT]
+    for step in steps:
+        if step != Operation.FAILBACK:
+            items, plan, _ = _refresh(ctx, targets)
+            # Commit is skipped where the service does not ask for it after failback.
+            if step == Operation.COMMIT and not all(i.allows("Commit") for i in items):
+                continue
+            validate(ctx, step, items, plan)
+        ctx.say(f"== {step.title}")
+        res = execute(ctx, step, items, plan, sleep=sleep, interval=interval, timeout=timeout)
+        total.outcomes = _merge(total.outcomes, res.outcomes)
+        total.plan_job, total.plan_job_state = res.plan_job, res.plan_job_state
+        if not res.ok:
+            total.message = res.message or f"{step.title} failed"
+            break
+    return total
+
+
+def _refresh(ctx: OpsContext, targets: Targets) -> tuple[list[ItemState], PlanState | None, Inventory]:
+    parts = ("items", "plans") if targets.recovery_plan else ("items",)
+    inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=parts)
+    plan = inv.plan_for(targets.recovery_plan) if targets.recovery_plan else None
+    return resolve_items(ctx, inv, targets), plan, inv
+
+
+def _merge(old: list[VmOutcome], new: list[VmOutcome]) -> list[VmOutcome]:
+    by = {o.vm: o for o in old}
+    for o in new:
+        prev = by.get(o.vm)
+        if prev is not None and prev.ok and o.ok:
+            o.message = prev.message
+        by[o.vm] = o
+    return list(by.values())
+
+
+def raise_for(result: OperationResult) -> None:
+    """Exit status 1 with Azure's messages when any VM failed."""
+    if result.ok:
+        return
+    bad = [o for o in result.outcomes if not o.ok]
+    lines = [f"{o.vm}: {o.message}" for o in bad if o.message]
+    if result.message and result.message not in lines:
+        lines.insert(0, result.message)
+    raise OperationFailedError(f"{result.operation} failed:\n  " + "\n  ".join(lines or ["see the job in Azure"]))

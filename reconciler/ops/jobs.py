@@ -1,0 +1,221 @@
+"""Following ASR jobs for day-2 operations.
+
+Every failover-family POST starts an ASR job. We send our own request id (azure-core's
+`request_id=`, i.e. `x-ms-client-request-id`); ASR records it as the job's `activityId`.
+All jobs in flight are followed through ONE paged `replication_jobs.list` per interval
+for the whole vault (filter `startTime ge '<iso>'`), never a poll per job, and matched
+back by activity id, falling back to target object + start time.
+
+`sleep` is injectable: tests advance the emulator's simulated clock instead of waiting.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from reconciler.azure.errors import azure_errors
+from reconciler.errors import OperationFailedError
+from reconciler.ops.inventory import as_json, same_id
+
+TERMINAL = {"succeeded", "failed", "cancelled", "canceled", "suspended", "completedwithinformation", "skipped"}
+SUCCESS = {"succeeded", "completedwithinformation", "skipped"}
+
+
+def utcnow() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+def parse_time(value: Any) -> _dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, _dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+    s = str(value).strip()
+    if not s:
+        return None
+    try:
+        s2 = s.replace("Z", "+00:00")
+        # trim fractional seconds beyond microseconds (ASR sends 7 digits)
+        if "." in s2:
+            head, rest = s2.split(".", 1)
+            frac = "".join(ch for ch in rest if ch.isdigit())
+            tz = rest[len(frac):]
+            s2 = f"{head}.{frac[:6]}{tz}"
+        d = _dt.datetime.fromisoformat(s2)
+    except ValueError:
+        return None
+    return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
+
+
+def iso(d: _dt.datetime) -> str:
+    return d.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class JobView:
+    name: str
+    id: str
+    state: str
+    scenario: str = ""
+    friendly_name: str = ""
+    target_object_id: str = ""
+    target_object_name: str = ""
+    activity_id: str = ""
+    start_time: str | None = None
+    end_time: str | None = None
+    state_description: str = ""
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "JobView":
+        p = d.get("properties") or {}
+        return cls(
+            name=d.get("name") or "",
+            id=d.get("id") or "",
+            state=p.get("state") or "",
+            scenario=p.get("scenarioName") or "",
+            friendly_name=p.get("friendlyName") or "",
+            target_object_id=p.get("targetObjectId") or "",
+            target_object_name=p.get("targetObjectName") or "",
+            activity_id=p.get("activityId") or "",
+            start_time=p.get("startTime"),
+            end_time=p.get("endTime"),
+            state_description=p.get("stateDescription") or "",
+            tasks=list(p.get("tasks") or []),
+            errors=list(p.get("errors") or []),
+        )
+
+    @property
+    def terminal(self) -> bool:
+        return self.state.lower() in TERMINAL
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state.lower() in SUCCESS
+
+    def progress(self) -> str:
+        if not self.tasks:
+            return self.state
+        done = sum(1 for t in self.tasks if str(t.get("state", "")).lower() in SUCCESS)
+        running = [t.get("friendlyName") or t.get("name") for t in self.tasks
+                   if str(t.get("state", "")).lower() == "inprogress"]
+        extra = f": {running[0]}" if running else ""
+        return f"{self.state} ({done}/{len(self.tasks)} tasks{extra})"
+
+    def error_message(self) -> str:
+        """Azure's own message(s) for a failed job."""
+        msgs: list[str] = []
+        for e in self.errors:
+            se = e.get("serviceErrorDetails") or {}
+            pe = e.get("providerErrorDetails") or {}
+            for code, msg, action in ((se.get("code"), se.get("message"), se.get("recommendedAction")),
+                                      (pe.get("errorCode"), pe.get("errorMessage"), pe.get("recommendedAction"))):
+                if msg:
+                    text = f"{code}: {msg}" if code else str(msg)
+                    if action:
+                        text += f" (recommended action: {action})"
+                    msgs.append(text)
+        if not msgs:
+            for t in self.tasks:
+                if str(t.get("state", "")).lower() == "failed":
+                    for e in t.get("errors") or []:
+                        se = e.get("serviceErrorDetails") or {}
+                        if se.get("message"):
+                            msgs.append(f"{se.get('code')}: {se['message']}" if se.get("code") else se["message"])
+        if not msgs and self.state_description and self.state_description.lower() != self.state.lower():
+            msgs.append(self.state_description)
+        return "; ".join(msgs) or f"job {self.name} ended {self.state} without an error message"
+
+
+@dataclass
+class Watch:
+    key: str  # what we call it (VM name or "recovery plan NAME")
+    request_id: str
+    target_id: str
+    started: _dt.datetime
+    scenarios: tuple[str, ...] = ()
+    job: JobView | None = None
+    last_progress: str = ""
+
+
+class JobFollower:
+    """Follows several ASR jobs with one job-list read per interval."""
+
+    def __init__(self, clients: Any, resource_group: str, vault: str, *, interval: float | None = None,
+                 timeout: float | None = None, sleep: Callable[[float], None] | None = None,
+                 on_progress: Callable[[str, JobView], None] | None = None) -> None:
+        self.clients = clients
+        self.rg = resource_group
+        self.vault = vault
+        self.interval = interval if interval is not None else float(os.environ.get("ASR_JOB_POLL_SECONDS", "15"))
+        self.timeout = timeout if timeout is not None else float(os.environ.get("ASR_JOB_TIMEOUT_SECONDS", str(4 * 3600)))
+        self.sleep = sleep or time.sleep
+        self.on_progress = on_progress
+        self.watches: dict[str, Watch] = {}
+        self.reads = 0
+
+    def watch(self, key: str, *, request_id: str, target_id: str, started: _dt.datetime,
+              scenarios: tuple[str, ...] = ()) -> Watch:
+        w = Watch(key=key, request_id=request_id, target_id=target_id, started=started, scenarios=scenarios)
+        self.watches[key] = w
+        return w
+
+    def _since(self) -> _dt.datetime:
+        earliest = min(w.started for w in self.watches.values())
+        return earliest - _dt.timedelta(minutes=5)
+
+    def poll_once(self) -> None:
+        sr = self.clients.site_recovery()
+        flt = f"startTime ge '{iso(self._since())}'"
+        with azure_errors(f"list jobs of vault {self.vault}"):
+            jobs = [JobView.from_json(as_json(j)) for j in sr.replication_jobs.list(self.rg, self.vault, filter=flt)]
+        self.reads += 1
+        claimed = {w.job.name for w in self.watches.values() if w.job is not None}
+        for w in self.watches.values():
+            if w.job is not None:
+                for j in jobs:
+                    if j.name == w.job.name:
+                        w.job = j
+                        break
+                continue
+            match = next((j for j in jobs if w.request_id and w.request_id.lower() in j.activity_id.lower()), None)
+            if match is None:
+                cands = [j for j in jobs if j.name not in claimed and same_id(j.target_object_id, w.target_id)]
+                if w.scenarios:
+                    scen = [j for j in cands if j.scenario.lower() in {s.lower() for s in w.scenarios}]
+                    cands = scen or cands
+                cands = [j for j in cands if (parse_time(j.start_time) or w.started) >= w.started - _dt.timedelta(seconds=60)]
+                cands.sort(key=lambda j: parse_time(j.start_time) or w.started)
+                match = cands[0] if cands else None
+            if match is not None:
+                w.job = match
+                claimed.add(match.name)
+        for w in self.watches.values():
+            if w.job is not None and self.on_progress:
+                text = w.job.progress()
+                if text != w.last_progress:
+                    w.last_progress = text
+                    self.on_progress(w.key, w.job)
+
+    def wait(self, keys: list[str] | None = None) -> dict[str, Watch]:
+        """Poll until every watched job (or those in `keys`) reached a terminal state."""
+        keys = keys or list(self.watches)
+        waited = 0.0
+        while True:
+            self.poll_once()
+            pending = [k for k in keys if self.watches[k].job is None or not self.watches[k].job.terminal]
+            if not pending:
+                return {k: self.watches[k] for k in keys}
+            if waited >= self.timeout:
+                names = ", ".join(pending)
+                raise OperationFailedError(
+                    f"gave up waiting after {int(waited)} s for the jobs of: {names}",
+                    hint="the jobs keep running in Azure; follow them with `asr status FILE`",
+                )
+            self.sleep(self.interval)
+            waited += self.interval

@@ -1,0 +1,119 @@
+"""Renderers of the day-2 results: the drill report (text, JSON, Markdown) and the
+per-VM outcome of a failover-family command. The domain objects know nothing about
+output; one factory picks the renderer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from reconciler.ops.drill import DrillReport
+from reconciler.ops.failover import OperationResult
+
+
+def _secs(v: float | None) -> str:
+    if v is None:
+        return "-"
+    v = float(v)
+    if v < 120:
+        return f"{v:.0f} s"
+    m, s = divmod(int(round(v)), 60)
+    return f"{m} min {s:02d} s"
+
+
+def drill_json(rep: DrillReport) -> str:
+    return json.dumps({"kind": "asr.drill-report", "version": 1, **rep.as_dict()}, indent=2, sort_keys=False)
+
+
+def drill_text(rep: DrillReport) -> str:
+    lines = [
+        f"DR drill of recovery plan {rep.recovery_plan}: {'PASSED' if rep.ok else 'FAILED'}",
+        f"  vault            {rep.vault} (resource group {rep.resource_group})",
+        f"  manifest         {rep.manifest}",
+        f"  test network     {rep.test_network}",
+        f"  drill            {rep.started_at} .. {rep.ended_at}",
+        f"  test failover    {rep.outcome} (job {rep.failover_job or '-'}, {rep.failover_job_state or '-'})",
+        f"  time to recover  {_secs(rep.recovery_time_seconds)} (whole plan)",
+        f"  cleanup          {rep.cleanup_state}" + (f" (job {rep.cleanup_job})" if rep.cleanup_job else ""),
+        "",
+        "Groups:",
+    ]
+    for g in rep.groups:
+        lines.append(f"  group {g.group}: {', '.join(g.vms)}  up after {_secs(g.recovered_seconds)}  "
+                     f"{'ok' if g.ok else 'NOT OK'}")
+    lines += ["", "VMs:"]
+    width = max([len(v.vm) for v in rep.vms] + [2])
+    for v in rep.vms:
+        rp = v.recovery_point_id or "-"
+        extra = f"  check {v.check}" if v.check else ""
+        msg = f"  {v.message}" if v.message else ""
+        lines.append(f"  {v.vm:<{width}}  group {v.group}  up after {_secs(v.recovered_seconds):>12}  "
+                     f"recovery point {rp} (replicated {v.recovery_point_time or '-'})"
+                     f"  {'ok' if v.ok else 'NOT OK'}{extra}{msg}")
+    if rep.errors:
+        lines += ["", "Errors:"] + [f"  {e}" for e in rep.errors]
+    return "\n".join(lines)
+
+
+def _md_cell(v: Any) -> str:
+    return str(v if v is not None else "-").replace("|", "\\|").replace("\n", " ")
+
+
+def drill_markdown(rep: DrillReport) -> str:
+    out = [
+        f"# DR drill report: recovery plan `{rep.recovery_plan}`",
+        "",
+        f"**Result: {'PASSED' if rep.ok else 'FAILED'}**",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Vault | `{rep.vault}` (resource group `{rep.resource_group}`) |",
+        f"| Manifest | `{rep.manifest}` |",
+        f"| Test network | `{rep.test_network}` |",
+        f"| Drill window (UTC) | {rep.started_at} .. {rep.ended_at} |",
+        f"| Test failover | {rep.outcome} (job `{rep.failover_job or '-'}`: {rep.failover_job_state or '-'}) |",
+        f"| Time to recover (plan) | {_secs(rep.recovery_time_seconds)} |",
+        f"| Cleanup | {_md_cell(rep.cleanup_state)}{f' (job `{rep.cleanup_job}`)' if rep.cleanup_job else ''} |",
+        "",
+        "## Groups",
+        "",
+        "| Group | VMs | Time to recover | Status |",
+        "|---|---|---|---|",
+    ]
+    for g in rep.groups:
+        out.append(f"| {g.group} | {', '.join(g.vms)} | {_secs(g.recovered_seconds)} | {'ok' if g.ok else 'NOT OK'} |")
+    out += ["", "## VMs", "", "| VM | Group | Time to recover | Recovery point | Replicated at | Check | Status |",
+            "|---|---|---|---|---|---|---|"]
+    for v in rep.vms:
+        out.append(f"| {v.vm} | {v.group} | {_secs(v.recovered_seconds)} | {_md_cell(v.recovery_point_id)} | "
+                   f"{_md_cell(v.recovery_point_time)} | {_md_cell(v.check)} | "
+                   f"{'ok' if v.ok else 'NOT OK: ' + _md_cell(v.message)} |")
+    if rep.errors:
+        out += ["", "## Errors", ""] + [f"- {_md_cell(e)}" for e in rep.errors]
+    return "\n".join(out) + "\n"
+
+
+DRILL_RENDERERS: dict[str, Callable[[DrillReport], str]] = {
+    "text": drill_text,
+    "json": drill_json,
+    "markdown": drill_markdown,
+}
+
+
+def render_drill(rep: DrillReport, fmt: str) -> str:
+    return DRILL_RENDERERS[fmt](rep)
+
+
+def operation_text(res: OperationResult) -> str:
+    title = res.operation + (f" of recovery plan {res.recovery_plan}" if res.recovery_plan else "")
+    lines = [f"{title}: {'succeeded' if res.ok else 'FAILED'}"]
+    for o in res.outcomes:
+        state = f"{o.state_after or '?'}, active {o.active_location_after or '?'}"
+        dur = f", {_secs(o.duration_seconds)}" if o.duration_seconds is not None else ""
+        job = f" job {o.job} {o.job_state}" if o.job else ""
+        lines.append(f"  {o.vm}: {'ok' if o.ok else 'FAILED'} ({state}{dur}){job}" + (f": {o.message}" if o.message else ""))
+    return "\n".join(lines)
+
+
+def operation_json(res: OperationResult) -> str:
+    return json.dumps(res.as_dict(), indent=2)

@@ -1,0 +1,67 @@
+"""Fixtures of the day-2 tests: manifests from examples/, REST-shaped items."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+def example_manifest(name: str) -> Any:
+    from reconciler.manifest.models import Manifest
+
+    with open(os.path.join(EXAMPLES, name), encoding="utf-8") as fh:
+        return Manifest.model_validate(yaml.safe_load(fh))
+
+
+@pytest.fixture
+def quickstart() -> Any:
+    return example_manifest("quickstart.yaml")
+
+
+@pytest.fixture
+def hyperv() -> Any:
+    return example_manifest("hyperv-site.yaml")
+
+
+def item_json(vm: str, *, state: str = "Protected", allowed: list[str] | None = None, location: str = "Primary",
+              tfo: str = "None", health: str = "Normal", scenario: str = "None", job: str | None = None,
+              rpo: int | None = 120, errors: list[dict] | None = None, fabric: str = "fab-vmm01",
+              container: str = "cloud_1") -> dict[str, Any]:
+    guid = f"guid-{vm}"
+    base = ("/Subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/contoso-dr-rg/providers/"
+            "Microsoft.RecoveryServices/vaults/contoso-asr-vault")
+    return {
+        "id": f"{base}/replicationFabrics/{fabric}/replicationProtectionContainers/{container}/replicationProtectedItems/{guid}",
+        "name": guid,
+        "type": "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectedItems",
+        "properties": {
+            "friendlyName": vm,
+            "protectedItemType": "HyperVVirtualMachine",
+            "protectionState": state,
+            "protectionStateDescription": state,
+            "activeLocation": location,
+            "testFailoverState": tfo,
+            "testFailoverStateDescription": tfo,
+            "allowedOperations": allowed if allowed is not None else
+            ["PlannedFailover", "UnplannedFailover", "DisableProtection", "TestFailover"],
+            "replicationHealth": health,
+            "healthErrors": errors or [],
+            "policyId": f"{base}/replicationPolicies/every-5-min",
+            "policyFriendlyName": "every-5-min",
+            "currentScenario": {"scenarioName": scenario, "jobId": job, "startTime": "2026-01-01T00:00:00Z"},
+            "providerSpecificDetails": {
+                "instanceType": "HyperVReplicaAzure",
+                "rpoInSeconds": rpo,
+                "lastReplicatedTime": "2026-01-01T00:00:00Z",
+                "recoveryAzureVmName": vm,
+                "vmId": f"vmid-{vm}",
+                "oSDetails": {"osType": "Windows"},
+            },
+        },
+    }
