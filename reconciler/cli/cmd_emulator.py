@@ -1,4 +1,10 @@
-"""The local HTTPS Azure Resource Manager emulator with a simulated on-premises estate."""
+"""The local HTTPS Azure Resource Manager emulator with a simulated on-premises estate.
+
+`asr emulator serve` prints `export NAME=VALUE` lines (ASR_ARM_ENDPOINT,
+ASR_CA_BUNDLE, IDENTITY_ENDPOINT, IDENTITY_HEADER, AZURE_TOKEN_CREDENTIALS) on stdout,
+then serves until stopped:  eval "$(asr emulator serve --port 8443 | head -5)" is
+one way; or run it in a terminal and paste the lines into another.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,34 @@ import argparse
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="emulator_command", required=True)
-    s = sub.add_parser("serve", help="serve until stopped")
-    s.add_argument("--estate", metavar="FILE")
-    s.add_argument("--port", type=int, default=0)
-    s.add_argument("--faults", metavar="SPEC")
-    s.add_argument("--arm-limits", action="store_true")
-    s.add_argument("--time-scale", type=float, default=1.0)
+    s = sub.add_parser("serve", help="serve until stopped", description="Serve the emulator on loopback until stopped (Ctrl-C).")
+    s.add_argument("--estate", metavar="FILE", help="estate file (default: the quickstart estate)")
+    s.add_argument("--port", type=int, default=0, help="HTTPS port on 127.0.0.1 (0: a free port)")
+    s.add_argument("--faults", metavar="SPEC", help="e.g. throttle=0.2,error=0.05,latency=50ms,jobfail=0.02,seed=7")
+    s.add_argument("--arm-limits", action="store_true", help="enforce ARM's per-subscription token buckets")
+    s.add_argument("--time-scale", type=float, default=1.0, metavar="N", help="simulated time runs N times faster")
+    s.add_argument("--page-size", type=int, default=None, metavar="N", help="items per page of every list (default 100)")
 
 
 def run(args: argparse.Namespace) -> int:
     from reconciler.errors import UsageError
 
-    raise UsageError("`asr emulator` is not implemented yet")
+    if args.emulator_command != "serve":  # pragma: no cover - argparse enforces it
+        raise UsageError(f"unknown emulator command {args.emulator_command!r}")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port: {args.port} is not a TCP port")
+    from reconciler.emulator.server import ServeError, serve
+
+    try:
+        return serve(
+            port=args.port,
+            estate_path=args.estate,
+            faults_spec=args.faults,
+            arm_limits=args.arm_limits,
+            time_scale=args.time_scale,
+            page_size=args.page_size,
+        )
+    except ServeError as exc:
+        raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        return 0

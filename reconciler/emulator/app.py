@@ -1,0 +1,345 @@
+"""The emulator's ASGI application.
+
+Request path for ARM routes (everything but /_emulator/*):
+
+    stats -> scheduler (due callbacks) -> faults (latency, 429, 5xx)
+          -> authentication (401) -> route match (404/405) -> api-version (400)
+          -> authorisation (403) -> ARM limits (429) -> subscription / resource
+          group checks (404) -> JSON body (400) -> handler -> ARM error body
+
+Every ARM answer carries x-ms-request-id, x-ms-correlation-request-id and the
+x-ms-ratelimit-remaining-subscription-{reads,writes,deletes} headers.
+
+Control routes (no token, not counted): GET /_emulator/stats, POST
+/_emulator/reset-stats, POST /_emulator/reset, POST /_emulator/advance,
+GET /_emulator/health.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import os
+import pkgutil
+import uuid
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from reconciler.emulator import auth, faults, framework
+from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, rg_id, rg_not_found, to_json_bytes
+from reconciler.emulator.limits import Limiter
+from reconciler.emulator.state import DEFAULT_SUBSCRIPTION, EmulatorConfig, EmulatorState
+
+log = logging.getLogger("reconciler.emulator")
+
+DEFAULT_ESTATE_PATH = os.path.join(os.path.dirname(__file__), "data", "default-estate.yaml")
+
+
+# --------------------------------------------------------------------------- routes and estate
+
+
+def build_routes() -> RouteTable:
+    """Every provider's routes: framework (operations), providers.*, and the site
+    recovery tree if present."""
+    routes = RouteTable()
+    framework.register(routes)
+    from reconciler.emulator import providers
+
+    for info in sorted(pkgutil.iter_modules(providers.__path__), key=lambda m: m.name):
+        mod = importlib.import_module(f"reconciler.emulator.providers.{info.name}")
+        if hasattr(mod, "register"):
+            mod.register(routes)
+    try:
+        sr = importlib.import_module("reconciler.emulator.siterecovery")
+    except ImportError as exc:
+        if exc.name and not exc.name.startswith("reconciler.emulator.siterecovery"):
+            raise
+        sr = None
+    if sr is not None and hasattr(sr, "register"):
+        sr.register(routes)
+    return routes
+
+
+def _estate_module():
+    try:
+        return importlib.import_module("reconciler.emulator.estate")
+    except ImportError as exc:
+        if exc.name == "reconciler.emulator.estate":
+            return None
+        raise
+
+
+def load_estate_file(path: str) -> dict:
+    """Estate dict from a YAML file (E2's loader when present: positions in errors)."""
+    mod = _estate_module()
+    if mod is not None and hasattr(mod, "load_file"):
+        return mod.load_file(path)
+    import yaml
+
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: an estate file is a YAML mapping")
+    return data
+
+
+def default_estate() -> dict:
+    if os.path.exists(DEFAULT_ESTATE_PATH):
+        return load_estate_file(DEFAULT_ESTATE_PATH)
+    return {"subscription": DEFAULT_SUBSCRIPTION}
+
+
+def install_estate(state: EmulatorState, estate: dict) -> None:
+    """Subscription(s), principals and pre-existing Azure resources (`azure:`) are
+    installed here; the on-premises part by reconciler.emulator.estate.install."""
+    if not isinstance(estate, dict):
+        raise ValueError("an estate is a mapping")
+    state.estate = estate
+    subs = estate.get("subscriptions") or [estate.get("subscription") or DEFAULT_SUBSCRIPTION]
+    state.subscriptions = {str(s).lower() for s in subs}
+    auth.load_principals(state, estate.get("principals"))
+    from reconciler.emulator.providers import seed
+
+    seed.install(state, estate.get("azure") or {}, next(iter(sorted(subs))) if subs else DEFAULT_SUBSCRIPTION)
+    mod = _estate_module()
+    if mod is not None and hasattr(mod, "install"):
+        mod.install(state, estate)
+
+
+# --------------------------------------------------------------------------- the app
+
+
+class EmulatorApp:
+    """ASGI app for the ARM endpoint. `self.state` is replaced on reset."""
+
+    def __init__(
+        self,
+        *,
+        config: EmulatorConfig | None = None,
+        estate: dict | None = None,
+        authority: auth.TokenAuthority | None = None,
+    ) -> None:
+        self.routes = build_routes()
+        self.authority = authority or auth.TokenAuthority()
+        self.state = EmulatorState(config or EmulatorConfig())
+        self.limiter = Limiter(self.state.config.arm_limits)
+        install_estate(self.state, estate if estate is not None else default_estate())
+
+    # ---- reset
+    def reset(self, *, estate: dict | None = None, faults_spec: str | None = None, time_scale: float = 1.0,
+              page_size: int | None = None, arm_limits: bool = False) -> None:
+        cfg = EmulatorConfig(
+            page_size=page_size or EmulatorConfig().page_size,
+            time_scale=time_scale,
+            arm_limits=arm_limits,
+            faults=faults.parse(faults_spec),
+        )
+        state = EmulatorState(cfg)
+        install_estate(state, estate if estate is not None else default_estate())
+        self.state = state
+        self.limiter = Limiter(arm_limits)
+
+    # ---- ASGI
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif msg["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        path = scope["path"]
+        if path.startswith("/_emulator/") or path == "/_emulator":
+            response = await self._control(request)
+        else:
+            response = await self._arm(request)
+        await response(scope, receive, send)
+
+    # ---- control surface
+    async def _control(self, request: Request) -> Response:
+        name = request.url.path[len("/_emulator/"):].strip("/")
+        method = request.method
+        try:
+            if name == "health" and method == "GET":
+                return JSONResponse({"status": "ok"})
+            if name == "stats" and method == "GET":
+                with self.state.lock:
+                    data = self.state.stats.to_dict()
+                data["now"] = self.state.now_iso()
+                data["timeScale"] = self.state.clock.scale
+                return JSONResponse(data)
+            if name == "reset-stats" and method == "POST":
+                from reconciler.emulator.state import Stats
+
+                with self.state.lock:
+                    self.state.stats = Stats()
+                return JSONResponse({"ok": True})
+            if name == "advance" and method == "POST":
+                body = await _json(request)
+                seconds = float(body.get("seconds", 0))
+                if seconds < 0:
+                    return JSONResponse({"error": "seconds must be >= 0"}, status_code=400)
+                self.state.advance(seconds)
+                return JSONResponse({"now": self.state.now_iso()})
+            if name == "reset" and method == "POST":
+                body = await _json(request)
+                estate = body.get("estate")
+                if estate is None and body.get("estatePath"):
+                    estate = load_estate_file(str(body["estatePath"]))
+                self.reset(
+                    estate=estate,
+                    faults_spec=body.get("faults"),
+                    time_scale=float(body.get("timeScale") or 1.0),
+                    page_size=int(body["pageSize"]) if body.get("pageSize") else None,
+                    arm_limits=bool(body.get("armLimits", False)),
+                )
+                return JSONResponse({"ok": True})
+        except ArmError as exc:
+            return JSONResponse({"error": exc.message}, status_code=400)
+        except (ValueError, TypeError, OSError, faults.FaultSpecError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"error": f"unknown control route {method} {request.url.path}"}, status_code=404)
+
+    # ---- ARM
+    async def _arm(self, request: Request) -> Response:
+        state = self.state  # a reset during the request does not swap it underneath
+        limiter = self.limiter
+        method = request.method.upper()
+        path = request.url.path
+        raw = await request.body()
+        kind = "read" if method in ("GET", "HEAD") else ("delete" if method == "DELETE" else "write")
+        route_key = None
+        sub_for_headers = _subscription_from_path(path) or DEFAULT_SUBSCRIPTION
+        decision: faults.Decision | None = None
+        try:
+            with state.lock:
+                state.run_due()
+                decision = faults.decide(state, kind) if state.config.faults.active else None
+            if state.config.faults.latency:
+                await asyncio.sleep(state.config.faults.latency)
+            if decision is not None and decision.throttle:
+                raise faults.throttled_error()
+            if decision is not None and decision.error is not None and not decision.error_after:
+                raise decision.error
+            principal = auth.authenticate(self.authority, state, request.headers.get("authorization"))
+            route, params = self.routes.match(method, path)
+            route_key = route.key
+            query = dict(request.query_params)
+            if route.api_versions is not None:
+                given = _ci_get(query, "api-version")
+                if not given:
+                    raise ArmError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
+                if given not in route.api_versions:
+                    raise self.routes.versions_message(route, given)
+            auth.authorize(route, principal, path)
+            sub = params.get("subscriptionId")
+            if sub:
+                limiter.consume(sub, kind)
+            if sub and sub.lower() not in state.subscriptions:
+                raise ArmError(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+            body: Any = None
+            if raw and method in ("PUT", "PATCH", "POST"):
+                try:
+                    body = json.loads(raw)
+                except (ValueError, UnicodeDecodeError) as exc:
+                    raise ArmError(400, "InvalidRequestContent", f"The request content was invalid and could not be deserialized: '{exc}'.") from None
+            ctx = Ctx(
+                state=state,
+                method=method,
+                path=path,
+                params=params,
+                query=query,
+                headers=request.headers,
+                body=body,
+                raw_body=raw,
+                principal=principal,
+                base_url=_base_url(request),
+                route=route,
+            )
+            with state.lock:
+                if route.check_resource_group:
+                    rg = params.get("resourceGroupName", "")
+                    if not state.exists(rg_id(sub or "", rg)):
+                        raise rg_not_found(rg)
+                result = route.handler(ctx)
+            if decision is not None and decision.error is not None and decision.error_after:
+                raise decision.error
+            reply = result if isinstance(result, Reply) else (Reply(204, None) if result is None else Reply(200, result))
+        except ArmError as err:
+            reply = err.reply()
+            if decision is not None and err is decision.error:
+                with state.lock:
+                    state.stats.errors_injected += 1
+        except Exception as exc:  # a bug in a handler: ARM's 500, logged here
+            log.exception("handler failed: %s %s", method, path)
+            reply = ArmError(500, "InternalServerError", f"Encountered internal server error ({type(exc).__name__}).").reply()
+
+        headers = {
+            "x-ms-request-id": str(uuid.uuid4()),
+            "x-ms-correlation-request-id": request.headers.get("x-ms-correlation-request-id") or str(uuid.uuid4()),
+        }
+        crid = request.headers.get("x-ms-client-request-id")
+        if crid:
+            headers["x-ms-client-request-id"] = crid
+        headers.update(limiter.headers(sub_for_headers))
+        headers.update(reply.headers)
+        with state.lock:
+            st = state.stats
+            st.requests += 1
+            if kind == "read":
+                st.reads += 1
+            elif kind == "delete":
+                st.deletes += 1
+            else:
+                st.writes += 1
+            if reply.status == 429:
+                st.throttled += 1
+            key = str(reply.status)
+            st.by_status[key] = st.by_status.get(key, 0) + 1
+            if route_key:
+                st.by_route[route_key] = st.by_route.get(route_key, 0) + 1
+        if reply.body is None or method == "HEAD":
+            return Response(status_code=reply.status, headers=headers)
+        if isinstance(reply.body, (bytes, str)):
+            return Response(reply.body, status_code=reply.status, headers=headers)
+        headers["Content-Type"] = "application/json; charset=utf-8"
+        return Response(to_json_bytes(reply.body), status_code=reply.status, headers=headers)
+
+
+def _ci_get(d: dict[str, str], name: str) -> str | None:
+    low = name.lower()
+    for k, v in d.items():
+        if k.lower() == low:
+            return v
+    return None
+
+
+def _subscription_from_path(path: str) -> str | None:
+    parts = path.strip("/").split("/")
+    if len(parts) >= 2 and parts[0].lower() == "subscriptions":
+        return parts[1]
+    return None
+
+
+def _base_url(request: Request) -> str:
+    host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
+    return f"{request.url.scheme}://{host}"
+
+
+async def _json(request: Request) -> dict:
+    raw = await request.body()
+    if not raw:
+        return {}
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data

@@ -1,0 +1,160 @@
+"""Run `asr emulator serve` as a subprocess, for tests and benches.
+
+    with EmulatorProcess(args=["--time-scale", "100"]) as emu:
+        os.environ.update(emu.env)
+        ...
+        emu.reset(estate="examples/estates/hyperv-site.yaml", faults="throttle=0.1,seed=3")
+        emu.advance(3600)
+        print(emu.stats()["requests"])
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+
+READY_MARKER = "# asr emulator ready"
+
+
+class EmulatorStartError(RuntimeError):
+    pass
+
+
+class EmulatorProcess:
+    def __init__(self, args: list[str] | None = None, *, startup_timeout: float = 60.0, env: dict[str, str] | None = None) -> None:
+        self.args = list(args or [])
+        self.startup_timeout = startup_timeout
+        self.extra_env = dict(env or {})
+        self.env: dict[str, str] = {}
+        self.proc: subprocess.Popen | None = None
+        self._stderr = tempfile.TemporaryFile(mode="w+b")
+        self._session = None
+        self.start()
+
+    # ---- life cycle
+    def start(self) -> None:
+        env = dict(os.environ)
+        for k in ("ASR_ARM_ENDPOINT", "ASR_CA_BUNDLE", "IDENTITY_ENDPOINT", "IDENTITY_HEADER"):
+            env.pop(k, None)
+        env.update(self.extra_env)
+        cmd = [sys.executable, "-m", "reconciler.cli.main", "emulator", "serve"]
+        if "--port" not in self.args:
+            cmd += ["--port", "0"]
+        cmd += self.args
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, env=env, text=True, bufsize=1)
+        deadline = time.monotonic() + self.startup_timeout
+        lines: list[str] = []
+        result: dict[str, Any] = {}
+
+        def read() -> None:
+            assert self.proc and self.proc.stdout
+            for line in self.proc.stdout:
+                line = line.rstrip("\n")
+                if line.startswith(READY_MARKER):
+                    result["ready"] = True
+                    break
+                lines.append(line)
+            result["done"] = True
+
+        t = threading.Thread(target=read, daemon=True)
+        t.start()
+        t.join(max(0.1, deadline - time.monotonic()))
+        if not result.get("ready"):
+            self.stop()
+            raise EmulatorStartError(f"emulator did not start: stdout={lines!r} stderr={self.stderr_text()[-4000:]!r}")
+        for line in lines:
+            if line.startswith("export "):
+                k, _, v = line[len("export "):].partition("=")
+                self.env[k] = v
+        # keep draining stdout so the child never blocks on a full pipe
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        if self.proc and self.proc.stdout:
+            for _ in self.proc.stdout:
+                pass
+
+    def stderr_text(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> "EmulatorProcess":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    # ---- properties
+    @property
+    def url(self) -> str:
+        return self.env["ASR_ARM_ENDPOINT"]
+
+    @property
+    def ca_bundle(self) -> str:
+        return self.env["ASR_CA_BUNDLE"]
+
+    # ---- control surface
+    def _http(self):
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+            self._session.verify = self.ca_bundle
+        return self._session
+
+    def _control(self, method: str, name: str, body: dict | None = None) -> dict:
+        r = self._http().request(method, f"{self.url}/_emulator/{name}", json=body, timeout=60, verify=self.ca_bundle)
+        if r.status_code >= 400:
+            raise RuntimeError(f"emulator control {name}: {r.status_code} {r.text}")
+        return r.json()
+
+    def reset(
+        self,
+        estate: None | str | os.PathLike | dict = None,
+        faults: str | None = None,
+        time_scale: float = 1.0,
+        page_size: int | None = None,
+        arm_limits: bool = False,
+    ) -> None:
+        """Fresh state: estate None = the default (quickstart) estate, a path = an
+        estate file (loaded by the emulator), a dict = an estate as data."""
+        body: dict[str, Any] = {"timeScale": time_scale, "armLimits": arm_limits}
+        if isinstance(estate, dict):
+            body["estate"] = estate
+        elif estate is not None:
+            body["estatePath"] = os.path.abspath(os.fspath(estate))
+        if faults:
+            body["faults"] = faults
+        if page_size:
+            body["pageSize"] = page_size
+        self._control("POST", "reset", body)
+
+    def advance(self, seconds: float) -> dict:
+        return self._control("POST", "advance", {"seconds": seconds})
+
+    def stats(self) -> dict:
+        return self._control("GET", "stats")
+
+    def reset_stats(self) -> None:
+        self._control("POST", "reset-stats")

@@ -1,0 +1,85 @@
+"""The emulator process end to end: export lines, TLS, control surface, and resource
+groups through the real SDK (reconciler.azure.clients.Clients)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import requests
+from cryptography import x509
+
+from reconciler.azure.clients import Clients
+
+SUB = "00000000-0000-0000-0000-000000000001"
+
+
+def test_exports_are_complete_and_ca_verifies_server(emulator):
+    env = emulator.env
+    for k in ("ASR_ARM_ENDPOINT", "ASR_CA_BUNDLE", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "AZURE_TOKEN_CREDENTIALS"):
+        assert env.get(k), k
+    assert env["ASR_ARM_ENDPOINT"].startswith("https://127.0.0.1:")
+    assert env["IDENTITY_ENDPOINT"].startswith("http://127.0.0.1:")
+    ca = x509.load_pem_x509_certificate(open(env["ASR_CA_BUNDLE"], "rb").read())
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    # verification with the CA succeeds, without it fails
+    r = requests.get(env["ASR_ARM_ENDPOINT"] + "/_emulator/health", verify=env["ASR_CA_BUNDLE"], timeout=10)
+    assert r.json() == {"status": "ok"}
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(env["ASR_ARM_ENDPOINT"] + "/_emulator/health", verify=True, timeout=10)
+    # localhost is in the SANs too
+    port = env["ASR_ARM_ENDPOINT"].rsplit(":", 1)[1]
+    r = requests.get(f"https://localhost:{port}/_emulator/health", verify=env["ASR_CA_BUNDLE"], timeout=10)
+    assert r.status_code == 200
+
+
+def test_export_lines_come_first_on_stdout():
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler.cli.main", "emulator", "serve", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        first = [proc.stdout.readline() for _ in range(5)]
+        assert all(line.startswith("export ") for line in first), first
+        assert first[0].startswith("export ASR_ARM_ENDPOINT=https://127.0.0.1:")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode is not None
+
+
+def test_bad_flags_are_user_errors_without_traceback(tmp_path):
+    for args in (["--faults", "throttle=2"], ["--faults", "bogus=1"], ["--estate", str(tmp_path / "missing.yaml")], ["--time-scale", "0"]):
+        r = subprocess.run([sys.executable, "-m", "reconciler.cli.main", "emulator", "serve", *args],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1, args
+        assert r.stderr.startswith("error: ") and "Traceback" not in r.stderr, r.stderr
+        assert r.stdout == ""
+
+
+def test_resource_group_lifecycle_through_sdk(emulator):
+    emulator.reset(time_scale=100)
+    c = Clients(SUB)
+    rgs = c.resources.resource_groups
+    created = rgs.create_or_update("contoso-dr-rg", {"location": "westeurope", "tags": {"env": "prod"}})
+    assert created.name == "contoso-dr-rg" and created.location == "westeurope"
+    assert created.id == f"/subscriptions/{SUB}/resourceGroups/contoso-dr-rg"
+    assert created.properties.provisioning_state == "Succeeded"
+    assert rgs.check_existence("CONTOSO-DR-RG") is True
+    assert rgs.check_existence("nope") is False
+    updated = rgs.update("contoso-dr-rg", {"tags": {"env": "dev"}})
+    assert updated.tags == {"env": "dev"}
+    assert [g.name for g in rgs.list()] == ["contoso-dr-rg"]
+    rgs.begin_delete("contoso-dr-rg").result()
+    assert rgs.check_existence("contoso-dr-rg") is False
+    stats = emulator.stats()
+    assert stats["requests"] >= 7 and stats["writes"] == 2 and stats["deletes"] == 1
+    assert stats["by_status"]["201"] == 1
+
+
+def test_stats_reset_and_control_routes_not_counted(emulator):
+    c = Clients(SUB)
+    c.resources.resource_groups.check_existence("x")
+    assert emulator.stats()["requests"] == 1
+    emulator.reset_stats()
+    assert emulator.stats()["requests"] == 0
