@@ -163,7 +163,9 @@ def check_request(operation: str, args: dict[str, Any], clients: Any = None) -> 
             and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
             and n not in args
         ]
-        unknown = [a for a in args if a not in named] if not has_var_kw else []
+        # the SDK methods take **kwargs (pipeline options); a plan may only name real parameters
+        unknown = [a for a in args if a not in named or a == "self"]
+        del has_var_kw
         if missing:
             raise UsageError(f"{operation}: missing argument(s) {', '.join(missing)}")
         if unknown:
