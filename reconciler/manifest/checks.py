@@ -155,8 +155,8 @@ def hosts_in_one_site(doc: _Doc) -> Iterator[Diagnostic]:
         for hpath, host in _strs(site, "hosts", path):
             folded = host.lower()
             if folded in seen:
-                where = "twice in this site" if seen[folded] == site_name else f"also in site '{seen[folded]}'"
-                yield Diagnostic(hpath, f"Hyper-V host '{host}' is listed {where}; a host registers into one site", "E2006")
+                where = "listed twice in this site" if seen[folded] == site_name else f"already in site '{seen[folded]}'"
+                yield Diagnostic(hpath, f"Hyper-V host '{host}' is {where}; a host registers into one site", "E2006")
             else:
                 seen[folded] = site_name
 
@@ -244,14 +244,15 @@ def recovery_plans(doc: _Doc) -> Iterator[Diagnostic]:
                     continue
                 folded = name.lower()
                 if folded in seen:
-                    where = "twice in this group" if seen[folded] == gi else f"in group {seen[folded] + 1} too"
-                    yield Diagnostic(vpath, f"VM '{name}' is listed {where} of recovery plan '{plan_name}'; a VM fails over once per plan", "E2003")
+                    where = "twice in this group" if seen[folded] == gi else f"already in group {seen[folded] + 1}"
+                    yield Diagnostic(vpath, f"VM '{name}' is {where} of recovery plan '{plan_name}'; a VM fails over once per plan", "E2003")
                     continue
                 seen[folded] = gi
                 src = _dict(doc.vm_by_name[name], "source")
+                server, site = _s(src, "vmmServer"), _s(src, "hypervSite")
                 key = (
-                    f"VMM server '{_s(src, 'vmmServer')}'" if _s(src, "vmmServer")
-                    else f"Hyper-V site '{_s(src, 'hypervSite')}'" if _s(src, "hypervSite") else None
+                    f"VMM server '{server}'" if server in doc.vmm_by_name
+                    else f"Hyper-V site '{site}'" if site in doc.site_names else None
                 )
                 if key is None:
                     continue
@@ -380,17 +381,18 @@ def tags(doc: _Doc) -> Iterator[Diagnostic]:
 
 
 def _cidr(value: str, path: tuple, out: list[Diagnostic]):
-    try:
-        return ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        pass
+    if "/" in value:
+        try:
+            return ipaddress.ip_network(value, strict=True)
+        except ValueError:
+            pass
+    if "/" not in value:
+        out.append(Diagnostic(path, f"'{value}' is not a CIDR block: give an address and a prefix length, like 10.0.0.0/16", "E4001"))
+        return None
     try:
         loose = ipaddress.ip_network(value, strict=False)
     except ValueError:
-        if "/" not in value:
-            out.append(Diagnostic(path, f"'{value}' is not a CIDR block: give an address and a prefix length, like 10.0.0.0/16", "E4001"))
-        else:
-            out.append(Diagnostic(path, f"'{value}' is not a valid CIDR block", "E4001"))
+        out.append(Diagnostic(path, f"'{value}' is not a valid CIDR block", "E4001"))
         return None
     out.append(Diagnostic(path, f"'{value}' has host bits set; did you mean {loose}?", "E4001"))
     return None
@@ -510,14 +512,21 @@ def test_network_separate(doc: _Doc) -> Iterator[Diagnostic]:
     test = _s(doc.target, "testNetwork")
     if test is None or test not in doc.network_by_name:
         return
+    for path, server in doc.vmm_servers:
+        for mpath, mapping in _items(server, "networkMappings", path):
+            if _s(mapping, "targetNetwork") == test:
+                yield Diagnostic(
+                    mpath + ("targetNetwork",),
+                    f"'{test}' is target.testNetwork; mapping a VM network to it mixes production and test failovers",
+                    "W2002",
+                )
     for path, vm in doc.vms:
         if _s(_dict(vm, "target"), "network") == test:
             yield Diagnostic(
                 path + ("target", "network"),
-                f"'{test}' is target.testNetwork; failing over into it would share it with test failovers",
+                f"'{test}' is target.testNetwork; failing over into it mixes production and test failovers",
                 "W2002",
             )
-            return
 
 
 @check
@@ -529,7 +538,7 @@ def vmm_network_mapped(doc: _Doc) -> Iterator[Diagnostic]:
         if server is None or net is None or net not in doc.network_by_name:
             continue
         mapped = {_s(m, "targetNetwork") for _, m in _items(server, "networkMappings", ())}
-        if net not in mapped:
+        if net not in mapped and mapped <= set(doc.network_by_name):  # else E2001 already explains it
             yield Diagnostic(
                 path + ("target", "network"),
                 f"no VM network of VMM server '{_s(src, 'vmmServer')}' is mapped to '{net}' (add one to its networkMappings)",

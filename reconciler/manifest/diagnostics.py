@@ -66,7 +66,7 @@ _RULES = [
     # E5xxx: replication
     Rule("E5001", "replication frequency", "Hyper-V to Azure replicates every 30, 300 or 900 seconds."),
     Rule("E5002", "recovery point retention", "Hyper-V to Azure keeps recovery points for 0-24 hours."),
-    Rule("E5003", "app-consistent snapshot frequency", "App-consistent snapshots are taken every 0-12 hours (0 = off), never less often than the retention window allows: the frequency must not exceed the retention."),
+    Rule("E5003", "app-consistent snapshot frequency", "App-consistent snapshots are taken every 0-12 hours (0 turns them off), and not less often than the recovery point retention: the frequency must not exceed the retention."),
     Rule("E5004", "initial replication start", 'initialReplicationStart is "immediately" or a time of day "HH:MM" (24-hour clock).'),
     Rule("E5005", "log storage account", "A VM with Premium_LRS disks needs a logStorageAccount, and replication logs always go to a Standard storage account."),
     # W: warnings, do not fail validation

@@ -195,6 +195,21 @@ class _Builder:
 _UNHASHABLE = object()
 
 
+def _explain(exc: yaml.MarkedYAMLError) -> str:
+    problem = (exc.problem or "invalid YAML").strip()
+    if "'\\t'" in problem or "\t" in problem:
+        return "a tab character; YAML indents with spaces only"
+    if problem == "mapping values are not allowed here":
+        return "unexpected ':' here (check this line's indentation, or quote a value that contains ': ')"
+    ctx = exc.context_mark
+    if exc.context and ctx is not None and exc.problem_mark is not None and ctx.line != exc.problem_mark.line:
+        what = re.sub(r"^while (parsing|scanning) (an? )?", "", exc.context)
+        return f"{problem} (in the {what} that starts on line {ctx.line + 1}, column {ctx.column + 1})"
+    if exc.context:
+        return f"{problem} ({exc.context})"
+    return problem
+
+
 def load_yaml(text: str, *, env: Mapping[str, str] | None = None) -> LoadedYaml:
     """Parse one YAML document into plain data plus positions and diagnostics.
 
@@ -209,9 +224,7 @@ def load_yaml(text: str, *, env: Mapping[str, str] | None = None) -> LoadedYaml:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or "invalid YAML"
-        if exc.context:
-            problem = f"{exc.context}: {problem}" if "found" in problem else f"{problem} ({exc.context})"
+        problem = _explain(exc)
         out = LoadedYaml(data=None, positions=PositionMap())
         out.diagnostics.append(Diagnostic((), f"YAML syntax error: {problem}", "E0002", line=pos[0], column=pos[1]))
         return out

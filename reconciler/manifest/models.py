@@ -30,12 +30,16 @@ class _Model(BaseModel):
 
 
 class StorageRedundancy(str, Enum):
+    """Backup storage redundancy of a Recovery Services vault."""
+
     LOCALLY_REDUNDANT = "LocallyRedundant"
     ZONE_REDUNDANT = "ZoneRedundant"
     GEO_REDUNDANT = "GeoRedundant"
 
 
 class StorageSku(str, Enum):
+    """SKU of a target storage account."""
+
     STANDARD_LRS = "Standard_LRS"
     STANDARD_GRS = "Standard_GRS"
     STANDARD_RAGRS = "Standard_RAGRS"
@@ -44,6 +48,8 @@ class StorageSku(str, Enum):
 
 
 class DiskType(str, Enum):
+    """Managed disk type of a failed-over VM."""
+
     STANDARD_LRS = "Standard_LRS"
     STANDARDSSD_LRS = "StandardSSD_LRS"
     PREMIUM_LRS = "Premium_LRS"
@@ -129,7 +135,7 @@ class Policy(_Model):
     initial_replication_start: str = Field(
         default="immediately",
         pattern=r"^(immediately|([01][0-9]|2[0-3]):[0-5][0-9])$",
-        description='When initial replication starts: "immediately" or a time of day "HH:MM" (24-hour clock; quote it in YAML).',
+        description='When initial replication starts: "immediately" or a time of day "HH:MM" (24-hour clock).',
     )
     encrypt_at_rest: bool = Field(default=False, description="Encrypt replicated data at rest in Azure.")
 

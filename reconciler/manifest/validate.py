@@ -34,7 +34,7 @@ def validate_text(
         try:
             manifest = Manifest.model_validate(loaded.data)
         except ValidationError as exc:
-            diags.extend(schema_diagnostics(exc, loaded.data))
+            diags.extend(_merge_typos(list(schema_diagnostics(exc, loaded.data))))
         diags.extend(run_checks(loaded.data))
     diags = attach_positions(diags, file, loaded)
     if any(d.is_error for d in diags):
@@ -190,6 +190,17 @@ _FIELD_RULES = {
 }
 
 
+def _merge_typos(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """An unknown key whose suggestion is a missing required key of the same mapping
+    explains that missing key: report the typo only."""
+    suggested = {
+        d.path[:-1] + (d.message.split("did you mean '", 1)[1].rstrip("'?"),)
+        for d in diags
+        if d.rule_id == "E1001" and "did you mean '" in d.message
+    }
+    return [d for d in diags if not (d.rule_id == "E1002" and d.path in suggested)]
+
+
 def schema_diagnostics(exc: ValidationError, data: Any) -> Iterator[Diagnostic]:
     for err in exc.errors(include_url=False):
         yield _schema_diagnostic(err, data)
@@ -241,9 +252,10 @@ def _schema_diagnostic(err: dict, data: Any) -> Diagnostic:
             hint = "; put it in quotes"
         what = "key" if loc and loc[-1] == "[key]" else "value"
         prefix = "" if what == "value" else "key: "
-        return Diagnostic(path, f"{prefix}expected {_EXPECTED[etype]}, got {_describe(value)}{hint}", "E1003")
+        return Diagnostic(path, f"{prefix}expected {_EXPECTED[etype]}, got {_describe(value)}{hint}", "E1003", at_key=value is None)
     if etype == "too_short":
-        return Diagnostic(path, f"must have at least {ctx.get('min_length', 1)} item(s)", "E1005")
+        n = ctx.get("min_length", 1)
+        return Diagnostic(path, "must not be empty" if n == 1 else f"must have at least {n} items", "E1005")
     if etype in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return Diagnostic(path, f"{err['msg'][0].lower()}{err['msg'][1:]}, not {value!r}", "E1006")
     if etype == "string_pattern_mismatch":
