@@ -1,4 +1,9 @@
-"""Write a manifest for an existing vault."""
+"""Write a manifest for an existing vault (to stdout, or --out FILE). The manifest is
+valid and `asr plan` of it shows no changes right away: the vault, its VMM servers
+and Hyper-V sites with their clouds, policies and network mappings, the storage
+accounts and virtual networks of the target resource group, the protected VMs and
+the recovery plans.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,24 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--subscription", required=True)
-    p.add_argument("--resource-group", required=True)
-    p.add_argument("--vault", required=True)
-    p.add_argument("--out", metavar="FILE")
+    p.add_argument("--subscription", required=True, help="subscription id of the vault")
+    p.add_argument("--resource-group", required=True, help="resource group of the vault")
+    p.add_argument("--vault", required=True, help="Recovery Services vault name")
+    p.add_argument("--out", metavar="FILE", help="write the manifest to FILE instead of stdout")
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.errors import UsageError
+    import sys
 
-    raise UsageError("`asr export` is not implemented yet")
+    from reconciler.azure.clients import Clients
+    from reconciler.ops.export import export_manifest
+
+    text = export_manifest(Clients(args.subscription), args.subscription, args.resource_group, args.vault)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"Manifest written to {args.out}; check it with `asr validate {args.out}` and `asr plan {args.out}`.",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

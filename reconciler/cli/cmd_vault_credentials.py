@@ -1,4 +1,10 @@
-"""Write the registration kit (vault credentials file, provider install script)."""
+"""Write the registration kit for the VMM servers and Hyper-V sites of a manifest:
+the vault credentials file(s) (a certificate uploaded to the vault; written with mode
+0600 and never printed) and a PowerShell script per VMM server / Hyper-V site with the
+silent provider install, registration, Recovery Services agent install
+(MARSAgentInstaller.exe /q /nu) and proxy settings. Prints what to do next; runs
+nothing on-premises.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,19 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("file", metavar="FILE", help="the manifest")
+    p.add_argument("--out", required=True, metavar="DIR", help="directory to write the kit to (created if missing)")
+    p.add_argument("--proxy", metavar="URL", help="proxy the servers use to reach Azure, http://HOST:PORT")
+    p.add_argument("--proxy-user", metavar="NAME",
+                   help="proxy user name; the scripts ask for the password when they run (never stored)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.errors import UsageError
+    from reconciler.ops.context import OpsContext
+    from reconciler.ops.vaultcreds import Proxy, write_kit
 
-    raise UsageError("`asr vault-credentials` is not implemented yet")
+    proxy = Proxy.parse(args.proxy, args.proxy_user) if args.proxy else None
+    ctx = OpsContext.load(args.file)
+    kit = write_kit(ctx, args.out, proxy=proxy)
+    ctx.say(kit.instructions)
+    return 0

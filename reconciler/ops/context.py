@@ -18,9 +18,15 @@ from reconciler.ops.states import NotInManifestError
 
 def load_manifest_file(path: str) -> Any:
     """The validated manifest (FILE:LINE:COL diagnostics on bad input come from the loader)."""
-    from reconciler.manifest import load_manifest  # the manifest layer's public entry point
+    from reconciler.errors import ManifestError
+    from reconciler.manifest import load_manifest, print_diagnostics  # the manifest layer's public API
 
-    return load_manifest(path)
+    try:
+        return load_manifest(path)
+    except ManifestError as err:
+        if err.diagnostics:  # FILE:LINE:COL lines on stderr; cli/main.py then prints nothing more
+            print_diagnostics(err.diagnostics, stream=sys.stderr)
+        raise
 
 
 @dataclass
