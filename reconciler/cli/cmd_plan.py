@@ -1,18 +1,159 @@
-"""Read the live Azure state, diff it against the manifest and print the ordered actions."""
+"""Read the live Azure state, diff it against the manifest and print the ordered actions.
+
+FILE is one manifest; DIR plans every asr/v1 manifest under it, concurrently, with
+one combined summary. With --detailed-exitcode: 0 no changes, 2 changes, 1 error.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE|DIR")
-    p.add_argument("--out", metavar="PLAN")
+    p.add_argument("--out", metavar="PLAN", help="save the plan (JSON, with fingerprints) for `asr apply PLAN`")
     p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
-    p.add_argument("--detailed-exitcode", action="store_true")
+    p.add_argument("--detailed-exitcode", action="store_true",
+                   help="exit 0 when there are no changes, 2 when there are, 1 on error")
+
+
+def _use_color(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _load(path: str) -> Any:
+    from reconciler.errors import ManifestError
+    from reconciler.manifest import load_manifest, print_diagnostics
+
+    try:
+        return load_manifest(path)
+    except ManifestError as err:
+        if err.diagnostics:
+            print_diagnostics(err.diagnostics, "text", sys.stderr)
+        raise
+
+
+def plan_file(path: str, manifest: Any = None) -> Any:
+    """Load, read live state and plan one manifest. Raises AsrError subclasses."""
+    from reconciler.azure.clients import Clients
+    from reconciler.azure.errors import azure_errors
+    from reconciler.live import read_live_state
+    from reconciler.plan import make_plan
+
+    manifest = manifest if manifest is not None else _load(path)
+    clients = Clients(manifest.subscription)
+    try:
+        with azure_errors(f"read live state of vault {manifest.vault.name}"):
+            live = read_live_state(clients, manifest)
+    finally:
+        clients.close()
+    return make_plan(manifest, live, path)
+
+
+def _quiet_sdk_logs() -> None:
+    """azure-identity logs every credential it tries at WARNING; errors are reported by us, once."""
+    import logging
+
+    for name in ("azure", "azure.identity", "azure.core"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def run(args: argparse.Namespace) -> int:
+    _quiet_sdk_logs()
     from reconciler.errors import UsageError
+    from reconciler.plan import render, save_plan
 
-    raise UsageError("`asr plan` is not implemented yet")
+    path = args.file
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such file or directory")
+    if os.path.isdir(path):
+        return _run_dir(args)
+    plan = plan_file(path)
+    out = sys.stdout
+    out.write(render(plan, args.format, color=args.format == "text" and _use_color(out)))
+    if args.out:
+        try:
+            save_plan(plan, args.out)
+        except OSError as exc:
+            raise UsageError(f"{args.out}: cannot write the plan: {exc.strerror or exc}")
+        if args.format == "text":
+            print(f"\nSaved the plan to {args.out}; apply exactly these actions with `asr apply {args.out}`.", file=out)
+    if args.detailed_exitcode:
+        return 2 if plan.has_changes else 0
+    return 0
+
+
+def _run_dir(args: argparse.Namespace) -> int:
+    from reconciler.errors import AsrError, ManifestError, UsageError
+    from reconciler.manifest import find_manifests
+    from reconciler.plan import render, save_plan
+    from reconciler.plan.render.json import plan_document
+
+    paths = find_manifests([args.file])
+    if not paths:
+        raise UsageError(f"{args.file}: no asr/v1 manifests found")
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+
+    def one(p: str) -> tuple[str, Any, AsrError | None]:
+        try:
+            return p, plan_file(p), None
+        except AsrError as err:
+            return p, None, err
+
+    with ThreadPoolExecutor(max_workers=min(4, len(paths)), thread_name_prefix="asr-plan") as pool:
+        results = list(pool.map(one, paths))
+    out = sys.stdout
+    color = args.format == "text" and _use_color(out)
+    errors = 0
+    changed = 0
+    docs: list[dict] = []
+    totals = {"add": 0, "change": 0, "replace": 0, "destroy": 0, "manual": 0, "blocked": 0}
+    for p, plan, err in results:
+        if err is not None:
+            errors += 1
+            if not (isinstance(err, ManifestError) and err.diagnostics):
+                print(f"error: {p}: {err.message}", file=sys.stderr)
+                if err.hint:
+                    print(f"hint: {err.hint}", file=sys.stderr)
+            continue
+        if args.format == "json":
+            docs.append(plan_document(plan))
+        else:
+            if args.format == "text":
+                out.write(f"=== {p}\n")
+            out.write(render(plan, args.format, color=color))
+            out.write("\n")
+        if plan.has_changes:
+            changed += 1
+        for k, v in plan.summary().items():
+            totals[k] += v
+        if args.out:
+            base = os.path.splitext(os.path.basename(p))[0]
+            save_plan(plan, os.path.join(args.out, f"{base}.plan.json"))
+    if args.format != "json":
+        extra = [f"{totals['manual']} manual"] if totals["manual"] else []
+        if totals["blocked"]:
+            extra.append(f"{totals['blocked']} blocked")
+        line = (f"All {len(paths)} manifests: {totals['add']} to add, {totals['change']} to change, "
+                f"{totals['replace']} to replace, {totals['destroy']} to destroy"
+                + (f" ({', '.join(extra)})" if extra else "") + f"; {errors} failed.")
+        print(line, file=out)
+    if args.format == "json":
+        import json
+
+        doc = {"format": "asr-plan-set", "plans": docs, "summary": totals,
+               "failed": [{"manifest_path": p, "error": e.message} for p, _, e in results if e is not None]}
+        out.write(json.dumps(doc, indent=2, default=str) + "\n")
+    if errors:
+        return 1
+    if args.detailed_exitcode:
+        return 2 if changed else 0
+    return 0

@@ -49,6 +49,7 @@ class Reason(str, Enum):
     IN_FAILOVER = "in_failover"  # noop: VM is failed over / in test failover, left alone
     OPERATION_IN_PROGRESS = "operation_in_progress"  # noop/await: Azure job already running for it
     EXISTING_REQUIRED = "existing_required"  # manual: `existing: true` resource not found
+    NOT_DISCOVERED = "not_discovered"  # manual: cloud / VM network / VM not (yet) seen by the registered server
 
 
 class Kind(str, Enum):
@@ -90,6 +91,9 @@ class Change:
     requests: list[Request] = field(default_factory=list)  # in order; empty for noop/manual
     arm_id: str | None = None  # id of the live (or to-be) object, for people and for `await`
     note: str | None = None  # one human sentence: cost of a replace, manual instructions, state
+    # additive (planner): 0 = no pending dependency; changes with the same wave are independent of each
+    # other and may run in parallel; a change only depends on changes of lower waves
+    wave: int = 0
 
     @property
     def is_change(self) -> bool:
@@ -127,6 +131,9 @@ class Plan:
     requests_made: int = 0  # reads it took to build the plan
     warnings: list[str] = field(default_factory=list)
     format_version: int = PLAN_FORMAT_VERSION
+    # additive (planner): sha256 per address of the normalized live objects read; lets
+    # check_plan_current name exactly what moved
+    live_fingerprints: dict[str, str] = field(default_factory=dict)
 
     # --- queries -------------------------------------------------------
     def by_address(self) -> dict[str, Change]:

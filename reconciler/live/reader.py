@@ -1,0 +1,131 @@
+"""Read the live state of one vault (and its target resources) concurrently.
+
+Every read is a paged list (or, for the vault itself, one GET), run on a thread
+pool over the sync SDK clients; the number of requests grows with the number
+of pages, never with the number of VMs:
+
+    round 1 (concurrent): resource groups, vault, target storage accounts, target
+        virtual networks, and every vault-level site-recovery list: fabrics,
+        providers, protection containers, replication networks, policies,
+        container mappings, network mappings, protected items, recovery plans,
+        unfinished jobs
+    round 2 (concurrent): protectable items of each container a declared VM lives in
+
+A 404 on a list (resource group or vault not there yet) reads as empty.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from reconciler.azure.errors import azure_errors, is_not_found
+from reconciler.live.ids import norm_id
+from reconciler.live.state import LiveState
+
+__all__ = ["read_live_state", "MAX_WORKERS", "JOB_LOOKBACK_HOURS"]
+
+MAX_WORKERS = 8
+JOB_LOOKBACK_HOURS = 24
+_DONE_JOB_STATES = {"succeeded", "failed", "cancelled", "completedwithinformation", "skipped"}
+
+
+def _as_dict(obj: Any) -> dict:
+    if obj is None:
+        return {}
+    if isinstance(obj, dict):
+        return obj
+    as_dict = getattr(obj, "as_dict", None)
+    return as_dict() if callable(as_dict) else dict(obj)
+
+
+def _collect(fetch: Callable[[], Any], action: str, *, missing_ok: bool = True) -> Any:
+    """Run one read; iterate pagers fully; 404 -> None (missing) when allowed."""
+    with azure_errors(action):
+        try:
+            res = fetch()
+            if res is None:
+                return None
+            if hasattr(res, "by_page") or (hasattr(res, "__iter__") and not isinstance(res, dict)
+                                            and not hasattr(res, "as_dict")):
+                return [_as_dict(x) for x in res]
+            return _as_dict(res)
+        except Exception as exc:
+            if missing_ok and is_not_found(exc):
+                return None
+            raise
+
+
+def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKERS) -> LiveState:
+    """Read everything the planner needs for `manifest` through `clients`."""
+    t0 = time.monotonic()
+    before = clients.counter.snapshot()["requests"] if getattr(clients, "counter", None) else 0
+    rg = manifest.vault.resource_group
+    vault = manifest.vault.name
+    trg = manifest.target.resource_group
+    sr = clients.site_recovery()
+    live = LiveState(subscription=manifest.subscription, resource_group=rg, vault_name=vault, target_resource_group=trg)
+    since = (datetime.now(timezone.utc) - timedelta(hours=JOB_LOOKBACK_HOURS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    round1: dict[str, tuple[Callable[[], Any], str]] = {
+        "resource_groups": (lambda: clients.resources.resource_groups.list(), "list resource groups"),
+        "vault": (lambda: clients.vaults.vaults.get(rg, vault), f"read vault {vault}"),
+        "storage_accounts": (lambda: clients.storage.storage_accounts.list_by_resource_group(trg),
+                             f"list storage accounts in {trg}"),
+        "virtual_networks": (lambda: clients.network.virtual_networks.list(trg), f"list virtual networks in {trg}"),
+        "fabrics": (lambda: sr.replication_fabrics.list(rg, vault), "list fabrics"),
+        "providers": (lambda: sr.replication_recovery_services_providers.list(rg, vault), "list registered servers"),
+        "containers": (lambda: sr.replication_protection_containers.list(rg, vault), "list protection containers"),
+        "replication_networks": (lambda: sr.replication_networks.list(rg, vault), "list replication networks"),
+        "policies": (lambda: sr.replication_policies.list(rg, vault), "list replication policies"),
+        "container_mappings": (lambda: sr.replication_protection_container_mappings.list(rg, vault),
+                               "list policy associations"),
+        "network_mappings": (lambda: sr.replication_network_mappings.list(rg, vault), "list network mappings"),
+        "protected_items": (lambda: sr.replication_protected_items.list(rg, vault), "list protected items"),
+        "recovery_plans": (lambda: sr.replication_recovery_plans.list(rg, vault), "list recovery plans"),
+        "jobs": (lambda: sr.replication_jobs.list(rg, vault, filter=f"startTime ge '{since}'"), "list replication jobs"),
+    }
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="asr-read") as pool:
+        futures = {k: pool.submit(_collect, fn, action) for k, (fn, action) in round1.items()}
+        results = {k: f.result() for k, f in futures.items()}
+
+        live.vault = results["vault"] or None
+        live.resource_groups = {str(g.get("name", "")).lower(): g for g in results["resource_groups"] or []}
+        live.storage_accounts = {str(a.get("name", "")).lower(): a for a in results["storage_accounts"] or []}
+        live.virtual_networks = {str(n.get("name", "")).lower(): n for n in results["virtual_networks"] or []}
+        if live.vault is not None:
+            for key in ("fabrics", "providers", "containers", "replication_networks", "policies",
+                        "container_mappings", "network_mappings", "protected_items", "recovery_plans"):
+                setattr(live, key, results[key] or [])
+            live.jobs = [j for j in results["jobs"] or []
+                         if str((j.get("properties") or {}).get("state", "")).lower() not in _DONE_JOB_STATES]
+
+        # round 2: protectable items of the containers declared VMs live in
+        wanted: dict[str, tuple[str, str]] = {}
+        for vm in manifest.protected_vms:
+            src = vm.source
+            if hasattr(src, "vmm_server"):
+                c = live.container(src.vmm_server, src.cloud)
+            else:
+                c = live.container(src.hyperv_site)
+            if c is None:
+                continue
+            from reconciler.live.ids import parse_id
+
+            p = parse_id(c.get("id"))
+            wanted[norm_id(c["id"])] = (p.get("replicationfabrics", ""), p.get("replicationprotectioncontainers", c.get("name", "")))
+        futures2 = {
+            cid: pool.submit(
+                _collect,
+                (lambda f=f, c=c: sr.replication_protectable_items.list_by_replication_protection_containers(rg, vault, f, c)),
+                f"list discovered VMs of container {c}")
+            for cid, (f, c) in wanted.items()
+        }
+        live.protectable_items = {cid: fut.result() or [] for cid, fut in futures2.items()}
+
+    after = clients.counter.snapshot()["requests"] if getattr(clients, "counter", None) else 0
+    live.requests_made = after - before
+    live.read_seconds = time.monotonic() - t0
+    return live

@@ -1,0 +1,212 @@
+"""Manifest -> desired objects in the normalized shape of `normalize.py`.
+
+Names are resolved to ARM ids with the live state: VMM server friendly name ->
+fabric (a GUID-like name), cloud -> protection container, VM name -> protectable
+item. What cannot be resolved yet (a server that has not registered, a VM not
+discovered) is recorded in `missing` so the planner can show a manual step or a
+blocked change instead of failing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.live.ids import rg_id, storage_id, subnet_id, vault_id, vnet_id
+from reconciler.live.state import LiveState, props
+from reconciler.plan.model import Kind
+from reconciler.plan.normalize import norm_location, norm_start_time
+
+__all__ = ["Desired", "desired_objects", "VM_UPDATABLE", "VM_REPLACE_FIELDS", "mapping_name", "network_mapping_name"]
+
+# Protected VM settings PATCH (UpdateReplicationProtectedItemInput) can change in place:
+#   recoveryAzureVMName, recoveryAzureVMSize, selectedRecoveryAzureNetworkId, vmNics[].ipConfigs[].recoverySubnetName,
+#   providerSpecificDetails(HyperVReplicaAzure).recoveryAzureV2ResourceGroupId
+VM_UPDATABLE = ("targetVmName", "size", "targetNetwork", "subnet", "targetResourceGroup")
+# ... and what it cannot: the source container and its policy (set at enable time), the managed disk type and
+# the log storage account (HyperVReplicaAzureUpdateReplicationProtectedItemInput has neither): disable + re-enable.
+VM_REPLACE_FIELDS = ("source", "policy", "diskType", "logStorageAccount")
+
+
+@dataclass
+class Desired:
+    kind: Kind
+    address: str
+    attrs: dict[str, Any]
+    arm_id: str | None = None
+    depends_on: list[str] = field(default_factory=list)
+    ctx: dict[str, Any] = field(default_factory=dict)  # what request builders need
+    replace_fields: tuple[str, ...] = ()  # attrs that cannot change in place
+    skip_compare: tuple[str, ...] = ()  # attrs the manifest leaves to Azure (None)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", name)
+
+
+def mapping_name(policy: str, container_friendly: str) -> str:
+    return _safe(f"{container_friendly}-{policy}")[:80]
+
+
+def network_mapping_name(vm_network: str, target_network: str) -> str:
+    return _safe(f"{vm_network}-{target_network}")[:80]
+
+
+def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
+    sub = manifest.subscription
+    v = manifest.vault
+    t = manifest.target
+    out: dict[str, Desired] = {}
+    vault_addr = f"vault.{v.name}"
+    vid = vault_id(sub, v.resource_group, v.name)
+
+    def add(d: Desired) -> None:
+        out[d.address] = d
+
+    # resource groups
+    add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{v.resource_group}", {"location": norm_location(v.location)},
+                rg_id(sub, v.resource_group), ctx={"name": v.resource_group, "location": v.location},
+                replace_fields=("location",)))
+    if f"resource_group.{t.resource_group}".lower() not in {a.lower() for a in out}:
+        add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{t.resource_group}", {"location": norm_location(v.location)},
+                    rg_id(sub, t.resource_group), ctx={"name": t.resource_group, "location": v.location},
+                    replace_fields=("location",)))
+    rg_addr = {v.resource_group.lower(): f"resource_group.{v.resource_group}",
+               t.resource_group.lower(): next(a for a in out if a.lower() == f"resource_group.{t.resource_group}".lower())}
+
+    add(Desired(Kind.VAULT, vault_addr, {
+        "location": norm_location(v.location),
+        "storageRedundancy": v.storage_redundancy.value,
+        "tags": dict(v.tags),
+    }, vid, depends_on=[rg_addr[v.resource_group.lower()]],
+        ctx={"location": v.location, "tags": dict(v.tags), "redundancy": v.storage_redundancy.value},
+        replace_fields=("location",)))
+
+    for sa in t.storage_accounts:
+        add(Desired(Kind.STORAGE_ACCOUNT, f"storage_account.{sa.name}", {
+            "location": norm_location(v.location), "sku": sa.sku.value,
+        }, storage_id(sub, t.resource_group, sa.name), depends_on=[rg_addr[t.resource_group.lower()]],
+            ctx={"existing": sa.existing, "location": v.location, "sku": sa.sku.value, "name": sa.name},
+            replace_fields=("location",)))
+    for net in t.networks:
+        add(Desired(Kind.VIRTUAL_NETWORK, f"virtual_network.{net.name}", {
+            "location": norm_location(v.location),
+            "addressSpace": sorted(net.address_space),
+            "subnets": dict(sorted((s.name, s.address_prefix) for s in net.subnets)),
+        }, vnet_id(sub, t.resource_group, net.name), depends_on=[rg_addr[t.resource_group.lower()]],
+            ctx={"existing": net.existing, "location": v.location, "name": net.name},
+            replace_fields=("location",)))
+
+    policy_addr = {p.name: f"policy.{p.name}" for p in manifest.policies}
+    for p in manifest.policies:
+        add(Desired(Kind.POLICY, f"policy.{p.name}", {
+            "replicationFrequencySeconds": p.replication_frequency_seconds,
+            "recoveryPointRetentionHours": p.recovery_point_retention_hours,
+            "appConsistentSnapshotFrequencyHours": p.app_consistent_snapshot_frequency_hours,
+            "initialReplicationStart": norm_start_time(p.initial_replication_start),
+        }, f"{vid}/replicationPolicies/{p.name}", depends_on=[vault_addr], ctx={"name": p.name, "policy": p}))
+
+    # where each container lives: (fabric friendly, container friendly or None for a site)
+    container_policy: dict[str, str] = {}
+    for s in manifest.source.vmm_servers:
+        fabric = live.fabric(s.name)
+        add(Desired(Kind.VMM_SERVER, f"vmm_server.{s.name}", {"registered": True},
+                    fabric.get("id") if fabric else None, depends_on=[vault_addr], ctx={"name": s.name}))
+        for c in s.clouds:
+            addr = f"policy_association.{s.name}/{c.name}"
+            cont = live.container(s.name, c.name)
+            container_policy[f"{s.name}/{c.name}".lower()] = c.policy
+            add(Desired(Kind.POLICY_ASSOCIATION, addr, {"policy": c.policy}, None,
+                        depends_on=[f"vmm_server.{s.name}", policy_addr.get(c.policy, f"policy.{c.policy}")],
+                        ctx={"fabric": fabric, "container": cont, "policy": c.policy, "source": f"{s.name}/{c.name}",
+                             "cloud": c.name},
+                        replace_fields=("policy",)))
+        for nm in s.network_mappings:
+            net = live.replication_network(s.name, nm.vm_network)
+            add(Desired(Kind.NETWORK_MAPPING, f"network_mapping.{s.name}/{nm.vm_network}", {
+                "targetNetwork": vnet_id(sub, t.resource_group, nm.target_network),
+            }, None, depends_on=[f"vmm_server.{s.name}", f"virtual_network.{nm.target_network}"],
+                ctx={"fabric": fabric, "network": net, "vm_network": nm.vm_network, "target": nm.target_network}))
+    for site in manifest.source.hyperv_sites:
+        fabric = live.fabric(site.name)
+        add(Desired(Kind.HYPERV_SITE, f"hyperv_site.{site.name}", {"type": "HyperVSite"},
+                    fabric.get("id") if fabric else f"{vid}/replicationFabrics/{site.name}",
+                    depends_on=[vault_addr], ctx={"name": site.name}))
+        for h in site.hosts:
+            prov = live.provider(site.name, h)
+            add(Desired(Kind.HYPERV_HOST, f"hyperv_host.{site.name}/{h}", {"registered": True},
+                        prov.get("id") if prov else None, depends_on=[f"hyperv_site.{site.name}"],
+                        ctx={"site": site.name, "host": h}))
+        cont = live.container(site.name)
+        cfriendly = (props(cont).get("friendlyName") if cont else None) or site.name
+        container_policy[site.name.lower()] = site.policy
+        add(Desired(Kind.POLICY_ASSOCIATION, f"policy_association.{site.name}/{cfriendly}", {"policy": site.policy},
+                    None, depends_on=[f"hyperv_site.{site.name}", policy_addr.get(site.policy, f"policy.{site.policy}")]
+                    + [f"hyperv_host.{site.name}/{h}" for h in site.hosts] if cont is None else
+                    [f"hyperv_site.{site.name}", policy_addr.get(site.policy, f"policy.{site.policy}")],
+                    ctx={"fabric": fabric, "container": cont, "policy": site.policy, "source": site.name,
+                         "site": site.name},
+                    replace_fields=("policy",)))
+
+    # network mappings by (vmm server, target network), for VM ordering
+    nm_by_target: dict[tuple[str, str], list[str]] = {}
+    for s in manifest.source.vmm_servers:
+        for nm in s.network_mappings:
+            nm_by_target.setdefault((s.name.lower(), nm.target_network.lower()), []).append(
+                f"network_mapping.{s.name}/{nm.vm_network}")
+
+    for vm in manifest.protected_vms:
+        src = vm.source
+        if hasattr(src, "vmm_server"):
+            source = f"{src.vmm_server}/{src.cloud}"
+            fabric_friendly, cloud = src.vmm_server, src.cloud
+            cont = live.container(src.vmm_server, src.cloud)
+            assoc = f"policy_association.{src.vmm_server}/{src.cloud}"
+            prereq = [f"vmm_server.{src.vmm_server}"]
+            hosts: list[str] = []
+        else:
+            source = src.hyperv_site
+            fabric_friendly, cloud = src.hyperv_site, None
+            cont = live.container(src.hyperv_site)
+            cfriendly = (props(cont).get("friendlyName") if cont else None) or src.hyperv_site
+            assoc = f"policy_association.{src.hyperv_site}/{cfriendly}"
+            site = next((s for s in manifest.source.hyperv_sites if s.name == src.hyperv_site), None)
+            hosts = [f"hyperv_host.{src.hyperv_site}/{h}" for h in (site.hosts if site else [])]
+            prereq = [f"hyperv_site.{src.hyperv_site}"]
+        policy = container_policy.get(source.lower())
+        tg = vm.target
+        deps = prereq + [assoc, f"virtual_network.{tg.network}"]
+        if tg.log_storage_account:
+            deps.append(f"storage_account.{tg.log_storage_account}")
+        if cloud is not None:
+            deps += nm_by_target.get((fabric_friendly.lower(), tg.network.lower()), [])
+        pitem = live.protectable_item(cont["id"], vm.name) if cont else None
+        attrs = {
+            "source": source,
+            "policy": policy,
+            "targetVmName": tg.vm_name or vm.name,
+            "size": tg.size,
+            "targetNetwork": vnet_id(sub, t.resource_group, tg.network),
+            "subnet": tg.subnet,
+            "diskType": tg.disk_type.value,
+            "logStorageAccount": storage_id(sub, t.resource_group, tg.log_storage_account) if tg.log_storage_account else None,
+            "targetResourceGroup": rg_id(sub, t.resource_group),
+        }
+        arm_id = f"{cont['id']}/replicationProtectedItems/{pitem['name']}" if (cont and pitem) else None
+        add(Desired(Kind.PROTECTED_VM, f"protected_vm.{vm.name}", attrs, arm_id, depends_on=deps,
+                    ctx={"vm": vm, "container": cont, "protectable": pitem, "hosts": hosts,
+                         "fabric_friendly": fabric_friendly, "cloud": cloud,
+                         "policy_id": f"{vid}/replicationPolicies/{policy}" if policy else None,
+                         "subnet_id": subnet_id(sub, t.resource_group, tg.network, tg.subnet),
+                         "target_rg_id": rg_id(sub, t.resource_group)},
+                    replace_fields=VM_REPLACE_FIELDS,
+                    skip_compare=tuple(k for k, val in attrs.items() if val is None)))
+
+    for rp in manifest.recovery_plans:
+        groups = [sorted(g.vms, key=str.lower) for g in rp.groups]
+        add(Desired(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.name}", {"groups": groups},
+                    f"{vid}/replicationRecoveryPlans/{rp.name}",
+                    depends_on=[f"protected_vm.{n}" for g in rp.groups for n in g.vms],
+                    ctx={"name": rp.name, "groups": [list(g.vms) for g in rp.groups]}))
+    return out

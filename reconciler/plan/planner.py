@@ -1,0 +1,420 @@
+"""`make_plan(manifest, live, manifest_path) -> Plan`: desired vs live, per address.
+
+Per object: normalize both sides (normalize.py, desired.py), compare with
+`comparable()` (case-insensitive ids and names), diff with deepdiff to name the
+changed attributes, then pick the action:
+
+- missing in Azure -> create (or manual, for what only on-premises registration
+  can bring: a VMM server or Hyper-V host; or blocked, when what it needs is manual)
+- differs in updatable fields -> update; in a field that cannot change -> replace
+  (`replace_fields`; for a protected VM the note says initial replication restarts)
+- a protected VM failed over / in test failover -> noop, reason in_failover
+- a protected VM with a job running (enable in progress...) -> noop, reason
+  operation_in_progress, job id in `note` and `after["jobId"]`: apply awaits it
+- in Azure but not declared -> unmanaged, or delete where `prune:` opts in
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.live.ids import norm_id, parse_id
+from reconciler.live.state import LiveState, props
+from reconciler.plan import requests as rq
+from reconciler.plan.desired import Desired, desired_objects, mapping_name, network_mapping_name
+from reconciler.plan.graph import order
+from reconciler.plan.model import Action, Change, Kind, Plan, Reason, Unmanaged
+from reconciler.plan.normalize import comparable, in_failover, normalize_live, scenario_in_progress, vm_status
+
+__all__ = ["make_plan", "manifest_fingerprint", "changed_fields"]
+
+
+def manifest_fingerprint(manifest: Any) -> str:
+    """sha256 of the validated manifest (the manifest package's own fingerprint when available)."""
+    try:
+        from reconciler.manifest import manifest_fingerprint as _mf
+
+        return _mf(manifest)
+    except ImportError:  # pragma: no cover
+        pass
+    data = manifest.model_dump(mode="json", by_alias=True)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any], skip: tuple[str, ...] = ()) -> list[str]:
+    """Top-level attributes whose comparable values differ (skip: left to Azure)."""
+    b = {k: v for k, v in before.items() if k not in skip}
+    a = {k: v for k, v in after.items() if k not in skip}
+    cb, ca = comparable(b), comparable(a)
+    if cb == ca:
+        return []
+    diff = DeepDiff(cb, ca, verbose_level=0)
+    return sorted(str(k) for k in diff.affected_root_keys)
+
+
+def _vm_disk_gb(pitem: dict | None, item: dict | None) -> int:
+    mb = 0
+    for d in (props(pitem).get("customDetails") or {}).get("diskDetails") or []:
+        mb += int(d.get("maxSizeMB") or 0)
+    if not mb and item:
+        for d in (props(item).get("providerSpecificDetails") or {}).get("azureVmDiskDetails") or []:
+            mb += int(d.get("maxSizeMB") or 0)
+    return round(mb / 1024)
+
+
+class _Planner:
+    def __init__(self, manifest: Any, live: LiveState, manifest_path: str) -> None:
+        self.m = manifest
+        self.live = live
+        self.path = manifest_path
+        self.changes: list[Change] = []
+        self.unmanaged: list[Unmanaged] = []
+        self.warnings: list[str] = []
+        self.norm = normalize_live(live)
+        self.norm_lower = {a.lower(): o for a, o in self.norm.items()}
+        self.desired = desired_objects(manifest, live)
+
+    # --- helpers ---------------------------------------------------------
+    def live_obj(self, address: str) -> dict | None:
+        return self.norm_lower.get(address.lower())
+
+    def add(self, d: Desired, action: Action, reason: Reason, before: dict | None, after: dict | None, **kw: Any) -> Change:
+        c = Change(address=d.address, kind=d.kind, action=action, reason=reason, before=before, after=after,
+                   depends_on=list(d.depends_on), arm_id=kw.pop("arm_id", d.arm_id), **kw)
+        self.changes.append(c)
+        return c
+
+    def registration_note(self, what: str, server: str, extra: str = "") -> str:
+        return (f"register {what} {server} with vault {self.m.vault.name}: run `asr vault-credentials {self.path}` "
+                f"to get the vault registration key, then on {server} install the Azure Site Recovery Provider "
+                f"and register it with that key{extra}; re-run `asr plan` once it shows as connected")
+
+    # --- per kind ----------------------------------------------------------
+    def plan_generic(self, d: Desired, create: list, update_fn: Any = None, existing: bool = False) -> Change:
+        lo = self.live_obj(d.address)
+        if lo is None:
+            if existing:
+                return self.add(d, Action.MANUAL, Reason.EXISTING_REQUIRED, None, d.attrs,
+                                note=f"{d.address} is declared `existing: true` but was not found in "
+                                     f"{self.m.target.resource_group}; create it or fix the manifest")
+            return self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=create)
+        before = lo["attrs"]
+        changed = changed_fields(before, d.attrs, d.skip_compare)
+        after = {**before, **{k: v for k, v in d.attrs.items() if k not in d.skip_compare}}
+        if not changed or existing:
+            if changed and existing:
+                self.warnings.append(f"{d.address} is `existing: true` and differs in {', '.join(changed)}; left unchanged")
+            return self.add(d, Action.NOOP, Reason.NONE, before, before, arm_id=lo["id"])
+        forced = [f for f in changed if f in d.replace_fields]
+        if forced:
+            return self.add(d, Action.REPLACE, Reason.CANNOT_UPDATE, before, after, arm_id=lo["id"],
+                            replace_fields=forced, requests=list(update_fn("replace", changed) if update_fn else []),
+                            note=f"{', '.join(forced)} cannot be changed in place")
+        return self.add(d, Action.UPDATE, Reason.DRIFTED, before, after, arm_id=lo["id"],
+                        requests=list(update_fn("update", changed) if update_fn else []),
+                        note=f"changed: {', '.join(changed)}")
+
+    def plan_rg(self, d: Desired) -> None:
+        name, loc = d.ctx["name"], d.ctx["location"]
+        self.plan_generic(d, [rq.resource_group_create(name, loc)],
+                          lambda mode, ch: [rq.resource_group_delete(name), rq.resource_group_create(name, loc)])
+
+    def plan_vault(self, d: Desired) -> None:
+        m = self.m
+
+        def upd(mode: str, changed: list[str]) -> list:
+            if mode == "replace":
+                return [rq.vault_delete(m), rq.vault_create(m)]
+            return [rq.vault_update(m, set(changed))]
+
+        lo = self.live_obj(d.address)
+        if lo is not None and lo["attrs"].get("storageRedundancy") is None:
+            d.skip_compare = d.skip_compare + ("storageRedundancy",)  # not reported: nothing to compare
+        self.plan_generic(d, [rq.vault_create(m)], upd)
+
+    def plan_storage(self, d: Desired) -> None:
+        m, name, sku = self.m, d.ctx["name"], d.ctx["sku"]
+        self.plan_generic(d, [rq.storage_create(m, name, sku)],
+                          lambda mode, ch: [rq.storage_delete(m, name), rq.storage_create(m, name, sku)]
+                          if mode == "replace" else [rq.storage_update(m, name, sku)],
+                          existing=d.ctx["existing"])
+
+    def plan_vnet(self, d: Desired) -> None:
+        m = self.m
+        net = next(n for n in m.target.networks if n.name == d.ctx["name"])
+        self.plan_generic(d, [rq.vnet_put(m, net)],
+                          lambda mode, ch: [rq.vnet_delete(m, net.name), rq.vnet_put(m, net)]
+                          if mode == "replace" else [rq.vnet_put(m, net)],
+                          existing=d.ctx["existing"])
+
+    def plan_vmm(self, d: Desired) -> None:
+        lo = self.live_obj(d.address)
+        if lo is not None and lo["attrs"].get("registered"):
+            self.add(d, Action.NOOP, Reason.NONE, lo["attrs"], lo["attrs"], arm_id=lo["id"])
+            return
+        self.add(d, Action.MANUAL, Reason.NOT_REGISTERED, lo["attrs"] if lo else None, d.attrs,
+                 note=self.registration_note("VMM server", d.ctx["name"], f" under the friendly name {d.ctx['name']}"))
+
+    def plan_site(self, d: Desired) -> None:
+        self.plan_generic(d, [rq.site_create(self.m, d.ctx["name"])])
+
+    def plan_host(self, d: Desired) -> None:
+        lo = self.live_obj(d.address)
+        if lo is not None:
+            self.add(d, Action.NOOP, Reason.NONE, lo["attrs"], lo["attrs"], arm_id=lo["id"])
+            return
+        self.add(d, Action.MANUAL, Reason.NOT_REGISTERED, None, d.attrs,
+                 note=self.registration_note("Hyper-V host", d.ctx["host"],
+                                             f" into Hyper-V site {d.ctx['site']}"))
+
+    def plan_policy(self, d: Desired) -> None:
+        m, p = self.m, d.ctx["policy"]
+        if p.encrypt_at_rest:
+            self.warnings.append(f"policy.{p.name}: encryptAtRest cannot be set through the 2025-08-01 API "
+                                 "(HyperVReplicaAzurePolicyInput has no encryption field); not applied")
+        self.plan_generic(d, [rq.policy_create(m, p)], lambda mode, ch: [rq.policy_update(m, p)])
+
+    def _policy_id(self, name: str) -> str:
+        lp = self.live.policy(name)
+        if lp is not None:
+            return lp["id"]
+        from reconciler.live.ids import vault_id
+
+        return f"{vault_id(self.m.subscription, self.m.vault.resource_group, self.m.vault.name)}/replicationPolicies/{name}"
+
+    def plan_association(self, d: Desired) -> None:
+        cont = d.ctx["container"]
+        fabric = d.ctx["fabric"]
+        lo = self.live_obj(d.address)
+        if cont is None:
+            registered = fabric is not None and (
+                d.ctx.get("site") or self.live.providers_of(d.address.split(".", 1)[1].split("/")[0]))
+            if registered and d.ctx.get("cloud"):
+                self.add(d, Action.MANUAL, Reason.NOT_DISCOVERED, None, d.attrs,
+                         note=f"cloud {d.ctx['cloud']} was not found on VMM server {d.ctx['source'].split('/')[0]}: "
+                              "check its name in VMM, or refresh the server in the vault")
+            else:
+                self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs)  # blocked: container not known yet
+            return
+        pid = self._policy_id(d.ctx["policy"])
+        cfriendly = props(cont).get("friendlyName") or cont.get("name")
+        create = [rq.association_create(self.m, cont["id"], mapping_name(d.ctx["policy"], cfriendly), pid)]
+        if lo is None:
+            self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=create)
+            return
+        self.plan_generic(d, create, lambda mode, ch: [rq.association_delete(self.m, lo["id"])] + create)
+        c = self.changes[-1]
+        if c.action == Action.REPLACE:
+            n = sum(1 for it in self.live.protected_items if norm_id(it.get("id", "")).startswith(norm_id(cont["id"]) + "/"))
+            c.note = (f"the policy of a protection container cannot change in place: the association is removed and "
+                      f"re-created; {n} protected VM(s) in it must be disabled first and re-enabled (initial replication restarts)")
+
+    def plan_network_mapping(self, d: Desired) -> None:
+        net = d.ctx["network"]
+        fabric = d.ctx["fabric"]
+        lo = self.live_obj(d.address)
+        target = d.attrs["targetNetwork"]
+        if lo is not None:
+            self.plan_generic(d, [], lambda mode, ch: [rq.network_mapping_update(self.m, lo["id"], target)])
+            return
+        if net is None:
+            server = d.address.split(".", 1)[1].split("/")[0]
+            if fabric is not None and self.live.providers_of(server):
+                self.add(d, Action.MANUAL, Reason.NOT_DISCOVERED, None, d.attrs,
+                         note=f"VM network {d.ctx['vm_network']} was not found on VMM server {server}")
+            else:
+                self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs)
+            return
+        self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=[rq.network_mapping_create(
+            self.m, net["id"], network_mapping_name(d.ctx["vm_network"], d.ctx["target"]), target)])
+
+    def plan_vm(self, d: Desired) -> None:
+        ctx = dict(d.ctx)
+        vm = ctx["vm"]
+        ctx["target_network_id"] = d.attrs["targetNetwork"]
+        ctx["log_storage_id"] = d.attrs["logStorageAccount"]
+        if ctx.get("policy_id"):
+            ctx["policy_id"] = self._policy_id(d.attrs["policy"])
+        item = self.live.protected_item(vm.name)
+        pitem = ctx["protectable"]
+        if item is None:
+            jobs = self.live.running_jobs_for(object_name=vm.name)
+            if jobs:
+                job = jobs[0]
+                jp = props(job)
+                self.add(d, Action.NOOP, Reason.OPERATION_IN_PROGRESS, None, {**d.attrs, "jobId": job.get("id")},
+                         note=f"{jp.get('scenarioName') or 'a job'} is already running for {vm.name} "
+                              f"(job {job.get('name')}); apply waits for it")
+                return
+            if pitem is not None:
+                self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=[rq.vm_enable(self.m, ctx)])
+                return
+            cont = ctx["container"]
+            hosts_pending = [h for h in ctx["hosts"] if self.live_obj(h) is None]
+            if cont is not None and not hosts_pending:
+                where = f"cloud {ctx['cloud']} of VMM server {ctx['fabric_friendly']}" if ctx["cloud"] else \
+                    f"Hyper-V site {ctx['fabric_friendly']}"
+                self.add(d, Action.MANUAL, Reason.NOT_DISCOVERED, None, d.attrs,
+                         note=f"VM {vm.name} was not found in {where}; check the name, or that it runs there")
+                return
+            c = self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs)  # blocked until registration
+            c.depends_on += hosts_pending
+            return
+        st = vm_status(item)
+        lo = self.live_obj(d.address) or {"attrs": {}, "id": item.get("id")}
+        before = lo["attrs"]
+        fo = in_failover(st)
+        if fo:
+            self.add(d, Action.NOOP, Reason.IN_FAILOVER, before, before, arm_id=item.get("id"),
+                     note=f"{vm.name} is {fo}; left alone (finish with `asr failover commit` / `cleanup` / `reprotect`)")
+            return
+        if scenario_in_progress(st):
+            self.add(d, Action.NOOP, Reason.OPERATION_IN_PROGRESS, before, {**before, "jobId": st["jobId"]},
+                     arm_id=item.get("id"),
+                     note=f"{st['currentScenario']} in progress for {vm.name} (job {parse_id(st['jobId']).get('replicationjobs', st['jobId'])}); "
+                          "apply waits for it instead of repeating it")
+            return
+        changed = changed_fields(before, d.attrs, d.skip_compare)
+        after = {**before, **{k: v for k, v in d.attrs.items() if k not in d.skip_compare}}
+        if not changed:
+            self.add(d, Action.NOOP, Reason.NONE, before, before, arm_id=item.get("id"))
+            return
+        forced = [f for f in changed if f in d.replace_fields]
+        if forced:
+            reqs = [rq.vm_disable(self.m, item["id"])]
+            if pitem is not None and ctx["container"] is not None:
+                reqs.append(rq.vm_enable(self.m, ctx))
+            gb = _vm_disk_gb(pitem, item)
+            self.add(d, Action.REPLACE, Reason.CANNOT_UPDATE, before, after, arm_id=item.get("id"),
+                     replace_fields=forced, requests=reqs,
+                     note=f"{', '.join(forced)} cannot change in place: protection is disabled and re-enabled; "
+                          f"re-enabling restarts initial replication of {gb} GB")
+            return
+        self.add(d, Action.UPDATE, Reason.DRIFTED, before, after, arm_id=item.get("id"),
+                 requests=[rq.vm_update(self.m, item, ctx)], note=f"changed: {', '.join(changed)}")
+
+    def plan_rp(self, d: Desired) -> None:
+        names = [n for g in d.ctx["groups"] for n in g]
+        ids: dict[str, tuple[str, str]] = {}
+        fabric_id = None
+        for n in names:
+            item = self.live.protected_item(n)
+            vd = self.desired.get(f"protected_vm.{n}")
+            iid = item.get("id") if item else (vd.arm_id if vd else None)
+            if iid:
+                ids[n] = (iid, parse_id(iid).get("replicationprotecteditems", ""))
+                if fabric_id is None:
+                    fabric_id = iid.split("/replicationProtectionContainers/")[0] if "/replicationProtectionContainers/" in iid \
+                        else None
+        groups = [[ids[n] for n in g if n in ids] for g in d.ctx["groups"]]
+        complete = len(ids) == len(names) and fabric_id is not None
+        create = [rq.rp_create(self.m, d.ctx["name"], fabric_id, groups)] if complete else []
+        self.plan_generic(d, create, lambda mode, ch: [rq.rp_update(self.m, d.ctx["name"], groups)] if complete else [])
+
+    # --- undeclared objects ----------------------------------------------
+    def plan_undeclared(self) -> None:
+        declared = {a.lower() for a in self.desired}
+        prune = self.m.prune
+        vm_deletes: dict[str, str] = {}  # container id -> address
+        rp_changes = [c.address for c in self.changes if c.kind == Kind.RECOVERY_PLAN and c.action != Action.NOOP]
+        deleted_policies: set[str] = set()
+        for addr, o in self.norm.items():
+            if addr.lower() in declared:
+                continue
+            kind = Kind(o["kind"])
+            name = addr.split(".", 1)[1]
+            if kind in (Kind.RESOURCE_GROUP,):
+                continue
+            if kind == Kind.PROTECTED_VM and prune.protected_vms:
+                fo = in_failover({**o["status"], "protectionState": ""})
+                if fo:
+                    self.warnings.append(f"{addr} is not in the manifest but is {fo}; not pruned")
+                    self.unmanaged.append(Unmanaged(kind, name, o["id"]))
+                    continue
+                c = Change(addr, kind, Action.DELETE, Reason.NOT_IN_MANIFEST, before=o["attrs"], after=None,
+                           arm_id=o["id"], requests=[rq.vm_disable(self.m, o["id"])], depends_on=list(rp_changes),
+                           note="replication is disabled; the VM keeps running on-premises")
+                self.changes.append(c)
+                vm_deletes.setdefault(norm_id(o["id"]).split("/replicationprotecteditems/")[0], [])  # type: ignore[arg-type]
+                vm_deletes[norm_id(o["id"]).split("/replicationprotecteditems/")[0]].append(addr)  # type: ignore[union-attr]
+            elif kind == Kind.RECOVERY_PLAN and prune.recovery_plans:
+                self.changes.append(Change(addr, kind, Action.DELETE, Reason.NOT_IN_MANIFEST, before=o["attrs"],
+                                           arm_id=o["id"], requests=[rq.rp_delete(self.m, name)]))
+            elif kind == Kind.NETWORK_MAPPING and prune.network_mappings:
+                self.changes.append(Change(addr, kind, Action.DELETE, Reason.NOT_IN_MANIFEST, before=o["attrs"],
+                                           arm_id=o["id"], requests=[rq.network_mapping_delete(self.m, o["id"])]))
+            elif kind == Kind.POLICY and prune.policies:
+                deleted_policies.add(name.lower())
+            else:
+                self.unmanaged.append(Unmanaged(kind, name, o["id"]))
+        # policies last: their associations (declared or not) go first
+        for addr, o in self.norm.items():
+            if Kind(o["kind"]) != Kind.POLICY or addr.split(".", 1)[1].lower() not in deleted_policies:
+                continue
+            deps = []
+            for m in self.live.container_mappings:
+                mp = props(m)
+                pol = (mp.get("policyFriendlyName") or parse_id(mp.get("policyId")).get("replicationpolicies") or "").lower()
+                if pol != addr.split(".", 1)[1].lower():
+                    continue
+                maddr = next((a for a, x in self.norm.items() if x["id"] == m.get("id")), None)
+                if maddr is None:
+                    continue
+                if maddr.lower() in declared:
+                    continue  # declared with another policy: it is replaced, not deleted
+                cont_id = norm_id(m["id"]).split("/replicationprotectioncontainermappings/")[0]
+                self.unmanaged = [u for u in self.unmanaged if u.arm_id != m.get("id")]
+                self.changes.append(Change(maddr, Kind.POLICY_ASSOCIATION, Action.DELETE, Reason.NOT_IN_MANIFEST,
+                                           before=self.norm[maddr]["attrs"], arm_id=m.get("id"),
+                                           depends_on=list(vm_deletes.get(cont_id, [])),
+                                           requests=[rq.association_delete(self.m, m["id"])]))
+                deps.append(maddr)
+            self.changes.append(Change(addr, Kind.POLICY, Action.DELETE, Reason.NOT_IN_MANIFEST, before=o["attrs"],
+                                       arm_id=o["id"], depends_on=deps,
+                                       requests=[rq.policy_delete(self.m, addr.split(".", 1)[1])]))
+
+    def run(self) -> Plan:
+        handlers = {
+            Kind.RESOURCE_GROUP: self.plan_rg, Kind.VAULT: self.plan_vault, Kind.STORAGE_ACCOUNT: self.plan_storage,
+            Kind.VIRTUAL_NETWORK: self.plan_vnet, Kind.VMM_SERVER: self.plan_vmm, Kind.HYPERV_SITE: self.plan_site,
+            Kind.HYPERV_HOST: self.plan_host, Kind.POLICY: self.plan_policy,
+            Kind.POLICY_ASSOCIATION: self.plan_association, Kind.NETWORK_MAPPING: self.plan_network_mapping,
+            Kind.PROTECTED_VM: self.plan_vm, Kind.RECOVERY_PLAN: self.plan_rp,
+        }
+        for d in self.desired.values():
+            handlers[d.kind](d)
+        self.plan_undeclared()
+        changes = order(self.changes)
+        for c in changes:
+            if c.blocked_by and c.action not in (Action.NOOP, Action.DELETE):
+                waits = ", ".join(c.blocked_by)
+                c.note = f"blocked: waits for {waits}" + (f"; {c.note}" if c.note else "")
+        fps = self.live.fingerprints()
+        return Plan(
+            manifest_path=self.path,
+            subscription=self.m.subscription,
+            vault=self.m.vault.name,
+            resource_group=self.m.vault.resource_group,
+            changes=changes,
+            unmanaged=sorted(self.unmanaged, key=lambda u: (u.kind.value, u.name.lower())),
+            manifest_fingerprint=manifest_fingerprint(self.m),
+            live_fingerprint=_sha(fps),
+            live_fingerprints=fps,
+            created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            requests_made=self.live.requests_made,
+            warnings=self.warnings,
+        )
+
+
+def _sha(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str, separators=(",", ":")).encode()).hexdigest()
+
+
+def make_plan(manifest: Any, live: LiveState, manifest_path: str = "") -> Plan:
+    """The ordered actions that bring `live` to what `manifest` declares."""
+    return _Planner(manifest, live, manifest_path).run()

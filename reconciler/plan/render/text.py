@@ -1,0 +1,110 @@
+"""Human plan output in Terraform's idiom."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.plan.model import Action, Plan, Reason
+
+SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-", Action.MANUAL: "!",
+          Action.NOOP: "="}
+COLOR = {Action.CREATE: "32", Action.UPDATE: "33", Action.REPLACE: "35", Action.DELETE: "31", Action.MANUAL: "36",
+         Action.NOOP: "2"}
+VERB = {Action.CREATE: "will be created", Action.UPDATE: "will be updated in place",
+        Action.REPLACE: "must be replaced", Action.DELETE: "will be destroyed",
+        Action.MANUAL: "needs a manual step", Action.NOOP: "is left alone"}
+
+
+def _v(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+class _Out:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+        self.lines: list[str] = []
+
+    def c(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def add(self, line: str = "") -> None:
+        self.lines.append(line)
+
+
+def _attrs(out: _Out, change: Any) -> None:
+    before = change.before or {}
+    after = change.after or {}
+    keys = list(dict.fromkeys(list(after) + list(before)))
+    width = max((len(k) for k in keys), default=0)
+    for k in keys:
+        b, a = before.get(k), after.get(k)
+        if change.action == Action.CREATE or change.action == Action.MANUAL:
+            if a is None:
+                continue
+            out.add(f"      {out.c(COLOR[Action.CREATE], '+')} {k.ljust(width)} = {_v(a)}")
+        elif change.action == Action.DELETE:
+            if b is None:
+                continue
+            out.add(f"      {out.c(COLOR[Action.DELETE], '-')} {k.ljust(width)} = {_v(b)}")
+        else:
+            if k in after and k in before and _same(a, b):
+                continue
+            if k not in after:
+                continue
+            line = f"      {out.c(COLOR[Action.UPDATE], '~')} {k.ljust(width)} = {_v(b)} -> {_v(a)}"
+            if k in change.replace_fields:
+                line += out.c(COLOR[Action.REPLACE], "  # forces replacement")
+            out.add(line)
+
+
+def _same(a: Any, b: Any) -> bool:
+    from reconciler.plan.normalize import comparable
+
+    return comparable({"x": a}) == comparable({"x": b})
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    from reconciler.plan.render import summary_line
+
+    out = _Out(color)
+    out.add(f"Vault {plan.vault} (resource group {plan.resource_group}, subscription {plan.subscription})")
+    if plan.requests_made:
+        out.add(f"Live state read with {plan.requests_made} requests.")
+    out.add()
+    work = [c for c in plan.changes if c.action != Action.NOOP]
+    left = [c for c in plan.changes if c.action == Action.NOOP and c.reason != Reason.NONE]
+    if not work:
+        out.add("No changes. The live state matches the manifest.")
+    else:
+        out.add("asr will perform the following actions (same step = independent, may run in parallel):")
+        for c in work:
+            out.add()
+            why = VERB[c.action]
+            if c.action == Action.CREATE and c.blocked_by:
+                why = "will be created once unblocked"
+            step = f"step {c.wave + 1}"
+            out.add(out.c("1", f"  # {c.address} {why}") + f" [{step}, {c.reason.value}]")
+            if c.note:
+                out.add(f"  # {c.note}")
+            sym = SYMBOL[c.action]
+            out.add(f"{out.c(COLOR[c.action], sym.rjust(3))} {c.address}" + (" (blocked)" if c.blocked_by else ""))
+            _attrs(out, c)
+    if left:
+        out.add()
+        out.add("Left alone:")
+        for c in left:
+            out.add(f"  = {c.address}: {c.note or c.reason.value}")
+    if plan.unmanaged:
+        out.add()
+        out.add("Unmanaged (in Azure, not in the manifest; left alone unless `prune:` opts in):")
+        for u in plan.unmanaged:
+            out.add(f"  ? {u.kind.value}.{u.name}")
+    for w in plan.warnings:
+        out.add()
+        out.add(out.c("33", f"Warning: {w}"))
+    out.add()
+    out.add(out.c("1", summary_line(plan)))
+    return "\n".join(out.lines) + "\n"

@@ -1,0 +1,290 @@
+"""The exact SDK calls the applier makes for each change.
+
+Operation keys are `<Clients attribute>.<operations group>.<method>`; args are the
+method's keyword arguments (names as in the SDK signatures), bodies REST-shaped
+camelCase dicts. Request shapes follow the 2025-08-01 example files
+(ReplicationPolicies_Create, ReplicationProtectionContainerMappings_Create/_Delete,
+ReplicationNetworkMappings_Create/_Update, ReplicationProtectedItems_Create/_Update/_Delete,
+ReplicationRecoveryPlans_Create).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.live.ids import AZURE_FABRIC, parse_id
+from reconciler.live.state import props
+from reconciler.plan.model import Request
+
+SR = "site_recovery"
+
+
+def _vault_args(manifest: Any) -> dict[str, str]:
+    return {"resource_group_name": manifest.vault.resource_group, "resource_name": manifest.vault.name}
+
+
+def resource_group_create(name: str, location: str, tags: dict | None = None) -> Request:
+    body: dict[str, Any] = {"location": location}
+    if tags:
+        body["tags"] = tags
+    return Request("resources.resource_groups.create_or_update", {"resource_group_name": name, "parameters": body})
+
+
+def resource_group_delete(name: str) -> Request:
+    return Request("resources.resource_groups.begin_delete", {"resource_group_name": name})
+
+
+def vault_body(location: str, tags: dict, redundancy: str) -> dict[str, Any]:
+    return {
+        "location": location,
+        "sku": {"name": "Standard"},
+        "tags": tags,
+        "properties": {
+            "publicNetworkAccess": "Enabled",
+            "redundancySettings": {"standardTierStorageRedundancy": redundancy},
+        },
+    }
+
+
+def vault_create(manifest: Any) -> Request:
+    v = manifest.vault
+    return Request("vaults.vaults.begin_create_or_update", {
+        "resource_group_name": v.resource_group, "vault_name": v.name,
+        "vault": vault_body(v.location, dict(v.tags), v.storage_redundancy.value)})
+
+
+def vault_update(manifest: Any, changed: set[str]) -> Request:
+    v = manifest.vault
+    body: dict[str, Any] = {}
+    if "tags" in changed:
+        body["tags"] = dict(v.tags)
+    if "storageRedundancy" in changed:
+        body["properties"] = {"redundancySettings": {"standardTierStorageRedundancy": v.storage_redundancy.value}}
+    return Request("vaults.vaults.begin_update", {"resource_group_name": v.resource_group, "vault_name": v.name,
+                                                  "vault": body})
+
+
+def vault_delete(manifest: Any) -> Request:
+    v = manifest.vault
+    return Request("vaults.vaults.begin_delete", {"resource_group_name": v.resource_group, "vault_name": v.name})
+
+
+def storage_create(manifest: Any, name: str, sku: str) -> Request:
+    return Request("storage.storage_accounts.begin_create", {
+        "resource_group_name": manifest.target.resource_group, "account_name": name,
+        "parameters": {
+            "location": manifest.vault.location, "sku": {"name": sku}, "kind": "StorageV2",
+            "properties": {"minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False,
+                           "supportsHttpsTrafficOnly": True},
+        }})
+
+
+def storage_update(manifest: Any, name: str, sku: str) -> Request:
+    return Request("storage.storage_accounts.update", {
+        "resource_group_name": manifest.target.resource_group, "account_name": name,
+        "parameters": {"sku": {"name": sku}}})
+
+
+def storage_delete(manifest: Any, name: str) -> Request:
+    return Request("storage.storage_accounts.delete", {"resource_group_name": manifest.target.resource_group,
+                                                      "account_name": name})
+
+
+def vnet_put(manifest: Any, net: Any) -> Request:
+    return Request("network.virtual_networks.begin_create_or_update", {
+        "resource_group_name": manifest.target.resource_group, "virtual_network_name": net.name,
+        "parameters": {
+            "location": manifest.vault.location,
+            "properties": {
+                "addressSpace": {"addressPrefixes": list(net.address_space)},
+                "subnets": [{"name": s.name, "properties": {"addressPrefix": s.address_prefix}} for s in net.subnets],
+            },
+        }})
+
+
+def vnet_delete(manifest: Any, name: str) -> Request:
+    return Request("network.virtual_networks.begin_delete", {"resource_group_name": manifest.target.resource_group,
+                                                            "virtual_network_name": name})
+
+
+def site_create(manifest: Any, site: str) -> Request:
+    return Request(f"{SR}.replication_fabrics.begin_create", {
+        **_vault_args(manifest), "fabric_name": site,
+        "input": {"properties": {"customDetails": {"instanceType": "HyperVSite"}}}})
+
+
+def policy_provider_input(policy: Any) -> dict[str, Any]:
+    start = policy.initial_replication_start
+    return {
+        "instanceType": "HyperVReplicaAzure",
+        "recoveryPointHistoryDuration": policy.recovery_point_retention_hours,
+        "applicationConsistentSnapshotFrequencyInHours": policy.app_consistent_snapshot_frequency_hours,
+        "replicationInterval": policy.replication_frequency_seconds,
+        "onlineReplicationStartTime": None if start in (None, "", "immediately") else f"{start[:5]}:00",
+    }
+
+
+def policy_create(manifest: Any, policy: Any) -> Request:
+    return Request(f"{SR}.replication_policies.begin_create", {
+        **_vault_args(manifest), "policy_name": policy.name,
+        "input": {"properties": {"providerSpecificInput": policy_provider_input(policy)}}})
+
+
+def policy_update(manifest: Any, policy: Any) -> Request:
+    return Request(f"{SR}.replication_policies.begin_update", {
+        **_vault_args(manifest), "policy_name": policy.name,
+        "input": {"properties": {"replicationProviderSettings": policy_provider_input(policy)}}})
+
+
+def policy_delete(manifest: Any, name: str) -> Request:
+    return Request(f"{SR}.replication_policies.begin_delete", {**_vault_args(manifest), "policy_name": name})
+
+
+def _fc(container_id: str) -> dict[str, str]:
+    p = parse_id(container_id)
+    return {"fabric_name": p.get("replicationfabrics", ""), "protection_container_name": p.get("replicationprotectioncontainers", "")}
+
+
+def association_create(manifest: Any, container_id: str, mapping: str, policy_id: str) -> Request:
+    return Request(f"{SR}.replication_protection_container_mappings.begin_create", {
+        **_vault_args(manifest), **_fc(container_id), "mapping_name": mapping,
+        "creation_input": {"properties": {
+            "targetProtectionContainerId": AZURE_FABRIC,
+            "policyId": policy_id,
+            "providerSpecificInput": {"instanceType": "ReplicationProviderSpecificContainerMappingInput"},
+        }}})
+
+
+def association_delete(manifest: Any, mapping_id: str) -> Request:
+    p = parse_id(mapping_id)
+    return Request(f"{SR}.replication_protection_container_mappings.begin_delete", {
+        **_vault_args(manifest), "fabric_name": p.get("replicationfabrics", ""),
+        "protection_container_name": p.get("replicationprotectioncontainers", ""),
+        "mapping_name": p.get("replicationprotectioncontainermappings", ""),
+        "removal_input": {"properties": {"providerSpecificInput": {}}}})
+
+
+def _nm_input(target_vnet_id: str) -> dict[str, Any]:
+    return {"properties": {"recoveryFabricName": AZURE_FABRIC, "recoveryNetworkId": target_vnet_id,
+                           "fabricSpecificDetails": {"instanceType": "VmmToAzure"}}}
+
+
+def network_mapping_create(manifest: Any, network_id: str, name: str, target_vnet_id: str) -> Request:
+    p = parse_id(network_id)
+    return Request(f"{SR}.replication_network_mappings.begin_create", {
+        **_vault_args(manifest), "fabric_name": p.get("replicationfabrics", ""),
+        "network_name": p.get("replicationnetworks", ""), "network_mapping_name": name,
+        "input": _nm_input(target_vnet_id)})
+
+
+def network_mapping_update(manifest: Any, mapping_id: str, target_vnet_id: str) -> Request:
+    p = parse_id(mapping_id)
+    return Request(f"{SR}.replication_network_mappings.begin_update", {
+        **_vault_args(manifest), "fabric_name": p.get("replicationfabrics", ""),
+        "network_name": p.get("replicationnetworks", ""),
+        "network_mapping_name": p.get("replicationnetworkmappings", ""), "input": _nm_input(target_vnet_id)})
+
+
+def network_mapping_delete(manifest: Any, mapping_id: str) -> Request:
+    p = parse_id(mapping_id)
+    return Request(f"{SR}.replication_network_mappings.begin_delete", {
+        **_vault_args(manifest), "fabric_name": p.get("replicationfabrics", ""),
+        "network_name": p.get("replicationnetworks", ""),
+        "network_mapping_name": p.get("replicationnetworkmappings", "")})
+
+
+def vm_enable(manifest: Any, ctx: dict[str, Any]) -> Request:
+    vm = ctx["vm"]
+    pitem = ctx["protectable"]
+    cont = ctx["container"]
+    pp = props(pitem)
+    cd = pp.get("customDetails") or {}
+    disks = cd.get("diskDetails") or []
+    vhd_ids = [d.get("vhdId") for d in disks if d.get("vhdId")]
+    os_type = (cd.get("osDetails") or {}).get("osType")
+    t = vm.target
+    psd: dict[str, Any] = {
+        "instanceType": "HyperVReplicaAzure",
+        "hvHostVmId": cd.get("sourceItemId") or pitem.get("name"),
+        "vmName": vm.name,
+        "osType": os_type,
+        "vhdId": vhd_ids[0] if vhd_ids else None,
+        "disksToInclude": vhd_ids,
+        "targetAzureVmName": t.vm_name or vm.name,
+        "targetAzureNetworkId": ctx["target_network_id"],
+        "targetAzureSubnetId": ctx["subnet_id"],
+        "targetAzureV2ResourceGroupId": ctx["target_rg_id"],
+        "useManagedDisks": "true",
+        "diskType": t.disk_type.value,
+    }
+    if t.size:
+        psd["targetVmSize"] = t.size
+    if ctx.get("log_storage_id"):
+        psd["logStorageAccountId"] = ctx["log_storage_id"]
+    psd = {k: v for k, v in psd.items() if v is not None}
+    return Request(f"{SR}.replication_protected_items.begin_create", {
+        **_vault_args(manifest), **_fc(cont["id"]), "replicated_protected_item_name": pitem["name"],
+        "input": {"properties": {"policyId": ctx["policy_id"], "protectableItemId": pitem["id"],
+                                 "providerSpecificDetails": psd}}})
+
+
+def vm_update(manifest: Any, item: dict[str, Any], ctx: dict[str, Any]) -> Request:
+    vm = ctx["vm"]
+    t = vm.target
+    psd_live = props(item).get("providerSpecificDetails") or {}
+    body: dict[str, Any] = {
+        "recoveryAzureVMName": t.vm_name or vm.name,
+        "selectedRecoveryAzureNetworkId": ctx["target_network_id"],
+        "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure",
+                                    "recoveryAzureV2ResourceGroupId": ctx["target_rg_id"]},
+    }
+    if t.size:
+        body["recoveryAzureVMSize"] = t.size
+    nics = []
+    for nic in psd_live.get("vmNics") or []:
+        ips = nic.get("ipConfigs") or [{}]
+        nics.append({"nicId": nic.get("nicId"), "selectionType": "SelectedByUser", "ipConfigs": [
+            {"ipConfigName": ip.get("name") or "ipconfig1", "isPrimary": bool(ip.get("isPrimary", True)),
+             "recoverySubnetName": t.subnet} for ip in ips]})
+    if nics:
+        body["vmNics"] = nics
+    return Request(f"{SR}.replication_protected_items.begin_update", {
+        **_vault_args(manifest), **_fc_item(item["id"]), "replicated_protected_item_name": item["name"],
+        "update_protection_input": {"properties": body}})
+
+
+def _fc_item(item_id: str) -> dict[str, str]:
+    p = parse_id(item_id)
+    return {"fabric_name": p.get("replicationfabrics", ""), "protection_container_name": p.get("replicationprotectioncontainers", "")}
+
+
+def vm_disable(manifest: Any, item_id: str) -> Request:
+    p = parse_id(item_id)
+    return Request(f"{SR}.replication_protected_items.begin_delete", {
+        **_vault_args(manifest), **_fc_item(item_id),
+        "replicated_protected_item_name": p.get("replicationprotecteditems", ""),
+        "disable_protection_input": {"properties": {
+            "replicationProviderInput": {"instanceType": "DisableProtectionProviderSpecificInput"}}}})
+
+
+def rp_groups_body(groups: list[list[tuple[str, str]]]) -> list[dict[str, Any]]:
+    """groups of (protected item id, protected item name)."""
+    return [{"groupType": "Boot", "replicationProtectedItems": [{"id": i, "virtualMachineId": n} for i, n in g],
+             "startGroupActions": [], "endGroupActions": []} for g in groups]
+
+
+def rp_create(manifest: Any, name: str, primary_fabric_id: str, groups: list[list[tuple[str, str]]]) -> Request:
+    return Request(f"{SR}.replication_recovery_plans.begin_create", {
+        **_vault_args(manifest), "recovery_plan_name": name,
+        "input": {"properties": {"primaryFabricId": primary_fabric_id, "recoveryFabricId": AZURE_FABRIC,
+                                 "failoverDeploymentModel": "ResourceManager", "groups": rp_groups_body(groups)}}})
+
+
+def rp_update(manifest: Any, name: str, groups: list[list[tuple[str, str]]]) -> Request:
+    return Request(f"{SR}.replication_recovery_plans.begin_update", {
+        **_vault_args(manifest), "recovery_plan_name": name,
+        "input": {"properties": {"groups": rp_groups_body(groups)}}})
+
+
+def rp_delete(manifest: Any, name: str) -> Request:
+    return Request(f"{SR}.replication_recovery_plans.begin_delete", {**_vault_args(manifest), "recovery_plan_name": name})
