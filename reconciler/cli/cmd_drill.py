@@ -28,11 +28,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from reconciler.ops.context import OpsContext
+    from reconciler.ops.context import OpsContext, ensure_can_confirm, select_targets
     from reconciler.ops.drill import run_drill
     from reconciler.ops.report import render_drill
 
     ctx = OpsContext.load(args.file)
+    select_targets(ctx.manifest, vms=None, recovery_plan=args.recovery_plan, file=ctx.file)
+    ensure_can_confirm(args.yes)
     rep = run_drill(ctx, args.recovery_plan, yes=args.yes, verify_command=args.verify_command,
                     test_network=args.test_network)
     ctx.say("")

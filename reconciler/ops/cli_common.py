@@ -18,12 +18,13 @@ def add_selector_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_selected(args: argparse.Namespace, op: Operation) -> int:
-    from reconciler.ops.context import OpsContext, select_targets
+    from reconciler.ops.context import OpsContext, ensure_can_confirm, select_targets
     from reconciler.ops.failover import raise_for, run_operation
     from reconciler.ops.report import operation_json, operation_text
 
     ctx = OpsContext.load(args.file)
     targets = select_targets(ctx.manifest, vms=args.vm, recovery_plan=args.recovery_plan, file=ctx.file)
+    ensure_can_confirm(args.yes)
     res = run_operation(ctx, op, targets, yes=args.yes, test_network=getattr(args, "test_network", None),
                         shutdown_source=getattr(args, "shutdown_source", False))
     ctx.say(operation_json(res) if args.format == "json" else operation_text(res))

@@ -106,6 +106,19 @@ def select_targets(manifest: Any, *, vms: list[str] | None, recovery_plan: str |
     return Targets(vms=seen, groups=[seen])
 
 
+def ensure_can_confirm(yes: bool, *, stdin: TextIO | None = None, isatty: Callable[[], bool] | None = None) -> None:
+    """Refuse up front (before reading Azure) when a confirmation will be impossible."""
+    if yes:
+        return
+    stdin = stdin or sys.stdin
+    tty = isatty() if isatty else (hasattr(stdin, "isatty") and stdin.isatty())
+    if not tty:
+        raise UsageError(
+            "refusing to continue without confirmation: no terminal to ask on",
+            hint="re-run with --yes to confirm non-interactively",
+        )
+
+
 def confirm(question: str, *, yes: bool, stdin: TextIO | None = None, out: TextIO | None = None,
             isatty: Callable[[], bool] | None = None) -> None:
     """Ask on a terminal; --yes skips the question; no terminal and no --yes refuses."""
