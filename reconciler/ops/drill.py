@@ -265,7 +265,7 @@ def _cleanup(ctx: OpsContext, rep: DrillReport, targets: Any, *, sleep: Callable
              interval: float | None, timeout: float | None) -> None:
     """Test failover cleanup of the plan, always; waits out a test failover still running."""
     pause = sleep or time.sleep
-    step = interval if interval is not None else 15.0
+    step = interval if interval is not None else 5.0
     limit = timeout if timeout is not None else 4 * 3600.0
     waited = 0.0
     try:

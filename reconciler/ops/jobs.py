@@ -152,7 +152,13 @@ class JobFollower:
         self.clients = clients
         self.rg = resource_group
         self.vault = vault
-        self.interval = interval if interval is not None else float(os.environ.get("ASR_JOB_POLL_SECONDS", "15"))
+        # A fixed interval when given (tests advance simulated time by it); otherwise start
+        # at ASR_JOB_POLL_MIN_SECONDS (1) and back off x1.5 up to ASR_JOB_POLL_SECONDS (15)
+        # while nothing changes, so reads grow with elapsed time, not with the number of VMs.
+        self.fixed = interval is not None
+        self.ceiling = float(os.environ.get("ASR_JOB_POLL_SECONDS", "15"))
+        self.floor = min(self.ceiling, float(os.environ.get("ASR_JOB_POLL_MIN_SECONDS", "1")))
+        self.interval = interval if interval is not None else self.floor
         self.timeout = timeout if timeout is not None else float(os.environ.get("ASR_JOB_TIMEOUT_SECONDS", str(4 * 3600)))
         self.sleep = sleep or time.sleep
         self.on_progress = on_progress
@@ -169,12 +175,14 @@ class JobFollower:
         earliest = min(w.started for w in self.watches.values())
         return earliest - _dt.timedelta(minutes=5)
 
-    def poll_once(self) -> None:
+    def poll_once(self) -> bool:
+        """One job-list read; True when anything we follow changed."""
         sr = self.clients.site_recovery()
         flt = f"startTime ge '{iso(self._since())}'"
         with azure_errors(f"list jobs of vault {self.vault}"):
             jobs = [JobView.from_json(as_json(j)) for j in sr.replication_jobs.list(self.rg, self.vault, filter=flt)]
         self.reads += 1
+        before = {k: (w.job.name, w.job.state, w.job.progress()) if w.job else None for k, w in self.watches.items()}
         claimed = {w.job.name for w in self.watches.values() if w.job is not None}
         for w in self.watches.values():
             if w.job is not None:
@@ -201,13 +209,15 @@ class JobFollower:
                 if text != w.last_progress:
                     w.last_progress = text
                     self.on_progress(w.key, w.job)
+        after = {k: (w.job.name, w.job.state, w.job.progress()) if w.job else None for k, w in self.watches.items()}
+        return after != before
 
     def wait(self, keys: list[str] | None = None) -> dict[str, Watch]:
         """Poll until every watched job (or those in `keys`) reached a terminal state."""
         keys = keys or list(self.watches)
         waited = 0.0
         while True:
-            self.poll_once()
+            changed = self.poll_once()
             pending = [k for k in keys if self.watches[k].job is None or not self.watches[k].job.terminal]
             if not pending:
                 return {k: self.watches[k] for k in keys}
@@ -217,5 +227,7 @@ class JobFollower:
                     f"gave up waiting after {int(waited)} s for the jobs of: {names}",
                     hint="the jobs keep running in Azure; follow them with `asr status FILE`",
                 )
+            if not self.fixed:
+                self.interval = self.floor if changed else min(self.ceiling, self.interval * 1.5)
             self.sleep(self.interval)
             waited += self.interval
