@@ -28,6 +28,15 @@ TAG = "asr-lock"
 DEFAULT_TTL = 120.0
 
 
+def strip_lock_tag(live: Any) -> Any:
+    """The lease is the applier's bookkeeping, not configuration: drop it from a
+    LiveState's vault tags before planning or checking a saved plan."""
+    vault = getattr(live, "vault", None)
+    if isinstance(vault, dict) and isinstance(vault.get("tags"), dict) and TAG in vault["tags"]:
+        vault["tags"] = {k: v for k, v in vault["tags"].items() if k != TAG}
+    return live
+
+
 class LockHeldError(ConflictError):
     """Another apply holds the vault's lock."""
 
@@ -192,6 +201,21 @@ class VaultLock:
             return
         raise LockHeldError(f"could not take the lock of vault {self.vault}: it kept changing under us",
                             hint="another apply is starting against the same vault; try again")
+
+    @property
+    def held(self) -> bool:
+        return self.value is not None and not self.lost
+
+    def acquire_if_vault_exists(self) -> bool:
+        """Take the lock if the vault exists (True); False if it does not exist yet
+        (the apply creates it first, then locks)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            self.acquire()
+        except ResourceNotFoundError:
+            return False
+        return True
 
     def _start_renewal(self) -> None:
         self._stop.clear()

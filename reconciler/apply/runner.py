@@ -102,6 +102,7 @@ class Applier:
         replan: Callable[[], Plan] | None = None,
         registration_wait: float | None = None,
         lock_ttl: float | None = None,
+        lock: VaultLock | None = None,
     ) -> None:
         self.clients = clients
         self.parallelism = parallelism
@@ -113,7 +114,7 @@ class Applier:
         self.replan_interval = _env_float("ASR_REPLAN_INTERVAL", 5.0)
         self.lock_ttl = lock_ttl
         self.pacer = WritePacer(getattr(clients, "counter", None))
-        self.lock: VaultLock | None = None
+        self.lock: VaultLock | None = lock  # may be taken already (before planning)
         self._executor: Executor | None = None
         self._stopped = False
 
@@ -131,13 +132,20 @@ class Applier:
             self._executor = None
 
     def apply(self, plan: Plan) -> ApplyResult:
+        try:
+            return self._apply(plan)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+    def _apply(self, plan: Plan) -> ApplyResult:
         t0 = time.monotonic()
         if not self.allow_destroy:
             refuse_destroy(plan)
         Executor(self.clients, plan).check()  # unknown operations / bad arguments: refuse before any call
         total: dict[str, Outcome] = {}
         interrupted = False
-        pre = pre_lock_addresses(plan)
+        pre = pre_lock_addresses(plan) if not (self.lock is not None and self.lock.held) else set()
         created_vault = False
         if pre:
             self.emit({"event": "phase", "message": f"creating vault {plan.vault} before taking its lock"})
@@ -151,8 +159,9 @@ class Applier:
                                                    reason=f"vault {plan.vault} could not be created")
                 return self._result(plan, total, interrupted, t0)
             created_vault = True
-        self.lock = VaultLock(self.clients, plan.resource_group, plan.vault, ttl=self.lock_ttl, emit=self.emit)
-        self.lock.acquire()
+        if self.lock is None or not self.lock.held:
+            self.lock = VaultLock(self.clients, plan.resource_group, plan.vault, ttl=self.lock_ttl, emit=self.emit)
+            self.lock.acquire()
         try:
             if not interrupted and not self._stopped:
                 rest = {c.address for c in plan.changes} - pre
@@ -194,8 +203,6 @@ class Applier:
                 interrupted = r.interrupted
         except KeyboardInterrupt:
             interrupted = True
-        finally:
-            self.lock.release()
         return self._result(plan, total, interrupted, t0)
 
     def _refresh_pending(self, new: Plan, total: dict[str, Outcome]) -> None:

@@ -17,7 +17,6 @@ Exit status 0 when everything converged, 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -35,53 +34,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="progress output: auto (live display on a terminal, text otherwise), text, json")
 
 
-def _first(*candidates: tuple[str, str]) -> Any:
-    for mod, name in candidates:
-        try:
-            m = importlib.import_module(mod)
-        except ImportError:
-            continue
-        fn = getattr(m, name, None)
-        if fn is not None:
-            return fn
-    return None
-
-
-def _read_live_state() -> Any:
-    fn = _first(("reconciler.live", "read_live_state"), ("reconciler.live.reader", "read_live_state"))
-    if fn is None:  # pragma: no cover - the planner ships it
-        from reconciler.errors import UsageError
-
-        raise UsageError("this asr has no live-state reader")
-    return fn
-
-
-def _make_plan() -> Any:
-    fn = _first(("reconciler.plan", "make_plan"), ("reconciler.plan.planner", "make_plan"))
-    if fn is None:  # pragma: no cover
-        from reconciler.errors import UsageError
-
-        raise UsageError("this asr has no planner")
-    return fn
-
-
 def _render_plan(plan: Any, out: Any) -> None:
-    fn = _first(("reconciler.plan.render", "render_text"), ("reconciler.plan.render.text", "render_text"),
-                ("reconciler.plan.render", "render"))
-    if fn is not None:
-        try:
-            text = fn(plan)
-        except TypeError:
-            text = fn(plan, "text")
-        if text:
-            out.write(text if text.endswith("\n") else text + "\n")
-        return
-    for c in plan.changes:  # minimal fallback
-        if c.is_change:
-            print(f"  {c.action.value:8} {c.address}" + (f"  ({c.note})" if c.note else ""), file=out)
-    s = plan.summary()
-    print(f"Plan: {s['add']} to add, {s['change']} to change, {s['replace']} to replace, "
-          f"{s['destroy']} to destroy, {s['manual']} manual.", file=out)
+    from reconciler.plan import render
+
+    color = bool(getattr(out, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
+    text = render(plan, "text", color=color)
+    out.write(text if text.endswith("\n") else text + "\n")
+    out.flush()
 
 
 def _is_saved_plan(text: str) -> dict | None:
@@ -127,13 +86,12 @@ def _confirm(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.apply.lock import VaultLock
     from reconciler.apply.progress import make_progress
-    from reconciler.apply.runner import Applier, refuse_destroy, wait_protected
-    from reconciler.apply.summary import exit_status, render
     from reconciler.azure.clients import Clients
     from reconciler.azure.errors import azure_errors
     from reconciler.errors import UsageError
-    from reconciler.plan.model import Kind, Plan
+    from reconciler.plan import load_plan
 
     if args.parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
@@ -149,45 +107,58 @@ def run(args: argparse.Namespace) -> int:
     info = sys.stderr if json_out else sys.stdout  # keep stdout pure JSON lines with --log-format json
 
     saved = _is_saved_plan(text)
-    read_live = _read_live_state()
-    replan = None
     if saved is not None:
-        plan_data = saved.get("plan") if isinstance(saved.get("plan"), dict) else saved
-        try:
-            plan = Plan.from_dict(plan_data)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise UsageError(f"{path}: not a plan asr can read ({type(exc).__name__}: {exc})")
+        plan = load_plan(path)
         manifest_path = plan.manifest_path
         if manifest_path and not os.path.isabs(manifest_path) and not os.path.exists(manifest_path):
             alt = os.path.join(os.path.dirname(path), manifest_path)
             manifest_path = alt if os.path.exists(alt) else manifest_path
         manifest = _load_manifest(manifest_path)
-        clients = Clients(manifest.subscription)
-        check = _first(("reconciler.plan", "check_plan_current"), ("reconciler.plan.saved", "check_plan_current"))
-        with azure_errors("read live state"):
-            live = read_live(clients, manifest)
-        if check is None:  # pragma: no cover - the planner ships it
-            raise UsageError("this asr cannot check saved plans")
-        check(saved, manifest, live)
-        print(f"Applying saved plan {path} (made {plan.created_at or 'at an unknown time'}); "
-              "manifest and live state are unchanged since.", file=info)
     else:
+        plan = None
         manifest = _load_manifest(path)
-        clients = Clients(manifest.subscription)
-        make_plan = _make_plan()
+    clients = Clients(manifest.subscription)
+    early = make_progress("json" if json_out else "text", out if json_out else info)
+    # One apply per vault: take the lease before reading, so the plan is made and
+    # checked under it (a vault that does not exist yet is created first, then locked).
+    lock = VaultLock(clients, manifest.vault.resource_group, manifest.vault.name, emit=early)
+    with azure_errors(f"lock vault {manifest.vault.name}"):
+        lock.acquire_if_vault_exists()
+    try:
+        return _run_locked(args, path, saved, plan, manifest, clients, lock, out, info, json_out)
+    finally:
+        lock.release()
+
+
+def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, manifest: Any, clients: Any,
+                lock: Any, out: Any, info: Any, json_out: bool) -> int:
+    from reconciler.apply.lock import strip_lock_tag
+    from reconciler.apply.progress import make_progress
+    from reconciler.apply.runner import Applier, actionable, refuse_destroy, wait_protected
+    from reconciler.apply.summary import exit_status, render
+    from reconciler.azure.errors import azure_errors
+    from reconciler.live import read_live_state
+    from reconciler.plan import Kind, check_plan_current, make_plan
+
+    replan = None
+    if saved is not None:
         with azure_errors("read live state"):
-            live = read_live(clients, manifest)
+            live = strip_lock_tag(read_live_state(clients, manifest))
+        check_plan_current(saved, manifest, live)
+        print(f"Applying the saved plan {path} (made {plan.created_at or 'at an unknown time'}); "
+              "the manifest and the live state are unchanged since.", file=info)
+    else:
+        with azure_errors("read live state"):
+            live = strip_lock_tag(read_live_state(clients, manifest))
         plan = make_plan(manifest, live, path)
 
         def replan() -> Any:
             with azure_errors("re-read live state"):
-                return make_plan(manifest, read_live(clients, manifest), path)
+                return make_plan(manifest, strip_lock_tag(read_live_state(clients, manifest)), path)
 
     _render_plan(plan, info)
     if not args.allow_destroy:
         refuse_destroy(plan)
-    from reconciler.apply.runner import actionable
-
     if not actionable(plan) and not args.wait_protected:
         pending = [c for c in plan.changes if c.action.value == "manual" or c.blocked]
         if not pending:
@@ -196,9 +167,9 @@ def run(args: argparse.Namespace) -> int:
     if actionable(plan):
         _confirm(args)
 
-    progress = make_progress(fmt, out if json_out else sys.stdout)
+    progress = make_progress(args.log_format, out)
     applier = Applier(clients, parallelism=args.parallelism, emit=progress, allow_destroy=args.allow_destroy,
-                      replan=replan)
+                      replan=replan, lock=lock if lock.held else None)
     try:
         with azure_errors("apply"):
             try:
@@ -208,11 +179,11 @@ def run(args: argparse.Namespace) -> int:
                 raise
     finally:
         progress.close()
-    render(result, out if json_out else sys.stdout, "json" if json_out else "text")
+    render(result, out, "json" if json_out else "text")
     status = exit_status(result)
     if args.wait_protected and status == 0:
         names = [c.address.split(".", 1)[1] for c in plan.changes if c.kind == Kind.PROTECTED_VM]
-        progress = make_progress(fmt, out)
+        progress = make_progress(args.log_format, out)
         try:
             with azure_errors("wait for protection"):
                 waiting = wait_protected(clients, plan.resource_group, plan.vault, names, emit=progress)
