@@ -133,10 +133,13 @@ def vm_end_times(job: JobView, items: list[ItemState], other_jobs: list[JobView]
 
 
 def group_end_times(job: JobView, n_groups: int) -> dict[int, _dt.datetime]:
-    """End of each boot group's task in the plan job ('Group N' tasks or groupId)."""
-    ends: dict[int, _dt.datetime] = {}
+    """End of each boot group's task in the plan job, mapped in order onto the manifest's
+    groups 1..n. Group tasks are those whose name says "Group N" (or that carry a
+    groupId); when some of them are Boot groups, only those count (ASR puts Shutdown and
+    Failover groups in front of the boot groups)."""
     import re
 
+    found: list[tuple[int, bool, _dt.datetime]] = []
     for g, t in _tasks_flat(job.tasks):
         end = parse_time(t.get("endTime"))
         if end is None:
@@ -144,8 +147,17 @@ def group_end_times(job: JobView, n_groups: int) -> dict[int, _dt.datetime]:
         name = f"{t.get('friendlyName') or ''} {t.get('name') or ''}"
         m = re.search(r"group\s*(\d+)", name, re.I)
         gi = int(m.group(1)) if m else g
-        if gi is not None and 1 <= gi <= n_groups:
-            ends[gi] = max(end, ends.get(gi, end))
+        if gi is None:
+            continue
+        found.append((gi, "boot" in name.lower(), end))
+    if any(boot for _, boot, _ in found):
+        found = [f for f in found if f[1]]
+    order = sorted({gi for gi, _, _ in found})
+    ends: dict[int, _dt.datetime] = {}
+    for gi, _, end in found:
+        k = order.index(gi) + 1
+        if k <= n_groups:
+            ends[k] = max(end, ends.get(k, end))
     return ends
 
 

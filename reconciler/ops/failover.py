@@ -225,7 +225,8 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
         key = f"recovery plan {plan.name}"
         rid, t0 = _start(ctx, "replication_recovery_plans", call, {"recovery_plan_name": plan.name},
                          f"{op.title} of recovery plan {plan.name}")
-        follower.watch(key, request_id=rid, target_id=plan.id, started=t0, scenarios=call.scenario_hint)
+        follower.watch(key, request_id=rid, target_id=plan.id, started=t0, scenarios=call.scenario_hint,
+                       target_name=plan.name)
         ctx.say(f"Started {op.title} of recovery plan {plan.name}; following its job...")
         w = follower.wait([key])[key]
         job = w.job
@@ -248,7 +249,8 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
                     raise
                 errors[it.vm_name] = exc.message
                 continue
-            follower.watch(it.vm_name, request_id=rid, target_id=it.id, started=t0, scenarios=call.scenario_hint)
+            follower.watch(it.vm_name, request_id=rid, target_id=it.id, started=t0, scenarios=call.scenario_hint,
+                           target_name=it.name)
             started_at[it.vm_name] = t0
             ctx.say(f"Started {op.title} of {it.vm_name}")
         watches = follower.wait() if follower.watches else {}
@@ -268,7 +270,6 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
     if plan is not None:
         # Per-VM jobs of a plan run inside the plan job; report each VM from its state.
         for it in items:
-            now = after.item_by_id(it.id) or after.item_for(it.vm_name)
             ok = res.plan_job_state is not None and res.plan_job_state.lower() in ("succeeded", "completedwithinformation")
             res.outcomes.append(VmOutcome(
                 vm=it.vm_name, operation=op.value, ok=ok,

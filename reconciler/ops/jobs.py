@@ -139,6 +139,7 @@ class Watch:
     target_id: str
     started: _dt.datetime
     scenarios: tuple[str, ...] = ()
+    target_name: str = ""
     job: JobView | None = None
     last_progress: str = ""
 
@@ -166,8 +167,9 @@ class JobFollower:
         self.reads = 0
 
     def watch(self, key: str, *, request_id: str, target_id: str, started: _dt.datetime,
-              scenarios: tuple[str, ...] = ()) -> Watch:
-        w = Watch(key=key, request_id=request_id, target_id=target_id, started=started, scenarios=scenarios)
+              scenarios: tuple[str, ...] = (), target_name: str = "") -> Watch:
+        w = Watch(key=key, request_id=request_id, target_id=target_id, started=started, scenarios=scenarios,
+                  target_name=target_name)
         self.watches[key] = w
         return w
 
@@ -193,7 +195,9 @@ class JobFollower:
                 continue
             match = next((j for j in jobs if w.request_id and w.request_id.lower() in j.activity_id.lower()), None)
             if match is None:
-                cands = [j for j in jobs if j.name not in claimed and same_id(j.target_object_id, w.target_id)]
+                cands = [j for j in jobs if j.name not in claimed and (
+                    same_id(j.target_object_id, w.target_id)
+                    or (w.target_name and j.target_object_name.lower() == w.target_name.lower()))]
                 if w.scenarios:
                     scen = [j for j in cands if j.scenario.lower() in {s.lower() for s in w.scenarios}]
                     cands = scen or cands

@@ -243,7 +243,7 @@ def write_kit(ctx: Any, out_dir: str, *, proxy: Proxy | None = None) -> Kit:
     kit = Kit(out_dir=out_dir)
     inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("fabrics",)) if m.source.hyperv_sites else None
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d%H%M")
-    der, pfx, thumb, not_after = make_certificate(f"{ctx.vault}-{m.subscription}-{stamp}-vaultcredentials")
+    der, pfx, thumb, not_after = make_certificate(f"{ctx.vault}-{stamp}-vaultcredentials"[:64])
     kit.thumbprint = thumb
     kit.valid_to = not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
     aad = upload_certificate(ctx, der, f"{ctx.vault}-{stamp}-vaultcredentials")

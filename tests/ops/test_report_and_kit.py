@@ -119,3 +119,12 @@ def test_scripts_install_register_agent_and_proxy_without_password():
     assert "$Proxy = $null" in h
     with pytest.raises(UsageError, match="password"):
         Proxy.parse("http://u:secret@proxy:8080")
+
+
+def test_group_times_map_boot_groups_in_order():
+    # ASR numbers groups including the Shutdown and Failover groups it adds in front
+    tasks = [{"name": "ShutdownGroup1", "friendlyName": "Group 1: Shutdown", "endTime": "2026-01-01T00:00:10Z"},
+             {"name": "BootGroup3", "friendlyName": "Group 3: Boot (1 virtual machines)", "endTime": "2026-01-01T00:03:00Z"},
+             {"name": "BootGroup4", "friendlyName": "Group 4: Boot (2 virtual machines)", "endTime": "2026-01-01T00:06:00Z"}]
+    g = group_end_times(_job(tasks), 2)
+    assert (g[1].minute, g[2].minute) == (3, 6)
