@@ -584,3 +584,22 @@ def check_if_match(ctx: Ctx, current: dict | None) -> None:
     if if_none is not None:
         if current is not None and (if_none.strip() == "*" or if_none.strip() == etag):
             raise ArmError(412, "PreconditionFailed", "The condition specified using HTTP conditional header(s) is not met.")
+
+
+# --------------------------------------------------------------------------- cross-provider hooks
+
+_HOOKS: dict[str, list[Callable[..., Any]]] = {}
+
+
+def add_hook(name: str, fn: Callable[..., Any]) -> None:
+    """Register `fn` for a named event (idempotent). Known events:
+    "vault.delete_blocker" fn(state, vault_id) -> str | None   (a reason blocks the delete)
+    "vault.created"        fn(state, vault: dict)
+    "vault.deleted"        fn(state, vault_id)"""
+    lst = _HOOKS.setdefault(name, [])
+    if fn not in lst:
+        lst.append(fn)
+
+
+def call_hooks(name: str, *args: Any) -> list[Any]:
+    return [fn(*args) for fn in list(_HOOKS.get(name, ()))]

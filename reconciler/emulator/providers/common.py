@@ -55,3 +55,18 @@ def check_tags(tags: Any) -> dict[str, str] | None:
             raise ArmError(400, "InvalidTagValueLength", f"The tag value for '{k}' exceeds 256 characters.")
         out[k] = v if v is not None else ""
     return out
+
+
+def location_conflict(name: str, resource_group: str, existing: str, wanted: str) -> ArmError:
+    return ArmError(
+        409,
+        "InvalidResourceLocation",
+        f"The resource '{name}' already exists in location '{existing}' in resource group '{resource_group}'. "
+        f"A resource with the same name cannot be created in location '{wanted}'. Please select a new resource name.",
+    )
+
+
+def canonical_rg(state, subscription_id: str, resource_group: str) -> str:
+    """The resource group's name as created (ids keep that spelling)."""
+    rg = state.get(f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}")
+    return rg["name"] if rg else resource_group
