@@ -104,12 +104,22 @@ class LiveState:
                 return p
         return None
 
+    @cached_property
+    def _containers_by_fabric(self) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {}
+        for c in self.containers:
+            out.setdefault(_lower(parse_id(c.get("id")).get("replicationfabrics")), []).append(c)
+        return out
+
+    @cached_property
+    def containers_by_id(self) -> dict[str, dict]:
+        return {norm_id(c.get("id")): c for c in self.containers}
+
     def containers_of(self, fabric_friendly: str) -> list[dict]:
         f = self.fabric(fabric_friendly)
         if not f:
             return []
-        fname = _lower(f.get("name"))
-        return [c for c in self.containers if _lower(parse_id(c.get("id")).get("replicationfabrics")) == fname]
+        return self._containers_by_fabric.get(_lower(f.get("name")), [])
 
     def container(self, fabric_friendly: str, container_friendly: str | None = None) -> dict | None:
         """The container named `container_friendly` (a VMM cloud) of a fabric; for a
@@ -122,11 +132,16 @@ class LiveState:
                 return c
         return None
 
+    @cached_property
+    def _protectable_index(self) -> dict[tuple[str, str], dict]:
+        out: dict[tuple[str, str], dict] = {}
+        for cid, items in self.protectable_items.items():
+            for it in items:
+                out.setdefault((norm_id(cid), _lower(props(it).get("friendlyName") or it.get("name"))), it)
+        return out
+
     def protectable_item(self, container_id: str, vm_name: str) -> dict | None:
-        for it in self.protectable_items.get(norm_id(container_id), []):
-            if _lower(props(it).get("friendlyName") or it.get("name")) == _lower(vm_name):
-                return it
-        return None
+        return self._protectable_index.get((norm_id(container_id), _lower(vm_name)))
 
     def replication_network(self, fabric_friendly: str, vm_network: str) -> dict | None:
         f = self.fabric(fabric_friendly)
@@ -200,11 +215,13 @@ class LiveState:
         return out
 
     # --- fingerprint -----------------------------------------------------
-    def fingerprints(self) -> dict[str, str]:
+    def fingerprints(self, normalized: dict[str, Any] | None = None) -> dict[str, str]:
         """sha256 per address of the normalized live objects (see plan.normalize)."""
-        from reconciler.plan.normalize import normalize_live
+        if normalized is None:
+            from reconciler.plan.normalize import normalize_live
 
-        return {addr: _sha(obj) for addr, obj in normalize_live(self).items()}
+            normalized = normalize_live(self)
+        return {addr: _sha(obj) for addr, obj in normalized.items()}
 
     def fingerprint(self) -> str:
         return _sha(self.fingerprints())

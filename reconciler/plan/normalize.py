@@ -49,14 +49,24 @@ def norm_start_time(value: Any) -> str:
 
 def comparable(value: Any, _key: str | None = None) -> Any:
     """Case-folded copy used only for comparison (never shown)."""
+    if isinstance(value, str):
+        return value.rstrip("/").lower() if value.startswith("/") else value.lower()
     if isinstance(value, dict):
         if _key == "tags":
             return {str(k).lower(): v for k, v in value.items()}
-        return {str(k): comparable(v, str(k)) for k, v in value.items() if v is not None}
+        out = {}
+        for k, v in value.items():
+            if v is None:
+                continue
+            if isinstance(v, str):
+                out[k] = v.rstrip("/").lower() if v[:1] == "/" else v.lower()
+            elif isinstance(v, (dict, list, tuple)):
+                out[k] = comparable(v, k)
+            else:
+                out[k] = v
+        return out
     if isinstance(value, (list, tuple)):
         return [comparable(v, _key) for v in value]
-    if isinstance(value, str):
-        return norm_id(value).lower() if value.startswith("/") else value.lower()
     return value
 
 
@@ -106,24 +116,27 @@ def _first_nic_ip(psd: dict) -> tuple[dict, dict]:
     return nic, primary
 
 
+def _fabrics_by_id(live: LiveState) -> dict[str, dict]:
+    cache = live.__dict__.get("_norm_fabrics_by_id")
+    if cache is None or len(cache) != len(live.fabrics):
+        cache = {norm_id(f.get("id") or ""): f for f in live.fabrics}
+        live.__dict__["_norm_fabrics_by_id"] = cache
+    return cache
+
+
 def vm_attrs(live: LiveState, item: dict) -> dict[str, Any]:
     p = props(item)
     psd = p.get("providerSpecificDetails") or {}
-    ids = parse_id(item.get("id"))
-    fabric = None
-    fname = ids.get("replicationfabrics")
-    for f in live.fabrics:
-        if str(f.get("name", "")).lower() == str(fname or "").lower():
-            fabric = f
+    iid = norm_id(item.get("id") or "")
+    cid = iid.split("/replicationprotecteditems/")[0]
+    fabric_key = cid.split("/replicationprotectioncontainers/")[0]
+    fabric = _fabrics_by_id(live).get(fabric_key)
+    fname = fabric_key.rsplit("/", 1)[-1] if "/replicationfabrics/" in fabric_key else None
     fabric_friendly = (props(fabric).get("friendlyName") if fabric else None) or p.get("primaryFabricFriendlyName") or fname
     if _is_site(fabric):
         source = fabric_friendly
     else:
-        cont = None
-        cname = str(ids.get("replicationprotectioncontainers") or "").lower()
-        for c in live.containers:
-            if norm_id(c.get("id", "")).endswith("/replicationprotectioncontainers/" + cname) and cname:
-                cont = c
+        cont = live.containers_by_id.get(cid)
         cloud = (props(cont).get("friendlyName") if cont else None) or p.get("primaryProtectionContainerFriendlyName")
         source = f"{fabric_friendly}/{cloud}"
     policy = p.get("policyFriendlyName") or parse_id(p.get("policyId")).get("replicationpolicies")

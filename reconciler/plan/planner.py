@@ -320,7 +320,7 @@ class _Planner:
     def plan_undeclared(self) -> None:
         declared = {a.lower() for a in self.desired}
         prune = self.m.prune
-        vm_deletes: dict[str, str] = {}  # container id -> address
+        vm_deletes: dict[str, list[str]] = {}  # container id -> addresses
         rp_changes = [c.address for c in self.changes if c.kind == Kind.RECOVERY_PLAN and c.action != Action.NOOP]
         deleted_policies: set[str] = set()
         for addr, o in self.norm.items():
@@ -337,14 +337,14 @@ class _Planner:
                     self.unmanaged.append(Unmanaged(kind, name, o["id"]))
                     continue
                 c = Change(addr, kind, Action.DELETE, Reason.NOT_IN_MANIFEST, before=o["attrs"], after=None,
-                           arm_id=o["id"], requests=[rq.vm_disable(self.m, o["id"])], depends_on=list(rp_changes),
+                           arm_id=o["id"], requests=[rq.vm_disable(self.m, o["id"])], depends_on=rp_changes,
                            note="replication is disabled; the VM keeps running on-premises")
                 self.changes.append(c)
-                vm_deletes.setdefault(norm_id(o["id"]).split("/replicationprotecteditems/")[0], [])  # type: ignore[arg-type]
-                vm_deletes[norm_id(o["id"]).split("/replicationprotecteditems/")[0]].append(addr)  # type: ignore[union-attr]
+                vm_deletes.setdefault(norm_id(o["id"]).split("/replicationprotecteditems/")[0], []).append(addr)
             elif kind == Kind.RECOVERY_PLAN and prune.recovery_plans:
                 self.changes.append(Change(addr, kind, Action.DELETE, Reason.NOT_IN_MANIFEST, before=o["attrs"],
                                            arm_id=o["id"], requests=[rq.rp_delete(self.m, name)]))
+                rp_changes.append(addr)
             elif kind == Kind.NETWORK_MAPPING and prune.network_mappings:
                 self.changes.append(Change(addr, kind, Action.DELETE, Reason.NOT_IN_MANIFEST, before=o["attrs"],
                                            arm_id=o["id"], requests=[rq.network_mapping_delete(self.m, o["id"])]))
@@ -394,7 +394,7 @@ class _Planner:
             if c.blocked_by and c.action not in (Action.NOOP, Action.DELETE):
                 waits = ", ".join(c.blocked_by)
                 c.note = f"blocked: waits for {waits}" + (f"; {c.note}" if c.note else "")
-        fps = self.live.fingerprints()
+        fps = self.live.fingerprints(self.norm)
         return Plan(
             manifest_path=self.path,
             subscription=self.m.subscription,
