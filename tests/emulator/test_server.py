@@ -57,26 +57,6 @@ def test_bad_flags_are_user_errors_without_traceback(tmp_path):
         assert r.stdout == ""
 
 
-def test_resource_group_lifecycle_through_sdk(emulator):
-    emulator.reset(time_scale=100)
-    c = Clients(SUB)
-    rgs = c.resources.resource_groups
-    created = rgs.create_or_update("contoso-dr-rg", {"location": "westeurope", "tags": {"env": "prod"}})
-    assert created.name == "contoso-dr-rg" and created.location == "westeurope"
-    assert created.id == f"/subscriptions/{SUB}/resourceGroups/contoso-dr-rg"
-    assert created.properties.provisioning_state == "Succeeded"
-    assert rgs.check_existence("CONTOSO-DR-RG") is True
-    assert rgs.check_existence("nope") is False
-    updated = rgs.update("contoso-dr-rg", {"tags": {"env": "dev"}})
-    assert updated.tags == {"env": "dev"}
-    assert [g.name for g in rgs.list()] == ["contoso-dr-rg"]
-    rgs.begin_delete("contoso-dr-rg").result()
-    assert rgs.check_existence("contoso-dr-rg") is False
-    stats = emulator.stats()
-    assert stats["requests"] >= 7 and stats["writes"] == 2 and stats["deletes"] == 1
-    assert stats["by_status"]["201"] == 1
-
-
 def test_stats_reset_and_control_routes_not_counted(emulator):
     c = Clients(SUB)
     c.resources.resource_groups.check_existence("x")
