@@ -1,0 +1,713 @@
+"""The simulated on-premises estate (format: docs/emulator.md).
+
+    load_file(path) -> dict        YAML estate, every error as FILE:LINE:COL (EstateError)
+    parse(data) -> Estate          validated model (EstateError with path.in.estate)
+    install(state, data)           called by the app on start and reset: the on-premises
+                                   side, registration, and the optional `seed:` block
+    register_due(sr)               VMM servers / Hyper-V hosts that register now
+    generate_estate(n_vms, ...)    a large estate (and seed) for benches and scale tests
+
+Registration: a VMM server whose `registerWithVault` names a vault that exists in the
+estate's subscription registers `registrationDelaySeconds` (simulated) after the
+vault was created: its fabric, provider, clouds (containers), VM networks and VMs
+(protectable items) appear. A Hyper-V site's hosts register the same delay after both
+the vault and the site (created by PUT) exist. `registerWithVault: null` never
+registers (the planner shows the registration as a manual step).
+
+`seed:` puts the emulator into a state as if asr had already applied a manifest: it
+sends the same ARM writes asr would (through the emulator's own route table and
+handlers, in process, no second code path), backdated by SEED_BACKDATE simulated
+seconds, and lets every job and initial replication finish before the clock reaches
+the present.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+SEED_BACKDATE = 14 * 24 * 3600.0
+DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}$")
+
+
+class EstateError(ValueError):
+    """Invalid estate; str() is one `FILE:LINE:COL: error: path: message` line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+# ---------------------------------------------------------------------------- model
+
+
+@dataclass
+class EstateVM:
+    name: str
+    os_type: str = "Windows"
+    disks_gb: list[int] = field(default_factory=lambda: [127])
+    nics: list[dict[str, Any]] = field(default_factory=list)
+    cpu: int = 2
+    memory_mb: int = 4096
+    generation: str = "2"
+
+
+@dataclass
+class Cloud:
+    name: str
+    vms: list[EstateVM] = field(default_factory=list)
+
+
+@dataclass
+class VmmServer:
+    name: str
+    register_with_vault: str | None
+    clouds: list[Cloud] = field(default_factory=list)
+    vm_networks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Host:
+    name: str
+    vms: list[EstateVM] = field(default_factory=list)
+
+
+@dataclass
+class HypervSite:
+    name: str
+    register_with_vault: str | None
+    hosts: list[Host] = field(default_factory=list)
+
+
+@dataclass
+class Estate:
+    subscription: str = DEFAULT_SUBSCRIPTION
+    registration_delay: float = 0.0
+    vmm_servers: list[VmmServer] = field(default_factory=list)
+    hyperv_sites: list[HypervSite] = field(default_factory=list)
+    seed: dict[str, Any] | None = None
+
+
+# ---------------------------------------------------------------------------- validation
+
+TOP_KEYS = {"subscription", "subscriptions", "registrationDelaySeconds", "principals", "azure", "vmmServers",
+            "hypervSites", "seed"}
+VM_KEYS = {"name", "osType", "disksGB", "nics", "cpu", "memoryMB", "generation"}
+NIC_KEYS = {"vmNetwork", "ipAddress"}
+SEED_KEYS = {"resourceGroups", "vaults", "storageAccounts", "virtualNetworks", "sites", "policies", "associations",
+             "networkMappings", "protectedVMs", "recoveryPlans"}
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def err(self, path: str, msg: str) -> None:
+        self.problems.append((path, msg))
+
+    def mapping(self, v: Any, path: str, keys: set[str] | None = None, required: tuple[str, ...] = ()) -> dict:
+        if not isinstance(v, dict):
+            self.err(path, "must be a mapping")
+            return {}
+        if keys is not None:
+            for k in v:
+                if k not in keys:
+                    self.err(f"{path}.{k}" if path else str(k), f"unknown key (expected one of: {', '.join(sorted(keys))})")
+        for k in required:
+            if v.get(k) in (None, ""):
+                self.err(f"{path}.{k}" if path else k, "is required")
+        return v
+
+    def seq(self, v: Any, path: str) -> list:
+        if v is None:
+            return []
+        if not isinstance(v, list):
+            self.err(path, "must be a list")
+            return []
+        return v
+
+    def name(self, v: Any, path: str) -> str:
+        if not isinstance(v, str) or not NAME_RE.match(v):
+            self.err(path, f"{v!r} is not a valid name (1-64 letters, digits, spaces, . _ ( ) -)")
+            return str(v)
+        return v
+
+
+def _vm(c: _Checker, v: Any, path: str, networks: set[str] | None) -> EstateVM | None:
+    d = c.mapping(v, path, VM_KEYS, ("name",))
+    if not d:
+        return None
+    name = c.name(d.get("name"), f"{path}.name")
+    os_type = d.get("osType", "Windows")
+    if os_type not in ("Windows", "Linux"):
+        c.err(f"{path}.osType", f"must be Windows or Linux, not {os_type!r}")
+    disks = d.get("disksGB", [127])
+    if not isinstance(disks, list) or not disks or not all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 65536 for x in disks):
+        c.err(f"{path}.disksGB", "must be a non-empty list of disk sizes in GB (1-65536)")
+        disks = [127]
+    nics = []
+    for i, n in enumerate(c.seq(d.get("nics"), f"{path}.nics")):
+        nd = c.mapping(n, f"{path}.nics[{i}]", NIC_KEYS)
+        if nd.get("vmNetwork") is not None and networks is not None and nd["vmNetwork"] not in networks:
+            c.err(f"{path}.nics[{i}].vmNetwork", f"{nd['vmNetwork']!r} is not one of the server's vmNetworks")
+        nics.append(dict(nd))
+    cpu = d.get("cpu", 2)
+    if not isinstance(cpu, int) or isinstance(cpu, bool) or not 1 <= cpu <= 256:
+        c.err(f"{path}.cpu", "must be an integer 1-256")
+        cpu = 2
+    mem = d.get("memoryMB", 4096)
+    if not isinstance(mem, int) or isinstance(mem, bool) or not 256 <= mem <= 4 * 1024 * 1024:
+        c.err(f"{path}.memoryMB", "must be an integer (MB) of at least 256")
+        mem = 4096
+    gen = d.get("generation", 2)
+    if gen not in (1, 2, "1", "2"):
+        c.err(f"{path}.generation", "must be 1 or 2")
+        gen = 2
+    return EstateVM(name, os_type, list(disks), nics, cpu, mem, str(gen))
+
+
+def _register_with(c: _Checker, d: dict, path: str) -> str | None:
+    v = d.get("registerWithVault")
+    if v is None:
+        return None
+    if not isinstance(v, str) or not re.match(r"^[A-Za-z][A-Za-z0-9-]{1,49}$", v):
+        c.err(f"{path}.registerWithVault", f"{v!r} is not a vault name")
+        return None
+    return v
+
+
+def _validate(data: Any) -> tuple[Estate, list[tuple[str, str]]]:
+    c = _Checker()
+    est = Estate()
+    d = c.mapping(data, "", TOP_KEYS)
+    sub = d.get("subscription", DEFAULT_SUBSCRIPTION)
+    if not isinstance(sub, str) or not UUID_RE.match(sub):
+        c.err("subscription", f"{sub!r} is not a subscription id (a UUID)")
+    else:
+        est.subscription = sub
+    delay = d.get("registrationDelaySeconds", 0)
+    if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
+        c.err("registrationDelaySeconds", "must be a number of seconds >= 0")
+    else:
+        est.registration_delay = float(delay)
+    seen_vms: dict[str, str] = {}
+    seen_servers: set[str] = set()
+    for i, s in enumerate(c.seq(d.get("vmmServers"), "vmmServers")):
+        p = f"vmmServers[{i}]"
+        sd = c.mapping(s, p, {"name", "registerWithVault", "clouds", "vmNetworks"}, ("name",))
+        if not sd:
+            continue
+        name = c.name(sd.get("name"), f"{p}.name")
+        if name.lower() in seen_servers:
+            c.err(f"{p}.name", f"server {name!r} is listed twice")
+        seen_servers.add(name.lower())
+        nets = []
+        for j, n in enumerate(c.seq(sd.get("vmNetworks"), f"{p}.vmNetworks")):
+            nets.append(c.name(n, f"{p}.vmNetworks[{j}]"))
+        if len({n.lower() for n in nets}) != len(nets):
+            c.err(f"{p}.vmNetworks", "a VM network is listed twice")
+        server = VmmServer(name, _register_with(c, sd, p), vm_networks=nets)
+        cloud_names: set[str] = set()
+        for j, cl in enumerate(c.seq(sd.get("clouds"), f"{p}.clouds")):
+            cp = f"{p}.clouds[{j}]"
+            cd = c.mapping(cl, cp, {"name", "vms"}, ("name",))
+            if not cd:
+                continue
+            cname = c.name(cd.get("name"), f"{cp}.name")
+            if cname.lower() in cloud_names:
+                c.err(f"{cp}.name", f"cloud {cname!r} is listed twice")
+            cloud_names.add(cname.lower())
+            cloud = Cloud(cname)
+            for k, v in enumerate(c.seq(cd.get("vms"), f"{cp}.vms")):
+                vm = _vm(c, v, f"{cp}.vms[{k}]", set(nets))
+                if vm is None:
+                    continue
+                key = f"vmm:{name}/{vm.name}".lower()
+                if key in seen_vms:
+                    c.err(f"{cp}.vms[{k}].name", f"VM {vm.name!r} is already listed at {seen_vms[key]}")
+                seen_vms[key] = f"{cp}.vms[{k}]"
+                cloud.vms.append(vm)
+            server.clouds.append(cloud)
+        est.vmm_servers.append(server)
+    seen_sites: set[str] = set()
+    for i, s in enumerate(c.seq(d.get("hypervSites"), "hypervSites")):
+        p = f"hypervSites[{i}]"
+        sd = c.mapping(s, p, {"name", "registerWithVault", "hosts"}, ("name",))
+        if not sd:
+            continue
+        name = c.name(sd.get("name"), f"{p}.name")
+        if name.lower() in seen_sites:
+            c.err(f"{p}.name", f"site {name!r} is listed twice")
+        seen_sites.add(name.lower())
+        site = HypervSite(name, _register_with(c, sd, p))
+        host_names: set[str] = set()
+        for j, h in enumerate(c.seq(sd.get("hosts"), f"{p}.hosts")):
+            hp = f"{p}.hosts[{j}]"
+            hd = c.mapping(h, hp, {"name", "vms"}, ("name",))
+            if not hd:
+                continue
+            hname = c.name(hd.get("name"), f"{hp}.name")
+            if hname.lower() in host_names:
+                c.err(f"{hp}.name", f"host {hname!r} is listed twice")
+            host_names.add(hname.lower())
+            host = Host(hname)
+            for k, v in enumerate(c.seq(hd.get("vms"), f"{hp}.vms")):
+                vm = _vm(c, v, f"{hp}.vms[{k}]", None)
+                if vm is None:
+                    continue
+                key = f"site:{name}/{vm.name}".lower()
+                if key in seen_vms:
+                    c.err(f"{hp}.vms[{k}].name", f"VM {vm.name!r} is already listed at {seen_vms[key]}")
+                seen_vms[key] = f"{hp}.vms[{k}]"
+                host.vms.append(vm)
+            site.hosts.append(host)
+        est.hyperv_sites.append(site)
+    seed = d.get("seed")
+    if seed is not None:
+        sd = c.mapping(seed, "seed", SEED_KEYS)
+        for k in SEED_KEYS:
+            c.seq(sd.get(k), f"seed.{k}")
+        est.seed = sd
+    if not isinstance(d.get("principals", []), (list, type(None))):
+        c.err("principals", "must be a list")
+    return est, c.problems
+
+
+def parse(data: Any, source: str = "<estate>") -> Estate:
+    est, problems = _validate(data)
+    if problems:
+        raise EstateError([f"{source}: error: {p or '(top level)'}: {m}" for p, m in problems])
+    return est
+
+
+# ---------------------------------------------------------------------------- YAML with positions
+
+
+def load_file(path: str) -> dict:
+    """Read and validate an estate file; EstateError lists every problem as
+    `FILE:LINE:COL: error: path: message`."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as exc:
+        raise EstateError([f"{path}: error: cannot read the estate file: {exc.strerror or exc}"]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        raise EstateError([f"{where}: error: YAML syntax: {getattr(exc, 'problem', None) or exc}"]) from None
+    if node is None:
+        data: Any = {}
+        marks: dict[str, tuple[int, int]] = {}
+    else:
+        dup = _duplicates(node, "")
+        if dup:
+            raise EstateError([f"{path}:{ln}:{col}: error: {p}: duplicate key" for p, (ln, col) in dup])
+        data = yaml.safe_load(text) or {}
+        marks = {}
+        _marks(node, "", marks)
+    est, problems = _validate(data)
+    if problems:
+        out = []
+        for p, m in problems:
+            ln, col = _nearest(marks, p)
+            out.append(f"{path}:{ln}:{col}: error: {p or '(top level)'}: {m}")
+        raise EstateError(out)
+    return data
+
+
+def _marks(node: Any, path: str, out: dict[str, tuple[int, int]]) -> None:
+    import yaml
+
+    out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = str(k.value)
+            p = f"{path}.{key}" if path else key
+            out[p] = (k.start_mark.line + 1, k.start_mark.column + 1)
+            _marks(v, p, out)
+            out[p] = (k.start_mark.line + 1, k.start_mark.column + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _marks(v, f"{path}[{i}]", out)
+
+
+def _duplicates(node: Any, path: str) -> list[tuple[str, tuple[int, int]]]:
+    import yaml
+
+    found = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for k, v in node.value:
+            key = str(k.value)
+            p = f"{path}.{key}" if path else key
+            if key in seen:
+                found.append((p, (k.start_mark.line + 1, k.start_mark.column + 1)))
+            seen.add(key)
+            found.extend(_duplicates(v, p))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            found.extend(_duplicates(v, f"{path}[{i}]"))
+    return found
+
+
+def _nearest(marks: dict[str, tuple[int, int]], path: str) -> tuple[int, int]:
+    p = path
+    while p:
+        if p in marks:
+            return marks[p]
+        if p.endswith("]"):
+            p = p[: p.rfind("[")]
+        elif "." in p:
+            p = p[: p.rfind(".")]
+        else:
+            p = ""
+    return marks.get("", (1, 1))
+
+
+# ---------------------------------------------------------------------------- install & registration
+
+
+def install(state: Any, data: dict) -> None:
+    """Called by the app (after subscriptions, principals and `azure:` are in place)."""
+    from reconciler.emulator.siterecovery import attach
+
+    est = parse(data)
+    sr = attach(state, est)
+    if est.seed:
+        apply_seed(sr, est.seed)
+    register_due(sr)
+
+
+def register_due(sr: Any) -> None:
+    """Register every estate server / host whose time has come; schedule the rest."""
+    est: Estate | None = sr.estate
+    if est is None:
+        return
+    state = sr.state
+    now = state.now()
+    scheduled: set[float] = state.extras.setdefault("siterecovery.registration_wakeups", set())
+    for server in est.vmm_servers:
+        if not server.register_with_vault:
+            continue
+        for vault in sr.find_vaults(est.subscription, server.register_with_vault):
+            key = ("vmm:" + server.name).lower()
+            if key in vault.registered:
+                continue
+            due = vault.created + est.registration_delay
+            if due <= now:
+                sr.register_vmm(vault, server, max(due, vault.created))
+                vault.registered.add(key)
+            elif due not in scheduled:
+                scheduled.add(due)
+                state.schedule(due, lambda: register_due(sr))
+    for site in est.hyperv_sites:
+        if not site.register_with_vault:
+            continue
+        for vault in sr.find_vaults(est.subscription, site.register_with_vault):
+            fabric = None
+            for f in vault.fabrics.values():
+                if f.kind == "HyperVSite" and f.friendly.lower() == site.name.lower():
+                    fabric = f
+            if fabric is None or not fabric.containers:
+                continue
+            for host in site.hosts:
+                key = ("host:" + site.name + "/" + host.name).lower()
+                if key in vault.registered:
+                    continue
+                due = max(vault.created, fabric.created) + est.registration_delay
+                if due <= now:
+                    sr.register_host(vault, fabric, host, due)
+                    vault.registered.add(key)
+                elif due not in scheduled:
+                    scheduled.add(due)
+                    state.schedule(due, lambda: register_due(sr))
+
+
+# ---------------------------------------------------------------------------- seed
+
+
+class _InProcess:
+    """Sends ARM writes through the emulator's route table and handlers, in process."""
+
+    def __init__(self, state: Any) -> None:
+        from reconciler.emulator.app import build_routes
+
+        self.state = state
+        self.routes = build_routes()
+
+    def call(self, method: str, path: str, body: Any = None, what: str = "") -> Any:
+        from reconciler.emulator.framework import ArmError, Ctx, Reply
+
+        route, params = self.routes.match(method, path)
+        api = route.api_versions[0] if route.api_versions else ""
+        ctx = Ctx(state=self.state, method=method, path=path, params=params, query={"api-version": api},
+                  headers={}, body=body, raw_body=b"", principal=None, base_url="https://seed.invalid", route=route)
+        try:
+            with self.state.lock:
+                self.state.run_due()
+                result = route.handler(ctx)
+        except ArmError as exc:
+            raise EstateError([f"<estate>: error: {what}: {exc.code}: {exc.message}"]) from None
+        return result.body if isinstance(result, Reply) else result
+
+
+def apply_seed(sr: Any, seed: dict) -> None:
+    """Bring the emulator into the state a manifest's apply would have left (see
+    docs/emulator.md for the block's keys)."""
+    from reconciler.emulator.siterecovery.ids import AZURE_FABRIC
+    from reconciler.emulator.state import SimClock
+
+    state = sr.state
+    est: Estate = sr.estate
+    sub = est.subscription
+    present = state.now()
+    state.clock = SimClock(state.clock.scale, start=present - SEED_BACKDATE)
+    arm = _InProcess(state)
+    rp = "providers/Microsoft.RecoveryServices/vaults"
+    vaults: dict[str, tuple[str, str]] = {}  # name -> (rg, location)
+
+    def vault_of(entry: dict, path: str) -> tuple[str, str]:
+        name = entry.get("vault")
+        if name is None:
+            if len(vaults) != 1:
+                raise EstateError([f"<estate>: error: {path}.vault: is required when the seed has several vaults"])
+            name = next(iter(vaults))
+        if name not in vaults:
+            raise EstateError([f"<estate>: error: {path}.vault: {name!r} is not a vault of seed.vaults"])
+        return name, vaults[name][0]
+
+    for i, g in enumerate(seed.get("resourceGroups") or []):
+        arm.call("PUT", f"/subscriptions/{sub}/resourcegroups/{g['name']}", {"location": g.get("location", "westeurope")},
+                 f"seed.resourceGroups[{i}]")
+    for i, v in enumerate(seed.get("vaults") or []):
+        vaults[v["name"]] = (v["resourceGroup"], v.get("location", "westeurope"))
+        body = {"location": v.get("location", "westeurope"), "sku": {"name": "Standard"}, "properties": {
+            "redundancySettings": {"standardTierStorageRedundancy": v.get("storageRedundancy", "GeoRedundant")}}}
+        arm.call("PUT", f"/subscriptions/{sub}/resourceGroups/{v['resourceGroup']}/{rp}/{v['name']}", body, f"seed.vaults[{i}]")
+    for i, a in enumerate(seed.get("storageAccounts") or []):
+        arm.call("PUT", f"/subscriptions/{sub}/resourceGroups/{a['resourceGroup']}/providers/Microsoft.Storage/storageAccounts/{a['name']}",
+                 {"location": a.get("location", "westeurope"), "sku": {"name": a.get("sku", "Standard_LRS")}, "kind": "StorageV2"},
+                 f"seed.storageAccounts[{i}]")
+    for i, n in enumerate(seed.get("virtualNetworks") or []):
+        arm.call("PUT", f"/subscriptions/{sub}/resourceGroups/{n['resourceGroup']}/providers/Microsoft.Network/virtualNetworks/{n['name']}",
+                 {"location": n.get("location", "westeurope"), "properties": {
+                     "addressSpace": {"addressPrefixes": list(n.get("addressSpace") or [])},
+                     "subnets": [{"name": s["name"], "properties": {"addressPrefix": s["addressPrefix"]}} for s in n.get("subnets") or []]}},
+                 f"seed.virtualNetworks[{i}]")
+    _settle(sr)
+
+    def vpath(name: str) -> str:
+        return f"/subscriptions/{sub}/resourceGroups/{vaults[name][0]}/{rp}/{name}"
+
+    def vobj(name: str) -> Any:
+        return sr.vault(sub, vaults[name][0], name)
+
+    for i, s in enumerate(seed.get("sites") or []):
+        vname, _ = vault_of(s, f"seed.sites[{i}]")
+        arm.call("PUT", f"{vpath(vname)}/replicationFabrics/{s['name']}",
+                 {"properties": {"customDetails": {"instanceType": "HyperVSite"}}}, f"seed.sites[{i}]")
+    for i, p in enumerate(seed.get("policies") or []):
+        vname, _ = vault_of(p, f"seed.policies[{i}]")
+        start = p.get("initialReplicationStart", "immediately")
+        arm.call("PUT", f"{vpath(vname)}/replicationPolicies/{p['name']}", {"properties": {"providerSpecificInput": {
+            "instanceType": "HyperVReplicaAzure",
+            "recoveryPointHistoryDuration": p.get("recoveryPointRetentionHours", 24),
+            "applicationConsistentSnapshotFrequencyInHours": p.get("appConsistentSnapshotFrequencyHours", 4),
+            "replicationInterval": p.get("replicationFrequencySeconds", 300),
+            "onlineReplicationStartTime": None if start == "immediately" else start,
+        }}}, f"seed.policies[{i}]")
+    _settle(sr)
+
+    def container_of(vname: str, entry: dict, path: str) -> tuple[str, str]:
+        v = vobj(vname)
+        if entry.get("vmmServer"):
+            for f in v.fabrics.values():
+                if f.kind == "VMM" and f.friendly.lower() == entry["vmmServer"].lower():
+                    for c in f.containers.values():
+                        if c.friendly.lower() == str(entry.get("cloud", "")).lower():
+                            return f.name, c.name
+            raise EstateError([f"<estate>: error: {path}: no registered VMM server {entry['vmmServer']!r} with cloud {entry.get('cloud')!r}"])
+        if entry.get("hypervSite"):
+            for f in v.fabrics.values():
+                if f.kind == "HyperVSite" and f.friendly.lower() == entry["hypervSite"].lower():
+                    return f.name, next(iter(f.containers.values())).name
+            raise EstateError([f"<estate>: error: {path}: no Hyper-V site {entry['hypervSite']!r} in the vault"])
+        raise EstateError([f"<estate>: error: {path}: give vmmServer + cloud or hypervSite"])
+
+    for i, a in enumerate(seed.get("associations") or []):
+        path = f"seed.associations[{i}]"
+        vname, _ = vault_of(a, path)
+        fab, cont = container_of(vname, a, path)
+        mname = a.get("name") or f"{a['policy']}-{(a.get('cloud') or a.get('hypervSite'))}".lower()
+        arm.call("PUT", f"{vpath(vname)}/replicationFabrics/{fab}/replicationProtectionContainers/{cont}"
+                        f"/replicationProtectionContainerMappings/{mname}",
+                 {"properties": {"targetProtectionContainerId": AZURE_FABRIC, "policyId": f"{vobj(vname).id}/replicationPolicies/{a['policy']}",
+                                 "providerSpecificInput": {"instanceType": "ReplicationProviderSpecificContainerMappingInput"}}}, path)
+    for i, m in enumerate(seed.get("networkMappings") or []):
+        path = f"seed.networkMappings[{i}]"
+        vname, _ = vault_of(m, path)
+        v = vobj(vname)
+        fab = net = None
+        for f in v.fabrics.values():
+            if f.kind == "VMM" and f.friendly.lower() == str(m.get("vmmServer", "")).lower():
+                for n in f.networks.values():
+                    if n.friendly.lower() == str(m.get("vmNetwork", "")).lower():
+                        fab, net = f.name, n.name
+        if net is None:
+            raise EstateError([f"<estate>: error: {path}: no VM network {m.get('vmNetwork')!r} on a registered VMM server {m.get('vmmServer')!r}"])
+        rg = m.get("resourceGroup") or vaults[vname][0]
+        arm.call("PUT", f"{vpath(vname)}/replicationFabrics/{fab}/replicationNetworks/{net}/replicationNetworkMappings/"
+                        f"{m.get('name') or (m['vmNetwork'] + '-' + m['network']).lower()}",
+                 {"properties": {"recoveryFabricName": AZURE_FABRIC,
+                                 "recoveryNetworkId": f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{m['network']}",
+                                 "fabricSpecificDetails": {"instanceType": "VmmToAzure"}}}, path)
+    _settle(sr)
+    plans = seed.get("recoveryPlans") or []
+    items_by_vm: dict[tuple[str, str], str] = {}
+    for i, pv in enumerate(seed.get("protectedVMs") or []):
+        path = f"seed.protectedVMs[{i}]"
+        vname, _ = vault_of(pv, path)
+        v = vobj(vname)
+        fab, cont = container_of(vname, pv, path)
+        container = v.fabrics[fab.lower()].containers[cont.lower()]
+        vm = next((x for x in container.vms.values() if x.friendly.lower() == str(pv["name"]).lower()), None)
+        if vm is None:
+            raise EstateError([f"<estate>: error: {path}.name: no VM {pv['name']!r} in {container.friendly!r}"])
+        t = pv.get("target") or {}
+        trg = t.get("resourceGroup") or pv.get("targetResourceGroup")
+        nrg = t.get("networkResourceGroup") or trg
+        psd: dict[str, Any] = {
+            "instanceType": "HyperVReplicaAzure",
+            "hvHostVmId": vm.name,
+            "vmName": vm.friendly,
+            "osType": vm.os_type,
+            "vhdId": vm.disk_ids[0],
+            "targetAzureVmName": t.get("vmName") or vm.friendly,
+            "targetAzureV2ResourceGroupId": f"/subscriptions/{sub}/resourceGroups/{trg}",
+            "useManagedDisks": "true",
+            "diskType": t.get("diskType", "Standard_LRS"),
+            "disksToInclude": list(vm.disk_ids),
+        }
+        if t.get("size"):
+            psd["targetVmSize"] = t["size"]
+        if t.get("network"):
+            psd["targetAzureNetworkId"] = f"/subscriptions/{sub}/resourceGroups/{nrg}/providers/Microsoft.Network/virtualNetworks/{t['network']}"
+            if t.get("subnet"):
+                psd["targetAzureSubnetId"] = psd["targetAzureNetworkId"] + f"/subnets/{t['subnet']}"
+        if t.get("logStorageAccount"):
+            srg = t.get("storageResourceGroup") or trg
+            psd["logStorageAccountId"] = f"/subscriptions/{sub}/resourceGroups/{srg}/providers/Microsoft.Storage/storageAccounts/{t['logStorageAccount']}"
+        arm.call("PUT", f"{vpath(vname)}/replicationFabrics/{fab}/replicationProtectionContainers/{cont}/replicationProtectedItems/{vm.name}",
+                 {"properties": {"policyId": f"{v.id}/replicationPolicies/{pv['policy']}", "protectableItemId": vm.id,
+                                 "providerSpecificDetails": psd}}, path)
+        items_by_vm[(vname, str(pv["name"]).lower())] = f"{container.id}/replicationProtectedItems/{vm.name}"
+    _settle(sr)
+    for i, rpn in enumerate(plans):
+        path = f"seed.recoveryPlans[{i}]"
+        vname, _ = vault_of(rpn, path)
+        v = vobj(vname)
+        groups = []
+        fabric_id = None
+        for gi, grp in enumerate(rpn.get("groups") or []):
+            members = []
+            for n in (grp.get("vms") if isinstance(grp, dict) else grp) or []:
+                iid = items_by_vm.get((vname, str(n).lower()))
+                if iid is None:
+                    raise EstateError([f"<estate>: error: {path}.groups[{gi}]: {n!r} is not a seeded protected VM"])
+                members.append({"id": iid, "virtualMachineId": iid.rsplit("/", 1)[-1]})
+                fabric_id = fabric_id or iid.split("/replicationProtectionContainers/")[0]
+            groups.append({"groupType": "Boot", "replicationProtectedItems": members, "startGroupActions": [], "endGroupActions": []})
+        arm.call("PUT", f"{vpath(vname)}/replicationRecoveryPlans/{rpn['name']}", {"properties": {
+            "primaryFabricId": fabric_id, "recoveryFabricId": AZURE_FABRIC, "failoverDeploymentModel": "ResourceManager",
+            "groups": groups}}, path)
+    _settle(sr)
+    # every job and initial replication is done; bring the clock back to the present
+    nxt = state.next_due()
+    while nxt is not None and nxt <= present:
+        _settle(sr, until=present)
+        nxt = state.next_due()
+    if state.now() < present:
+        state.clock.advance(present - state.now())
+
+
+def _settle(sr: Any, until: float | None = None) -> None:
+    """Run every scheduled event (jobs, replication, registration) in time order."""
+    state = sr.state
+    limit = until if until is not None else float("inf")
+    while True:
+        nxt = state.next_due()
+        if nxt is None or nxt > limit:
+            return
+        if nxt > state.now():
+            state.clock.advance(nxt - state.now())
+        state.run_due()
+        sr.sync()
+
+
+# ---------------------------------------------------------------------------- generator
+
+
+def generate_estate(n_vms: int, *, vmm_servers: int = 1, clouds_per_server: int = 4, seed_protected: int | None = None,
+                    vault: str = "bench-asr-vault", resource_group: str = "bench-dr-rg", location: str = "westeurope",
+                    subscription: str = DEFAULT_SUBSCRIPTION, disks_gb: tuple[int, ...] = (127,),
+                    recovery_plans: int = 0) -> dict:
+    """An estate with `n_vms` VMs spread over VMM servers and clouds (policy `bench-5min`,
+    VM network `Bench-VMNet` -> vnet `bench-vnet`). With `seed_protected=N`, the first
+    N VMs are already Protected (policy, associations, network mapping, target
+    resources all seeded): a vault asr has already applied."""
+    servers = []
+    vms_all: list[tuple[str, str, str]] = []
+    per_cloud = max(1, -(-n_vms // max(1, vmm_servers * clouds_per_server)))
+    k = 0
+    for s in range(vmm_servers):
+        sname = f"vmm{s + 1:02d}"
+        clouds = []
+        for c in range(clouds_per_server):
+            cname = f"Cloud{c + 1:02d}"
+            vms = []
+            while len(vms) < per_cloud and k < n_vms:
+                name = f"vm{k + 1:05d}"
+                vms.append({"name": name, "osType": "Windows" if k % 4 else "Linux", "disksGB": list(disks_gb)})
+                vms_all.append((sname, cname, name))
+                k += 1
+            clouds.append({"name": cname, "vms": vms})
+        servers.append({"name": sname, "registerWithVault": vault, "clouds": clouds, "vmNetworks": ["Bench-VMNet"]})
+    estate: dict[str, Any] = {"subscription": subscription, "registrationDelaySeconds": 0, "vmmServers": servers}
+    if seed_protected:
+        target_rg = resource_group.replace("-dr-", "-failover-") if "-dr-" in resource_group else resource_group + "-failover"
+        estate["seed"] = {
+            "resourceGroups": [{"name": resource_group, "location": location}, {"name": target_rg, "location": location}],
+            "vaults": [{"name": vault, "resourceGroup": resource_group, "location": location}],
+            "storageAccounts": [{"name": "benchasrlogs01", "resourceGroup": target_rg, "location": location, "sku": "Standard_LRS"}],
+            "virtualNetworks": [{"name": "bench-vnet", "resourceGroup": target_rg, "location": location,
+                                 "addressSpace": ["10.90.0.0/16"], "subnets": [{"name": "servers", "addressPrefix": "10.90.1.0/24"}]}],
+            "policies": [{"name": "bench-5min", "replicationFrequencySeconds": 300, "recoveryPointRetentionHours": 24,
+                          "appConsistentSnapshotFrequencyHours": 4}],
+            "associations": [{"vmmServer": s["name"], "cloud": c["name"], "policy": "bench-5min"}
+                             for s in servers for c in s["clouds"] if c["vms"]],
+            "networkMappings": [{"vmmServer": s["name"], "vmNetwork": "Bench-VMNet", "network": "bench-vnet",
+                                 "resourceGroup": target_rg} for s in servers],
+            "protectedVMs": [
+                {"name": name, "vmmServer": sname, "cloud": cname, "policy": "bench-5min",
+                 "target": {"resourceGroup": target_rg, "network": "bench-vnet", "subnet": "servers",
+                            "logStorageAccount": "benchasrlogs01", "diskType": "Standard_LRS", "size": "Standard_D2s_v5"}}
+                for sname, cname, name in vms_all[:seed_protected]
+            ],
+            "recoveryPlans": [],
+        }
+        if recovery_plans:
+            names = [n for _, _, n in vms_all[:seed_protected]]
+            per = max(1, len(names) // recovery_plans)
+            first_server = vms_all[0][0]
+            for r in range(recovery_plans):
+                chunk = [n for (s, _, n) in vms_all[r * per:(r + 1) * per] if s == first_server][:50]
+                if chunk:
+                    estate["seed"]["recoveryPlans"].append({"name": f"plan{r + 1:03d}", "groups": [{"vms": chunk}]})
+    return estate

@@ -1,0 +1,555 @@
+"""HTTP handlers of the Site Recovery tree (api-version 2025-08-01).
+
+Every write answers 202 with `Location` (.../replicationOperationResults/{id}),
+`Azure-AsyncOperation` (.../replicationOperationStatus/{id}) and `Retry-After`;
+both URLs follow the replication job the write started: InProgress while it runs,
+then the final resource (200), nothing (204, deletes) or the job's error.
+An idempotent PUT of an object that already exists as asked answers 200 with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, operation_result, operation_status, paged
+from reconciler.emulator.siterecovery import statemachine as sm
+from reconciler.emulator.siterecovery.jobs import FilterError, Job, job_matches, parse_job_filter
+from reconciler.emulator.siterecovery.model import Vault
+from reconciler.emulator.siterecovery.service import SiteRecovery
+
+API = ("2025-08-01",)
+V = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.RecoveryServices/vaults/{resourceName}"
+F = V + "/replicationFabrics/{fabricName}"
+C = F + "/replicationProtectionContainers/{protectionContainerName}"
+I = C + "/replicationProtectedItems/{replicatedProtectedItemName}"
+M = C + "/replicationProtectionContainerMappings/{mappingName}"
+N = F + "/replicationNetworks/{networkName}"
+NM = N + "/replicationNetworkMappings/{networkMappingName}"
+P = V + "/replicationPolicies/{policyName}"
+RP = V + "/replicationRecoveryPlans/{recoveryPlanName}"
+
+RETRY_AFTER = 30.0  # simulated seconds, as Azure's examples answer
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def sr_of(ctx: Ctx) -> SiteRecovery:
+    from reconciler.emulator.siterecovery import get_sr
+
+    return get_sr(ctx.state)
+
+
+def vault_of(ctx: Ctx) -> tuple[SiteRecovery, Vault]:
+    sr = sr_of(ctx)
+    return sr, sr.vault(ctx.subscription_id, ctx.params["resourceGroupName"], ctx.params["resourceName"])
+
+
+class LazyPage(list):
+    """A list whose items are rendered only when a page is sliced out of it."""
+
+    def __init__(self, objs: list, render: Callable[[Any], dict]) -> None:
+        super().__init__()
+        self._objs = objs
+        self._render = render
+
+    def __len__(self) -> int:
+        return len(self._objs)
+
+    def __bool__(self) -> bool:
+        return bool(self._objs)
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, slice):
+            return [self._render(o) for o in self._objs[key]]
+        return self._render(self._objs[key])
+
+    def __iter__(self):  # type: ignore[override]
+        return (self._render(o) for o in self._objs)
+
+
+def listing(ctx: Ctx, objs: list, now: float) -> dict:
+    return paged(ctx, LazyPage(objs, lambda o: o.to_json(now)))
+
+
+def started(ctx: Ctx, sr: SiteRecovery, vault: Vault, job: Job | None, result: Callable[[], Any] | None,
+            existing: Callable[[], Any] | None = None) -> Reply:
+    """202 + Location + Azure-AsyncOperation + Retry-After, following `job`."""
+    if job is None:
+        return Reply(200, existing() if existing else None)
+    state = ctx.state
+    op = state.new_operation("siterecovery/" + job.scenario, result=result, retry_after=RETRY_AFTER, op_id=job.name,
+                             data={"job": job.name})
+    op.eta = job.end
+    job._operation = op  # type: ignore[attr-defined]
+    if job.final is not None:  # finished already (zero-length job)
+        sr._finish(job, job.final_at or state.now())
+    loc = ctx.url(f"{vault.id}/replicationOperationResults/{op.id}", **{"api-version": API[0]})
+    status = ctx.url(f"{vault.id}/replicationOperationStatus/{op.id}", **{"api-version": API[0]})
+    return accepted(ctx, op, location=loc, async_operation=status)
+
+
+def crid(ctx: Ctx) -> str | None:
+    return ctx.client_request_id
+
+
+def body(ctx: Ctx) -> Any:
+    if ctx.body is None:
+        return {}
+    if not isinstance(ctx.body, dict):
+        raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: the body must be a JSON object.")
+    return ctx.body
+
+
+# ---------------------------------------------------------------------------- fabrics & discovered objects
+
+
+def list_fabrics(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return listing(ctx, list(v.fabrics.values()), sr.now())
+
+
+def get_fabric(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return sr.fabric(v, ctx.params["fabricName"]).to_json(sr.now())
+
+
+def create_fabric(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    name = ctx.params["fabricName"]
+    job = sr.create_site(v, name, body(ctx), crid(ctx))
+    return started(ctx, sr, v, job, lambda: sr.fabric(v, name).to_json(sr.now()),
+                   existing=lambda: next(f for f in v.fabrics.values() if f.name.lower() == name.lower() or f.friendly.lower() == name.lower()).to_json(sr.now()))
+
+
+def remove_fabric(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.delete_fabric(v, ctx.params["fabricName"], crid(ctx))
+    return started(ctx, sr, v, job, None)
+
+
+def purge_fabric(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.delete_fabric(v, ctx.params["fabricName"], crid(ctx), purge=True)
+    return started(ctx, sr, v, job, None)
+
+
+def list_providers(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    f = sr.fabric(v, ctx.params["fabricName"])
+    return listing(ctx, list(f.providers.values()), sr.now())
+
+
+def list_providers_vault(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return listing(ctx, [p for f in v.fabrics.values() for p in f.providers.values()], sr.now())
+
+
+def get_provider(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    f = sr.fabric(v, ctx.params["fabricName"])
+    p = f.providers.get(ctx.params["providerName"].lower())
+    if p is None:
+        raise ArmError(404, "NotFound", f"The recovery services provider '{ctx.params['providerName']}' was not found.")
+    return p.to_json(sr.now())
+
+
+def list_containers(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    f = sr.fabric(v, ctx.params["fabricName"])
+    return listing(ctx, list(f.containers.values()), sr.now())
+
+
+def list_containers_vault(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return listing(ctx, [c for f in v.fabrics.values() for c in f.containers.values()], sr.now())
+
+
+def get_container(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return sr.container(v, ctx.params["fabricName"], ctx.params["protectionContainerName"]).to_json(sr.now())
+
+
+def create_container(ctx: Ctx) -> Reply:
+    raise ArmError(400, "OperationNotSupported",
+                   "Protection containers of VMM clouds and Hyper-V sites are discovered, not created: register the "
+                   "VMM server or create the Hyper-V site.")
+
+
+def list_protectable(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    c = sr.container(v, ctx.params["fabricName"], ctx.params["protectionContainerName"])
+    vms = list(c.vms.values())
+    flt = (ctx.q("$filter") or "").strip()
+    if flt:
+        import re
+
+        m = re.match(r"^\s*(state|protectionStatus)\s+eq\s+'(\w+)'\s*$", flt, re.I)
+        if not m:
+            raise ArmError(400, "InvalidQueryParameterValue", f"The $filter '{flt}' is not supported; use state eq 'Unprotected'.")
+        want = m.group(2).lower()
+        vms = [vm for vm in vms if (("protected" if vm.name.lower() in v.items_by_vm else "unprotected") == want)]
+    return listing(ctx, vms, sr.now())
+
+
+def get_protectable(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return sr.protectable(v, ctx.params["fabricName"], ctx.params["protectionContainerName"],
+                          ctx.params["protectableItemName"]).to_json(sr.now())
+
+
+def list_networks(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    f = sr.fabric(v, ctx.params["fabricName"])
+    return listing(ctx, list(f.networks.values()), sr.now())
+
+
+def list_networks_vault(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return listing(ctx, [n for f in v.fabrics.values() for n in f.networks.values()], sr.now())
+
+
+def get_network(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return sr.network(v, ctx.params["fabricName"], ctx.params["networkName"]).to_json(sr.now())
+
+
+# ---------------------------------------------------------------------------- policies
+
+
+def list_policies(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return listing(ctx, list(v.policies.values()), sr.now())
+
+
+def get_policy(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return sr.policy(v, ctx.params["policyName"]).to_json(sr.now())
+
+
+def create_policy(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    name = ctx.params["policyName"]
+    job = sr.create_policy(v, name, body(ctx), crid(ctx))
+    return started(ctx, sr, v, job, lambda: sr.policy(v, name).to_json(sr.now()))
+
+
+def update_policy(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    name = ctx.params["policyName"]
+    job = sr.update_policy(v, name, body(ctx), crid(ctx))
+    return started(ctx, sr, v, job, lambda: sr.policy(v, name).to_json(sr.now()))
+
+
+def delete_policy(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.delete_policy(v, ctx.params["policyName"], crid(ctx))
+    return started(ctx, sr, v, job, None)
+
+
+# ---------------------------------------------------------------------------- container mappings
+
+
+def _mapping(sr: SiteRecovery, v: Vault, ctx: Ctx):
+    c = sr.container(v, ctx.params["fabricName"], ctx.params["protectionContainerName"])
+    m = c.mappings.get(ctx.params["mappingName"].lower())
+    if m is None:
+        raise ArmError(404, "NotFound", f"The protection container mapping '{ctx.params['mappingName']}' was not found.")
+    return m
+
+
+def list_mappings(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    c = sr.container(v, ctx.params["fabricName"], ctx.params["protectionContainerName"])
+    return listing(ctx, list(c.mappings.values()), sr.now())
+
+
+def list_mappings_vault(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return listing(ctx, [m for f in v.fabrics.values() for c in f.containers.values() for m in c.mappings.values()], sr.now())
+
+
+def get_mapping(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return _mapping(sr, v, ctx).to_json(sr.now())
+
+
+def create_mapping(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.create_mapping(v, ctx.params["fabricName"], ctx.params["protectionContainerName"], ctx.params["mappingName"],
+                            body(ctx), crid(ctx))
+    return started(ctx, sr, v, job, lambda: _mapping(sr, v, ctx).to_json(sr.now()),
+                   existing=lambda: _mapping(sr, v, ctx).to_json(sr.now()))
+
+
+def remove_mapping(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.delete_mapping(v, ctx.params["fabricName"], ctx.params["protectionContainerName"], ctx.params["mappingName"], crid(ctx))
+    return started(ctx, sr, v, job, None)
+
+
+def purge_mapping(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.delete_mapping(v, ctx.params["fabricName"], ctx.params["protectionContainerName"], ctx.params["mappingName"],
+                            crid(ctx), purge=True)
+    return started(ctx, sr, v, job, None)
+
+
+# ---------------------------------------------------------------------------- network mappings
+
+
+def _nmapping(sr: SiteRecovery, v: Vault, ctx: Ctx):
+    n = sr.network(v, ctx.params["fabricName"], ctx.params["networkName"])
+    m = n.mappings.get(ctx.params["networkMappingName"].lower())
+    if m is None:
+        raise ArmError(404, "NotFound", f"The network mapping '{ctx.params['networkMappingName']}' was not found.")
+    return m
+
+
+def list_nmappings(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    n = sr.network(v, ctx.params["fabricName"], ctx.params["networkName"])
+    return listing(ctx, list(n.mappings.values()), sr.now())
+
+
+def list_nmappings_vault(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return listing(ctx, [m for f in v.fabrics.values() for n in f.networks.values() for m in n.mappings.values()], sr.now())
+
+
+def get_nmapping(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return _nmapping(sr, v, ctx).to_json(sr.now())
+
+
+def create_nmapping(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.create_network_mapping(v, ctx.params["fabricName"], ctx.params["networkName"], ctx.params["networkMappingName"],
+                                    body(ctx), crid(ctx))
+    return started(ctx, sr, v, job, lambda: _nmapping(sr, v, ctx).to_json(sr.now()),
+                   existing=lambda: _nmapping(sr, v, ctx).to_json(sr.now()))
+
+
+def update_nmapping(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.update_network_mapping(v, ctx.params["fabricName"], ctx.params["networkName"], ctx.params["networkMappingName"],
+                                    body(ctx), crid(ctx))
+    return started(ctx, sr, v, job, lambda: _nmapping(sr, v, ctx).to_json(sr.now()))
+
+
+def delete_nmapping(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.delete_network_mapping(v, ctx.params["fabricName"], ctx.params["networkName"], ctx.params["networkMappingName"], crid(ctx))
+    return started(ctx, sr, v, job, None)
+
+
+# ---------------------------------------------------------------------------- protected items
+
+
+def _item_args(ctx: Ctx) -> tuple[str, str, str]:
+    return ctx.params["fabricName"], ctx.params["protectionContainerName"], ctx.params["replicatedProtectedItemName"]
+
+
+def list_items(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    c = sr.container(v, ctx.params["fabricName"], ctx.params["protectionContainerName"])
+    return listing(ctx, list(c.items.values()), sr.now())
+
+
+def list_items_vault(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return listing(ctx, v.protected_items(), sr.now())
+
+
+def get_item(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return sr.item(v, *_item_args(ctx)).to_json(sr.now())
+
+
+def _item_result(sr: SiteRecovery, v: Vault, ctx: Ctx) -> Callable[[], Any]:
+    args = _item_args(ctx)
+    return lambda: sr.item(v, *args).to_json(sr.now())
+
+
+def create_item(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.enable_protection(v, *_item_args(ctx), body(ctx), crid(ctx))
+    return started(ctx, sr, v, job, _item_result(sr, v, ctx))
+
+
+def update_item(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.update_protection(v, *_item_args(ctx), body(ctx), crid(ctx))
+    return started(ctx, sr, v, job, _item_result(sr, v, ctx))
+
+
+def remove_item(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.disable_protection(v, *_item_args(ctx), body(ctx), crid(ctx))
+    return started(ctx, sr, v, job, None)
+
+
+def purge_item(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.purge_protection(v, *_item_args(ctx), crid(ctx))
+    return started(ctx, sr, v, job, None)
+
+
+def item_action(action: str) -> Callable[[Ctx], Reply]:
+    def handler(ctx: Ctx) -> Reply:
+        sr, v = vault_of(ctx)
+        job = sr.failover_op(v, *_item_args(ctx), action, ctx.body, crid(ctx))
+        return started(ctx, sr, v, job, _item_result(sr, v, ctx))
+
+    handler.__name__ = f"item_{action}"
+    return handler
+
+
+# ---------------------------------------------------------------------------- recovery plans
+
+
+def list_plans(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return listing(ctx, list(v.plans.values()), sr.now())
+
+
+def get_plan(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return sr.plan(v, ctx.params["recoveryPlanName"]).to_json(sr.now())
+
+
+def _plan_result(sr: SiteRecovery, v: Vault, ctx: Ctx) -> Callable[[], Any]:
+    name = ctx.params["recoveryPlanName"]
+    return lambda: sr.plan(v, name).to_json(sr.now())
+
+
+def create_plan(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.create_plan(v, ctx.params["recoveryPlanName"], body(ctx), crid(ctx))
+    return started(ctx, sr, v, job, _plan_result(sr, v, ctx))
+
+
+def update_plan(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.update_plan(v, ctx.params["recoveryPlanName"], body(ctx), crid(ctx))
+    return started(ctx, sr, v, job, _plan_result(sr, v, ctx))
+
+
+def delete_plan(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    job = sr.delete_plan(v, ctx.params["recoveryPlanName"], crid(ctx))
+    return started(ctx, sr, v, job, None)
+
+
+def plan_action(action: str) -> Callable[[Ctx], Reply]:
+    def handler(ctx: Ctx) -> Reply:
+        sr, v = vault_of(ctx)
+        job = sr.plan_failover_op(v, ctx.params["recoveryPlanName"], action, ctx.body, crid(ctx))
+        return started(ctx, sr, v, job, _plan_result(sr, v, ctx))
+
+    handler.__name__ = f"plan_{action}"
+    return handler
+
+
+# ---------------------------------------------------------------------------- jobs & operations
+
+
+def list_jobs(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    now = sr.now()
+    try:
+        clauses = parse_job_filter(ctx.q("$filter"))
+    except FilterError as exc:
+        raise ArmError(400, "InvalidQueryParameterValue", str(exc)) from None
+    jobs = [j for j in v.jobs if job_matches(j, clauses, now)] if clauses else list(v.jobs)
+    return paged(ctx, LazyPage(jobs, lambda j: j.to_json(now)))
+
+
+def get_job(ctx: Ctx) -> dict:
+    sr, v = vault_of(ctx)
+    return sr.job(v, ctx.params["jobName"]).to_json(sr.now())
+
+
+def op_results(ctx: Ctx) -> Reply:
+    vault_of(ctx)
+    return operation_result(ctx, ctx.params["operationId"])
+
+
+def op_status(ctx: Ctx) -> Reply:
+    vault_of(ctx)
+    return operation_status(ctx, ctx.params["operationId"])
+
+
+# ---------------------------------------------------------------------------- the table
+
+
+def register(routes: RouteTable) -> None:
+    a = API
+    routes.add("GET", V + "/replicationFabrics", list_fabrics, api_versions=a)
+    routes.add("GET", F, get_fabric, api_versions=a)
+    routes.add("PUT", F, create_fabric, api_versions=a)
+    routes.add("DELETE", F, purge_fabric, api_versions=a)
+    routes.add("POST", F + "/remove", remove_fabric, api_versions=a)
+    routes.add("GET", F + "/replicationRecoveryServicesProviders", list_providers, api_versions=a)
+    routes.add("GET", F + "/replicationRecoveryServicesProviders/{providerName}", get_provider, api_versions=a)
+    routes.add("GET", V + "/replicationRecoveryServicesProviders", list_providers_vault, api_versions=a)
+    routes.add("GET", F + "/replicationProtectionContainers", list_containers, api_versions=a)
+    routes.add("GET", C, get_container, api_versions=a)
+    routes.add("PUT", C, create_container, api_versions=a)
+    routes.add("GET", V + "/replicationProtectionContainers", list_containers_vault, api_versions=a)
+    routes.add("GET", C + "/replicationProtectableItems", list_protectable, api_versions=a)
+    routes.add("GET", C + "/replicationProtectableItems/{protectableItemName}", get_protectable, api_versions=a)
+    routes.add("GET", F + "/replicationNetworks", list_networks, api_versions=a)
+    routes.add("GET", N, get_network, api_versions=a)
+    routes.add("GET", V + "/replicationNetworks", list_networks_vault, api_versions=a)
+    # policies
+    routes.add("GET", V + "/replicationPolicies", list_policies, api_versions=a)
+    routes.add("GET", P, get_policy, api_versions=a)
+    routes.add("PUT", P, create_policy, api_versions=a)
+    routes.add("PATCH", P, update_policy, api_versions=a)
+    routes.add("DELETE", P, delete_policy, api_versions=a)
+    # container mappings
+    routes.add("GET", C + "/replicationProtectionContainerMappings", list_mappings, api_versions=a)
+    routes.add("GET", V + "/replicationProtectionContainerMappings", list_mappings_vault, api_versions=a)
+    routes.add("GET", M, get_mapping, api_versions=a)
+    routes.add("PUT", M, create_mapping, api_versions=a)
+    routes.add("DELETE", M, purge_mapping, api_versions=a)
+    routes.add("POST", M + "/remove", remove_mapping, api_versions=a)
+    # network mappings
+    routes.add("GET", N + "/replicationNetworkMappings", list_nmappings, api_versions=a)
+    routes.add("GET", V + "/replicationNetworkMappings", list_nmappings_vault, api_versions=a)
+    routes.add("GET", NM, get_nmapping, api_versions=a)
+    routes.add("PUT", NM, create_nmapping, api_versions=a)
+    routes.add("PATCH", NM, update_nmapping, api_versions=a)
+    routes.add("DELETE", NM, delete_nmapping, api_versions=a)
+    # protected items
+    routes.add("GET", C + "/replicationProtectedItems", list_items, api_versions=a)
+    routes.add("GET", V + "/replicationProtectedItems", list_items_vault, api_versions=a)
+    routes.add("GET", I, get_item, api_versions=a)
+    routes.add("PUT", I, create_item, api_versions=a)
+    routes.add("PATCH", I, update_item, api_versions=a)
+    routes.add("DELETE", I, purge_item, api_versions=a)
+    routes.add("POST", I + "/remove", remove_item, api_versions=a)
+    for seg in ("testFailover", "testFailoverCleanup", "plannedFailover", "unplannedFailover", "failoverCommit",
+                "failoverCancel", "reProtect"):
+        routes.add("POST", I + "/" + seg, item_action(seg), api_versions=a)
+    # recovery plans
+    routes.add("GET", V + "/replicationRecoveryPlans", list_plans, api_versions=a)
+    routes.add("GET", RP, get_plan, api_versions=a)
+    routes.add("PUT", RP, create_plan, api_versions=a)
+    routes.add("PATCH", RP, update_plan, api_versions=a)
+    routes.add("DELETE", RP, delete_plan, api_versions=a)
+    for seg in ("testFailover", "testFailoverCleanup", "plannedFailover", "unplannedFailover", "failoverCommit",
+                "failoverCancel", "reProtect"):
+        routes.add("POST", RP + "/" + seg, plan_action(seg), api_versions=a)
+    # jobs and operations
+    routes.add("GET", V + "/replicationJobs", list_jobs, api_versions=a)
+    routes.add("GET", V + "/replicationJobs/{jobName}", get_job, api_versions=a)
+    routes.add("GET", V + "/replicationOperationResults/{operationId}", op_results, api_versions=a,
+               action="Microsoft.RecoveryServices/vaults/replicationOperationResults/read")
+    routes.add("GET", V + "/replicationOperationStatus/{operationId}", op_status, api_versions=a,
+               action="Microsoft.RecoveryServices/vaults/replicationOperationStatus/read")
+
+
+assert set(sm.ACTIONS) == {s.lower() for s in ("testFailover", "testFailoverCleanup", "plannedFailover", "unplannedFailover",
+                                                "failoverCommit", "failoverCancel", "reProtect")}

@@ -1,0 +1,331 @@
+"""Replication jobs and the event queue that moves simulated time forward.
+
+Every Site Recovery write creates a `Job`. A job waits `QUEUE_DELAY` simulated
+seconds in NotStarted, then runs its tasks one after the other; its state at any
+moment is computed from the clock (so a read never mutates anything). When the
+last task ends, an event fires the job's completion callback, which is where the
+write takes effect (a policy appears, an item fails over...). A job chosen by the
+`jobfail` fault fails in its last task with ARM-shaped error details and its
+failure callback rolls the object back, so re-running the same write converges.
+
+Time is lazy: `EventQueue.run_due(now)` is called at the start of each request
+and runs every due event in time order, each at its own timestamp.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+QUEUE_DELAY = 2.0  # simulated seconds a job stays NotStarted
+
+IDLE_START = "1753-01-01T01:01:01Z"  # what Azure shows as startTime of the idle scenario "None"
+
+
+def iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    dt = datetime.fromtimestamp(t, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}0Z"  # 7 digits, as ARM writes them
+
+
+def parse_iso(s: str) -> float:
+    """ISO 8601 (with Z, an offset or naive = UTC) -> epoch seconds. ValueError on junk."""
+    s = s.strip()
+    if s.endswith("Z") or s.endswith("z"):
+        s = s[:-1] + "+00:00"
+    # Python < 3.11 cannot parse 7-digit fractions; trim to 6.
+    if "." in s:
+        head, _, frac = s.partition(".")
+        digits = ""
+        rest = ""
+        for i, ch in enumerate(frac):
+            if ch.isdigit():
+                digits += ch
+            else:
+                rest = frac[i:]
+                break
+        s = head + "." + (digits[:6] or "0") + rest
+    dt = datetime.fromisoformat(s)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+class EventQueue:
+    """Simulated-time events; callbacks get the time they were due."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Callable[[float], None]]] = []
+        self._seq = itertools.count()
+
+    def schedule(self, at: float, fn: Callable[[float], None]) -> None:
+        heapq.heappush(self._heap, (at, next(self._seq), fn))
+
+    def run_due(self, now: float) -> int:
+        n = 0
+        while self._heap and self._heap[0][0] <= now:
+            at, _, fn = heapq.heappop(self._heap)
+            fn(at)
+            n += 1
+        return n
+
+    def drain(self, limit: float = float("inf")) -> float | None:
+        """Run every pending event (and those they schedule) up to `limit`;
+        returns the time of the last one run."""
+        last = None
+        while self._heap and self._heap[0][0] <= limit:
+            at, _, fn = heapq.heappop(self._heap)
+            fn(at)
+            last = at
+        return last
+
+    def next_at(self) -> float | None:
+        return self._heap[0][0] if self._heap else None
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+
+@dataclass
+class TaskSpec:
+    name: str
+    friendly_name: str
+    seconds: float
+
+
+@dataclass
+class JobError:
+    code: str
+    message: str
+    possible_causes: str = ""
+    recommended_action: str = ""
+
+
+@dataclass
+class Job:
+    name: str
+    vault_id: str  # canonical (capital-S) vault id
+    scenario: str
+    friendly_name: str
+    target_object_id: str
+    target_object_name: str
+    target_instance_type: str
+    activity_id: str
+    created: float
+    tasks: list[TaskSpec]
+    fabric_id: str | None = None  # for $filter fabricId
+    affected: dict[str, str] = field(default_factory=dict)
+    fail: JobError | None = None  # decided at creation (jobfail fault) or by the callback
+    final: str | None = None  # Succeeded / Failed / Cancelled once the completion event ran
+    final_at: float | None = None
+    task_ids: list[str] = field(default_factory=list)
+    on_success: Callable[[float], None] | None = None
+    on_failure: Callable[[float], None] | None = None
+    custom_instance_type: str = "AsrJobDetails"
+
+    def __post_init__(self) -> None:
+        if not self.task_ids:
+            self.task_ids = [str(uuid.uuid4()) for _ in self.tasks]
+
+    @property
+    def id(self) -> str:
+        return f"{self.vault_id}/replicationJobs/{self.name}"
+
+    @property
+    def start(self) -> float:
+        return self.created + QUEUE_DELAY
+
+    @property
+    def duration(self) -> float:
+        return sum(t.seconds for t in self.tasks)
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+    def state(self, now: float) -> str:
+        if self.final:
+            return self.final
+        if now < self.start:
+            return "NotStarted"
+        return "InProgress"
+
+    def running(self, now: float) -> bool:
+        return self.final is None
+
+    def error_body(self) -> dict[str, Any] | None:
+        """The ARM error an LRO that follows this job fails with."""
+        if self.final != "Failed" or self.fail is None:
+            return None
+        return {
+            "code": self.fail.code,
+            "message": self.fail.message,
+            "details": [
+                {"code": self.fail.code, "message": self.fail.message, "target": self.target_object_name}
+            ],
+        }
+
+    # ---- rendering --------------------------------------------------
+    def to_json(self, now: float) -> dict[str, Any]:
+        state = self.state(now)
+        tasks = []
+        t = self.start
+        for i, spec in enumerate(self.tasks):
+            t_end = t + spec.seconds
+            last = i == len(self.tasks) - 1
+            if self.final == "Cancelled" and (self.final_at or 0) < t_end:
+                ts = "Cancelled" if (self.final_at or 0) >= t else "Skipped"
+            elif now < t or state == "NotStarted":
+                ts = "NotStarted"
+            elif now < t_end and self.final is None:
+                ts = "InProgress"
+            elif last and self.final == "Failed":
+                ts = "Failed"
+            elif self.final is None and last:
+                ts = "InProgress"  # completion event not run yet
+            else:
+                ts = "Succeeded"
+            task: dict[str, Any] = {
+                "taskId": self.task_ids[i],
+                "name": spec.name,
+                "friendlyName": spec.friendly_name,
+                "state": ts,
+                "stateDescription": _DESCR.get(ts, ts),
+                "taskType": "TaskDetails",
+                "allowedActions": [],
+                "startTime": iso(t) if ts not in ("NotStarted", "Skipped") else None,
+                "endTime": iso(t_end) if ts in ("Succeeded", "Failed") else None,
+                "errors": [self._error_json(i)] if ts == "Failed" else [],
+            }
+            tasks.append(task)
+            t = t_end
+        props: dict[str, Any] = {
+            "activityId": self.activity_id,
+            "scenarioName": self.scenario,
+            "friendlyName": self.friendly_name,
+            "state": state,
+            "stateDescription": _DESCR.get(state, state),
+            "tasks": tasks,
+            "errors": [self._error_json(len(self.tasks) - 1)] if state == "Failed" else [],
+            "startTime": iso(self.start if now >= self.start else self.created),
+            "endTime": iso(self.final_at) if self.final else None,
+            "allowedActions": _ALLOWED.get(state, []),
+            "targetObjectId": self.target_object_id,
+            "targetObjectName": self.target_object_name,
+            "targetInstanceType": self.target_instance_type,
+            "customDetails": {"instanceType": self.custom_instance_type, "affectedObjectDetails": dict(self.affected)},
+        }
+        return {
+            "name": self.name,
+            "type": "Microsoft.RecoveryServices/vaults/replicationJobs",
+            "id": self.id,
+            "properties": props,
+        }
+
+    def _error_json(self, task_index: int) -> dict[str, Any]:
+        err = self.fail or JobError("InternalError", "The job failed.")
+        return {
+            "serviceErrorDetails": {
+                "code": err.code,
+                "message": err.message,
+                "possibleCauses": err.possible_causes,
+                "recommendedAction": err.recommended_action,
+                "activityId": self.activity_id,
+            },
+            "errorLevel": "Error",
+            "creationTime": iso(self.final_at),
+            "taskId": self.task_ids[task_index] if self.task_ids else None,
+        }
+
+
+_DESCR = {
+    "NotStarted": "NotStarted",
+    "InProgress": "InProgress",
+    "Succeeded": "Completed",
+    "Failed": "Failed",
+    "Cancelled": "Cancelled",
+    "Skipped": "Skipped",
+}
+_ALLOWED = {"InProgress": ["Cancel"], "NotStarted": ["Cancel"], "Failed": ["Restart"]}
+
+
+# ---- $filter for the job list -------------------------------------------
+
+_FILTER_FIELDS = {
+    "starttime", "endtime", "fabricid", "affectedobjecttypes", "jobstatus",
+    "jobstatustype", "jobname", "joboutputtype", "timezoneoffset",
+}
+
+
+class FilterError(ValueError):
+    pass
+
+
+def parse_job_filter(text: str | None) -> list[tuple[str, str, str]]:
+    """`startTime ge '2026-01-01T00:00:00Z' and jobStatus eq 'InProgress'` ->
+    [(field, op, value)]. Fields are JobQueryParameter's; FilterError on
+    anything else."""
+    if not text or not text.strip():
+        return []
+    out: list[tuple[str, str, str]] = []
+    import re
+
+    clause = re.compile(r"^\s*(\w+)\s+(eq|ne|ge|gt|le|lt)\s+'((?:[^']|'')*)'\s*$", re.I)
+    parts = re.split(r"\s+and\s+", text.strip(), flags=re.I)
+    for part in parts:
+        m = clause.match(part)
+        if not m:
+            raise FilterError(f"The $filter clause '{part.strip()}' is not valid. Expected: <field> <eq|ge|le|gt|lt|ne> '<value>'.")
+        fld, op, val = m.group(1), m.group(2).lower(), m.group(3).replace("''", "'")
+        if fld.lower() not in _FILTER_FIELDS:
+            raise FilterError(f"The $filter field '{fld}' is not supported. Supported: startTime, endTime, fabricId, affectedObjectTypes, jobStatus, jobName, jobOutputType, timezoneOffset.")
+        if fld.lower() in ("starttime", "endtime"):
+            try:
+                parse_iso(val)
+            except ValueError:
+                raise FilterError(f"The $filter value '{val}' of {fld} is not a valid date-time.") from None
+        out.append((fld.lower(), op, val))
+    return out
+
+
+def _cmp(a: float, op: str, b: float) -> bool:
+    return {"eq": a >= b, "ge": a >= b, "gt": a > b, "le": a <= b, "lt": a < b, "ne": a != b}[op]
+
+
+def job_matches(job: Job, clauses: list[tuple[str, str, str]], now: float) -> bool:
+    """ASR semantics: `startTime` is a lower bound on the job's start (also with
+    `eq`, as the PowerShell module sends it), `endTime` an upper bound on it."""
+    for fld, op, val in clauses:
+        if fld == "starttime":
+            if not _cmp(job.created, op, parse_iso(val) - 0.0005):
+                return False
+        elif fld == "endtime":
+            eop = {"eq": "le", "ge": "ge", "gt": "gt", "le": "le", "lt": "lt", "ne": "ne"}[op]
+            if not _cmp(job.created, eop, parse_iso(val) + 0.0005):
+                return False
+        elif fld == "fabricid":
+            ok = (job.fabric_id or "").lower() == val.lower()
+            if ok == (op == "ne"):
+                return False
+        elif fld in ("jobstatus", "jobstatustype"):
+            wanted = {v.strip().lower() for v in val.split(",") if v.strip()}
+            ok = job.state(now).lower() in wanted
+            if ok == (op == "ne"):
+                return False
+        elif fld == "affectedobjecttypes":
+            wanted = {v.strip().lower() for v in val.split(",") if v.strip()}
+            ok = job.target_instance_type.lower() in wanted
+            if ok == (op == "ne"):
+                return False
+        elif fld == "jobname":
+            wanted = {v.strip().lower() for v in val.split(",") if v.strip()}
+            ok = job.scenario.lower() in wanted or job.name.lower() in wanted
+            if ok == (op == "ne"):
+                return False
+        # jobOutputType, timezoneOffset: accepted, no effect on the list
+    return True

@@ -1,0 +1,148 @@
+"""Protection and failover state machine of a Hyper-V (VMM or site) VM replicated
+to Azure, as the ASR examples for 2025-08-01 show it.
+
+    Enabling --EnableDr job--> InitialReplication --(disk size / rate)--> Protected
+    Protected --TestFailover--> (testFailoverState Completed) --TestFailoverCleanup--> Protected
+    Protected --PlannedFailover--> PlannedFailedOver --Commit--> FailoverCommitted
+    Protected --UnplannedFailover--> UnplannedFailedOver --Commit--> FailoverCommitted
+    UnplannedFailedOver --CancelFailover--> Protected
+    FailoverCommitted --PlannedFailover RecoveryToPrimary ("Failback")--> FailedBack
+    FailedBack --Commit--> FailbackCommitted --ReverseReplicate (reprotect)--> Resync --> Protected
+    any phase --DisableProtection--> (removed)
+
+`PHASES[phase]` is (protectionState, protectionStateDescription, activeLocation,
+allowedOperations). While a job runs on the item, allowedOperations is empty and
+`currentScenario` names the job; any other operation is answered 409.
+"""
+
+from __future__ import annotations
+
+PRIMARY = "Primary"
+RECOVERY = "Recovery"
+
+PHASES: dict[str, tuple[str, str, str, list[str]]] = {
+    "Enabling": ("EnablingProtection", "Enabling protection", PRIMARY, []),
+    "InitialReplication": ("InitialReplicationInProgress", "Initial replication in progress", PRIMARY, ["DisableProtection"]),
+    "Protected": ("Protected", "Protected", PRIMARY, ["PlannedFailover", "UnplannedFailover", "DisableProtection", "TestFailover"]),
+    "PlannedFailedOver": ("PlannedFailoverCommitRequired", "Planned failover finished", RECOVERY,
+                          ["CompleteMigration", "Commit", "DisableProtection", "ChangePit"]),
+    "UnplannedFailedOver": ("UnplannedFailoverCommitRequired", "Failover finished", RECOVERY,
+                            ["Commit", "DisableProtection", "ChangePit", "CancelFailover"]),
+    "PlannedFailoverCommitted": ("PlannedFailoverStatesBegin", "Planned failover committed", RECOVERY,
+                                 ["CompleteMigration", "DisableProtection", "Failback"]),
+    "UnplannedFailoverCommitted": ("UnplannedFailoverStatesBegin", "Failover committed", RECOVERY,
+                                   ["CompleteMigration", "DisableProtection", "Failback"]),
+    "FailedBack": ("PlannedFailoverCommitRequired", "Planned failover finished", PRIMARY, ["Commit", "DisableProtection"]),
+    "FailbackCommitted": ("PlannedFailoverStatesBegin", "Planned failover committed", PRIMARY, ["ReverseReplicate", "DisableProtection"]),
+    "Resync": ("InitialReplicationInProgress", "Resynchronization in progress", PRIMARY, ["DisableProtection"]),
+}
+
+# testFailoverState overlay: (state, description, allowedOperations or None = phase's)
+TFO: dict[str | None, tuple[str, str, list[str] | None]] = {
+    None: ("None", "None", None),
+    "InProgress": ("InProgress", "Test failover in progress", []),
+    "Completed": ("Completed", "Test failover completed; clean up the test environment", ["TestFailoverCleanup"]),
+    "MarkedForDeletion": ("MarkedForDeletion", "Cleaning up test environment", []),
+}
+
+# operation (as in allowedOperations) -> (job scenarioName, friendly name, tasks [(name, friendly, seconds)])
+# Durations are simulated seconds (see docs/emulator.md).
+OPERATIONS: dict[str, tuple[str, str, list[tuple[str, str, float]]]] = {
+    "EnableProtection": ("EnableDr", "Enable replication", [
+        ("PrerequisiteCheck", "Prerequisites check for enabling protection", 10),
+        ("EnableProtectionOnPrimary", "Identifying the replication target", 30),
+        ("EnableReplication", "Enable replication", 60),
+        ("StartInitialReplication", "Starting initial replication", 20),
+    ]),
+    "DisableProtection": ("DisableDr", "Disable replication", [
+        ("DisableProtectionOnPrimary", "Disable replication on the primary", 40),
+        ("DeleteReplicaData", "Delete replica data", 20),
+    ]),
+    "PurgeProtection": ("PurgeProtection", "Purge replication", [
+        ("PurgeProtection", "Remove the replicated item", 20),
+    ]),
+    "UpdateProtection": ("UpdateVmProperties", "Update the virtual machine", [
+        ("UpdateVmProperties", "Update the virtual machine properties", 20),
+    ]),
+    "TestFailover": ("TestFailover", "Test failover", [
+        ("PrerequisiteCheck", "Prerequisites check for test failover", 15),
+        ("CreateTestVm", "Create test virtual machine", 120),
+        ("StartTestVm", "Start the virtual machine", 45),
+    ]),
+    "TestFailoverCleanup": ("TestFailoverCleanup", "Cleanup test failover", [
+        ("DeleteTestVm", "Delete the test virtual machine", 60),
+    ]),
+    "PlannedFailover": ("PlannedFailover", "Planned failover", [
+        ("PrerequisiteCheck", "Prerequisites check for planned failover", 15),
+        ("ShutdownPrimaryVm", "Shut down the virtual machine", 60),
+        ("SyncData", "Synchronize the latest data", 105),
+        ("CreateRecoveryVm", "Start the replica virtual machine", 120),
+    ]),
+    "Failback": ("PlannedFailover", "Planned failover", [
+        ("PrerequisiteCheck", "Prerequisites check for planned failover", 15),
+        ("ShutdownRecoveryVm", "Shut down the Azure virtual machine", 60),
+        ("SyncData", "Synchronize data to the on-premises virtual machine", 105),
+        ("StartPrimaryVm", "Start the on-premises virtual machine", 120),
+    ]),
+    "UnplannedFailover": ("UnplannedFailover", "Failover", [
+        ("PrerequisiteCheck", "Prerequisites check for failover", 15),
+        ("CreateRecoveryVm", "Start the replica virtual machine", 225),
+    ]),
+    "Commit": ("Commit", "Commit", [
+        ("CommitFailover", "Commit the failover", 30),
+    ]),
+    "CancelFailover": ("CancelFailover", "Cancel failover", [
+        ("DeleteRecoveryVm", "Delete the replica virtual machine", 60),
+    ]),
+    "ReverseReplicate": ("ReverseReplication", "Reverse replicate", [
+        ("PrerequisiteCheck", "Prerequisites check for reprotect", 20),
+        ("ReverseReplication", "Start reverse replication", 100),
+    ]),
+}
+
+# REST action segment -> operation name (plannedFailover depends on direction)
+ACTIONS = {
+    "testfailover": "TestFailover",
+    "testfailovercleanup": "TestFailoverCleanup",
+    "plannedfailover": "PlannedFailover",
+    "unplannedfailover": "UnplannedFailover",
+    "failovercommit": "Commit",
+    "failovercancel": "CancelFailover",
+    "reprotect": "ReverseReplicate",
+}
+
+# phase reached when the job of `operation` succeeds, given the current phase
+def next_phase(operation: str, phase: str) -> str:
+    if operation == "PlannedFailover":
+        return "PlannedFailedOver"
+    if operation == "UnplannedFailover":
+        return "UnplannedFailedOver"
+    if operation == "Commit":
+        if phase == "PlannedFailedOver":
+            return "PlannedFailoverCommitted"
+        if phase == "UnplannedFailedOver":
+            return "UnplannedFailoverCommitted"
+        if phase == "FailedBack":
+            return "FailbackCommitted"
+        return phase
+    if operation == "CancelFailover":
+        return "Protected"
+    if operation == "Failback":
+        return "FailedBack"
+    if operation == "ReverseReplicate":
+        return "Resync"
+    return phase
+
+
+# The recovery plan's allowedOperations, in Azure's order, from its items' operations.
+RECOVERY_PLAN_OPS = ["PlannedFailover", "UnplannedFailover", "TestFailover", "TestFailoverCleanup", "Commit",
+                     "CancelFailover", "ReverseReplicate"]
+
+
+def allowed(phase: str, tfo: str | None, busy: bool) -> list[str]:
+    if busy:
+        return []
+    over = TFO[tfo][2]
+    if over is not None:
+        return list(over)
+    return list(PHASES[phase][3])
