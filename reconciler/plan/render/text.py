@@ -35,29 +35,27 @@ class _Out:
 
 
 def _attrs(out: _Out, change: Any) -> None:
+    """Attribute lines: all attributes for create/delete/manual, changed ones for update/replace."""
     before = change.before or {}
     after = change.after or {}
     keys = list(dict.fromkeys(list(after) + list(before)))
-    width = max((len(k) for k in keys), default=0)
+    rows: list[tuple[str, str, str, str]] = []  # (symbol, colour, key, rest)
     for k in keys:
         b, a = before.get(k), after.get(k)
-        if change.action == Action.CREATE or change.action == Action.MANUAL:
-            if a is None:
-                continue
-            out.add(f"      {out.c(COLOR[Action.CREATE], '+')} {k.ljust(width)} = {_v(a)}")
+        if change.action in (Action.CREATE, Action.MANUAL):
+            if a is not None:
+                rows.append(("+", COLOR[Action.CREATE], k, _v(a)))
         elif change.action == Action.DELETE:
-            if b is None:
-                continue
-            out.add(f"      {out.c(COLOR[Action.DELETE], '-')} {k.ljust(width)} = {_v(b)}")
-        else:
-            if k in after and k in before and _same(a, b):
-                continue
-            if k not in after:
-                continue
-            line = f"      {out.c(COLOR[Action.UPDATE], '~')} {k.ljust(width)} = {_v(b)} -> {_v(a)}"
+            if b is not None:
+                rows.append(("-", COLOR[Action.DELETE], k, _v(b)))
+        elif k in after and not (k in before and _same(a, b)):
+            rest = f"{_v(b)} -> {_v(a)}"
             if k in change.replace_fields:
-                line += out.c(COLOR[Action.REPLACE], "  # forces replacement")
-            out.add(line)
+                rest += out.c(COLOR[Action.REPLACE], "  # forces replacement")
+            rows.append(("~", COLOR[Action.UPDATE], k, rest))
+    width = max((len(r[2]) for r in rows), default=0)
+    for sym, col, k, rest in rows:
+        out.add(f"      {out.c(col, sym)} {k.ljust(width)} = {rest}")
 
 
 def _same(a: Any, b: Any) -> bool:
