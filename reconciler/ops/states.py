@@ -73,6 +73,16 @@ class NotInManifestError(UserError):
     """A VM or recovery plan named on the command line is not declared in the manifest."""
 
 
+def _int(v: Any) -> int | None:
+    """Numbers ASR sends as numbers or as strings (initialReplicationProgressPercentage is a string)."""
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        return int(float(v))
+    except (TypeError, ValueError):
+        return None
+
+
 def _lower(v: Any) -> str:
     return str(v or "").strip().lower()
 
@@ -134,7 +144,6 @@ class ItemState:
             parts[low.index("replicationprotectioncontainers") + 1] if "replicationprotectioncontainers" in low else ""
         )
         ird = psd.get("initialReplicationDetails") or {}
-        rpo = psd.get("rpoInSeconds")
         return cls(
             name=d.get("name") or (parts[-1] if parts else ""),
             id=arm_id,
@@ -153,14 +162,14 @@ class ItemState:
             scenario=Scenario(cs.get("scenarioName"), cs.get("jobId"), cs.get("startTime")),
             policy_id=props.get("policyId") or "",
             policy_name=props.get("policyFriendlyName") or "",
-            rpo_seconds=int(rpo) if isinstance(rpo, (int, float)) else None,
+            rpo_seconds=_int(psd.get("rpoInSeconds")),
             last_replicated_time=psd.get("lastReplicatedTime"),
             last_rpo_calculated_time=psd.get("lastRpoCalculatedTime"),
             recovery_azure_vm_name=psd.get("recoveryAzureVmName"),
             last_successful_failover_time=props.get("lastSuccessfulFailoverTime"),
             last_successful_test_failover_time=props.get("lastSuccessfulTestFailoverTime"),
             failover_recovery_point_id=props.get("failoverRecoveryPointId"),
-            initial_replication_percent=ird.get("initialReplicationProgressPercentage"),
+            initial_replication_percent=_int(ird.get("initialReplicationProgressPercentage")),
             vm_protection_state=psd.get("vmProtectionState"),
             provider=psd,
             raw=d,

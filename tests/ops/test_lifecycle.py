@@ -1,0 +1,138 @@
+"""The full DR lifecycle against the emulator, through the CLI: protected, test failover,
+cleanup, planned failover, commit, (reprotect refused before failback, naming the
+state), failback (planned failover back + commit + reprotect), protected again. For a
+VMM cloud (quickstart, per VM) and for a Hyper-V site (hyperv-site, by recovery plan).
+
+The emulator runs at time scale 600 here so jobs of a few simulated minutes end in
+well under a second; job polling is tightened accordingly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from reconciler.cli.main import main
+from tests.ops.conftest import EXAMPLES, example_manifest
+from tests.ops.helpers import REPLICATION, protect
+
+QS = os.path.join(EXAMPLES, "quickstart.yaml")
+HV = os.path.join(EXAMPLES, "hyperv-site.yaml")
+
+
+@pytest.fixture
+def fast(emulator, monkeypatch):
+    monkeypatch.setenv("ASR_JOB_POLL_MIN_SECONDS", "0.2")
+    monkeypatch.setenv("ASR_JOB_POLL_SECONDS", "0.5")
+    monkeypatch.setenv("ASR_JOB_TIMEOUT_SECONDS", "120")
+    return emulator
+
+
+def asr(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def status(capsys, path):
+    code, out, err = asr(capsys, "status", path, "--format", "json")
+    assert code == 0, err
+    return {r["vm"]: r for r in json.loads(out)["vms"]}
+
+
+def test_vmm_cloud_lifecycle_per_vm(fast, capsys):
+    fast.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=600)
+    protect(fast, example_manifest("quickstart.yaml"))
+
+    code, out, err = asr(capsys, "status", QS, "--check")
+    assert code == 0, out + err
+    assert "All declared VMs are protected" in out
+
+    code, out, err = asr(capsys, "failover", "test", QS, "--vm", "sql01", "--yes")
+    assert code == 0, err
+    assert "isolated test network corp-test-vnet" in out and "sql01: ok" in out
+    st = status(capsys, QS)
+    assert st["sql01"]["test_failover_state"] == "Completed"
+    assert st["app01"]["test_failover_state"] == "None"
+
+    code, out, err = asr(capsys, "failover", "test", QS, "--vm", "sql01", "--yes")
+    assert code == 1
+    assert "sql01: test failover is not allowed while the VM is in state 'Protected'" in err
+    assert "clean it up first with `asr failover cleanup" in err
+
+    code, out, err = asr(capsys, "failover", "cleanup", QS, "--vm", "sql01", "--yes")
+    assert code == 0, err
+    assert status(capsys, QS)["sql01"]["test_failover_state"] == "None"
+
+    code, out, err = asr(capsys, "failover", "planned", QS, "--vm", "sql01", "--yes")
+    assert code == 0, err
+    assert "shut down first" in out
+    assert status(capsys, QS)["sql01"]["active_location"] == "Recovery"
+
+    code, out, err = asr(capsys, "failover", "planned", QS, "--vm", "sql01", "--yes")
+    assert code == 1 and "already runs in Azure" in err and "asr failback" in err
+
+    code, out, err = asr(capsys, "failover", "commit", QS, "--vm", "sql01", "--yes")
+    assert code == 0, err
+
+    code, out, err = asr(capsys, "reprotect", QS, "--vm", "sql01", "--yes")
+    assert code == 1
+    assert "sql01: reprotect (reverse replication) is not allowed while the VM is in state" in err
+    assert "Failback" in err  # what Azure allows instead
+
+    code, out, err = asr(capsys, "failback", QS, "--vm", "sql01", "--yes")
+    assert code == 0, err
+    assert "== failover commit" in out and "== reprotect" in out
+    st = status(capsys, QS)["sql01"]
+    assert st["active_location"] == "Primary"
+    fast.advance(REPLICATION)
+    code, out, err = asr(capsys, "status", QS, "--check")
+    assert code == 0, out
+
+
+def test_hyperv_site_lifecycle_by_recovery_plan(fast, capsys):
+    fast.reset(estate=os.path.join(EXAMPLES, "estates", "hyperv-site.yaml"), time_scale=600)
+    protect(fast, example_manifest("hyperv-site.yaml"))
+    vms = ("dc02", "file01", "print01")
+
+    code, out, err = asr(capsys, "failover", "test", HV, "--recovery-plan", "office", "--yes", "--format", "json")
+    assert code == 0, err
+    res = json.loads(out[out.index("{"):])
+    assert res["ok"] is True and sorted(v["vm"] for v in res["vms"]) == sorted(vms)
+    code, out, err = asr(capsys, "failover", "cleanup", HV, "--recovery-plan", "office", "--yes")
+    assert code == 0, err
+    code, out, err = asr(capsys, "failover", "planned", HV, "--recovery-plan", "office", "--yes")
+    assert code == 0, err
+    assert {v: r["active_location"] for v, r in status(capsys, HV).items()} == {v: "Recovery" for v in vms}
+    code, out, err = asr(capsys, "failover", "commit", HV, "--recovery-plan", "office", "--yes")
+    assert code == 0, err
+    code, out, err = asr(capsys, "failback", HV, "--recovery-plan", "office", "--yes")
+    assert code == 0, err
+    assert {v: r["active_location"] for v, r in status(capsys, HV).items()} == {v: "Primary" for v in vms}
+    fast.advance(REPLICATION)
+    code, out, err = asr(capsys, "status", HV, "--check")
+    assert code == 0, out
+
+
+def test_unplanned_failover_warns_and_cancel_returns(fast, capsys):
+    fast.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=600)
+    protect(fast, example_manifest("quickstart.yaml"))
+    code, out, err = asr(capsys, "failover", "unplanned", QS, "--vm", "web01", "--yes")
+    assert code == 0, err
+    assert "Data written since the last recovery point can be lost" in out and "web01: last replicated" in out
+    code, out, err = asr(capsys, "failover", "cancel", QS, "--vm", "web01", "--yes")
+    assert code == 0, err
+    assert status(capsys, QS)["web01"]["protection_state"] == "Protected"
+
+
+def test_declared_but_not_protected(fast, capsys):
+    from tests.ops.helpers import make_vault
+
+    make_vault(example_manifest("quickstart.yaml"))
+    code, out, err = asr(capsys, "failover", "test", QS, "--vm", "app02", "--yes")
+    assert code == 1 and "not protected in vault contoso-asr-vault: app02" in err and "asr apply" in err
+    code, out, err = asr(capsys, "status", QS, "--check")
+    assert code == 2 and "app02: not protected" in out
