@@ -82,7 +82,8 @@ def _uvicorn_server(app, **kw):
         def capture_signals(self):  # signals are handled once, for both servers
             yield
 
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30, **kw)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30,
+                            timeout_graceful_shutdown=1, **kw)
     return _Server(config)
 
 

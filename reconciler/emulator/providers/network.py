@@ -79,7 +79,6 @@ def _subnet_prefixes(props: dict, sid: str) -> list:
 def _validate_subnets(vnet_name: str, vid: str, space: list, subnets: list[tuple[str, list]]) -> None:
     seen: list[tuple[str, object]] = []
     for name, prefixes in subnets:
-        sid = f"{vid}/subnets/{name}"
         for p in prefixes:
             if not any(p.version == s.version and p.subnet_of(s) for s in space):
                 raise ArmError(400, "NetcfgSubnetRangeOutsideVnet",
@@ -89,7 +88,6 @@ def _validate_subnets(vnet_name: str, vid: str, space: list, subnets: list[tuple
                     raise ArmError(400, "NetcfgSubnetRangesOverlap",
                                    f"Subnet '{name}' is not valid because its IP address range overlaps with that of an existing subnet '{other_name}' in virtual network '{vnet_name}'.")
             seen.append((name, p))
-        _ = sid
 
 
 def _subnet_json(vid: str, name: str, props: dict, prefixes: list, state_label: str) -> dict:
@@ -163,8 +161,11 @@ def build_vnet(state: EmulatorState, ctx_sub: str, rg: str, name: str, body: dic
     if not isinstance(props, dict):
         raise ArmError(400, "InvalidRequestFormat", "Cannot parse the request: 'properties' is required.", target="properties")
     space_prefixes = ((props.get("addressSpace") or {}).get("addressPrefixes"))
-    if not isinstance(space_prefixes, list) or not space_prefixes:
-        raise ArmError(400, "InvalidRequestFormat" if space_prefixes is not None else "VnetAddressSpaceMustHaveAtLeastOneAddressPrefix",
+    if not isinstance(space_prefixes, list):
+        raise ArmError(400, "InvalidRequestFormat", "Cannot parse the request: 'properties.addressSpace.addressPrefixes' is required.",
+                       target="properties.addressSpace.addressPrefixes")
+    if not space_prefixes:
+        raise ArmError(400, "VnetAddressSpaceMustHaveAtLeastOneAddressPrefix",
                        f"Virtual network {vid} address space must have at least one address prefix.", target="properties.addressSpace.addressPrefixes")
     space = [parse_prefix(p, vid, "properties.addressSpace.addressPrefixes") for p in space_prefixes]
     for i, a in enumerate(space):
