@@ -711,3 +711,53 @@ def generate_estate(n_vms: int, *, vmm_servers: int = 1, clouds_per_server: int 
                 if chunk:
                     estate["seed"]["recoveryPlans"].append({"name": f"plan{r + 1:03d}", "groups": [{"vms": chunk}]})
     return estate
+
+
+def quickstart_estate(*, azure: bool = True, applied: bool = False) -> dict:
+    """The default (quickstart) estate as data, optionally with a `seed:` block:
+    azure=True seeds what examples/quickstart.yaml declares on the Azure side
+    (resource groups, vault, storage account, corp-vnet and corp-test-vnet);
+    applied=True also seeds the policy, its association with Gold, the Corp-VMNet
+    mapping, the four protected VMs (Protected) and the recovery plan tier1."""
+    import copy
+    import os
+
+    import yaml
+
+    path = os.path.join(os.path.dirname(__file__), "data", "default-estate.yaml")
+    with open(path, encoding="utf-8") as f:
+        est = yaml.safe_load(f)
+    if not (azure or applied):
+        return est
+    loc = "westeurope"
+    seed: dict[str, Any] = {
+        "resourceGroups": [{"name": "contoso-dr-rg", "location": loc}, {"name": "contoso-failover-rg", "location": loc}],
+        "vaults": [{"name": "contoso-asr-vault", "resourceGroup": "contoso-dr-rg", "location": loc, "storageRedundancy": "GeoRedundant"}],
+        "storageAccounts": [{"name": "contosoasrlogs01", "resourceGroup": "contoso-failover-rg", "location": loc, "sku": "Standard_LRS"}],
+        "virtualNetworks": [
+            {"name": "corp-vnet", "resourceGroup": "contoso-failover-rg", "location": loc, "addressSpace": ["10.10.0.0/16"],
+             "subnets": [{"name": "servers", "addressPrefix": "10.10.1.0/24"}]},
+            {"name": "corp-test-vnet", "resourceGroup": "contoso-failover-rg", "location": loc, "addressSpace": ["10.20.0.0/16"],
+             "subnets": [{"name": "servers", "addressPrefix": "10.20.1.0/24"}]},
+        ],
+    }
+    if applied:
+        target = {"resourceGroup": "contoso-failover-rg", "network": "corp-vnet", "subnet": "servers",
+                  "logStorageAccount": "contosoasrlogs01", "diskType": "Standard_LRS", "size": "Standard_D2s_v5"}
+        seed.update({
+            "policies": [{"name": "every-5-min", "replicationFrequencySeconds": 300, "recoveryPointRetentionHours": 24,
+                          "appConsistentSnapshotFrequencyHours": 4}],
+            "associations": [{"vmmServer": "vmm01", "cloud": "Gold", "policy": "every-5-min"}],
+            "networkMappings": [{"vmmServer": "vmm01", "vmNetwork": "Corp-VMNet", "network": "corp-vnet",
+                                 "resourceGroup": "contoso-failover-rg"}],
+            "protectedVMs": [
+                {"name": "sql01", "vmmServer": "vmm01", "cloud": "Gold", "policy": "every-5-min",
+                 "target": dict(target, vmName="sql01-dr", size="Standard_D4s_v5", diskType="Premium_LRS")},
+            ] + [
+                {"name": n, "vmmServer": "vmm01", "cloud": "Gold", "policy": "every-5-min", "target": copy.deepcopy(target)}
+                for n in ("app01", "app02", "web01")
+            ],
+            "recoveryPlans": [{"name": "tier1", "groups": [{"vms": ["sql01"]}, {"vms": ["app01", "app02", "web01"]}]}],
+        })
+    est["seed"] = seed
+    return est

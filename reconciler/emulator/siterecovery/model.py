@@ -202,7 +202,9 @@ class VM:
                 "protectionReadinessErrors": [],
                 "supportedReplicationProviders": ["HyperVReplicaAzure"],
                 "customDetails": {
-                    "instanceType": "VmmVirtualMachine" if fabric.kind == "VMM" else "HyperVVirtualMachine",
+                    # VMM VMs too: the SDK's ConfigurationSettings does not resolve
+                    # "VmmVirtualMachine" (it would come back as a plain dict)
+                    "instanceType": "HyperVVirtualMachine",
                     "sourceItemId": self.name,
                     "generation": self.generation,
                     "osDetails": self.os_details(),
