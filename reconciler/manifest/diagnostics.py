@@ -143,8 +143,8 @@ def attach_positions(diags: Iterable[Diagnostic], file: str, loaded: "LoadedYaml
     """
     out = []
     for d in diags:
-        if loaded is not None and d.rule_id not in ("E0004", "E0005") and d.path in loaded.unresolved:
-            continue
+        if loaded is not None and not d.line and d.path in loaded.unresolved:
+            continue  # a follow-on of a loader error on this very value (unset variable, recursive alias)
         line, col = (d.line, d.column) if d.line else (1, 1)
         message = d.message
         if loaded is not None:

@@ -59,7 +59,7 @@ class LoadedYaml:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # path -> (template text, resolved value) for values that used ${NAME}
     env_values: dict[tuple, tuple[str, str]] = field(default_factory=dict)
-    # paths whose ${NAME} could not be resolved (follow-on errors are dropped)
+    # paths whose value could not be built (unset ${NAME}, recursive alias): follow-on errors are dropped
     unresolved: set = field(default_factory=set)
 
     def redact(self, message: str) -> str:
@@ -82,14 +82,27 @@ class _Builder:
         self.loader = loader
         self.env = env
         self.out = LoadedYaml(data=None, positions=PositionMap())
+        self.count = 0
+        self.active: set[int] = set()
 
     def build(self, node: Node, path: tuple) -> Any:
         self.out.positions.values.setdefault(path, _mark(node))
-        if isinstance(node, MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, SequenceNode):
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooLarge()
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        if id(node) in self.active:
+            self._diag(path, "an alias refers to a node that contains it (recursive YAML)", "E0002", _mark(node))
+            self.out.unresolved.add(path)
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
             return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
-        return self._scalar(node, path)
+        finally:
+            self.active.discard(id(node))
 
     def _mapping(self, node: MappingNode, path: tuple) -> dict:
         result: dict = {}
@@ -193,6 +206,11 @@ class _Builder:
 
 
 _UNHASHABLE = object()
+MAX_NODES = 200_000  # far above any real manifest; stops alias bombs ("billion laughs")
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def _explain(exc: yaml.MarkedYAMLError) -> str:
@@ -216,7 +234,16 @@ def load_yaml(text: str, *, env: Mapping[str, str] | None = None) -> LoadedYaml:
     Never raises for bad input: syntax errors become an E0002 diagnostic (data None).
     """
     env = os.environ if env is None else env
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        out = LoadedYaml(data=None, positions=PositionMap())
+        out.diagnostics.append(
+            Diagnostic((), f"character #x{exc.character:04x} is not allowed in YAML; write it as an escape in a double-quoted string", "E0002", line=line, column=col)
+        )
+        return out
     try:
         nodes = []
         while loader.check_node():
@@ -228,9 +255,12 @@ def load_yaml(text: str, *, env: Mapping[str, str] | None = None) -> LoadedYaml:
         out = LoadedYaml(data=None, positions=PositionMap())
         out.diagnostics.append(Diagnostic((), f"YAML syntax error: {problem}", "E0002", line=pos[0], column=pos[1]))
         return out
-    except yaml.YAMLError as exc:  # reader errors: control characters, encoding
+    except RecursionError:
         out = LoadedYaml(data=None, positions=PositionMap())
-        mark = getattr(exc, "position", None)
+        out.diagnostics.append(Diagnostic((), "the document is nested too deeply", "E0002", line=1, column=1))
+        return out
+    except yaml.YAMLError as exc:  # anything else PyYAML raises without a mark
+        out = LoadedYaml(data=None, positions=PositionMap())
         out.diagnostics.append(Diagnostic((), f"YAML error: {exc}".splitlines()[0], "E0002", line=1, column=1))
         return out
     finally:
@@ -240,7 +270,13 @@ def load_yaml(text: str, *, env: Mapping[str, str] | None = None) -> LoadedYaml:
         out.diagnostics.append(Diagnostic((), "the file is empty; expected a manifest (apiVersion: asr/v1)", "E0006", line=1, column=1))
         return out
     builder = _Builder(loader, env)
-    builder.out.data = builder.build(nodes[0], ())
+    try:
+        builder.out.data = builder.build(nodes[0], ())
+    except (_TooLarge, RecursionError) as exc:
+        out = LoadedYaml(data=None, positions=PositionMap())
+        why = f"expands to more than {MAX_NODES} values (too many aliases?)" if isinstance(exc, _TooLarge) else "is nested too deeply"
+        out.diagnostics.append(Diagnostic((), f"the document {why}", "E0002", line=1, column=1))
+        return out
     if len(nodes) > 1:
         builder._diag((), f"the file holds {len(nodes)} YAML documents; one manifest per file", "E0006", _mark(nodes[1]))
     if not isinstance(builder.out.data, dict):

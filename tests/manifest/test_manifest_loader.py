@@ -81,3 +81,20 @@ def test_non_mapping_and_empty_documents():
 def test_complex_keys_and_odd_tags_do_not_crash():
     r = load_yaml("? [a, b]\n: 1\nx: !!binary aGVsbG8=\ny: !!set {a, b}\nz: !custom 1\n")
     assert any(d.rule_id == "E0002" for d in r.diagnostics)
+
+
+def test_recursive_aliases_and_alias_bombs_are_errors():
+    r = load_yaml("a: &x [1, *x]\n")
+    assert [d.rule_id for d in r.diagnostics] == ["E0002"] and "recursive" in r.diagnostics[0].message
+    doc = "a: &a [" + ",".join(['"lol"'] * 9) + "]\n"
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        doc += f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]\n"
+    r = load_yaml(doc)
+    assert r.data is None and "too many aliases" in r.diagnostics[0].message
+
+
+def test_control_characters_and_deep_nesting_are_errors():
+    r = load_yaml("a: 1\nb: x\x07\n")
+    assert [(d.rule_id, d.line, d.column) for d in r.diagnostics] == [("E0002", 2, 5)]
+    r = load_yaml("a: " + "[" * 3000 + "]" * 3000 + "\n")
+    assert [d.message for d in r.diagnostics] == ["the document is nested too deeply"]

@@ -40,6 +40,8 @@ CASES: list[tuple[str, str, object]] = [
     ("duplicate-key-top", "a top-level section given twice", sub(("recoveryPlans:\n", "policies: []\nrecoveryPlans:\n"))),
     ("env-unset", "a ${NAME} reference to an unset variable", sub(("subscription: 00000000-0000-0000-0000-000000000001", "subscription: ${ASR_TEST_UNSET_SUBSCRIPTION}"))),
     ("env-malformed", "a malformed ${...} reference", sub(("  resourceGroup: contoso-dr-rg", "  resourceGroup: ${1-rg"))),
+    ("yaml-control-char", "a control character in a value", sub(("  location: westeurope\n", "  location: west\x07europe\n"))),
+    ("yaml-recursive-alias", "an alias inside the node it names", sub(("  tags: {env: prod}", "  tags: &t {env: *t}"))),
     ("empty-file", "an empty file", whole("# nothing here\n")),
     ("top-level-list", "a list at the top level", whole("- apiVersion: asr/v1\n- kind: SiteRecovery\n")),
     ("two-documents", "two YAML documents in one file", lambda b: b + "---\napiVersion: asr/v1\n"),
