@@ -36,8 +36,9 @@ class VmResult:
     group: int
     ok: bool = False
     recovered_seconds: float | None = None  # time to recover, from the drill's failover start
-    recovery_point_id: str | None = None
-    recovery_point_time: str | None = None  # latest replicated point at failover time
+    recovery_point_type: str = "Latest"  # what the drill asks for (RecoveryPlanHyperVReplicaAzureFailoverInput)
+    recovery_point_id: str | None = None  # failoverRecoveryPointId, when Azure reports it
+    recovery_point_time: str | None = None  # the VM's last replicated time when the failover started
     test_vm_name: str | None = None
     check: str | None = None  # "passed" / "failed: ..." / None (no check)
     message: str = ""

@@ -44,7 +44,7 @@ def drill_text(rep: DrillReport) -> str:
     lines += ["", "VMs:"]
     width = max([len(v.vm) for v in rep.vms] + [2])
     for v in rep.vms:
-        rp = v.recovery_point_id or "-"
+        rp = v.recovery_point_id or v.recovery_point_type
         extra = f"  check {v.check}" if v.check else ""
         msg = f"  {v.message}" if v.message else ""
         lines.append(f"  {v.vm:<{width}}  group {v.group}  up after {_secs(v.recovered_seconds):>12}  "
@@ -85,7 +85,7 @@ def drill_markdown(rep: DrillReport) -> str:
     out += ["", "## VMs", "", "| VM | Group | Time to recover | Recovery point | Replicated at | Check | Status |",
             "|---|---|---|---|---|---|---|"]
     for v in rep.vms:
-        out.append(f"| {v.vm} | {v.group} | {_secs(v.recovered_seconds)} | {_md_cell(v.recovery_point_id)} | "
+        out.append(f"| {v.vm} | {v.group} | {_secs(v.recovered_seconds)} | {_md_cell(v.recovery_point_id or v.recovery_point_type)} | "
                    f"{_md_cell(v.recovery_point_time)} | {_md_cell(v.check)} | "
                    f"{'ok' if v.ok else 'NOT OK: ' + _md_cell(v.message)} |")
     if rep.errors:

@@ -56,8 +56,9 @@ def _report():
                       failover_job_state="Succeeded", recovery_time_seconds=420.0, cleanup_state="succeeded",
                       cleanup_job="j2")
     rep.groups = [GroupResult(1, ["sql01"], True, 180.0), GroupResult(2, ["app01", "app02"], True, 420.0)]
-    rep.vms = [VmResult("sql01", 1, True, 150.0, "rp|1", "2026-01-01T00:00:00Z"),
-               VmResult("app01", 2, True, 400.0, "rp2"), VmResult("app02", 2, True, 420.0, "rp3")]
+    rep.vms = [VmResult("sql01", 1, True, 150.0, recovery_point_id="rp|1", recovery_point_time="2026-01-01T00:00:00Z"),
+               VmResult("app01", 2, True, 400.0, recovery_point_id="rp2"),
+               VmResult("app02", 2, True, 420.0)]
     return rep
 
 
