@@ -307,6 +307,15 @@ def target_vm_names(doc: _Doc) -> Iterator[Diagnostic]:
 
 
 @check
+def vm_sizes(doc: _Doc) -> Iterator[Diagnostic]:
+    for path, vm in doc.vms:
+        size = _s(_dict(vm, "target"), "size")
+        if size is not None and not naming.VM_SIZE.match(size):
+            hint = f"; did you mean 'Standard_{size}'?" if naming.VM_SIZE.match(f"Standard_{size}") else ""
+            yield Diagnostic(path + ("target", "size"), f"'{size}' is not an Azure VM size (Standard_... or Basic_..., e.g. Standard_D4s_v5){hint}", "E3010")
+
+
+@check
 def azure_names(doc: _Doc) -> Iterator[Diagnostic]:
     sub = doc.data.get("subscription")
     if isinstance(sub, str) and not naming.SUBSCRIPTION.match(sub):
@@ -415,6 +424,11 @@ def addresses(doc: _Doc) -> Iterator[Diagnostic]:
                     break
             spaces.append((apath, block))
         spaces_by_net[net_name] = spaces
+        if not net.get("existing", False) and isinstance(net.get("addressSpace", []), list) and not net.get("addressSpace"):
+            out.append(Diagnostic(
+                path + ("addressSpace",), f"network '{net_name}' is created by asr and needs an addressSpace (or set existing: true)", "E4006",
+                at_key=True,
+            ))
         subnets = []
         for spath, subnet in _items(net, "subnets", path):
             prefix = _s(subnet, "addressPrefix")

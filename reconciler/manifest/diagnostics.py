@@ -57,12 +57,14 @@ _RULES = [
     Rule("E3007", "subscription id", "The subscription is a UUID such as 00000000-0000-0000-0000-000000000001."),
     Rule("E3008", "ARM resource name", "Names that become Azure resource names (policies, recovery plans, Hyper-V sites) have 1-260 characters and none of < > % & : \\ ? / # or control characters."),
     Rule("E3009", "tags", "Azure tags: at most 50, names of 1-512 characters without < > % & \\ ? /, values of at most 256 characters."),
+    Rule("E3010", "VM size", "Azure VM sizes are named Standard_<size> or Basic_<size>, e.g. Standard_D4s_v5."),
     # E4xxx: addresses
     Rule("E4001", "invalid CIDR", "An address prefix is not a valid CIDR block (or has host bits set)."),
     Rule("E4002", "overlapping address spaces", "Address spaces of one virtual network overlap."),
     Rule("E4003", "subnet outside its network", "A subnet's prefix lies outside every address space of its virtual network."),
     Rule("E4004", "overlapping subnets", "Two subnets of one virtual network overlap."),
     Rule("E4005", "subnet too small", "Azure subnets are at least /29 (IPv4) or /64 (IPv6)."),
+    Rule("E4006", "network without address space", "A virtual network asr creates (existing: false) needs at least one address prefix."),
     # E5xxx: replication
     Rule("E5001", "replication frequency", "Hyper-V to Azure replicates every 30, 300 or 900 seconds."),
     Rule("E5002", "recovery point retention", "Hyper-V to Azure keeps recovery points for 0-24 hours."),

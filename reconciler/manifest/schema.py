@@ -4,7 +4,8 @@
 
 Editors (yaml-language-server) use it through the comment on the first line of a
 manifest: `# yaml-language-server: $schema=../schemas/asr-manifest.schema.json`.
-Naming rules are added as `pattern`s so editors flag bad names as you type; each
+Draft-07, the dialect editors support best (pydantic's `$defs` are plain JSON
+pointers there). Naming rules are added as `pattern`s so editors flag bad names as you type; each
 pattern also accepts a `${NAME}` environment reference. `tests/manifest` fails when
 the committed file is stale.
 """
@@ -42,6 +43,7 @@ _PATTERNS: dict[tuple[str, str], re.Pattern] = {
     ("TargetNetwork", "name"): naming.VNET,
     ("Subnet", "name"): naming.SUBNET,
     ("VmTarget", "vmName"): naming.VM,
+    ("VmTarget", "size"): naming.VM_SIZE,
 }
 
 
@@ -56,7 +58,7 @@ def manifest_schema() -> dict[str, Any]:
         for prop in node.get("properties", {}).values():
             prop.pop("title", None)
     out: dict[str, Any] = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_ID,
         "title": "asr manifest (apiVersion: asr/v1)",
         "description": (

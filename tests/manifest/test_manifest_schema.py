@@ -31,9 +31,9 @@ def test_schema_module_runs_as_a_program():
     assert json.loads(out.stdout) == manifest_schema()
 
 
-def test_schema_is_a_valid_draft_2020_12_schema_with_descriptions():
+def test_schema_is_a_valid_draft_07_schema_with_descriptions():
     schema = manifest_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft7Validator.check_schema(schema)
     nodes = [schema, *schema["$defs"].values()]
     for node in nodes:
         for key, prop in node.get("properties", {}).items():
@@ -44,7 +44,7 @@ def test_schema_is_a_valid_draft_2020_12_schema_with_descriptions():
 
 
 def test_schema_rejects_what_validation_rejects():
-    v = jsonschema.Draft202012Validator(manifest_schema())
+    v = jsonschema.Draft7Validator(manifest_schema())
     base = {"apiVersion": "asr/v1", "kind": "SiteRecovery", "subscription": "00000000-0000-0000-0000-000000000001",
             "vault": {"name": "v-1", "resourceGroup": "rg", "location": "westeurope"}, "target": {"resourceGroup": "rg2"}}
     assert list(v.iter_errors(base)) == []
@@ -54,6 +54,9 @@ def test_schema_rejects_what_validation_rejects():
     assert list(v.iter_errors({**base, "vault": {**base["vault"], "name": "1-bad"}}))
     assert list(v.iter_errors({**base, "policies": [{"name": "p", "replicationFrequencySeconds": 60}]}))
     assert list(v.iter_errors({**base, "target": {"resourceGroup": "rg", "storageAccounts": [{"name": "Upper"}]}}))
+    assert list(v.iter_errors({**base, "protectedVMs": [{"name": "a", "source": {"hypervSite": "s"}, "target": {"network": "n", "subnet": "s", "size": "D4s_v5"}}]}))
+    assert list(v.iter_errors({**base, "protectedVMs": [{"name": "a", "source": {"hypervSite": "s", "cloud": "c"}, "target": {"network": "n", "subnet": "s"}}]}))
+    assert not list(v.iter_errors({**base, "protectedVMs": [{"name": "a", "source": {"vmmServer": "v", "cloud": "c"}, "target": {"network": "n", "subnet": "s", "size": "Standard_D4s_v5"}}]}))
 
 
 def test_reference_documents_every_key_and_rule():

@@ -80,7 +80,9 @@ CASES: list[tuple[str, str, object]] = [
     ("vm-name-space", "a source VM name that is no Azure VM name", sub(("  - name: file01", "  - name: file 01"))),
     ("vm-name-long", "a target VM name over 64 characters", sub(("vmName: sql01-dr", "vmName: sql01-dr-" + "x" * 60))),
     ("policy-name-slash", "a policy name that cannot be an ARM name", sub(("  - name: every-15-min", "  - name: every/15/min"), ("policy: every-15-min", "policy: every/15/min"))),
+    ("vm-size", "a VM size without its Standard_ prefix", sub(("size: Standard_D4s_v5", "size: D4s_v5"))),
     # addresses
+    ("no-address-space", "a network asr creates without an address space", sub(("      addressSpace: [10.20.0.0/16]\n      subnets:\n        - {name: servers, addressPrefix: 10.20.1.0/24}\n", "      subnets: []\n"))),
     ("cidr-invalid", "a prefix length beyond 32", sub(("addressSpace: [10.20.0.0/16]", "addressSpace: [10.20.0.0/33]"))),
     ("cidr-host-bits", "a CIDR with host bits set", sub(("addressPrefix: 10.10.1.0/24", "addressPrefix: 10.10.1.7/24"))),
     ("cidr-no-prefix", "an address without a prefix length", sub(("addressPrefix: 10.10.1.0/24", "addressPrefix: 10.10.1.0"))),
