@@ -117,6 +117,7 @@ class Applier:
         self.lock: VaultLock | None = lock  # may be taken already (before planning)
         self._executor: Executor | None = None
         self._stopped = False
+        self.job_list_reads = 0
 
     def stop(self) -> None:
         self._stopped = True
@@ -130,6 +131,7 @@ class Applier:
             return ex.run(only=only, prior=prior)
         finally:
             self._executor = None
+            self.job_list_reads += ex.tracker.list_calls
 
     def apply(self, plan: Plan) -> ApplyResult:
         try:
@@ -229,6 +231,7 @@ class Applier:
             if settings is not None:
                 res.requests["retry_budget_per_request"] = settings.retry_total
             res.requests["pacing_wait_seconds"] = round(self.pacer.waited_seconds, 2)
+            res.requests["job_list_reads"] = self.job_list_reads
         return res
 
 

@@ -164,7 +164,7 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
         if not pending:
             print("No changes. The live state matches the manifest.", file=info)
             return 0
-    if actionable(plan):
+    if actionable(plan) and saved is None:  # a saved plan was reviewed when it was made
         _confirm(args)
 
     progress = make_progress(args.log_format, out)
