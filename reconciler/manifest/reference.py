@@ -34,6 +34,31 @@ Complete examples: `examples/quickstart.yaml` (one VMM server),
 `examples/hyperv-site.yaml` (Hyper-V hosts without VMM) and
 `examples/multi-cloud.yaml` (two VMM servers, several clouds, recovery plans).
 
+## Validating
+
+```sh
+asr validate examples/quickstart.yaml           # FILE: valid, or FILE:LINE:COL: error: path: message
+asr validate dr/ other.yaml                     # a directory: every *.yaml/*.yml with apiVersion: asr/v1
+asr validate --format json dr/                  # {"valid", "errors", "warnings", "files", "diagnostics"}
+asr validate --format sarif dr/ > asr.sarif     # SARIF 2.1.0 for GitHub code scanning
+asr validate --format github dr/                # ::error file=...,line=...,col=...:: workflow annotations
+```
+
+All errors of all files are reported at once; the exit status is 1 when any file has
+an error (warnings alone keep it 0). Text goes to stderr (`FILE: valid` lines to
+stdout), coloured only on a terminal and never when `NO_COLOR` is set; the machine
+formats go to stdout. `plan`, `apply` and `status` run the same validation first.
+
+As a pre-commit hook (`.pre-commit-hooks.yaml` of this repository):
+
+```yaml
+repos:
+  - repo: https://github.com/<owner>/asr
+    rev: v0.1.0
+    hooks:
+      - id: asr-validate      # runs `asr validate --only-manifests` on staged YAML files
+```
+
 ## Loading rules
 
 - Keys are case-sensitive camelCase; unknown keys are errors (with a suggestion).
