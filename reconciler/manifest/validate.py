@@ -123,7 +123,7 @@ _EXPECTED = {
 def _describe(value: Any) -> str:
     name = _TYPE_NAMES.get(type(value), type(value).__name__)
     if isinstance(value, (str, int, float)) and not isinstance(value, bool) and len(repr(value)) <= 40:
-        return f"{name} ({value!r})" if not isinstance(value, str) else f"{name} ({value!r})"
+        return f"{name} ({value!r})"
     return name
 
 
@@ -149,31 +149,41 @@ def _walk(data: Any, loc: tuple) -> tuple[tuple, bool]:
     return tuple(path), True
 
 
-def _model_for_path(path: tuple) -> type[BaseModel] | None:
-    """The model class at a document path (for suggestions of allowed keys)."""
+def _model_for_path(path: tuple, data: Any) -> type[BaseModel] | None:
+    """The model class at a document path (for suggestions of allowed keys). Where a
+    field is a union of models, the one whose keys best match the data wins."""
     model: Any = Manifest
+    cur = data
     for el in path:
+        cur = cur[el] if isinstance(cur, (dict, list)) and _has(cur, el) else None
         if isinstance(el, int):
             continue
-        if model is None or not (isinstance(model, type) and issubclass(model, BaseModel)):
+        if model is None:
             return None
         field = next((f for n, f in model.model_fields.items() if (f.alias or n) == el), None)
         if field is None:
             return None
-        model = _inner_model(field.annotation)
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+        candidates = _inner_models(field.annotation)
+        keys = set(cur) if isinstance(cur, dict) else set()
+        model = max(candidates, key=lambda m: len(keys & set(_keys_of(m))), default=None)
+    return model
 
 
-def _inner_model(annotation: Any) -> Any:
+def _has(container: Any, el: Any) -> bool:
+    if isinstance(container, dict):
+        return el in container
+    return isinstance(el, int) and 0 <= el < len(container)
+
+
+def _inner_models(annotation: Any) -> list[type[BaseModel]]:
     from typing import get_args
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
+    out: list[type[BaseModel]] = []
     for arg in get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
+        out.extend(m for m in _inner_models(arg) if m not in out)
+    return out
 
 
 def _keys_of(model: type[BaseModel] | None) -> list[str]:
@@ -219,7 +229,7 @@ def _schema_diagnostic(err: dict, data: Any) -> Diagnostic:
         return Diagnostic(path, f"missing required key '{path[-1]}'", "E1002", at_key=True)
     if etype == "extra_forbidden":
         key = path[-1]
-        allowed = _keys_of(_model_for_path(path[:-1]))
+        allowed = _keys_of(_model_for_path(path[:-1], data))
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
         if close:
             hint = f"; did you mean '{close[0]}'?"

@@ -159,3 +159,10 @@ def test_validate_help_mentions_formats(capsys):
     assert main(["validate", "--help"]) == 0
     out = capsys.readouterr().out
     assert "sarif" in out and "github" in out
+
+
+def test_unknown_key_suggestions_follow_the_source_shape():
+    text = BASE.replace("source: {hypervSite: branch-site}", "source: {hypervSite: branch-site, host: HV-HOST-01}")
+    _, diags = validate_text(text)
+    assert [(d.line, d.column, d.dotted_path, d.message) for d in diags] == [
+        (64, 39, "protectedVMs[2].source.host", "unknown key 'host' (allowed: hypervSite)")]
