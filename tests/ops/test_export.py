@@ -54,6 +54,7 @@ def test_export_round_trip(emulator, capsys, tmp_path, example):
 
 
 def test_export_to_stdout_is_yaml(emulator, capsys):
+    emulator.reset(time_scale=600)
     protect(emulator, example_manifest("quickstart.yaml"), wait_protected=False)
     code = main(["export", "--subscription", SUB, "--resource-group", "contoso-dr-rg", "--vault", "contoso-asr-vault"])
     out, err = capsys.readouterr()

@@ -1,0 +1,92 @@
+"""`asr status` against the emulator: rows, registration, the --check verdict under
+degraded conditions (RPO over threshold, initial replication, failed over), unmanaged
+items, and the cost: a handful of paged list reads, no writes."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import yaml
+
+from reconciler.cli.main import main
+from tests.ops.conftest import EXAMPLES, example_manifest
+from tests.ops.helpers import protect
+
+QS = os.path.join(EXAMPLES, "quickstart.yaml")
+
+
+@pytest.fixture
+def fast(emulator, monkeypatch):
+    monkeypatch.setenv("ASR_JOB_POLL_MIN_SECONDS", "0.2")
+    monkeypatch.setenv("ASR_JOB_POLL_SECONDS", "0.5")
+    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=600)
+    return emulator
+
+
+def status_json(capsys, *extra, path=QS):
+    code = main(["status", path, "--format", "json", *extra])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, json.loads(out) if out.strip() else None, err
+
+
+def test_healthy_estate_rows_registration_and_cost(fast, capsys):
+    protect(fast, example_manifest("quickstart.yaml"))
+    fast.reset_stats()
+    code, doc, err = status_json(capsys, "--check")
+    assert code == 0, err
+    stats = fast.stats()
+    assert stats["writes"] == 0 and stats["requests"] <= 6  # four vault-wide lists (+ pages), never one per VM
+    rows = {r["vm"]: r for r in doc["vms"]}
+    assert list(rows) == ["sql01", "app01", "app02", "web01"]
+    for r in rows.values():
+        assert r["managed"] and r["protection_state"] == "Protected" and r["replication_health"] == "Normal"
+        assert r["active_location"] == "Primary" and r["max_rpo_seconds"] == 600
+        assert r["rpo_seconds"] is not None and r["rpo_seconds"] <= 600 and r["last_replicated_time"]
+        assert r["policy"] == "every-5-min" and r["source"] == "vmm01/Gold"
+    (reg,) = doc["registration"]
+    assert reg["server"] == "vmm01" and reg["kind"] == "VMM" and reg["connection"] == "Connected"
+    assert reg["provider_version"] and reg["last_heartbeat"]
+    assert doc["check"] == {"ok": True, "problems": []}
+
+
+def test_rpo_threshold_fails_the_check(fast, capsys):
+    protect(fast, example_manifest("quickstart.yaml"))
+    code, doc, _ = status_json(capsys, "--check", "--max-rpo", "10s")
+    assert code == 2
+    assert len(doc["check"]["problems"]) == 4
+    assert all("over the 10 s threshold" in p for p in doc["check"]["problems"])
+    code, _, _ = status_json(capsys, "--max-rpo", "10s")  # without --check: a report, exit 0
+    assert code == 0
+
+
+def test_initial_replication_and_failover_fail_the_check(fast, capsys):
+    protect(fast, example_manifest("quickstart.yaml"), wait_protected=False)
+    code = main(["status", QS, "--check"])
+    out, _ = capsys.readouterr()
+    assert code == 2
+    assert "sql01: not protected: state InitialReplicationInProgress (initial replication" in out
+    fast.advance(7 * 24 * 3600)
+    assert main(["status", QS, "--check"]) == 0
+    capsys.readouterr()
+    assert main(["failover", "planned", QS, "--vm", "web01", "--yes"]) == 0
+    capsys.readouterr()
+    code, doc, _ = status_json(capsys, "--check")
+    assert code == 2 and doc["check"]["problems"] == ["web01: not protected: state PlannedFailoverCommitRequired"]
+    web = next(r for r in doc["vms"] if r["vm"] == "web01")
+    assert web["active_location"] == "Recovery"
+
+
+def test_undeclared_items_are_unmanaged_and_never_fail(fast, capsys, tmp_path):
+    protect(fast, example_manifest("quickstart.yaml"))
+    doc = yaml.safe_load(open(QS))
+    doc["protectedVMs"] = [v for v in doc["protectedVMs"] if v["name"] != "web01"]
+    doc["recoveryPlans"][0]["groups"][1]["vms"].remove("web01")
+    path = tmp_path / "three.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    code = main(["status", str(path), "--check"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "web01 (unmanaged)" in out
