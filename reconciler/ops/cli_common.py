@@ -29,4 +29,20 @@ def run_selected(args: argparse.Namespace, op: Operation) -> int:
                         shutdown_source=getattr(args, "shutdown_source", False))
     ctx.say(operation_json(res) if args.format == "json" else operation_text(res))
     raise_for(res)
+    if args.format == "text":
+        sel = f"--recovery-plan {targets.recovery_plan}" if targets.recovery_plan else " ".join(f"--vm {v}" for v in targets.vms)
+        hint = NEXT.get(op)
+        if hint:
+            ctx.say("Next: " + hint.format(file=ctx.file, sel=sel))
     return 0
+
+
+# What a user usually runs after each operation (printed after a success).
+NEXT = {
+    Operation.TEST: "check the test VMs in the test network, then `asr failover cleanup {file} {sel}`",
+    Operation.PLANNED: "`asr failover commit {file} {sel}` once the VMs run well in Azure",
+    Operation.UNPLANNED: "`asr failover commit {file} {sel}` (or `asr failover cancel {file} {sel}` to go back)",
+    Operation.COMMIT: "when the primary site is back: `asr failback {file} {sel}`",
+    Operation.FAILBACK: "`asr status {file}` until the VMs are Protected again",
+    Operation.REPROTECT: "`asr status {file}` until the VMs are Protected again",
+}

@@ -54,6 +54,7 @@ def test_vmm_cloud_lifecycle_per_vm(fast, capsys):
     code, out, err = asr(capsys, "failover", "test", QS, "--vm", "sql01", "--yes")
     assert code == 0, err
     assert "isolated test network corp-test-vnet" in out and "sql01: ok" in out
+    assert f"Next: check the test VMs in the test network, then `asr failover cleanup {QS} --vm sql01`" in out
     st = status(capsys, QS)
     assert st["sql01"]["test_failover_state"] == "Completed"
     assert st["app01"]["test_failover_state"] == "None"
