@@ -63,20 +63,30 @@ def _dict(d: Any, key: str) -> dict:
     return v if isinstance(v, dict) else {}
 
 
-def _suggest(name: str, candidates: list[str]) -> str:
-    for c in candidates:
-        if c.lower() == name.lower():
-            return f"; did you mean '{c}'? (names are case-sensitive here)"
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+class _Names:
+    """Declared names of one kind, prepared once for suggestions."""
+
+    def __init__(self, names: Any) -> None:
+        self.names = list(names)
+        self.by_lower = {n.lower(): n for n in reversed(self.names)}
+        shown = sorted(self.names)[:8]
+        self.preview = ", ".join(shown) + (", ..." if len(self.names) > 8 else "")
+
+
+def _suggest(name: str, candidates: "list[str] | _Names") -> str:
+    names = candidates if isinstance(candidates, _Names) else _Names(candidates)
+    same = names.by_lower.get(name.lower())
+    if same is not None:
+        return f"; did you mean '{same}'? (names are case-sensitive here)"
+    close = difflib.get_close_matches(name, names.names, n=1, cutoff=0.6) if len(names.names) <= 2000 else []
     if close:
         return f"; did you mean '{close[0]}'?"
-    if candidates:
-        shown = ", ".join(sorted(candidates)[:8]) + (", ..." if len(candidates) > 8 else "")
-        return f" (declared: {shown})"
+    if names.names:
+        return f" (declared: {names.preview})"
     return " (none declared)"
 
 
-def _undefined(path: tuple, kind: str, name: str, candidates: list[str], where: str = "") -> Diagnostic:
+def _undefined(path: tuple, kind: str, name: str, candidates: "list[str] | _Names", where: str = "") -> Diagnostic:
     return Diagnostic(path, f"{kind} '{name}' is not declared{where}{_suggest(name, candidates)}", "E2001")
 
 
@@ -192,8 +202,10 @@ def network_references(doc: _Doc) -> Iterator[Diagnostic]:
 
 @check
 def vm_references(doc: _Doc) -> Iterator[Diagnostic]:
-    servers = list(doc.vmm_by_name)
-    accounts = list(doc.storage_by_name)
+    servers = _Names(doc.vmm_by_name)
+    accounts = _Names(doc.storage_by_name)
+    networks = _Names(doc.network_by_name)
+    sites = _Names(doc.site_names)
     for path, vm in doc.vms:
         src = _dict(vm, "source")
         spath = path + ("source",)
@@ -209,14 +221,14 @@ def vm_references(doc: _Doc) -> Iterator[Diagnostic]:
                     if cloud not in clouds:
                         yield _undefined(spath + ("cloud",), "cloud", cloud, clouds, f" on VMM server '{server_name}'")
         elif site is not None and "vmmServer" not in src and site not in doc.site_names:
-            yield _undefined(spath + ("hypervSite",), "Hyper-V site", site, doc.site_names, " in source.hypervSites")
+            yield _undefined(spath + ("hypervSite",), "Hyper-V site", site, sites, " in source.hypervSites")
 
         tgt = _dict(vm, "target")
         tpath = path + ("target",)
         net = _s(tgt, "network")
         if net is not None:
             if net not in doc.network_by_name:
-                yield _undefined(tpath + ("network",), "network", net, list(doc.network_by_name), " in target.networks")
+                yield _undefined(tpath + ("network",), "network", net, networks, " in target.networks")
             else:
                 subnet = _s(tgt, "subnet")
                 subnets = _names(_items(doc.network_by_name[net], "subnets", ()))
@@ -229,7 +241,7 @@ def vm_references(doc: _Doc) -> Iterator[Diagnostic]:
 
 @check
 def recovery_plans(doc: _Doc) -> Iterator[Diagnostic]:
-    vms = list(doc.vm_by_name)
+    vms = _Names(doc.vm_by_name)
     for path, plan in doc.plans:
         plan_name = _s(plan, "name") or "?"
         seen: dict[str, int] = {}
