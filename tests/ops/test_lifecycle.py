@@ -137,3 +137,16 @@ def test_declared_but_not_protected(fast, capsys):
     assert code == 1 and "not protected in vault contoso-asr-vault: app02" in err and "asr apply" in err
     code, out, err = asr(capsys, "status", QS, "--check")
     assert code == 2 and "app02: not protected" in out
+
+
+def test_azure_refusal_is_reported_per_vm_with_azures_message(fast, capsys):
+    fast.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=600)
+    c = protect(fast, example_manifest("quickstart.yaml"))
+    c.network.virtual_networks.begin_delete("contoso-failover-rg", "corp-test-vnet").result()
+    code, out, err = asr(capsys, "failover", "test", QS, "--vm", "sql01", "--vm", "app01", "--yes")
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0] == "error: test failed:"
+    assert lines[1].startswith("  sql01: test failover of sql01: ") and "corp-test-vnet" in lines[1]
+    assert lines[2].startswith("  app01: test failover of app01: ")
+    assert status(capsys, QS)["sql01"]["test_failover_state"] == "None"

@@ -129,3 +129,21 @@ def test_group_times_map_boot_groups_in_order():
              {"name": "BootGroup4", "friendlyName": "Group 4: Boot (2 virtual machines)", "endTime": "2026-01-01T00:06:00Z"}]
     g = group_end_times(_job(tasks), 2)
     assert (g[1].minute, g[2].minute) == (3, 6)
+
+
+def test_failed_job_message_is_azures_and_exit_is_1():
+    from reconciler.errors import OperationFailedError
+    from reconciler.ops.failover import OperationResult, VmOutcome, raise_for
+
+    job = JobView.from_json({"name": "j9", "properties": {"state": "Failed", "errors": [{"serviceErrorDetails": {
+        "code": "TestFailoverFailed", "message": "The test virtual machine could not be started.",
+        "recommendedAction": "Retry the operation."}}]}})
+    assert job.terminal and not job.succeeded
+    msg = job.error_message()
+    assert msg == "TestFailoverFailed: The test virtual machine could not be started. (recommended action: Retry the operation.)"
+    res = OperationResult(operation="test", recovery_plan=None,
+                          outcomes=[VmOutcome("sql01", "test", False, f"job j9 Failed: {msg}"), VmOutcome("app01", "test", True)])
+    with pytest.raises(OperationFailedError) as ei:
+        raise_for(res)
+    assert ei.value.exit_code == 1
+    assert ei.value.message == f"test failed:\n  sql01: job j9 Failed: {msg}"
