@@ -452,6 +452,17 @@ def _retry_after(state: EmulatorState, op: Operation) -> str:
     return str(max(1, state.retry_after(sim)))
 
 
+SYNC_THRESHOLD = 0.05  # real seconds
+
+
+def finishes_now(state: EmulatorState, sim_seconds: float) -> bool:
+    """True when an operation of `sim_seconds` would be over in under 50 ms of real
+    time (a fast --time-scale): providers then answer synchronously (200/201 with the
+    final body, no LRO headers), as Azure itself does for quick operations, instead of
+    making the SDK wait out a Retry-After of at least 1 s."""
+    return state.clock.real_seconds(sim_seconds) <= SYNC_THRESHOLD
+
+
 def operation_urls(ctx: Ctx, op: Operation, *, namespace: str | None = None, location: str | None = None) -> tuple[str, str]:
     """(Location URL, Azure-AsyncOperation URL) of `op` on the generic routes
     /subscriptions/{s}/providers/{ns}/locations/{loc}/operationResults|operationStatuses/{id}."""

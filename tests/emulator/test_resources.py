@@ -45,7 +45,7 @@ def test_resource_group_lifecycle_through_sdk(emulator):
     assert e.value.error.code == "ResourceGroupNotFound"
     stats = emulator.stats()
     assert stats["writes"] == 3 and stats["deletes"] == 1
-    assert stats["by_status"]["201"] == 1 and stats["by_status"]["202"] >= 1
+    assert stats["by_status"]["201"] == 1  # delete: 200 at once at this time scale (202 + Location at scale 1, below)
 
 
 def test_list_pages_through_sdk_with_page_size_2(emulator):

@@ -28,7 +28,7 @@ def app():
 
 
 def test_storage_account_lifecycle_through_sdk(emulator):
-    emulator.reset(time_scale=100)
+    # time scale 1: create goes through 202 + Location polling, as on Azure
     c = Clients(SUB)
     c.resources.resource_groups.create_or_update("contoso-failover-rg", {"location": "westeurope"})
     sa = c.storage.storage_accounts
@@ -55,6 +55,7 @@ def test_storage_account_lifecycle_through_sdk(emulator):
     assert [k.key_name for k in keys.keys_property] == ["key1", "key2"] and all(k.value for k in keys.keys_property)
     assert [a.name for a in sa.list_by_resource_group("contoso-failover-rg")] == ["contosoasrlogs01"]
     assert [a.name for a in sa.list()] == ["contosoasrlogs01"]
+    assert emulator.stats()["by_route"]["GET /subscriptions/{subscriptionId}/providers/{namespace}/locations/{location}/asyncoperations/{operationId}"] >= 1
     sa.delete("contoso-failover-rg", "contosoasrlogs01")
     with pytest.raises(ResourceNotFoundError):
         sa.get_properties("contoso-failover-rg", "contosoasrlogs01")
@@ -101,3 +102,13 @@ def test_premium_standard_switch_refused(app):
     app.state.advance(10)
     r = call(app, "PATCH", _url(SUB, "rg1", "acct01"), json={"sku": {"name": "Premium_LRS"}})
     assert r.status_code == 400
+
+
+def test_fast_time_scale_answers_synchronously():
+    from reconciler.emulator.state import EmulatorConfig
+
+    fast = EmulatorApp(config=EmulatorConfig(time_scale=1000), estate={"subscription": SUB})
+    call(fast, "PUT", f"/subscriptions/{SUB}/resourcegroups/rg1?api-version=2025-04-01", json={"location": "westeurope"})
+    r = call(fast, "PUT", _url(SUB, "rg1", "acct01"), json=BODY)
+    assert r.status_code == 200 and "location" not in r.headers
+    assert r.json()["properties"]["provisioningState"] == "Succeeded"

@@ -15,7 +15,7 @@ import ipaddress
 import re
 import uuid
 
-from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, not_found, paged
+from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, finishes_now, not_found, paged
 from reconciler.emulator.providers.common import canonical_rg, check_location, check_tags, location_conflict
 from reconciler.emulator.state import EmulatorState
 
@@ -109,6 +109,12 @@ def _provision(ctx: Ctx, rid: str, location: str, status: int, subnet_ids: list[
     """Mark `rid` (and inline subnets) Updating, answer with Azure-AsyncOperation;
     everything turns Succeeded after PROVISION_SECONDS of simulated time."""
     state = ctx.state
+    if finishes_now(state, PROVISION_SECONDS):
+        res = state.get(rid)
+        res["properties"]["provisioningState"] = "Succeeded"
+        for sub in res["properties"].get("subnets", []) or []:
+            sub["properties"]["provisioningState"] = "Succeeded"
+        return Reply(status, res)
     op = state.new_operation("network/put", retry_after=10, data={"location": location})
     op.eta = op.start + PROVISION_SECONDS
 
@@ -246,6 +252,8 @@ def delete_vnet(ctx: Ctx) -> Reply:
     if current is None:
         return Reply(204, None)
     state.delete(current["id"])
+    if finishes_now(state, PROVISION_SECONDS):
+        return Reply(200, None)
     op = state.new_operation("network/delete", result=None, done_in=PROVISION_SECONDS, retry_after=10, data={"location": current["location"]})
     base = f"/subscriptions/{ctx.subscription_id}/providers/Microsoft.Network/locations/{current['location']}"
     return accepted(ctx, op, location=ctx.url(f"{base}/operationResults/{op.id}"), async_operation=ctx.url(f"{base}/operations/{op.id}"))
@@ -290,6 +298,9 @@ def put_subnet(ctx: Ctx) -> Reply:
         new_vnet["properties"]["subnets"].append(subnet)
     _store_vnet(ctx.state, new_vnet)
     state = ctx.state
+    if finishes_now(state, PROVISION_SECONDS):
+        subnet["properties"]["provisioningState"] = "Succeeded"
+        return Reply(200 if existing else 201, subnet)
     op = state.new_operation("network/subnet", retry_after=10, data={"location": vnet["location"]})
     op.eta = op.start + PROVISION_SECONDS
     sid = subnet["id"]
@@ -332,6 +343,8 @@ def delete_subnet(ctx: Ctx) -> Reply:
     new_vnet["properties"]["subnets"] = [s for s in vnet["properties"]["subnets"] if s["id"].lower() != sid.lower()]
     _store_vnet(ctx.state, new_vnet)
     state = ctx.state
+    if finishes_now(state, PROVISION_SECONDS):
+        return Reply(200, None)
     op = state.new_operation("network/delete", result=None, done_in=PROVISION_SECONDS, retry_after=10, data={"location": vnet["location"]})
     base = f"/subscriptions/{ctx.subscription_id}/providers/Microsoft.Network/locations/{vnet['location']}"
     return accepted(ctx, op, location=ctx.url(f"{base}/operationResults/{op.id}"), async_operation=ctx.url(f"{base}/operations/{op.id}"))

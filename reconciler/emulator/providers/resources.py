@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, paged, rg_id, rg_not_found
+from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, finishes_now, paged, rg_id, rg_not_found
 from reconciler.emulator.providers.common import check_location, check_tags
 
 API = ("2025-04-01",)
@@ -115,6 +115,9 @@ def delete(ctx: Ctx) -> Reply:
         raise rg_not_found(ctx.params["resourceGroupName"])
     _check_deletable(ctx, rid)
     state = ctx.state
+    if finishes_now(state, DELETE_SECONDS):
+        state.delete(rid)
+        return Reply(200, None)
     if current["properties"].get("provisioningState") != "Deleting":
         deleting = dict(current, properties=dict(current["properties"], provisioningState="Deleting"))
         state.put(rid, deleting)

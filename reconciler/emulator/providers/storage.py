@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import re
 
-from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, not_found, paged
+from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, finishes_now, not_found, paged
 from reconciler.emulator.providers.common import canonical_rg, check_location, check_tags, location_conflict
 from reconciler.emulator.state import EmulatorState
 
@@ -196,6 +196,10 @@ def create(ctx: Ctx) -> Reply:
         state.put(acc["id"], acc)
         return Reply(200, acc)
     rid = account_id(ctx.subscription_id, canonical_rg(state, ctx.subscription_id, ctx.params["resourceGroupName"]), name)
+    if finishes_now(state, CREATE_SECONDS):
+        acc = make_account(state, rid, name, location, sku, kind, tags, props)
+        state.put(rid, acc)
+        return Reply(200, acc)
     acc = make_account(state, rid, name, location, sku, kind, tags, props, provisioning="Creating")
     state.put(rid, acc)
     op = state.new_operation("storageAccounts/create", retry_after=17, data={"location": location})

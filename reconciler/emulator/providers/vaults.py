@@ -27,6 +27,7 @@ from reconciler.emulator.framework import (
     accepted,
     call_hooks,
     check_if_match,
+    finishes_now,
     not_found,
     operation_result,
     operation_status,
@@ -237,6 +238,8 @@ def create_or_update(ctx: Ctx) -> Reply:
     if current is not None:
         return Reply(200, vault)
     call_hooks("vault.created", state, vault)
+    if finishes_now(state, CREATE_SECONDS):
+        return Reply(201, vault)
     rid = vault["id"]
     op = state.new_operation("vaults/create", result=lambda: state.get(rid), done_in=CREATE_SECONDS, retry_after=10,
                              data={"location": location})
@@ -300,6 +303,8 @@ def delete(ctx: Ctx) -> Reply:
     rid = current["id"]
     state.delete(rid)
     call_hooks("vault.deleted", state, rid)
+    if finishes_now(state, DELETE_SECONDS):
+        return Reply(204, None)
     op = state.new_operation("vaults/delete", result=None, done_in=DELETE_SECONDS, retry_after=10, data={"location": current["location"]})
     return accepted(ctx, op, location=ctx.url(f"{rid}/operationResults/{op.id}"), async_operation=ctx.url(f"{rid}/operationStatus/{op.id}"))
 
