@@ -13,7 +13,15 @@ from __future__ import annotations
 import argparse
 
 
+EPILOG = """example (the DR rehearsal of the quickstart, with a Markdown report):
+  asr drill examples/quickstart.yaml --recovery-plan tier1 --yes --out drill-tier1.md
+
+How-to and walkthrough on the emulator: docs/operations.md"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = EPILOG
     p.add_argument("file", metavar="FILE", help="the manifest")
     p.add_argument("--recovery-plan", required=True, metavar="NAME", help="a recovery plan declared in the manifest")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")

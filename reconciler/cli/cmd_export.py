@@ -10,7 +10,16 @@ from __future__ import annotations
 import argparse
 
 
+EPILOG = """example:
+  asr export --subscription 00000000-0000-0000-0000-000000000001 --resource-group contoso-dr-rg \\
+             --vault contoso-asr-vault --out contoso.yaml
+
+How-to: docs/operations.md"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = EPILOG
     p.add_argument("--subscription", required=True, help="subscription id of the vault")
     p.add_argument("--resource-group", required=True, help="resource group of the vault")
     p.add_argument("--vault", required=True, help="Recovery Services vault name")

@@ -22,7 +22,18 @@ import argparse
 KINDS = ["test", "planned", "unplanned", "commit", "cleanup", "cancel"]
 
 
+EPILOG = """examples:
+  asr failover test examples/quickstart.yaml --vm sql01
+  asr failover cleanup examples/quickstart.yaml --vm sql01
+  asr failover planned examples/quickstart.yaml --recovery-plan tier1 --yes
+  asr failover commit examples/quickstart.yaml --recovery-plan tier1 --yes
+
+How-to: docs/operations.md"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = EPILOG
     from reconciler.ops.cli_common import add_selector_arguments
 
     p.add_argument("kind", choices=KINDS, help="which operation")

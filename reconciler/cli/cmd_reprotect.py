@@ -8,7 +8,15 @@ from __future__ import annotations
 import argparse
 
 
+EPILOG = """example:
+  asr reprotect examples/quickstart.yaml --vm sql01
+
+How-to: docs/operations.md"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = EPILOG
     from reconciler.ops.cli_common import add_selector_arguments
 
     add_selector_arguments(p)

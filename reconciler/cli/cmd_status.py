@@ -12,7 +12,17 @@ from __future__ import annotations
 import argparse
 
 
+EPILOG = """examples:
+  asr status examples/quickstart.yaml
+  asr status examples/quickstart.yaml --check --max-rpo 15m     # for monitoring
+  asr status examples/quickstart.yaml --format json
+
+How-to: docs/operations.md"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = EPILOG
     p.add_argument("file", metavar="FILE", help="the manifest")
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
     p.add_argument("--check", action="store_true",

@@ -11,7 +11,15 @@ from __future__ import annotations
 import argparse
 
 
+EPILOG = """example:
+  asr vault-credentials examples/quickstart.yaml --out kit/ --proxy http://proxy:3128
+
+How-to: docs/operations.md"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = EPILOG
     p.add_argument("file", metavar="FILE", help="the manifest")
     p.add_argument("--out", required=True, metavar="DIR", help="directory to write the kit to (created if missing)")
     p.add_argument("--proxy", metavar="URL", help="proxy the servers use to reach Azure, http://HOST:PORT")

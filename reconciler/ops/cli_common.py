@@ -25,8 +25,14 @@ def run_selected(args: argparse.Namespace, op: Operation) -> int:
     ctx = OpsContext.load(args.file)
     targets = select_targets(ctx.manifest, vms=args.vm, recovery_plan=args.recovery_plan, file=ctx.file)
     ensure_can_confirm(args.yes)
-    res = run_operation(ctx, op, targets, yes=args.yes, test_network=getattr(args, "test_network", None),
-                        shutdown_source=getattr(args, "shutdown_source", False))
+    try:
+        res = run_operation(ctx, op, targets, yes=args.yes, test_network=getattr(args, "test_network", None),
+                            shutdown_source=getattr(args, "shutdown_source", False))
+    except KeyboardInterrupt:
+        # the jobs already started keep running in Azure; say how to follow them
+        print(f"interrupted: jobs already started keep running in Azure; follow them with `asr status {ctx.file}`",
+              file=ctx.err, flush=True)
+        raise
     ctx.say(operation_json(res) if args.format == "json" else operation_text(res))
     raise_for(res)
     if args.format == "text":
