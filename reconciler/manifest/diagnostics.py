@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from reconciler.manifest.loader import LoadedYaml
 
 Path = tuple  # tuple[str | int, ...]
+ROOT = "<document>"  # printed path of findings about the whole file
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ class Diagnostic:
 
     @property
     def dotted_path(self) -> str:
-        return dotted(self.path)
+        """The path as printed; `<document>` for findings about the whole file (syntax errors)."""
+        return dotted(self.path) or ROOT
 
     @property
     def is_error(self) -> bool:

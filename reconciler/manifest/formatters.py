@@ -1,6 +1,7 @@
 """One formatter per output: text, json, sarif, github. Each returns a string.
 
-text    FILE:LINE:COL: error: path.in.manifest: message   (colour only on a terminal, never with NO_COLOR)
+text    FILE:LINE:COL: error: path.in.manifest: message   (colour only on a terminal, never with NO_COLOR);
+        the path is <document> for findings about the whole file (YAML syntax, empty file)
 json    {"valid", "errors", "warnings", "files": [...], "diagnostics": [...]}
 sarif   SARIF 2.1.0, for GitHub code scanning
 github  GitHub Actions workflow commands: ::error file=F,line=L,col=C,title=...::message
@@ -43,8 +44,7 @@ def format_text(diags: Iterable[Diagnostic], *, color: bool = False) -> str:
             loc = f"\033[1m{d.file}:{d.line}:{d.column}:\033[0m"
         else:
             loc = f"{d.file}:{d.line}:{d.column}:"
-        path = f"{d.dotted_path}: " if d.path else ""
-        lines.append(f"{loc} {sev}: {path}{d.message}")
+        lines.append(f"{loc} {sev}: {d.dotted_path}: {d.message}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -93,7 +93,7 @@ def format_sarif(diags: Iterable[Diagnostic], files: Iterable[str] | None = None
         artifact: dict = {"uri": uri}
         if base:
             artifact["uriBaseId"] = base
-        text = f"{d.dotted_path}: {d.message}" if d.path else d.message
+        text = f"{d.dotted_path}: {d.message}"
         result = {
             "ruleId": d.rule_id,
             "level": "error" if d.is_error else "warning",
@@ -104,12 +104,10 @@ def format_sarif(diags: Iterable[Diagnostic], files: Iterable[str] | None = None
                         "artifactLocation": artifact,
                         "region": {"startLine": max(d.line, 1), "startColumn": max(d.column, 1)},
                     },
-                    "logicalLocations": [{"fullyQualifiedName": d.dotted_path}] if d.path else [],
+                    "logicalLocations": [{"fullyQualifiedName": d.dotted_path}],
                 }
             ],
         }
-        if not d.path:
-            del result["locations"][0]["logicalLocations"]
         if d.rule_id in RULES:
             result["ruleIndex"] = rule_ids.index(d.rule_id)
         results.append(result)
@@ -148,7 +146,7 @@ def format_github(diags: Iterable[Diagnostic]) -> str:
         kind = "error" if d.is_error else "warning"
         rule = RULES.get(d.rule_id)
         title = f"{d.rule_id} {rule.short}" if rule else d.rule_id
-        text = f"{d.dotted_path}: {d.message}" if d.path else d.message
+        text = f"{d.dotted_path}: {d.message}"
         props = f"file={_gh_prop(d.file or '')},line={d.line},col={d.column},title={_gh_prop(title)}"
         lines.append(f"::{kind} {props}::{_gh_data(text)}")
     return "".join(line + "\n" for line in lines)

@@ -282,7 +282,7 @@ def load_yaml(text: str, *, env: Mapping[str, str] | None = None) -> LoadedYaml:
         pos = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = _explain(exc)
         out = LoadedYaml(data=None, positions=PositionMap())
-        out.diagnostics.append(Diagnostic((), f"YAML syntax error: {problem}", "E0002", line=pos[0], column=pos[1]))
+        out.diagnostics.append(Diagnostic((), f"invalid YAML: {problem}", "E0002", line=pos[0], column=pos[1]))
         return out
     except RecursionError:
         out = LoadedYaml(data=None, positions=PositionMap())

@@ -177,7 +177,8 @@ def render_reference() -> str:
             parts.append(f"### {name}\n\n{text}One of: {values}.\n")
     parts.append(
         "## Rules\n\nEvery finding is reported as `FILE:LINE:COL: error: path.in.manifest: message` "
-        "(`warning:` for W rules, which do not fail validation). `asr validate --format json|sarif|github` "
+        "(`warning:` for W rules, which do not fail validation; the path is `<document>` for findings about "
+        "the whole file, such as YAML syntax errors). `asr validate --format json|sarif|github` "
         "carries the rule id.\n\n| rule | what | details |\n|---|---|---|\n"
         + "".join(f"| {r.id} | {_cell(r.short)} | {_cell(r.long)} |\n" for r in RULES.values())
     )

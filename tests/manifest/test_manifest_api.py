@@ -140,8 +140,8 @@ def test_unreadable_files(capsys, tmp_path):
     rc = main(["validate", str(tmp_path / "missing.yaml"), str(tmp_path / "bin.yaml")])
     _, err = capsys.readouterr()
     assert rc == 1
-    assert f"{tmp_path / 'missing.yaml'}:1:1: error: no such file" in err
-    assert f"{tmp_path / 'bin.yaml'}:1:1: error: not UTF-8 text" in err
+    assert f"{tmp_path / 'missing.yaml'}:1:1: error: <document>: no such file" in err
+    assert f"{tmp_path / 'bin.yaml'}:1:1: error: <document>: not UTF-8 text" in err
     assert "Traceback" not in err
 
 

@@ -81,3 +81,13 @@ def test_whole_corpus_in_one_real_process():
     assert proc.stdout == ""
     want = [f"{p}:{line}" for p in BAD for line in expected(p)]
     assert proc.stderr.splitlines() == want
+
+
+CONTRACT = __import__("re").compile(r"^(?P<line>\d+):(?P<col>\d+): (error|warning): (?P<path>[^\s:]+): (?P<msg>\S.*)$")
+
+
+def test_every_expected_line_has_the_contract_shape():
+    """FILE:LINE:COL: error: <dotted.path>: <message>, for every kind of error."""
+    for p in BAD + WARN:
+        for line in expected(p):
+            assert CONTRACT.match(line), (p.name, line)

@@ -25,7 +25,7 @@ def diags_of(path: Path) -> list[Diagnostic]:
     return diags
 
 
-TEXT_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning): (?P<path>[^:]+): (?P<msg>.+)$")
+TEXT_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning): (?P<path>[^: ]+): (?P<msg>.+)$")
 
 
 def test_text_parses_back():
@@ -40,9 +40,9 @@ def test_text_parses_back():
             str(MANY), d.line, d.column, d.severity, d.dotted_path, d.message)
 
 
-def test_text_without_path_omits_it():
+def test_text_whole_file_findings_have_a_document_path():
     d = Diagnostic((), "the file is empty", "E0006", file="f.yaml", line=1, column=1)
-    assert render([d], "text") == "f.yaml:1:1: error: the file is empty\n"
+    assert render([d], "text") == "f.yaml:1:1: error: <document>: the file is empty\n"
 
 
 def test_json_parses_back(capsys):

@@ -137,7 +137,7 @@ def main() -> None:
             path = out_dir / f"{i:02d}-{name}.yaml"
             _, diags = validate_text(body, path.name, env=env)
             expect = "".join(
-                f"# expect: {d.line}:{d.column}: {d.severity}: {d.dotted_path + ': ' if d.path else ''}{d.message}\n" for d in diags
+                f"# expect: {d.line}:{d.column}: {d.severity}: {d.dotted_path}: {d.message}\n" for d in diags
             )
             if not body.endswith("\n"):
                 body += "\n"
