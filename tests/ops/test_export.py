@@ -23,13 +23,13 @@ def _summary(m) -> dict:
         "policies": sorted((p.name, p.replication_frequency_seconds, p.recovery_point_retention_hours,
                             p.app_consistent_snapshot_frequency_hours) for p in m.policies),
         "plans": sorted((p.name, [sorted(g.vms) for g in p.groups]) for p in m.recovery_plans),
-        "networks": sorted((n.name, tuple(n.address_space), tuple((s.name, s.address_prefix) for s in n.subnets))
+        "networks": sorted((n.name, tuple(n.address_space), tuple(sorted((s.name, s.address_prefix) for s in n.subnets)))
                            for n in m.target.networks),
         "testNetwork": m.target.test_network,
     }
 
 
-@pytest.mark.parametrize("example", ["quickstart.yaml", "hyperv-site.yaml"])
+@pytest.mark.parametrize("example", ["quickstart.yaml", "hyperv-site.yaml", "multi-cloud.yaml"])
 def test_export_round_trip(emulator, capsys, tmp_path, example):
     emulator.reset(estate=os.path.join(EXAMPLES, "estates", example), time_scale=600)
     original = example_manifest(example)

@@ -90,3 +90,40 @@ def test_undeclared_items_are_unmanaged_and_never_fail(fast, capsys, tmp_path):
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert "web01 (unmanaged)" in out
+
+
+HV = os.path.join(EXAMPLES, "hyperv-site.yaml")
+
+
+def test_hyperv_site_rows_and_host_registration(emulator, capsys):
+    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "hyperv-site.yaml"), time_scale=600)
+    protect(emulator, example_manifest("hyperv-site.yaml"))
+    code, doc, err = status_json(capsys, "--check", path=HV)
+    assert code == 0, err
+    rows = {r["vm"]: r for r in doc["vms"]}
+    assert set(rows) == {"file01", "dc02", "print01"}
+    assert all(r["source"] == "branch-site" and r["max_rpo_seconds"] == 1800 for r in rows.values())
+    hosts = {r["server"]: r for r in doc["registration"]}
+    assert set(hosts) == {"HV-HOST-01", "HV-HOST-02"}
+    assert all(h["kind"] == "HyperVHost" and h["fabric"] == "branch-site" and h["connection"] == "Connected"
+               for h in hosts.values())
+
+
+def test_job_in_progress_is_shown(fast, capsys):
+    c = protect(fast, example_manifest("quickstart.yaml"))
+    from reconciler.ops.context import OpsContext
+    from reconciler.ops.inventory import read_inventory
+
+    ctx = OpsContext.load(QS)
+    inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",))
+    it = inv.item_for("app02")
+    c.site_recovery().replication_protected_items.begin_test_failover(
+        "contoso-dr-rg", "contoso-asr-vault", it.fabric, it.container, it.name,
+        {"properties": {"failoverDirection": "PrimaryToRecovery", "networkType": "VmNetworkAsInput",
+                        "networkId": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/"
+                                     "contoso-failover-rg/providers/Microsoft.Network/virtualNetworks/corp-test-vnet",
+                        "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}, polling=False)
+    code, doc, _ = status_json(capsys)
+    app02 = next(r for r in doc["vms"] if r["vm"] == "app02")
+    assert app02["current_job"].startswith("TestFailover (job ")
+    assert app02["test_failover_state"] == "InProgress"

@@ -49,3 +49,27 @@ def test_missing_vault_is_a_clear_error(emulator, tmp_path, capsys):
     assert code == 1 and "Traceback" not in err
     assert err.startswith("error: upload the registration certificate to vault contoso-asr-vault: ")
     assert not any(p.endswith(".VaultCredentials") for p in os.listdir(tmp_path / "kit"))
+
+
+def test_kit_for_a_hyperv_site_needs_the_site(emulator, tmp_path, capsys):
+    from tests.ops.helpers import protect
+
+    hv = os.path.join(EXAMPLES, "hyperv-site.yaml")
+    make_vault(example_manifest("hyperv-site.yaml"))
+    code = main(["vault-credentials", hv, "--out", str(tmp_path / "k1")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Hyper-V site branch-site: not in the vault yet; run `asr apply" in out
+    assert not [p for p in os.listdir(tmp_path / "k1") if p.endswith(".VaultCredentials")]
+
+    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "hyperv-site.yaml"), time_scale=600)
+    protect(emulator, example_manifest("hyperv-site.yaml"), wait_protected=False)
+    code = main(["vault-credentials", hv, "--out", str(tmp_path / "k2")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    creds = [p for p in os.listdir(tmp_path / "k2") if p.endswith(".VaultCredentials")]
+    assert len(creds) == 1 and "_branch-site_" in creds[0]
+    root = ET.parse(tmp_path / "k2" / creds[0]).getroot()
+    assert root.find("a:SiteName", NS).text == "branch-site" and root.find("a:SiteId", NS).text
+    script = (tmp_path / "k2" / "register-hyperv-branch-site.ps1").read_text()
+    assert "HV-HOST-01, HV-HOST-02" in script and "DRConfigurator.exe" in script
