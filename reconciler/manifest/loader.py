@@ -196,7 +196,14 @@ class _Builder:
     def _scalar(self, node: ScalarNode, path: tuple) -> Any:
         value = self._construct_scalar(node)
         if isinstance(value, str) and "$" in value:
-            value = self._resolve_env(value, path, node)
+            resolved = self._resolve_env(value, path, node)
+            if resolved != value and not node.style and path in self.out.env_values:
+                # an unquoted reference reads like the value written in its place:
+                # `retention: ${HOURS}` with HOURS=12 is the integer 12; quote it to keep a string
+                tag = self.loader.resolve(ScalarNode, resolved, (True, False))
+                if tag != "tag:yaml.org,2002:str":
+                    return self._construct_scalar(ScalarNode(tag, resolved, node.start_mark, node.end_mark))
+            value = resolved
         return value
 
     def _resolve_env(self, text: str, path: tuple, node: Node) -> str:

@@ -64,8 +64,10 @@ repos:
 - Keys are case-sensitive camelCase; unknown keys are errors (with a suggestion).
 - A key given twice in one mapping is an error (plain YAML keeps the last silently).
 - `${NAME}` in any string value is replaced by the environment variable `NAME`; an
-  unset variable is an error that names it. `$${` is a literal `${`. Values read
-  from the environment are never echoed in messages.
+  unset variable is an error that names it. `$${` is a literal `${`. An unquoted
+  reference reads as if its value were written in its place (`${HOURS}` with
+  HOURS=12 is the integer 12); a quoted one is always a string. Values read from
+  the environment are never echoed in messages.
 - Scalars are read the YAML 1.2 way: only `true`/`false` are booleans (`no` is the
   string "no"), `22:00` is the string "22:00", `0123` is the string "0123".
 - Names that refer to other entries (policies, networks, subnets, storage accounts,

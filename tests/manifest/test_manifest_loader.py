@@ -98,3 +98,10 @@ def test_control_characters_and_deep_nesting_are_errors():
     assert [(d.rule_id, d.line, d.column) for d in r.diagnostics] == [("E0002", 2, 5)]
     r = load_yaml("a: " + "[" * 3000 + "]" * 3000 + "\n")
     assert [d.message for d in r.diagnostics] == ["the document is nested too deeply"]
+
+
+def test_unquoted_references_take_the_type_they_would_have_written_in_place():
+    env = {"HOURS": "12", "FLAG": "true", "NAME": "vault-1", "ZERO": "0123"}
+    r = load_yaml('a: ${HOURS}\nb: "${HOURS}"\nc: ${FLAG}\nd: ${NAME}\ne: x${HOURS}\nf: ${ZERO}\n', env=env)
+    assert r.diagnostics == []
+    assert r.data == {"a": 12, "b": "12", "c": True, "d": "vault-1", "e": "x12", "f": "0123"}
