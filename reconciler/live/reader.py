@@ -9,7 +9,12 @@ of pages, never with the number of VMs:
         providers, protection containers, replication networks, policies,
         container mappings, network mappings, protected items, recovery plans,
         unfinished jobs
-    round 2 (concurrent): protectable items of each container a declared VM lives in
+    round 2 (concurrent): protectable items (discovered VMs) of each container where a
+        declared VM is not protected yet (none at all once everything is applied)
+
+Protected items, discovered VMs and jobs, the lists that grow with the estate, are
+read as REST JSON through the SDK client's pipeline (`_raw_pages`); the rest through
+the operations methods, flattened with `as_dict()`.
 
 A 404 on a list (resource group or vault not there yet) reads as empty.
 """
@@ -22,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from reconciler.azure.errors import azure_errors, is_not_found
-from reconciler.live.ids import norm_id
+from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState
 
 __all__ = ["read_live_state", "MAX_WORKERS", "JOB_LOOKBACK_HOURS"]
@@ -58,6 +63,48 @@ def _collect(fetch: Callable[[], Any], action: str, *, missing_ok: bool = True) 
             raise
 
 
+def _raw_pages(client: Any, request: Any) -> list[dict]:
+    """Every page of a list as REST JSON, through the SDK client's own pipeline.
+
+    `request` comes from the SDK's request builder for that operation (same URL and
+    api-version as the operations method); `client.send_request` runs it through the
+    client's policies (credential, retry, request counter, TLS). nextLink is followed
+    the way the SDK's pager does it (the client's api-version re-applied). Used for the
+    lists that grow with the estate (protected items, discovered VMs, jobs): it skips
+    building and flattening SDK models, ~1.4 ms of CPU per protected item.
+    """
+    from urllib.parse import parse_qs, urljoin, urlparse
+
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+    from azure.core.rest import HttpRequest
+
+    api_version = (parse_qs(urlparse(request.url).query).get("api-version") or [None])[0]
+    items: list[dict] = []
+    req = request
+    while True:
+        resp = client.send_request(req)
+        if resp.status_code != 200:
+            if resp.status_code == 404:
+                raise ResourceNotFoundError(response=resp)
+            raise HttpResponseError(response=resp)
+        body = resp.json()
+        items.extend(body.get("value") or [])
+        nxt = body.get("nextLink")
+        if not nxt:
+            return items
+        parsed = urlparse(nxt)
+        params = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(parsed.query).items()}
+        if api_version:
+            params["api-version"] = api_version
+        req = HttpRequest("GET", urljoin(nxt, parsed.path), params=params)
+
+
+def _builders() -> Any:
+    from azure.mgmt.recoveryservicessiterecovery.operations import _operations as ops
+
+    return ops
+
+
 def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKERS) -> LiveState:
     """Read everything the planner needs for `manifest` through `clients`."""
     t0 = time.monotonic()
@@ -83,9 +130,11 @@ def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKE
         "container_mappings": (lambda: sr.replication_protection_container_mappings.list(rg, vault),
                                "list policy associations"),
         "network_mappings": (lambda: sr.replication_network_mappings.list(rg, vault), "list network mappings"),
-        "protected_items": (lambda: sr.replication_protected_items.list(rg, vault), "list protected items"),
+        "protected_items": (lambda: _raw_pages(sr, _builders().build_replication_protected_items_list_request(
+            rg, vault, clients.subscription_id)), "list protected items"),
         "recovery_plans": (lambda: sr.replication_recovery_plans.list(rg, vault), "list recovery plans"),
-        "jobs": (lambda: sr.replication_jobs.list(rg, vault, filter=f"startTime ge '{since}'"), "list replication jobs"),
+        "jobs": (lambda: _raw_pages(sr, _builders().build_replication_jobs_list_request(
+            rg, vault, clients.subscription_id, filter=f"startTime ge '{since}'")), "list replication jobs"),
     }
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="asr-read") as pool:
         futures = {k: pool.submit(_collect, fn, action) for k, (fn, action) in round1.items()}
@@ -102,7 +151,8 @@ def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKE
             live.jobs = [j for j in results["jobs"] or []
                          if str((j.get("properties") or {}).get("state", "")).lower() not in _DONE_JOB_STATES]
 
-        # round 2: protectable items of the containers declared VMs live in
+        # round 2: discovered VMs (protectable items) of the containers where a declared VM
+        # is not protected there yet: only those need a protectable item to enable
         wanted: dict[str, tuple[str, str]] = {}
         for vm in manifest.protected_vms:
             src = vm.source
@@ -112,14 +162,17 @@ def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKE
                 c = live.container(src.hyperv_site)
             if c is None:
                 continue
-            from reconciler.live.ids import parse_id
-
+            item = live.protected_item(vm.name)
+            if item is not None and norm_id(item.get("id", "")).startswith(norm_id(c["id"]) + "/"):
+                continue
             p = parse_id(c.get("id"))
             wanted[norm_id(c["id"])] = (p.get("replicationfabrics", ""), p.get("replicationprotectioncontainers", c.get("name", "")))
+        ops = _builders() if wanted else None
         futures2 = {
             cid: pool.submit(
                 _collect,
-                (lambda f=f, c=c: sr.replication_protectable_items.list_by_replication_protection_containers(rg, vault, f, c)),
+                (lambda f=f, c=c: _raw_pages(sr, ops.build_replication_protectable_items_list_by_replication_protection_containers_request(
+                    rg, vault, f, c, clients.subscription_id))),
                 f"list discovered VMs of container {c}")
             for cid, (f, c) in wanted.items()
         }

@@ -156,26 +156,47 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
             nm_by_target.setdefault((s.name.lower(), nm.target_network.lower()), []).append(
                 f"network_mapping.{s.name}/{nm.vm_network}")
 
+    source_cache: dict[tuple, tuple] = {}
+    id_cache: dict[tuple, str] = {}
+
+    def cached_id(kind: str, *parts: str) -> str:
+        key = (kind, *parts)
+        val = id_cache.get(key)
+        if val is None:
+            val = {"vnet": vnet_id, "storage": storage_id, "subnet": subnet_id}[kind](sub, t.resource_group, *parts)
+            id_cache[key] = val
+        return val
+
+    target_rg_id = rg_id(sub, t.resource_group)
+    sites = {s.name: s for s in manifest.source.hyperv_sites}
     for vm in manifest.protected_vms:
         src = vm.source
-        if hasattr(src, "vmm_server"):
-            source = f"{src.vmm_server}/{src.cloud}"
-            fabric_friendly, cloud = src.vmm_server, src.cloud
-            cont = live.container(src.vmm_server, src.cloud)
-            assoc = f"policy_association.{src.vmm_server}/{src.cloud}"
-            prereq = [f"vmm_server.{src.vmm_server}"]
-            hosts: list[str] = []
-        else:
-            source = src.hyperv_site
-            fabric_friendly, cloud = src.hyperv_site, None
-            cont = live.container(src.hyperv_site)
-            cfriendly = (props(cont).get("friendlyName") if cont else None) or src.hyperv_site
-            assoc = f"policy_association.{src.hyperv_site}/{cfriendly}"
-            site = next((s for s in manifest.source.hyperv_sites if s.name == src.hyperv_site), None)
-            hosts = [f"hyperv_host.{src.hyperv_site}/{h}" for h in (site.hosts if site else [])]
-            prereq = [f"hyperv_site.{src.hyperv_site}"]
-        policy = container_policy.get(source.lower())
+        skey = (src.vmm_server, src.cloud) if hasattr(src, "vmm_server") else (src.hyperv_site,)
+        cached = source_cache.get(skey)
+        if cached is None:
+            if len(skey) == 2:
+                source = f"{src.vmm_server}/{src.cloud}"
+                fabric_friendly, cloud = src.vmm_server, src.cloud
+                cont = live.container(src.vmm_server, src.cloud)
+                assoc = f"policy_association.{src.vmm_server}/{src.cloud}"
+                prereq = [f"vmm_server.{src.vmm_server}"]
+                hosts: list[str] = []
+            else:
+                source = src.hyperv_site
+                fabric_friendly, cloud = src.hyperv_site, None
+                cont = live.container(src.hyperv_site)
+                cfriendly = (props(cont).get("friendlyName") if cont else None) or src.hyperv_site
+                assoc = f"policy_association.{src.hyperv_site}/{cfriendly}"
+                site = sites.get(src.hyperv_site)
+                hosts = [f"hyperv_host.{src.hyperv_site}/{h}" for h in (site.hosts if site else [])]
+                prereq = [f"hyperv_site.{src.hyperv_site}"]
+            policy = container_policy.get(source.lower())
+            cached = (source, fabric_friendly, cloud, cont, assoc, prereq, hosts, policy,
+                      f"{vid}/replicationPolicies/{policy}" if policy else None)
+            source_cache[skey] = cached
+        source, fabric_friendly, cloud, cont, assoc, prereq, hosts, policy, policy_id = cached
         tg = vm.target
+        net_id = cached_id("vnet", tg.network)
         deps = prereq + [assoc, f"virtual_network.{tg.network}"]
         if tg.log_storage_account:
             deps.append(f"storage_account.{tg.log_storage_account}")
@@ -187,19 +208,17 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
             "policy": policy,
             "targetVmName": tg.vm_name or vm.name,
             "size": tg.size,
-            "targetNetwork": vnet_id(sub, t.resource_group, tg.network),
+            "targetNetwork": net_id,
             "subnet": tg.subnet,
             "diskType": tg.disk_type.value,
-            "logStorageAccount": storage_id(sub, t.resource_group, tg.log_storage_account) if tg.log_storage_account else None,
-            "targetResourceGroup": rg_id(sub, t.resource_group),
+            "logStorageAccount": cached_id("storage", tg.log_storage_account) if tg.log_storage_account else None,
+            "targetResourceGroup": target_rg_id,
         }
         arm_id = f"{cont['id']}/replicationProtectedItems/{pitem['name']}" if (cont and pitem) else None
         add(Desired(Kind.PROTECTED_VM, f"protected_vm.{vm.name}", attrs, arm_id, depends_on=deps,
                     ctx={"vm": vm, "container": cont, "protectable": pitem, "hosts": hosts,
-                         "fabric_friendly": fabric_friendly, "cloud": cloud,
-                         "policy_id": f"{vid}/replicationPolicies/{policy}" if policy else None,
-                         "subnet_id": subnet_id(sub, t.resource_group, tg.network, tg.subnet),
-                         "target_rg_id": rg_id(sub, t.resource_group)},
+                         "fabric_friendly": fabric_friendly, "cloud": cloud, "policy_id": policy_id,
+                         "subnet_id": cached_id("subnet", tg.network, tg.subnet), "target_rg_id": target_rg_id},
                     replace_fields=VM_REPLACE_FIELDS,
                     skip_compare=tuple(k for k, val in attrs.items() if val is None)))
 

@@ -287,6 +287,9 @@ class _Planner:
         forced = [f for f in changed if f in d.replace_fields]
         if forced:
             reqs = [rq.vm_disable(self.m, item["id"])]
+            if pitem is None and ctx["container"] is not None and norm_id(item["id"]).startswith(
+                    norm_id(ctx["container"]["id"]) + "/"):
+                pitem = ctx["protectable"] = rq.protectable_from_item(item)  # same container: from what was read
             if pitem is not None and ctx["container"] is not None:
                 reqs.append(rq.vm_enable(self.m, ctx))
             gb = _vm_disk_gb(pitem, item)

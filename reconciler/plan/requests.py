@@ -193,6 +193,19 @@ def network_mapping_delete(manifest: Any, mapping_id: str) -> Request:
         "network_mapping_name": p.get("replicationnetworkmappings", "")})
 
 
+def protectable_from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A protectable-item-shaped dict from a protected item (re-enable in the same container,
+    when the discovered-VM list of that container was not read)."""
+    p = props(item)
+    psd = p.get("providerSpecificDetails") or {}
+    disks = [{"vhdId": d.get("vhdId"), "maxSizeMB": d.get("maxSizeMB")} for d in psd.get("azureVmDiskDetails") or []]
+    return {"id": p.get("protectableItemId"), "name": parse_id(p.get("protectableItemId")).get("replicationprotectableitems")
+            or item.get("name"),
+            "properties": {"friendlyName": p.get("friendlyName"), "customDetails": {
+                "instanceType": "HyperVVirtualMachine", "sourceItemId": psd.get("vmId") or item.get("name"),
+                "osDetails": {"osType": (psd.get("oSDetails") or {}).get("osType")}, "diskDetails": disks}}}
+
+
 def vm_enable(manifest: Any, ctx: dict[str, Any]) -> Request:
     vm = ctx["vm"]
     pitem = ctx["protectable"]

@@ -61,10 +61,70 @@ class Obj:
     pass
 
 
-def fake_clients(live, rec, vault_missing=False):
+class FakeResponse:
+    def __init__(self, status, body):
+        import json as _json
+
+        self.status_code = status
+        self._body = body
+        self.reason = "OK" if status == 200 else "Not Found"
+        self.headers = {"Content-Type": "application/json"}
+        self.content_type = "application/json"
+        self.request = None
+        self._text = _json.dumps(body)
+
+    def json(self):
+        return self._body
+
+    def text(self, encoding=None):
+        return self._text
+
+    def body(self):
+        return self._text.encode()
+
+
+class FakeSiteRecovery(Obj):
+    """send_request for the raw paged lists: serves 2 items per page with a nextLink."""
+
+    PAGE = 2
+
+    def __init__(self, rec, live, jobs, vault_missing, page=2):
+        self._rec, self._live, self._jobs, self._missing = rec, live, jobs, vault_missing
+        self.PAGE = page
+
+    def send_request(self, request):
+        from urllib.parse import parse_qs, urlparse
+
+        url = urlparse(request.url)
+        q = parse_qs(url.query)
+        assert q["api-version"] == ["2025-08-01"], request.url  # the SDK's api-version, on every page
+        path = url.path.lower()
+        if self._missing:
+            return self._rec.call("sr.raw", FakeResponse(404, {"error": {"code": "ResourceNotFound", "message": "x"}}))
+        if path.endswith("/replicationprotecteditems"):
+            items, name = self._live.protected_items, "sr.protected_items.page"
+        elif path.endswith("/replicationjobs"):
+            assert q["$filter"][0].startswith("startTime ge ")
+            items, name = self._jobs, "sr.jobs.page"
+        elif path.endswith("/replicationprotectableitems"):
+            cont = path.split("/replicationprotectioncontainers/")[1].split("/")[0]
+            items = [i for cid, its in self._live.protectable_items.items() if cid.endswith("/" + cont) for i in its]
+            name = "sr.protectable.page"
+        else:
+            raise AssertionError(request.url)
+        start = int(q.get("$skiptoken", ["0"])[0])
+        body = {"value": items[start:start + self.PAGE]}
+        if start + self.PAGE < len(items):
+            body["nextLink"] = f"https://arm.invalid{url.path}?api-version=2025-08-01&$skiptoken={start + self.PAGE}"
+        return self._rec.call(name, FakeResponse(200, body))
+
+
+def fake_clients(live, rec, vault_missing=False, page=2):
     nf = ResourceNotFoundError("not found")
     lst = lambda items, model=None: (lambda *a, **k: nf if vault_missing else [model(i) if model else i for i in items])  # noqa: E731
-    sr = Obj()
+    jobs = [{"id": "j1", "name": "j1", "properties": {"state": "Succeeded"}},
+            {"id": "j2", "name": "j2", "properties": {"state": "InProgress"}}]
+    sr = FakeSiteRecovery(rec, live, jobs, vault_missing, page)
     sr.replication_fabrics = Group(rec, "sr.fabrics", {"list": lst(live.fabrics, srm.Fabric)})
     sr.replication_recovery_services_providers = Group(rec, "sr.providers", {"list": lst(live.providers, srm.RecoveryServicesProvider)})
     sr.replication_protection_containers = Group(rec, "sr.containers", {"list": lst(live.containers, srm.ProtectionContainer)})
@@ -72,16 +132,10 @@ def fake_clients(live, rec, vault_missing=False):
     sr.replication_policies = Group(rec, "sr.policies", {"list": lst(live.policies, srm.Policy)})
     sr.replication_protection_container_mappings = Group(rec, "sr.mappings", {"list": lst(live.container_mappings, srm.ProtectionContainerMapping)})
     sr.replication_network_mappings = Group(rec, "sr.network_mappings", {"list": lst(live.network_mappings, srm.NetworkMapping)})
-    sr.replication_protected_items = Group(rec, "sr.protected_items", {"list": lst(live.protected_items, srm.ReplicationProtectedItem)})
     sr.replication_recovery_plans = Group(rec, "sr.recovery_plans", {"list": lst(live.recovery_plans, srm.RecoveryPlan)})
-    sr.replication_jobs = Group(rec, "sr.jobs", {"list": lst([{"id": "j1", "name": "j1", "properties": {"state": "Succeeded"}},
-                                                              {"id": "j2", "name": "j2", "properties": {"state": "InProgress"}}], srm.Job)})
-    sr.replication_protectable_items = Group(rec, "sr.protectable", {
-        "list_by_replication_protection_containers": lambda rg, v, f, c: [
-            srm.ProtectableItem(i) for cid, items in live.protectable_items.items() if cid.endswith("/" + c.lower())
-            for i in items]})
     c = Obj()
     c.counter = rec.counter
+    c.subscription_id = live.subscription
     c.site_recovery = lambda *a: sr
     c.resources = Obj()
     c.resources.resource_groups = Group(rec, "rg", {"list": lambda: list(live.resource_groups.values())})
@@ -104,14 +158,14 @@ def test_reads_everything_with_vault_level_lists_concurrently(name):
     elapsed = time.monotonic() - t0
     names = [c[0] for c in rec.calls]
     # one vault-level list per kind, never a GET per VM
-    for kind in ("sr.fabrics.list", "sr.protected_items.list", "sr.policies.list", "sr.recovery_plans.list",
+    for kind in ("sr.fabrics.list", "sr.policies.list", "sr.recovery_plans.list",
                  "sr.mappings.list", "sr.network_mappings.list", "sr.containers.list", "sr.providers.list"):
         assert names.count(kind) == 1, kind
+    # the vault-level protected item list, page by page (2 per page here)
+    assert names.count("sr.protected_items.page") == -(-len(truth.protected_items) // 2)
     assert not any(n.endswith(".get") and n != "vaults.get" for n in names)
-    # protectable items: one list per container that holds declared VMs
-    n_containers = len({(vm.source.vmm_server, vm.source.cloud) if hasattr(vm.source, "vmm_server") else vm.source.hyperv_site
-                        for vm in m.protected_vms})
-    assert names.count("sr.protectable.list_by_replication_protection_containers") == n_containers
+    # every declared VM is protected: no discovered-VM list needed
+    assert names.count("sr.protectable.page") == 0
     assert rec.max_active >= 4  # independent lists in flight together
     assert elapsed < 0.05 * len(names) / 2  # far below sequential
     assert live.requests_made == len(names)
@@ -120,6 +174,21 @@ def test_reads_everything_with_vault_level_lists_concurrently(name):
     assert isinstance(live.protected_items[0], dict) and "properties" in live.protected_items[0]
     assert [j["name"] for j in live.jobs] == ["j2"]  # finished jobs dropped
     assert live.fingerprint() == truth.fingerprint()
+
+
+def test_discovered_vms_read_only_where_a_declared_vm_is_not_protected():
+    m = load_manifest(example_path("multi-cloud"))
+    truth = applied(m)
+    gone = {"dev-ams01", "sql-rtm01"}
+    truth.protected_items = [i for i in truth.protected_items if i["properties"]["friendlyName"] not in gone]
+    rec = Recorder(delay=0)
+    live = read_live_state(fake_clients(truth, rec), m)
+    pages = [c for c in rec.calls if c[0] == "sr.protectable.page"]
+    # two containers (vmm-ams01/Silver: 3 VMs -> 2 pages; vmm-rtm01/Gold: 3 VMs -> 2 pages)
+    assert len(pages) == 4
+    assert {k for k in live.protectable_items} == {
+        truth.container("vmm-ams01", "Silver")["id"].lower(), truth.container("vmm-rtm01", "Gold")["id"].lower()}
+    assert live.protectable_item(truth.container("vmm-ams01", "Silver")["id"], "dev-ams01") is not None
 
 
 def test_missing_vault_reads_as_empty():
@@ -139,6 +208,6 @@ def test_request_count_independent_of_vm_count():
 
     big = Builder(m).azure_resources().register().applied_vault_objects().build()
     r1, r2 = Recorder(delay=0), Recorder(delay=0)
-    read_live_state(fake_clients(small, r1), load_manifest(example_path("quickstart")))
-    read_live_state(fake_clients(big, r2), m)
+    read_live_state(fake_clients(small, r1, page=1000), load_manifest(example_path("quickstart")))
+    read_live_state(fake_clients(big, r2, page=1000), m)
     assert len(r1.calls) == len(r2.calls)
