@@ -143,3 +143,41 @@ def test_paths_are_case_insensitive(app):
     call(app, "PUT", f"/subscriptions/{SUB}/resourcegroups/Rg1?{RG_API}", json={"location": "westeurope"})
     r = call(app, "GET", f"/SUBSCRIPTIONS/{SUB}/ResourceGroups/RG1?{RG_API}")
     assert r.status_code == 200 and r.json()["name"] == "Rg1"
+
+
+def test_estate_azure_section_seeds_resources(emulator):
+    emulator.reset(estate={
+        "subscription": SUB,
+        "azure": {
+            "resourceGroups": [{"name": "contoso-dr-rg", "location": "westeurope", "tags": {"owner": "ops"}}],
+            "storageAccounts": [{"name": "contosoasrlogs01", "resourceGroup": "contoso-failover-rg", "location": "westeurope"}],
+            "virtualNetworks": [{"name": "corp-vnet", "resourceGroup": "contoso-failover-rg", "location": "westeurope",
+                                 "addressSpace": ["10.10.0.0/16"], "subnets": [{"name": "servers", "addressPrefix": "10.10.1.0/24"}]}],
+            "vaults": [{"name": "contoso-asr-vault", "resourceGroup": "contoso-dr-rg", "location": "westeurope",
+                        "storageRedundancy": "LocallyRedundant"}],
+        },
+    })
+    c = Clients(SUB)
+    assert sorted(g.name for g in c.resources.resource_groups.list()) == ["contoso-dr-rg", "contoso-failover-rg"]
+    assert c.storage.storage_accounts.get_properties("contoso-failover-rg", "contosoasrlogs01").sku.name == "Standard_LRS"
+    vnet = c.network.virtual_networks.get("contoso-failover-rg", "corp-vnet")
+    assert [s.name for s in vnet.properties.subnets] == ["servers"] and vnet.properties.provisioning_state == "Succeeded"
+    assert c.network.subnets.get("contoso-failover-rg", "corp-vnet", "servers").properties.address_prefix == "10.10.1.0/24"
+    v = c.vaults.vaults.get("contoso-dr-rg", "contoso-asr-vault")
+    assert v.properties.redundancy_settings.standard_tier_storage_redundancy == "LocallyRedundant" and v.etag
+
+
+@pytest.mark.parametrize("azure, fragment", [
+    ({"storageAccounts": [{"name": "Bad_Name", "resourceGroup": "rg"}]}, "azure.storageAccounts[0].name"),
+    ({"virtualNetworks": [{"name": "v", "resourceGroup": "rg", "addressSpace": ["10.0.0.0/16"],
+                           "subnets": [{"name": "s", "addressPrefix": "10.1.0.0/24"}]}]}, "azure.virtualNetworks[0]"),
+    ({"vaults": [{"name": "v1", "resourceGroup": "rg", "storageRedundancy": "Triple"}]}, "azure.vaults[0].storageRedundancy"),
+    ({"resourceGroups": [{"name": "rg", "location": "mars"}]}, "azure.resourceGroups[0].location"),
+    ({"bogus": []}, "unknown key"),
+])
+def test_estate_azure_section_errors_name_the_path(emulator, azure, fragment):
+    import requests
+
+    r = requests.post(emulator.url + "/_emulator/reset", json={"estate": {"subscription": SUB, "azure": azure}},
+                      verify=emulator.ca_bundle, timeout=10)
+    assert r.status_code == 400 and fragment in r.json()["error"], r.text

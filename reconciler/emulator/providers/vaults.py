@@ -73,6 +73,36 @@ def _etag(state: EmulatorState) -> str:
     return f'W/"datetime\'{quote(stamp)}-{seq}\'"'
 
 
+def make_vault(state: EmulatorState, rid: str, name: str, location: str, redundancy: str = "GeoRedundant",
+               tags: dict | None = None, created_by: str = "estate") -> dict:
+    """A vault as a PUT leaves it (also used to seed estates)."""
+    now = state.now_iso()
+    vault: dict = {
+        "id": rid,
+        "name": name,
+        "type": TYPE,
+        "location": location,
+        "etag": _etag(state),
+        "sku": {"name": "RS0", "tier": "Standard"},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "publicNetworkAccess": "Enabled",
+            "redundancySettings": {"standardTierStorageRedundancy": redundancy, "crossRegionRestore": "Disabled"},
+            "privateEndpointStateForBackup": "None",
+            "privateEndpointStateForSiteRecovery": "None",
+            "secureScore": "None",
+            "bcdrSecurityLevel": "Poor",
+        },
+        "systemData": {"createdBy": created_by, "createdByType": "Application", "createdAt": now,
+                       "lastModifiedBy": created_by, "lastModifiedByType": "Application", "lastModifiedAt": now},
+        "_resourceId": state.rng.getrandbits(62),
+        "_servicePrincipal": [str(uuid.UUID(int=state.rng.getrandbits(128), version=4)) for _ in range(2)],
+    }
+    if tags:
+        vault["tags"] = tags
+    return vault
+
+
 def delete_blocker(state: EmulatorState, vid: str) -> str | None:
     """Why `vid` cannot be deleted now, or None. Site recovery content is reported by
     the "vault.delete_blocker" hooks; resources stored under the vault id count too."""
