@@ -75,7 +75,8 @@ class DrillReport:
 
     @property
     def ok(self) -> bool:
-        return self.outcome == "succeeded" and self.cleanup_state == "succeeded"
+        return self.outcome == "succeeded" and (self.cleanup_state == "succeeded"
+                                                 or self.cleanup_state.startswith("not needed"))
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -253,7 +254,8 @@ def _measure(ctx: OpsContext, rep: DrillReport, items: list[ItemState], plan: Pl
         now = after.item_for(v.vm)
         if now is not None:
             v.recovery_point_id = now.failover_recovery_point_id
-            v.test_vm_name = (now.provider or {}).get("recoveryAzureVmName") or now.recovery_azure_vm_name
+            target = (now.provider or {}).get("recoveryAzureVmName") or now.recovery_azure_vm_name or v.vm
+            v.test_vm_name = f"{target}-test"  # ASR names test failover VMs <target VM name>-test
             v.ok = ok and now.in_test_failover
             if ok and not v.ok:
                 v.message = f"test failover state '{now.test_failover_state}' after the job"
@@ -300,7 +302,7 @@ def _cleanup(ctx: OpsContext, rep: DrillReport, targets: Any, *, sleep: Callable
             if rep.cleanup_state != "not needed":
                 rep.errors.append(rep.cleanup_state)
             else:
-                rep.cleanup_state = "succeeded"  # nothing was left behind
+                rep.cleanup_state = "not needed: nothing was left behind in Azure"
             return
         ctx.say(f"== cleanup: test failover cleanup of recovery plan {targets.recovery_plan}")
         res = execute(ctx, Operation.CLEANUP, need, plan, sleep=sleep, interval=interval, timeout=timeout)

@@ -310,6 +310,16 @@ def prepare(ctx: OpsContext, op: Operation, targets: Targets) -> tuple[list[Item
                 hint=f"run `asr apply {ctx.file}` to create it",
             )
     items = resolve_items(ctx, inv, targets)
+    if plan is not None:
+        live_ids = {i.lower() for i in plan.item_ids()}
+        want_ids = {i.id.lower() for i in items}
+        if live_ids and live_ids != want_ids:
+            extra = sorted((inv.item_by_id(i).vm_name if inv.item_by_id(i) else i) for i in live_ids - want_ids)
+            missing = sorted(i.vm_name for i in items if i.id.lower() not in live_ids)
+            bits = ([f"also fails over {', '.join(extra)}"] if extra else []) + \
+                   ([f"does not contain {', '.join(missing)}"] if missing else [])
+            print(f"warning: recovery plan {plan.name} in Azure differs from {ctx.file}: it {' and '.join(bits)} "
+                  f"(`asr plan {ctx.file}` shows the change)", file=ctx.err, flush=True)
     validate(ctx, op, items, plan)
     return items, plan, inv
 
@@ -333,18 +343,35 @@ def run_operation(ctx: OpsContext, op: Operation, targets: Targets, *, yes: bool
     return res
 
 
+def _failback_start(items: list[ItemState]) -> Operation:
+    """Where a failback (re)starts: an interrupted failback resumes at its next step, so
+    re-running `asr failback` converges."""
+    if items and all(i.location == "primary" for i in items):
+        if all(i.allows("Commit") for i in items):
+            return Operation.COMMIT
+        if all(i.allows("ReverseReplicate") for i in items):
+            return Operation.REPROTECT
+    return Operation.FAILBACK
+
+
 def run_failback(ctx: OpsContext, targets: Targets, *, yes: bool, sleep: Callable[[float], None] | None = None,
                  interval: float | None = None, timeout: float | None = None,
                  ask: Callable[..., None] = confirm) -> OperationResult:
     """Planned failover Azure -> primary site, commit, then reprotect (each step checked
-    against a fresh read of the vault)."""
-    items, plan, _ = prepare(ctx, Operation.FAILBACK, targets)
+    against a fresh read of the vault). Resumes where an interrupted failback stopped."""
+    parts = ("items", "plans") if targets.recovery_plan else ("items",)
+    inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=parts)
+    first = _failback_start(resolve_items(ctx, inv, targets))
+    items, plan, _ = prepare(ctx, first, targets)
+    steps = [Operation.FAILBACK, Operation.COMMIT, Operation.REPROTECT]
+    steps = steps[steps.index(first):]
+    if first != Operation.FAILBACK:
+        ctx.say(f"The VMs are already back on the primary site; resuming the failback at: {first.title}.")
     ctx.say(describe_effect(Operation.FAILBACK, items, plan=plan.name if plan else None, network=None))
     ask("Continue?", yes=yes)
     total = OperationResult(operation=Operation.FAILBACK.value, recovery_plan=plan.name if plan else None)
-    steps = [Operation.FAILBACK, Operation.COMMIT, Operation.REPROTECT]
     for step in steps:
-        if step != Operation.FAILBACK:
+        if step != first:
             items, plan, _ = _refresh(ctx, targets)
             # Commit is skipped where the service does not ask for it after failback.
             if step == Operation.COMMIT and not all(i.allows("Commit") for i in items):

@@ -150,3 +150,26 @@ def test_azure_refusal_is_reported_per_vm_with_azures_message(fast, capsys):
     assert lines[1].startswith("  sql01: test failover of sql01: ") and "corp-test-vnet" in lines[1]
     assert lines[2].startswith("  app01: test failover of app01: ")
     assert status(capsys, QS)["sql01"]["test_failover_state"] == "None"
+
+
+def test_failback_resumes_after_interruption(fast, capsys):
+    fast.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=600)
+    protect(fast, example_manifest("quickstart.yaml"))
+    for step in (("failover", "planned"), ("failover", "commit")):
+        assert asr(capsys, *step, QS, "--vm", "app01", "--yes")[0] == 0
+    # the failback's first step ran, then the command was interrupted: run only that step by hand
+    from reconciler.ops.context import OpsContext, select_targets
+    from reconciler.ops.failover import execute, prepare
+    from reconciler.ops.states import Operation
+
+    ctx = OpsContext.load(QS)
+    import io
+
+    ctx.out = io.StringIO()
+    items, plan, _ = prepare(ctx, Operation.FAILBACK, select_targets(ctx.manifest, vms=["app01"], recovery_plan=None,
+                                                                        file=QS))
+    assert execute(ctx, Operation.FAILBACK, items, plan, interval=0.2).ok
+    code, out, err = asr(capsys, "failback", QS, "--vm", "app01", "--yes")
+    assert code == 0, err
+    assert "resuming the failback at: failover commit" in out and "== reprotect" in out
+    assert status(capsys, QS)["app01"]["active_location"] == "Primary"
