@@ -19,6 +19,7 @@ waiting and are reported as still running in Azure; nothing is cancelled.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
@@ -90,6 +91,15 @@ class ApplyResult:
             "requests": self.requests,
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
+
+
+@dataclass
+class _State:
+    """Where a change is: the next request to send and the jobs seen so far."""
+
+    t0: float
+    index: int = 0
+    jobs: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ChangeFailed(Exception):
@@ -220,84 +230,144 @@ class Executor:
     # --- the graph ------------------------------------------------------------------
     def run(self, only: set[str] | None = None, prior: dict[str, Outcome] | None = None) -> ApplyResult:
         """Run the plan's changes (or those in `only`). `prior` holds outcomes
-        of changes carried out earlier in the same apply, for dependencies."""
+        of changes carried out earlier in the same apply, for dependencies.
+
+        `parallelism` bounds the requests in flight (worker threads), not the
+        ASR jobs: a change whose write was accepted gives its worker back and
+        waits for its job through the tracker, so thousands of jobs can run
+        while at most `parallelism` calls are being made."""
         t0 = time.monotonic()
         prior = dict(prior or {})
         changes = [c for c in self.plan.changes if only is None or c.address in only]
         self.check(changes)
         index = {c.address: c for c in changes}
         deps: dict[str, list[str]] = {}
+        dependents: dict[str, list[str]] = {a: [] for a in index}
         for c in changes:
             ds = [d for d in list(c.depends_on) + list(c.blocked_by)
                   if (d in index or d in prior) and d != c.address]
             deps[c.address] = list(dict.fromkeys(ds))
+            for d in deps[c.address]:
+                if d in dependents:
+                    dependents[d].append(c.address)
         outcomes: dict[str, Outcome] = {a: o for a, o in prior.items() if a not in index}
         running: dict[cf.Future, str] = {}
+        waiting: dict[str, tuple[Any, _State]] = {}  # address -> (tracked job, state)
         busy: set[str] = set()
         order = [c.address for c in changes]
+        pos = {a: i for i, a in enumerate(order)}
         interrupted = False
+        wakeups: "queue.Queue[str]" = queue.Queue()
+        candidates = set(order)  # addresses worth looking at in the next scan
         pool = cf.ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="asr-apply")
+
+        def finish(addr: str, o: Outcome) -> None:
+            outcomes[addr] = o
+            busy.discard(addr)
+            candidates.update(dependents.get(addr, ()))
+
+        def submit(addr: str, st: "_State") -> None:
+            fut = pool.submit(self._step, index[addr], st)
+            running[fut] = addr
+
         try:
             while True:
-                # resolve what can be resolved without work, submit what is ready
+                # resolve what needs no work, start what is ready (in plan order)
                 progressed = True
                 while progressed:
                     progressed = False
-                    for addr in order:
+                    for addr in sorted(candidates, key=pos.__getitem__):
                         if addr in outcomes or addr in busy:
+                            candidates.discard(addr)
                             continue
                         c = index[addr]
                         bad = [d for d in deps[addr] if d in outcomes and outcomes[d].status not in (SUCCEEDED, UNCHANGED)]
                         if bad:
-                            outcomes[addr] = self._skip(c, bad, outcomes, index)
+                            finish(addr, self._skip(c, bad, outcomes, index))
                             progressed = True
                             continue
                         if any(d not in outcomes for d in deps[addr]):
+                            candidates.discard(addr)  # looked at again when a dependency ends
                             continue
                         if c.action == Action.MANUAL:
-                            outcomes[addr] = self._manual(c)
+                            finish(addr, self._manual(c))
                             progressed = True
                             continue
                         if c.blocked_by:
-                            outcomes[addr] = Outcome(addr, c.action.value, SKIPPED,
-                                                     reason=f"waits for manual step {', '.join(c.blocked_by)}")
-                            self.emit({"event": "skipped", "address": addr, "reason": outcomes[addr].reason})
+                            o = Outcome(addr, c.action.value, SKIPPED, reason=f"waits for manual step {', '.join(c.blocked_by)}")
+                            self.emit({"event": "skipped", "address": addr, "reason": o.reason})
+                            finish(addr, o)
                             progressed = True
                             continue
                         if c.action == Action.NOOP and c.reason != Reason.OPERATION_IN_PROGRESS:
-                            outcomes[addr] = Outcome(addr, c.action.value, UNCHANGED)
+                            finish(addr, Outcome(addr, c.action.value, UNCHANGED))
                             progressed = True
                             continue
                         if self.stopping:
-                            outcomes[addr] = Outcome(addr, c.action.value, SKIPPED,
-                                                     reason=f"not started: {self._stop_reason}")
+                            finish(addr, Outcome(addr, c.action.value, SKIPPED, reason=f"not started: {self._stop_reason}"))
                             progressed = True
                             continue
                         if len(running) >= self.parallelism:
-                            continue
-                        fut = pool.submit(self._run_change, c)
-                        running[fut] = addr
+                            break  # no free worker: keep the candidate for later
+                        candidates.discard(addr)
                         busy.add(addr)
-                if not running:
+                        self.emit({"event": "start", "address": addr, "action": c.action.value})
+                        submit(addr, _State(t0=time.monotonic()))
+                if not running and not waiting:
                     break
                 try:
-                    done, _ = cf.wait(list(running), timeout=0.25, return_when=cf.FIRST_COMPLETED)
+                    done, _ = cf.wait(list(running), timeout=0.1, return_when=cf.FIRST_COMPLETED) if running \
+                        else (set(), set())
+                    if not running:
+                        try:
+                            wakeups.put(wakeups.get(timeout=0.1))
+                        except queue.Empty:
+                            pass
                 except KeyboardInterrupt:
                     if self._stop.is_set():
                         raise
                     interrupted = True
                     self.stop("interrupted")
-                    self.emit({"event": "interrupt", "in_flight": sorted(running.values())})
+                    self.emit({"event": "interrupt", "in_flight": sorted(list(running.values()) + list(waiting))})
                     continue
                 for fut in done:
                     addr = running.pop(fut)
-                    busy.discard(addr)
-                    outcomes[addr] = fut.result()
+                    res = fut.result()
+                    if isinstance(res, Outcome):
+                        finish(addr, res)
+                    else:  # waiting for an ASR job
+                        tracked, st = res
+                        waiting[addr] = (tracked, st)
+                        tracked.notify = lambda a=addr: wakeups.put(a)
+                        if tracked.done:
+                            wakeups.put(addr)
+                # jobs that ended: continue their change on a worker
+                while True:
+                    try:
+                        addr = wakeups.get_nowait()
+                    except queue.Empty:
+                        break
+                    if addr not in waiting or not waiting[addr][0].done:
+                        continue
+                    tracked, st = waiting.pop(addr)
+                    verdict = self._job_verdict(index[addr], tracked, st)
+                    if isinstance(verdict, Outcome):
+                        finish(addr, verdict)
+                    else:
+                        submit(addr, st)  # next request of the change
+                if self.stopping and waiting:
+                    for addr, (tracked, st) in list(waiting.items()):
+                        waiting.pop(addr)
+                        reason = "interrupted; its Azure job keeps running and the next apply awaits it"
+                        self.emit({"event": "interrupted", "address": addr, "reason": reason})
+                        finish(addr, Outcome(addr, index[addr].action.value, IN_PROGRESS, reason=reason,
+                                             jobs=st.jobs + ([job_record(tracked.job)] if tracked.job else []),
+                                             seconds=time.monotonic() - st.t0))
         except KeyboardInterrupt:
             interrupted = True
             self.stop("interrupted")
             pool.shutdown(wait=False, cancel_futures=True)
-            for fut, addr in running.items():
+            for addr in list(running.values()) + list(waiting):
                 outcomes.setdefault(addr, Outcome(addr, index[addr].action.value, IN_PROGRESS,
                                                   reason="interrupted; any Azure job keeps running"))
         finally:
@@ -337,70 +407,90 @@ class Executor:
         self.emit({"event": "manual", "address": c.address, "reason": o.reason})
         return o
 
-    # --- one change -----------------------------------------------------------
-    def _run_change(self, c: Change) -> Outcome:
-        t0 = time.monotonic()
-        self.emit({"event": "start", "address": c.address, "action": c.action.value})
-        jobs: list[dict[str, Any]] = []
+    # --- one change, step by step ---------------------------------------------
+    def _step(self, c: Change, st: "_State") -> "Outcome | tuple[Any, _State]":
+        """Run the change's requests from `st.index` on until one starts an ASR
+        job (returns (tracked, state): the worker is given back while the job
+        runs) or the change ends (returns its Outcome)."""
         try:
             if c.action == Action.NOOP:  # OPERATION_IN_PROGRESS: await the running job
-                self._await_existing(c, jobs)
-            else:
-                for req in c.requests:
-                    if self.stopping:
-                        raise Interrupted(jobs)
-                    self._run_request(c, req.operation, req.args, jobs)
+                if st.index == 0:
+                    st.index = len(c.requests) or 1
+                    t = self._await_existing(c, st)
+                    if t is not None:
+                        return t, st
+                return self._succeeded(c, st)
+            while st.index < len(c.requests):
+                if self.stopping:
+                    raise Interrupted(st.jobs)
+                req = c.requests[st.index]
+                st.index += 1
+                t = self._run_request(c, req.operation, req.args, st)
+                if t is not None:
+                    return t, st
         except ChangeFailed as f:
-            o = Outcome(c.address, c.action.value, FAILED, error_code=f.code, error_message=f.message,
-                        jobs=jobs or f.jobs, seconds=time.monotonic() - t0)
-            self.emit({"event": "failed", "address": c.address, "code": f.code, "message": f.message})
-            return o
+            return self._failed(c, st, f.code, f.message, f.jobs)
         except Interrupted:
-            if jobs and any(j.get("state", "").lower() not in ("succeeded", "failed", "cancelled") for j in jobs):
-                reason = "interrupted; its Azure job keeps running and the next apply awaits it"
-                st = IN_PROGRESS
-            else:
-                reason = f"not finished: {self._stop_reason}"
-                st = SKIPPED
+            reason = f"not finished: {self._stop_reason}"
             self.emit({"event": "interrupted", "address": c.address, "reason": reason})
-            return Outcome(c.address, c.action.value, st, reason=reason, jobs=jobs, seconds=time.monotonic() - t0)
+            return Outcome(c.address, c.action.value, SKIPPED, reason=reason, jobs=st.jobs, seconds=time.monotonic() - st.t0)
         except Exception as exc:  # an Azure refusal or an unreachable endpoint
             code, message = error_info(exc)
-            self.emit({"event": "failed", "address": c.address, "code": code, "message": message})
-            return Outcome(c.address, c.action.value, FAILED, error_code=code, error_message=message, jobs=jobs,
-                           seconds=time.monotonic() - t0)
-        o = Outcome(c.address, c.action.value, SUCCEEDED, jobs=jobs, seconds=time.monotonic() - t0)
+            return self._failed(c, st, code, message)
+        return self._succeeded(c, st)
+
+    def _succeeded(self, c: Change, st: "_State") -> Outcome:
+        o = Outcome(c.address, c.action.value, SUCCEEDED, jobs=st.jobs, seconds=time.monotonic() - st.t0)
         self.emit({"event": "done", "address": c.address, "action": c.action.value, "seconds": round(o.seconds, 2)})
         return o
 
-    def _await_existing(self, c: Change, jobs: list[dict[str, Any]]) -> None:
+    def _failed(self, c: Change, st: "_State", code: str | None, message: str, jobs: list | None = None) -> Outcome:
+        self.emit({"event": "failed", "address": c.address, "code": code, "message": message})
+        return Outcome(c.address, c.action.value, FAILED, error_code=code, error_message=message,
+                       jobs=st.jobs or list(jobs or []), seconds=time.monotonic() - st.t0)
+
+    def _job_verdict(self, c: Change, t: Any, st: "_State") -> "Outcome | None":
+        """A followed job ended: the change's outcome, or None to go on with its
+        next request."""
+        if t.job is not None:
+            st.jobs.append(job_record(t.job))
+        if t.job is None:
+            if t.optional:  # a 200 answer without a job: the write was synchronous
+                return None if st.index < len(c.requests) else self._succeeded(c, st)
+            if t.timed_out:
+                return self._failed(c, st, "JobTimeout", f"the job for {c.address} did not finish in time")
+            return self._failed(c, st, "JobNotFound", f"no ASR job was found for request {t.request_id or t.job_name}")
+        job = t.job
+        if not job.succeeded:
+            if not job.terminal and t.timed_out:
+                return self._failed(c, st, "JobTimeout", f"job {job.name} did not finish in time")
+            err = job.errors[0] if job.errors else {"code": "JobFailed",
+                                                     "message": f"job {job.name} ({job.scenario}) ended {job.state}"}
+            return self._failed(c, st, err["code"], err["message"])
+        if st.index < len(c.requests) and c.action != Action.NOOP:
+            return None
+        return self._succeeded(c, st)
+
+    def _await_existing(self, c: Change, st: "_State") -> Any:
         name = awaited_job(c)
         if not name:
-            return  # nothing known to wait for; the planner said it is in progress
+            return None  # nothing known to wait for
         short = name.rstrip("/").rsplit("/", 1)[-1]
         sr = self.clients.site_recovery()
         job = JobView.from_job(sr.replication_jobs.get(self.plan.resource_group, self.plan.vault, short))
         self.emit({"event": "await", "address": c.address, "job": job.name, "state": job.state})
-        if not job.terminal:
-            t = self.tracker.follow(c.address, job_name=job.name or short, sent_at=job.start_time or time.time())
-            self._wait(t, jobs)
-            job = t.job or job
-        else:
-            jobs.append(job_record(job))
-        if not job.succeeded:
-            err = job.errors[0] if job.errors else {"code": "JobFailed", "message": f"job {job.name} ended {job.state}"}
-            raise ChangeFailed(err["code"], err["message"])
+        if job.terminal:
+            st.jobs.append(job_record(job))
+            if not job.succeeded:
+                err = job.errors[0] if job.errors else {"code": "JobFailed", "message": f"job {job.name} ended {job.state}"}
+                raise ChangeFailed(err["code"], err["message"])
+            return None
+        return self.tracker.follow(c.address, job_name=job.name or short, sent_at=job.start_time or time.time(),
+                                   timeout=self.job_timeout)
 
-    def _wait(self, t: Any, jobs: list[dict[str, Any]]) -> None:
-        ok = self.tracker.wait(t, timeout=self.job_timeout, should_stop=lambda: self.stopping)
-        if t.job is not None:
-            jobs.append(job_record(t.job))
-        if not ok:
-            if self.stopping:
-                raise Interrupted(jobs)
-            raise ChangeFailed("JobTimeout", f"job for {t.label} did not finish within {self.job_timeout:.0f} s")
-
-    def _run_request(self, c: Change, operation: str, args: dict[str, Any], jobs: list[dict[str, Any]]) -> None:
+    def _run_request(self, c: Change, operation: str, args: dict[str, Any], st: "_State") -> Any:
+        """Send one request. Returns the tracked job for an ASR write (the
+        caller waits for it without holding a worker), None when done."""
         spec = ops.spec_for(operation)
         args = self._with_lock_tag(spec, args)
         if spec.style == ops.ASR:
@@ -414,33 +504,18 @@ class Executor:
             self.tracker.note_retry_after(sent.retry_after)
             targets = [str(args.get(spec.target_arg, ""))] if spec.target_arg else []
             targets.append(c.address.split(".", 1)[-1].rsplit("/", 1)[-1])
-            t = self.tracker.follow(c.address, request_id=sent.request_id, targets=tuple(targets),
-                                    scenarios=spec.scenarios, sent_at=sent.server_time or sent.sent_at,
-                                    retry_after=sent.retry_after)
-            if sent.status == 200:
-                # synchronous answer: a job may or may not exist; do not wait for ever
-                t_limit = max(5.0, 4 * self.tracker.floor)
-                if not self.tracker.wait(t, timeout=t_limit, should_stop=lambda: self.stopping):
-                    t.event.set()  # stop following it
-                    if t.job is None:
-                        return
-            self._wait(t, jobs)
-            if t.lost:
-                raise ChangeFailed("JobNotFound", f"no ASR job was found for request {sent.request_id}")
-            job = t.job
-            if job is not None and not job.succeeded:
-                err = job.errors[0] if job.errors else {"code": "JobFailed",
-                                                         "message": f"job {job.name} ({job.scenario}) ended {job.state}"}
-                raise ChangeFailed(err["code"], err["message"])
-            return
-        # non-ASR write
+            return self.tracker.follow(
+                c.address, request_id=sent.request_id, targets=tuple(targets), scenarios=spec.scenarios,
+                sent_at=sent.server_time or sent.sent_at, retry_after=sent.retry_after,
+                optional=sent.status == 200, timeout=self.job_timeout)
+        # non-ASR write: its own poller, holding the worker (few of these)
         self.pacer.acquire(should_stop=lambda: self.stopping)
         try:
             self.emit({"event": "sent", "address": c.address, "operation": operation})
             try:
                 ops.run_lro(self.clients, spec, args, timeout=self.lro_timeout, should_stop=lambda: self.stopping)
             except InterruptedError:
-                raise Interrupted(jobs)
+                raise Interrupted(st.jobs)
             except TimeoutError as exc:
                 raise ChangeFailed("OperationTimeout", str(exc))
             except Exception as exc:
@@ -448,10 +523,11 @@ class Executor:
                     # created meanwhile by someone else: it exists, which is what we wanted
                     self.emit({"event": "note", "address": c.address,
                                "message": "already created by someone else meanwhile"})
-                    return
+                    return None
                 raise
         finally:
             self.pacer.done()
+        return None
 
     def _with_lock_tag(self, spec: ops.OpSpec, args: dict[str, Any]) -> dict[str, Any]:
         """A vault write must not drop our lock tag."""

@@ -167,10 +167,25 @@ class Tracked:
     polls_unmatched: int = 0
     event: threading.Event = field(default_factory=threading.Event)
     lost: bool = False  # never matched; given up
+    optional: bool = False  # a 200 answer: there may be no job at all
+    timed_out: bool = False
+    deadline: float | None = None  # monotonic; None = no limit
+    created: float = field(default_factory=time.monotonic)
+    notify: Callable[[], None] | None = None  # called once when done (any thread)
 
     @property
     def done(self) -> bool:
         return self.event.is_set()
+
+    def finish(self) -> None:
+        if not self.event.is_set():
+            self.event.set()
+            cb = self.notify
+            if cb is not None:
+                try:
+                    cb()
+                except Exception:
+                    pass
 
 
 class JobTracker:
@@ -207,7 +222,7 @@ class JobTracker:
     # --- registering work -------------------------------------------------
     def follow(self, label: str, *, request_id: str | None = None, job_name: str | None = None,
                targets: tuple[str, ...] = (), scenarios: tuple[str, ...] = (), sent_at: float | None = None,
-               retry_after: float | None = None) -> Tracked:
+               retry_after: float | None = None, optional: bool = False, timeout: float | None = None) -> Tracked:
         if job_name and "/" in job_name:
             job_name = job_name.rstrip("/").rsplit("/", 1)[-1]
         t = Tracked(
@@ -217,7 +232,10 @@ class JobTracker:
             targets=tuple(x.lower() for x in targets if x),
             scenarios=tuple(s.lower() for s in scenarios),
             sent_at=sent_at if sent_at is not None else time.time(),
+            optional=optional,
         )
+        if timeout is not None:
+            t.deadline = t.created + timeout
         with self._lock:
             self._tracked.append(t)
             if retry_after:
@@ -296,7 +314,6 @@ class JobTracker:
         by_name = {j.name.lower(): j for j in jobs if j.name}
         by_activity = [(j.activity_id.lower(), j) for j in jobs if j.activity_id]
         changed = False
-        now = time.time()
         for t in pending:
             job = None
             if t.job is not None:
@@ -312,9 +329,17 @@ class JobTracker:
                 job = self._fallback(t, jobs)
             if job is None:
                 t.polls_unmatched += 1
-                if now - t.sent_at > self.give_up_after and t.job is None:
+                age = time.monotonic() - t.created
+                if t.job is None and t.optional and t.polls_unmatched >= 3 and age > 3 * self.floor:
+                    t.finish()  # a synchronous answer that started no job
+                    changed = True
+                elif t.job is None and age > self.give_up_after:
                     t.lost = True
-                    t.event.set()
+                    t.finish()
+                    changed = True
+                elif t.deadline is not None and time.monotonic() > t.deadline:
+                    t.timed_out = True
+                    t.finish()
                     changed = True
                 continue
             with self._lock:
@@ -329,7 +354,10 @@ class JobTracker:
                     except Exception:
                         pass
             if job.terminal:
-                t.event.set()
+                t.finish()
+            elif t.deadline is not None and time.monotonic() > t.deadline:
+                t.timed_out = True
+                t.finish()
         return changed
 
     def _fallback(self, t: Tracked, jobs: list[JobView]) -> JobView | None:
