@@ -29,6 +29,7 @@ __all__ = ["norm_id", "comparable", "normalize_live", "norm_location", "norm_sta
            "IDLE_SCENARIOS", "in_failover", "scenario_in_progress", "live_rp_groups"]
 
 IDLE_SCENARIOS = {"", "none"}
+LOCK_TAG = "asr-lock"
 
 
 def norm_location(loc: Any) -> str | None:
@@ -193,7 +194,8 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
         put(_obj(Kind.VAULT, f"vault.{v.get('name')}", v.get("id"), {
             "location": norm_location(v.get("location")),
             "storageRedundancy": red,
-            "tags": dict(v.get("tags") or {}),
+            # the applier's vault lease tag is not configuration (docs/design.md, Applier)
+            "tags": {k: val for k, val in (v.get("tags") or {}).items() if k.lower() != LOCK_TAG},
         }))
     for a in live.storage_accounts.values():
         put(_obj(Kind.STORAGE_ACCOUNT, f"storage_account.{a.get('name')}", a.get("id"), {

@@ -126,6 +126,7 @@ def test_id_case_changes_produce_no_diff(quickstart):
     for m in live.network_mappings:
         m["properties"]["recoveryNetworkId"] = m["properties"]["recoveryNetworkId"].replace("/subscriptions/", "/Subscriptions/")
     live.vault["location"] = "West Europe"
+    live.vault["tags"]["asr-lock"] = "someone|host|1|2026-11-22T00:00:00Z|2026-11-22T00:02:00Z"  # the applier's lease
     assert not make_plan(quickstart, live, "q.yaml").has_changes
 
 
