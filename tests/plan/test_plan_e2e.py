@@ -1,0 +1,252 @@
+"""`asr plan` end to end against the emulator: the real SDK over HTTPS, the CLI entry
+point, drift made behind the manifest's back through the SDK (as the portal would)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+from livebuilder import EXAMPLES, ROOT, example_path
+
+from reconciler.cli.main import main as asr
+
+SUB = "00000000-0000-0000-0000-000000000001"
+SCALE = 600.0
+RG, VAULT, TRG = "contoso-dr-rg", "contoso-asr-vault", "contoso-failover-rg"
+
+
+def estate_path(name: str) -> str:
+    return os.path.join(ROOT, "examples", "estates", f"{name}.yaml")
+
+
+def plan_json(path: str, capsys, *extra: str) -> tuple[int, dict]:
+    capsys.readouterr()
+    rc = asr(["plan", path, "--format", "json", "--detailed-exitcode", *extra])
+    captured = capsys.readouterr()
+    assert rc in (0, 2), captured.err
+    return rc, json.loads(captured.out)
+
+
+def work(doc: dict) -> dict[str, dict]:
+    return {c["address"]: c for c in doc["changes"] if c["action"] != "noop"}
+
+
+@pytest.fixture
+def emu(emulator, monkeypatch):
+    monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
+    monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
+    monkeypatch.setenv("ASR_REPLAN_INTERVAL", "0.3")
+    return emulator
+
+
+@pytest.fixture
+def applied_quickstart(emu):
+    from reconciler.emulator.estate import quickstart_estate
+
+    from reconciler.azure.clients import Clients
+
+    emu.reset(estate=quickstart_estate(applied=True), time_scale=SCALE)
+    c = Clients(SUB)  # the estate seed has no vault tags; the manifest declares two (as asr apply would set)
+    c.vaults.vaults.begin_update(RG, VAULT, {"tags": {"env": "prod", "owner": "it-ops"}}, polling_interval=0.1).result()
+    c.close()
+    return emu
+
+
+@pytest.fixture
+def sr(emu):
+    from reconciler.azure.clients import Clients
+
+    c = Clients(SUB)
+    yield c.site_recovery()
+    c.close()
+
+
+def seg(arm_id: str, key: str) -> str:
+    parts = arm_id.split("/")
+    return parts[[p.lower() for p in parts].index(key.lower()) + 1]
+
+
+def item_of(sr, name: str) -> dict:
+    return next(i.as_dict() for i in sr.replication_protected_items.list(RG, VAULT) if i.properties.friendly_name == name)
+
+
+def item_args(item: dict) -> dict:
+    return {"resource_group_name": RG, "resource_name": VAULT, "fabric_name": seg(item["id"], "replicationFabrics"),
+            "protection_container_name": seg(item["id"], "replicationProtectionContainers"),
+            "replicated_protected_item_name": item["name"]}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_fresh_estate_plans_creates_and_manual_registration(emu, capsys, name):
+    emu.reset(estate=estate_path(name), time_scale=SCALE)
+    rc, doc = plan_json(example_path(name), capsys)
+    assert rc == 2 and doc["has_changes"]
+    w = work(doc)
+    vault = next(a for a in w if a.startswith("vault."))
+    assert w[vault]["action"] == "create" and w[vault]["requests"][0]["operation"] == "vaults.vaults.begin_create_or_update"
+    manual = [c for c in w.values() if c["action"] == "manual"]
+    assert manual and all(c["reason"] == "not_registered" for c in manual)
+    assert all("asr vault-credentials" in c["note"] for c in manual)
+    vms = [c for a, c in w.items() if a.startswith("protected_vm.")]
+    assert vms and all(c["action"] == "create" and c["blocked"] for c in vms)
+    assert doc["summary"]["manual"] == len(manual)
+    # nothing was written by planning
+    assert emu.stats()["writes"] == 0
+
+
+def test_plan_of_an_applied_vault_is_empty_and_cheap(applied_quickstart, capsys):
+    emu = applied_quickstart
+    emu.reset_stats()
+    rc, doc = plan_json(example_path("quickstart"), capsys)
+    assert rc == 0, [(c["address"], c["action"], c["note"]) for c in doc["changes"] if c["action"] != "noop"]
+    assert doc["summary"] == {"add": 0, "change": 0, "replace": 0, "destroy": 0, "manual": 0, "blocked": 0}
+    assert doc["unmanaged"] == []
+    st = emu.stats()
+    assert st["writes"] == 0
+    assert st["requests"] == doc["requests_made"] <= 20
+
+
+def test_drift_behind_the_manifest_gives_exactly_the_right_actions_and_apply_converges(applied_quickstart, sr, capsys):
+    # portal-style edits through the SDK
+    sr.replication_policies.begin_update(RG, VAULT, "every-5-min", {"properties": {"replicationProviderSettings": {
+        "instanceType": "HyperVReplicaAzure", "recoveryPointHistoryDuration": 12,
+        "applicationConsistentSnapshotFrequencyInHours": 4, "replicationInterval": 300}}}, polling_interval=0.1).result()
+    nm = next(m.as_dict() for m in sr.replication_network_mappings.list(RG, VAULT))
+    sr.replication_network_mappings.begin_delete(RG, VAULT, seg(nm["id"], "replicationFabrics"),
+                                                 seg(nm["id"], "replicationNetworks"), nm["name"], polling_interval=0.1).result()
+    app01 = item_of(sr, "app01")
+    sr.replication_protected_items.begin_update(**item_args(app01), update_protection_input={"properties": {
+        "recoveryAzureVMSize": "Standard_D8s_v5", "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}},
+        polling_interval=0.1).result()
+
+    rc, doc = plan_json(example_path("quickstart"), capsys)
+    assert rc == 2
+    w = work(doc)
+    assert set(w) == {"policy.every-5-min", "network_mapping.vmm01/Corp-VMNet", "protected_vm.app01"}
+    pol, mapping, vm = w["policy.every-5-min"], w["network_mapping.vmm01/Corp-VMNet"], w["protected_vm.app01"]
+    assert (pol["action"], pol["reason"]) == ("update", "drifted")
+    assert pol["before"]["recoveryPointRetentionHours"] == 12 and pol["after"]["recoveryPointRetentionHours"] == 24
+    assert (mapping["action"], mapping["reason"]) == ("create", "missing")
+    assert (vm["action"], vm["reason"]) == ("update", "drifted")
+    assert vm["before"]["size"] == "Standard_D8s_v5" and vm["after"]["size"] == "Standard_D2s_v5"
+    assert vm["requests"][0]["operation"] == "site_recovery.replication_protected_items.begin_update"
+    assert doc["summary"]["destroy"] == 0 and doc["summary"]["replace"] == 0
+
+    capsys.readouterr()
+    rc = asr(["apply", example_path("quickstart"), "--auto-approve", "--log-format", "text"])
+    assert rc == 0, capsys.readouterr().out
+    rc, doc = plan_json(example_path("quickstart"), capsys)
+    assert rc == 0, work(doc)
+
+
+def test_id_case_changes_produce_no_diff(applied_quickstart, sr, capsys):
+    nm = next(m.as_dict() for m in sr.replication_network_mappings.list(RG, VAULT))
+    upper = nm["properties"]["recoveryNetworkId"].upper()
+    sr.replication_network_mappings.begin_update(
+        RG, VAULT, seg(nm["id"], "replicationFabrics"), seg(nm["id"], "replicationNetworks"), nm["name"],
+        {"properties": {"recoveryFabricName": "Microsoft Azure", "recoveryNetworkId": upper,
+                        "fabricSpecificDetails": {"instanceType": "VmmToAzure"}}}, polling_interval=0.1).result()
+    web01 = item_of(sr, "web01")
+    net = f"/SUBSCRIPTIONS/{SUB}/RESOURCEGROUPS/{TRG.upper()}/providers/microsoft.network/virtualnetworks/CORP-VNET"
+    sr.replication_protected_items.begin_update(**item_args(web01), update_protection_input={"properties": {
+        "selectedRecoveryAzureNetworkId": net, "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}},
+        polling_interval=0.1).result()
+    rc, doc = plan_json(example_path("quickstart"), capsys)
+    assert rc == 0, work(doc)
+    # the ids really differ in case between what Azure answers and what the manifest derives
+    live_ids = [item_of(sr, "web01")["id"], item_of(sr, "web01")["properties"]["policyId"]]
+    desired = {c["address"]: c for c in doc["changes"]}
+    assert any(i.startswith("/Subscriptions/") for i in live_ids), live_ids
+    web = desired["protected_vm.web01"]
+    assert web["before"]["targetNetwork"].lower() == web["after"]["targetNetwork"].lower()
+
+
+def test_vm_in_test_failover_is_reported_not_corrected(applied_quickstart, sr, capsys):
+    web01 = item_of(sr, "web01")
+    test_net = f"/subscriptions/{SUB}/resourceGroups/{TRG}/providers/Microsoft.Network/virtualNetworks/corp-test-vnet"
+    sr.replication_protected_items.begin_test_failover(**item_args(web01), testfailover_input={"properties": {
+        "failoverDirection": "PrimaryToRecovery", "networkType": "VmNetworkAsInput", "networkId": test_net,
+        "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}, polling_interval=0.1).result()
+    rc, doc = plan_json(example_path("quickstart"), capsys)
+    assert rc == 0, work(doc)
+    c = next(c for c in doc["changes"] if c["address"] == "protected_vm.web01")
+    assert (c["action"], c["reason"]) == ("noop", "in_failover") and "test failover" in c["note"]
+
+
+def test_request_count_is_independent_of_vm_count(emu, tmp_path):
+    sys.path.insert(0, ROOT)
+    from bench.plan_scale import write_manifest
+
+    from reconciler.azure.clients import Clients
+    from reconciler.emulator.estate import generate_estate
+    from reconciler.live import read_live_state
+    from reconciler.manifest import load_manifest
+    from reconciler.plan import make_plan
+
+    counts = {}
+    for n in (20, 400):
+        emu.reset(estate=generate_estate(n, seed_protected=n), page_size=1000)
+        path = write_manifest(n, str(tmp_path))
+        m = load_manifest(path)
+        emu.reset_stats()
+        c = Clients(SUB)
+        live = read_live_state(c, m)
+        c.close()
+        counts[n] = emu.stats()["requests"]
+        assert live.requests_made == counts[n]
+        assert len(live.protected_items) == n
+        assert not make_plan(m, live, path).has_changes
+    assert counts[20] == counts[400], counts
+
+
+def test_saved_plan_is_refused_when_live_state_moved(applied_quickstart, sr, capsys, tmp_path):
+    from reconciler.azure.clients import Clients
+    from reconciler.errors import PlanStaleError
+    from reconciler.live import read_live_state
+    from reconciler.manifest import load_manifest
+    from reconciler.plan import check_plan_current, load_plan
+
+    out = tmp_path / "p.json"
+    capsys.readouterr()
+    assert asr(["plan", example_path("quickstart"), "--out", str(out)]) == 0
+    assert "Saved the plan" in capsys.readouterr().out
+    plan = load_plan(str(out))
+    m = load_manifest(example_path("quickstart"))
+    c = Clients(SUB)
+    check_plan_current(plan, m, read_live_state(c, m))  # nothing moved yet
+    sr.replication_policies.begin_update(RG, VAULT, "every-5-min", {"properties": {"replicationProviderSettings": {
+        "instanceType": "HyperVReplicaAzure", "recoveryPointHistoryDuration": 6,
+        "applicationConsistentSnapshotFrequencyInHours": 4, "replicationInterval": 300}}}, polling_interval=0.1).result()
+    with pytest.raises(PlanStaleError, match=r"policy\.every-5-min \(changed\)"):
+        check_plan_current(plan, m, read_live_state(c, m))
+    c.close()
+
+
+def test_plan_dir_combines_and_folds_exit_code(applied_quickstart, capsys, tmp_path):
+    import shutil
+
+    for name in ("quickstart", "hyperv-site"):
+        shutil.copy(example_path(name), tmp_path / f"{name}.yaml")
+    capsys.readouterr()
+    rc = asr(["plan", str(tmp_path), "--detailed-exitcode"])
+    out = capsys.readouterr().out
+    assert rc == 2  # the quickstart is converged, the Hyper-V site's vault does not exist
+    assert "No changes." in out and "vault.smallbiz-asr-vault will be created" in out
+    assert out.strip().splitlines()[-1].startswith("All 2 manifests: ")
+
+
+def test_errors_are_messages_not_tracebacks(emu, capsys, monkeypatch):
+    emu.reset(faults="throttle=1.0")
+    monkeypatch.setenv("ASR_RETRY_TOTAL", "1")
+    capsys.readouterr()
+    rc = asr(["plan", example_path("quickstart")])
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err
+    assert "throttling (429)" in err and "hint:" in err
+    emu.reset()
+    monkeypatch.setenv("ASR_ARM_ENDPOINT", "https://127.0.0.1:9")
+    rc = asr(["plan", example_path("quickstart")])
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err and "unreachable" in err
