@@ -404,9 +404,8 @@ def register_due(sr: Any) -> None:
             if due <= now:
                 sr.register_vmm(vault, server, max(due, vault.created))
                 vault.registered.add(key)
-            elif due not in scheduled:
-                scheduled.add(due)
-                state.schedule(due, lambda: register_due(sr))
+            else:
+                _wake_at(sr, due, scheduled)
     for site in est.hyperv_sites:
         if not site.register_with_vault:
             continue
@@ -425,9 +424,16 @@ def register_due(sr: Any) -> None:
                 if due <= now:
                     sr.register_host(vault, fabric, host, due)
                     vault.registered.add(key)
-                elif due not in scheduled:
-                    scheduled.add(due)
-                    state.schedule(due, lambda: register_due(sr))
+                else:
+                    _wake_at(sr, due, scheduled)
+
+
+def _wake_at(sr: Any, due: float, scheduled: set[float]) -> None:
+    wake = getattr(sr, "_wake", None)
+    sr._wake = due if wake is None else min(wake, due)
+    if due not in scheduled:
+        scheduled.add(due)
+        sr.state.schedule(due, lambda: sr.sync())
 
 
 # ---------------------------------------------------------------------------- seed
@@ -571,13 +577,17 @@ def apply_seed(sr: Any, seed: dict) -> None:
     _settle(sr)
     plans = seed.get("recoveryPlans") or []
     items_by_vm: dict[tuple[str, str], str] = {}
+    vm_index: dict[int, dict[str, Any]] = {}
     for i, pv in enumerate(seed.get("protectedVMs") or []):
         path = f"seed.protectedVMs[{i}]"
         vname, _ = vault_of(pv, path)
         v = vobj(vname)
         fab, cont = container_of(vname, pv, path)
         container = v.fabrics[fab.lower()].containers[cont.lower()]
-        vm = next((x for x in container.vms.values() if x.friendly.lower() == str(pv["name"]).lower()), None)
+        index = vm_index.get(id(container))
+        if index is None:
+            index = vm_index[id(container)] = {x.friendly.lower(): x for x in container.vms.values()}
+        vm = index.get(str(pv["name"]).lower())
         if vm is None:
             raise EstateError([f"<estate>: error: {path}.name: no VM {pv['name']!r} in {container.friendly!r}"])
         t = pv.get("target") or {}
@@ -633,8 +643,13 @@ def apply_seed(sr: Any, seed: dict) -> None:
     while nxt is not None and nxt <= present:
         _settle(sr, until=present)
         nxt = state.next_due()
-    if state.now() < present:
-        state.clock.advance(present - state.now())
+    _move_to(state, present)
+
+
+def _move_to(state: Any, t: float) -> None:
+    delta = t - state.now()
+    if delta > 0:
+        state.clock.advance(delta)
 
 
 def _settle(sr: Any, until: float | None = None) -> None:
@@ -645,8 +660,7 @@ def _settle(sr: Any, until: float | None = None) -> None:
         nxt = state.next_due()
         if nxt is None or nxt > limit:
             return
-        if nxt > state.now():
-            state.clock.advance(nxt - state.now())
+        _move_to(state, nxt)
         state.run_due()
         sr.sync()
 

@@ -9,6 +9,7 @@ An idempotent PUT of an object that already exists as asked answers 200 with it.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, operation_result, operation_status, paged
@@ -350,15 +351,26 @@ def _item_args(ctx: Ctx) -> tuple[str, str, str]:
     return ctx.params["fabricName"], ctx.params["protectionContainerName"], ctx.params["replicatedProtectedItemName"]
 
 
-def list_items(ctx: Ctx) -> dict:
+def item_listing(ctx: Ctx, items: list, now: float) -> Reply:
+    """A page of replicated items, serialized from each item's cached JSON text
+    (same bytes as the generic path; 5,000 items answer in a fraction of a second)."""
+    page = paged(ctx, LazyPage(items, lambda o: o))
+    parts = ['{"value":[', ",".join(it.to_json_text(now) for it in page["value"]), "]"]
+    if page.get("nextLink"):
+        parts.append(',"nextLink":' + json.dumps(page["nextLink"]))
+    parts.append("}")
+    return Reply(200, "".join(parts).encode(), {"Content-Type": "application/json; charset=utf-8"})
+
+
+def list_items(ctx: Ctx) -> Reply:
     sr, v = vault_of(ctx)
     c = sr.container(v, ctx.params["fabricName"], ctx.params["protectionContainerName"])
-    return listing(ctx, list(c.items.values()), sr.now())
+    return item_listing(ctx, list(c.items.values()), sr.now())
 
 
-def list_items_vault(ctx: Ctx) -> dict:
+def list_items_vault(ctx: Ctx) -> Reply:
     sr, v = vault_of(ctx)
-    return listing(ctx, v.protected_items(), sr.now())
+    return item_listing(ctx, v.protected_items(), sr.now())
 
 
 def get_item(ctx: Ctx) -> dict:

@@ -7,6 +7,7 @@ case-insensitively and renders them the way Azure does.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import uuid
@@ -17,11 +18,13 @@ AZURE_FABRIC = "Microsoft Azure"  # recovery fabric / container name for Hyper-V
 _NS = uuid.UUID("5b0f4c36-5d0a-4d53-9a4e-3f1d2b6c7a10")
 
 
+@functools.lru_cache(maxsize=65536)
 def guid(*parts: str) -> str:
     """A stable GUID derived from names, so a re-loaded estate keeps its ids."""
     return str(uuid.uuid5(_NS, "/".join(p.lower() for p in parts)))
 
 
+@functools.lru_cache(maxsize=4096)
 def hexname(*parts: str) -> str:
     """A 64-hex-digit name, the form Azure uses for VMM fabric names."""
     return hashlib.sha256("/".join(p.lower() for p in parts).encode()).hexdigest()

@@ -8,6 +8,7 @@ time `now` (progress, RPO and job state are computed, never stored).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from reconciler.emulator.siterecovery import statemachine as sm
@@ -382,7 +383,7 @@ class ProtectedItem:
 
     __slots__ = ("container", "name", "vm", "policy", "settings", "nic_settings", "phase", "tfo", "job",
                  "ir_start", "ir_end", "ir_kind", "protected_since", "last_failover", "last_tfo", "created",
-                 "frozen_replicated", "__weakref__")
+                 "frozen_replicated", "rev", "_cache", "_text", "__weakref__")
 
     def __init__(self, container: Container, name: str, vm: VM, policy: str, settings: dict[str, Any],
                  nic_settings: dict[str, dict[str, Any]], created: float) -> None:
@@ -403,6 +404,9 @@ class ProtectedItem:
         self.last_tfo: float | None = None
         self.created = created
         self.frozen_replicated: float | None = None  # replication stopped (failed over) at
+        self.rev = 0  # bumped by every change of settings / nic_settings (render cache key)
+        self._cache: tuple[tuple, dict[str, Any]] | None = None
+        self._text: tuple[tuple, str, str] | None = None
 
     @property
     def id(self) -> str:
@@ -455,7 +459,60 @@ class ProtectedItem:
             return self.frozen_replicated, None, "100"
         return None, None, None
 
+    def _signature(self) -> tuple:
+        job = self.job
+        return (self.rev, self.phase, self.tfo, id(job), job.final if job is not None else None, self.last_failover,
+                self.last_tfo, self.ir_kind, self.policy)
+
     def to_json(self, now: float) -> dict[str, Any]:
+        """The static part is rendered once per change (5,000 items list fast);
+        replication progress, RPO and lastReplicatedTime are set per call."""
+        key = self._signature()
+        cached = self._cache
+        if cached is None or cached[0] != key:
+            cached = self._cache = (key, self._render_static())
+        base = cached[1]
+        last_rep, rpo, pct = self._replication(now)
+        props = dict(base["properties"])
+        d = dict(props["providerSpecificDetails"])
+        if last_rep is not None:
+            d["lastReplicatedTime"] = iso(last_rep)
+        if rpo is not None:
+            d["rpoInSeconds"] = rpo
+            d["lastRpoCalculatedTime"] = iso(now)
+        if pct is not None:
+            d["initialReplicationDetails"] = {"initialReplicationType": self.ir_kind, "initialReplicationProgressPercentage": pct}
+        props["providerSpecificDetails"] = d
+        out = dict(base)
+        out["properties"] = props
+        return out
+
+    def to_json_text(self, now: float) -> str:
+        """The same JSON as to_json(now), serialized, from a cached text of the
+        static part (lists of thousands of items are mostly string joins)."""
+        key = self._signature()
+        cached = getattr(self, "_text", None)
+        if cached is None or cached[0] != key:
+            if self._cache is None or self._cache[0] != key:
+                self._cache = (key, self._render_static())
+            base = self._cache[1]
+            props = dict(base["properties"])
+            props["providerSpecificDetails"] = dict(props["providerSpecificDetails"], __dynamic__=0)
+            text = json.dumps(dict(base, properties=props), separators=(",", ":"))
+            head, _, tail = text.partition(',"__dynamic__":0')
+            cached = self._text = (key, head, tail)
+        last_rep, rpo, pct = self._replication(now)
+        dyn = []
+        if last_rep is not None:
+            dyn.append(f'"lastReplicatedTime":"{iso(last_rep)}"')
+        if rpo is not None:
+            dyn.append(f'"rpoInSeconds":{rpo},"lastRpoCalculatedTime":"{iso(now)}"')
+        if pct is not None:
+            dyn.append(f'"initialReplicationDetails":{{"initialReplicationType":"{self.ir_kind}",'
+                       f'"initialReplicationProgressPercentage":"{pct}"}}')
+        return cached[1] + "".join("," + x for x in dyn) + cached[2]
+
+    def _render_static(self) -> dict[str, Any]:
         vault = self.vault
         fabric = self.container.fabric
         state, descr, location, _ = sm.PHASES[self.phase]
@@ -464,7 +521,7 @@ class ProtectedItem:
             scenario = {"scenarioName": self.job.scenario, "jobId": self.job.id, "startTime": iso(self.job.created)}
         else:
             scenario = vault.idle_scenario()
-        last_rep, rpo, pct = self._replication(now)
+        last_rep = rpo = pct = None  # set per call by to_json
         s = self.settings
         vm = self.vm
         included = self.included_disks()
@@ -516,7 +573,7 @@ class ProtectedItem:
             "recoveryAzureLogStorageAccountId": s.get("recoveryAzureLogStorageAccountId"),
             "lastReplicatedTime": iso(last_rep),
             "rpoInSeconds": rpo,
-            "lastRpoCalculatedTime": iso(now) if rpo is not None else None,
+            "lastRpoCalculatedTime": None,
             "vmId": vm.name,
             "vmProtectionState": state,
             "vmProtectionStateDescription": descr,
@@ -556,7 +613,7 @@ class ProtectedItem:
                 for i in included
             ] if managed else [],
         }
-        return {
+        return _pruned({
             "name": self.name,
             "type": T_PROTECTED,
             "id": self.id,
@@ -591,7 +648,7 @@ class ProtectedItem:
                 "recoveryContainerId": vault.azure_container_id,
                 "eventCorrelationId": guid(self.id, "events"),
             },
-        }
+        })
 
 
 class RecoveryPlan:
@@ -687,6 +744,15 @@ class RecoveryPlan:
                 "providerSpecificDetails": [],
             },
         }
+
+
+def _pruned(obj: Any) -> Any:
+    """Azure leaves unset properties out of its answers instead of sending nulls."""
+    if isinstance(obj, dict):
+        return {k: _pruned(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_pruned(v) for v in obj]
+    return obj
 
 
 def resolve_item(vault: Vault, key: tuple[str, str, str]) -> ProtectedItem | None:

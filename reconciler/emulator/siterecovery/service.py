@@ -120,11 +120,13 @@ class SiteRecovery:
         return self._vault_for(res)
 
     def _vault_for(self, res: dict) -> Vault:
+        key = norm(res["id"])
+        v = self.vaults.get(key)
+        if v is not None and getattr(v, "_res", None) is res:
+            return v
         p = parse(res["id"])
         sub, rg, name = p.get("subscriptions", ""), p.get("resourcegroups", ""), p.get("vaults", res.get("name", ""))
-        key = norm(res["id"])
         marker = _created_marker(res)
-        v = self.vaults.get(key)
         if v is not None and marker is not None and getattr(v, "_marker", None) not in (None, marker):
             v = None  # the vault was deleted and created again: a fresh ASR tree
         if v is None:
@@ -133,18 +135,31 @@ class SiteRecovery:
             v = Vault(vault_id(sub, rg, vname), sub, rg, vname, _location(res), created)
             v._marker = marker  # type: ignore[attr-defined]
             self.vaults[key] = v
+        v._res = res  # type: ignore[attr-defined]
         return v
 
     def sync(self) -> None:
         """Forget vaults that were deleted; register estate servers and hosts whose
-        vault (and site) exist, at the simulated time they would have registered."""
+        vault (and site) exist, at the simulated time they would have registered.
+        Cheap when nothing changed: it runs on every Site Recovery request."""
+        vaults = list(self.state.find("Microsoft.RecoveryServices/vaults"))
+        sites = sum(1 for v in self.vaults.values() for f in v.fabrics.values() if f.kind == "HyperVSite")
+        sig = (tuple(id(r) for r in vaults), sites)
+        wake = getattr(self, "_wake", None)
+        if sig == getattr(self, "_sig", None) and (wake is None or wake > self.now()):
+            return
+        self._sig = sig
+        live = {norm(r["id"]) for r in vaults}
         for key in list(self.vaults):
-            if self.state.get(key) is None:
+            if key not in live:
                 del self.vaults[key]
         if self.estate is not None:
             from reconciler.emulator import estate as estate_mod
 
+            self._wake = None
             estate_mod.register_due(self)
+            sites = sum(1 for v in self.vaults.values() for f in v.fabrics.values() if f.kind == "HyperVSite")
+            self._sig = (sig[0], sites)
 
     def find_vaults(self, subscription: str, name: str) -> list[Vault]:
         out = []
@@ -231,8 +246,9 @@ class SiteRecovery:
             nxt = self.state.next_due()
             if nxt is None:
                 return
-            if nxt > self.now():
-                self.state.clock.advance(nxt - self.now())
+            delta = nxt - self.now()
+            if delta > 0:
+                self.state.clock.advance(delta)
             self.state.run_due()
 
     def job(self, vault: Vault, name: str) -> Job:
@@ -1043,6 +1059,7 @@ class SiteRecovery:
             item.settings.update(changes)
             for nid, nc in nic_changes.items():
                 item.nic_settings.setdefault(nid, {}).update(nc)
+            item.rev += 1
 
         return self._item_job(item, "UpdateProtection", done, None, crid)
 
