@@ -461,7 +461,12 @@ class _InProcess:
                 result = route.handler(ctx)
         except ArmError as exc:
             raise EstateError([f"<estate>: error: {what}: {exc.code}: {exc.message}"]) from None
-        return result.body if isinstance(result, Reply) else result
+        body = result.body if isinstance(result, Reply) else result
+        if isinstance(body, (bytes, str)):
+            import json
+
+            return json.loads(body)
+        return body
 
 
 def apply_seed(sr: Any, seed: dict) -> None:
