@@ -18,7 +18,14 @@ def render_text(result: ApplyResult, out: TextIO) -> None:
     running = result.by_status(IN_PROGRESS)
     unchanged = result.by_status(UNCHANGED)
     print("", file=out)
-    head = "Apply interrupted" if result.interrupted else ("Apply failed" if failed else "Apply complete")
+    if result.interrupted:
+        head = "Apply interrupted"
+    elif failed:
+        head = "Apply failed"
+    elif manual or skipped or running:
+        head = "Apply incomplete"
+    else:
+        head = "Apply complete"
     print(f"{head}: {len(ok)} succeeded, {len(failed)} failed, {len(skipped)} skipped, "
           f"{len(manual)} manual, {len(running)} still running in Azure, {len(unchanged)} unchanged "
           f"({result.seconds:.1f} s).", file=out)
@@ -48,6 +55,8 @@ def render_text(result: ApplyResult, out: TextIO) -> None:
               file=out)
     elif result.interrupted or running:
         print("Re-run `asr apply` to finish: jobs still running in Azure are awaited, not repeated.", file=out)
+    elif manual:
+        print("Carry out the manual steps above (see `asr vault-credentials`), then re-run `asr apply`.", file=out)
 
 
 def render_json(result: ApplyResult, out: TextIO) -> None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -23,3 +25,30 @@ def clients(emu):
     c = Clients(SUB)
     yield c
     c.close()
+
+
+class Advancing:
+    """Moves the emulator's simulated time forward while an in-process apply
+    waits for jobs (for estates run at time scale 1)."""
+
+    def __init__(self, emu, step: float = 20.0) -> None:
+        self.emu, self.step = emu, step
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.emu.advance(self.step)
+
+    def __enter__(self) -> "Advancing":
+        self.t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.t.join()
+
+
+@pytest.fixture
+def advancing(emu):
+    return lambda step=20.0: Advancing(emu, step)

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -23,28 +22,7 @@ PUT_ITEM = "PUT /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupNam
            "{replicatedProtectedItemName}"
 
 
-class Clock:
-    """Moves simulated time forward while an in-process apply waits for jobs."""
-
-    def __init__(self, emu, step: float = 20.0) -> None:
-        self.emu, self.step = emu, step
-        self.stop = threading.Event()
-        self.t = threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        while not self.stop.wait(0.2):
-            self.emu.advance(self.step)
-
-    def __enter__(self):
-        self.t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.t.join()
-
-
-def test_running_enable_job_is_awaited_not_repeated(emu, clients, tmp_path, capsys):
+def test_running_enable_job_is_awaited_not_repeated(emu, clients, tmp_path, capsys, advancing):
     manifest = REPO / "examples" / "quickstart.yaml"
     doc = yaml.safe_load(manifest.read_text())
     base = dict(doc, protectedVMs=[], recoveryPlans=[])
@@ -52,7 +30,7 @@ def test_running_enable_job_is_awaited_not_repeated(emu, clients, tmp_path, caps
     base_path.write_text(yaml.safe_dump(base, sort_keys=False))
     emu.reset(estate=str(REPO / "examples" / "estates" / "quickstart.yaml"), time_scale=1)
 
-    with Clock(emu):  # vault, networks, policy, association, network mapping
+    with advancing():  # vault, networks, policy, association, network mapping
         assert asr(["apply", str(base_path), "--auto-approve", "--log-format", "text"]) == 0
     capsys.readouterr()
 
@@ -75,7 +53,7 @@ def test_running_enable_job_is_awaited_not_repeated(emu, clients, tmp_path, caps
     assert len(accepted) == 4
 
     emu.reset_stats()
-    with Clock(emu):
+    with advancing():
         rc = asr(["apply", str(manifest), "--auto-approve", "--log-format", "json"])
     events = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
     assert rc == 0, events[-1]
