@@ -8,7 +8,6 @@ consumed by the planner and by day-2 ops. Lookups are case-insensitive
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -223,9 +222,14 @@ class LiveState:
             normalized = normalize_live(self)
         return {addr: _sha(obj) for addr, obj in normalized.items()}
 
-    def fingerprint(self) -> str:
-        return _sha(self.fingerprints())
+    def fingerprint(self, fingerprints: dict[str, str] | None = None) -> str:
+        """sha256 over every address's fingerprint (order-independent)."""
+        fps = fingerprints if fingerprints is not None else self.fingerprints()
+        return _sha(sorted(fps.items()))
 
 
 def _sha(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str, separators=(",", ":")).encode()).hexdigest()
+    """sha256 of a normalized object. Normalized objects are built with a fixed key
+    order (dicts from Azure, such as tags, are sorted by the normalizer), so repr()
+    is canonical and several times cheaper than json.dumps(sort_keys=True)."""
+    return hashlib.sha256(repr(obj).encode()).hexdigest()

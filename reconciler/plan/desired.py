@@ -41,6 +41,13 @@ class Desired:
     skip_compare: tuple[str, ...] = ()  # attrs the manifest leaves to Azure (None)
 
 
+# attributes of a protected VM the manifest may leave to Azure (None), by (policy, size, log storage) missing
+_NONE_SKIPS = {
+    (p, z, l): tuple(k for k, on in (("policy", p), ("size", z), ("logStorageAccount", l)) if on)
+    for p in (False, True) for z in (False, True) for l in (False, True)
+}
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]", "-", name)
 
@@ -220,7 +227,7 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
                          "fabric_friendly": fabric_friendly, "cloud": cloud, "policy_id": policy_id,
                          "subnet_id": cached_id("subnet", tg.network, tg.subnet), "target_rg_id": target_rg_id},
                     replace_fields=VM_REPLACE_FIELDS,
-                    skip_compare=tuple(k for k, val in attrs.items() if val is None)))
+                    skip_compare=_NONE_SKIPS[(policy is None, tg.size is None, tg.log_storage_account is None)]))
 
     for rp in manifest.recovery_plans:
         groups = [sorted(g.vms, key=str.lower) for g in rp.groups]

@@ -195,7 +195,7 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             "location": norm_location(v.get("location")),
             "storageRedundancy": red,
             # the applier's vault lease tag is not configuration (docs/design.md, Applier)
-            "tags": {k: val for k, val in (v.get("tags") or {}).items() if k.lower() != LOCK_TAG},
+            "tags": dict(sorted((k, val) for k, val in (v.get("tags") or {}).items() if k.lower() != LOCK_TAG)),
         }))
     for a in live.storage_accounts.values():
         put(_obj(Kind.STORAGE_ACCOUNT, f"storage_account.{a.get('name')}", a.get("id"), {

@@ -46,8 +46,20 @@ def manifest_fingerprint(manifest: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def _same_scalar(a: Any, b: Any) -> bool:
+    if a == b:
+        return True
+    if isinstance(a, str) and isinstance(b, str):
+        return a.rstrip("/").lower() == b.rstrip("/").lower()
+    return False
+
+
 def changed_fields(before: dict[str, Any], after: dict[str, Any], skip: tuple[str, ...] = ()) -> list[str]:
     """Top-level attributes whose comparable values differ (skip: left to Azure)."""
+    # fast path: flat values equal up to case (the common case: nothing drifted)
+    if all(k in skip or _same_scalar(v, before.get(k)) for k, v in after.items()) and all(
+            k in skip or k in after or v is None for k, v in before.items()):
+        return []
     b = {k: v for k, v in before.items() if k not in skip}
     a = {k: v for k, v in after.items() if k not in skip}
     cb, ca = comparable(b), comparable(a)
@@ -406,16 +418,12 @@ class _Planner:
             changes=changes,
             unmanaged=sorted(self.unmanaged, key=lambda u: (u.kind.value, u.name.lower())),
             manifest_fingerprint=manifest_fingerprint(self.m),
-            live_fingerprint=_sha(fps),
+            live_fingerprint=self.live.fingerprint(fps),
             live_fingerprints=fps,
             created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             requests_made=self.live.requests_made,
             warnings=self.warnings,
         )
-
-
-def _sha(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str, separators=(",", ":")).encode()).hexdigest()
 
 
 def make_plan(manifest: Any, live: LiveState, manifest_path: str = "") -> Plan:

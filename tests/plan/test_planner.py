@@ -283,10 +283,10 @@ def test_local_diff_of_10000_vms_is_under_a_second(quickstart):
     b = Builder(quickstart).azure_resources().register()
     live = b.applied_vault_objects().build()
     elapsed = float("inf")
-    for _ in range(3):  # best of three: the machine is shared
-        t0 = time.perf_counter()
+    for _ in range(3):  # best of three, in CPU time: the machine is shared with other test runs
+        t0 = time.process_time()
         plan = make_plan(quickstart, live, "q.yaml")
-        elapsed = min(elapsed, time.perf_counter() - t0)
+        elapsed = min(elapsed, time.process_time() - t0)
     assert not plan.has_changes
     assert len(plan.changes) > 10000
     assert elapsed < 1.0, elapsed
