@@ -53,6 +53,8 @@ class EstateVM:
     cpu: int = 2
     memory_mb: int = 4096
     generation: str = "2"
+    health: str = "Normal"  # replicationHealth once replicating: Normal | Warning | Critical
+    rpo_seconds: int | None = None  # reported RPO once Protected (default: about the policy's interval)
 
 
 @dataclass
@@ -67,12 +69,14 @@ class VmmServer:
     register_with_vault: str | None
     clouds: list[Cloud] = field(default_factory=list)
     vm_networks: list[str] = field(default_factory=list)
+    connected: bool = True
 
 
 @dataclass
 class Host:
     name: str
     vms: list[EstateVM] = field(default_factory=list)
+    connected: bool = True
 
 
 @dataclass
@@ -95,7 +99,7 @@ class Estate:
 
 TOP_KEYS = {"subscription", "subscriptions", "registrationDelaySeconds", "principals", "azure", "vmmServers",
             "hypervSites", "seed"}
-VM_KEYS = {"name", "osType", "disksGB", "nics", "cpu", "memoryMB", "generation"}
+VM_KEYS = {"name", "osType", "disksGB", "nics", "cpu", "memoryMB", "generation", "replicationHealth", "rpoSeconds"}
 NIC_KEYS = {"vmNetwork", "ipAddress"}
 SEED_KEYS = {"resourceGroups", "vaults", "storageAccounts", "virtualNetworks", "sites", "policies", "associations",
              "networkMappings", "protectedVMs", "recoveryPlans"}
@@ -166,7 +170,23 @@ def _vm(c: _Checker, v: Any, path: str, networks: set[str] | None) -> EstateVM |
     if gen not in (1, 2, "1", "2"):
         c.err(f"{path}.generation", "must be 1 or 2")
         gen = 2
-    return EstateVM(name, os_type, list(disks), nics, cpu, mem, str(gen))
+    health = d.get("replicationHealth", "Normal")
+    if health not in ("Normal", "Warning", "Critical"):
+        c.err(f"{path}.replicationHealth", "must be Normal, Warning or Critical")
+        health = "Normal"
+    rpo = d.get("rpoSeconds")
+    if rpo is not None and (not isinstance(rpo, int) or isinstance(rpo, bool) or rpo < 0):
+        c.err(f"{path}.rpoSeconds", "must be a number of seconds >= 0")
+        rpo = None
+    return EstateVM(name, os_type, list(disks), nics, cpu, mem, str(gen), health, rpo)
+
+
+def _connected(c: _Checker, d: dict, path: str) -> bool:
+    v = d.get("connectionStatus", "Connected")
+    if v not in ("Connected", "Disconnected"):
+        c.err(f"{path}.connectionStatus", "must be Connected or Disconnected")
+        return True
+    return v == "Connected"
 
 
 def _register_with(c: _Checker, d: dict, path: str) -> str | None:
@@ -197,7 +217,7 @@ def _validate(data: Any) -> tuple[Estate, list[tuple[str, str]]]:
     seen_servers: set[str] = set()
     for i, s in enumerate(c.seq(d.get("vmmServers"), "vmmServers")):
         p = f"vmmServers[{i}]"
-        sd = c.mapping(s, p, {"name", "registerWithVault", "clouds", "vmNetworks"}, ("name",))
+        sd = c.mapping(s, p, {"name", "registerWithVault", "clouds", "vmNetworks", "connectionStatus"}, ("name",))
         if not sd:
             continue
         name = c.name(sd.get("name"), f"{p}.name")
@@ -209,7 +229,7 @@ def _validate(data: Any) -> tuple[Estate, list[tuple[str, str]]]:
             nets.append(c.name(n, f"{p}.vmNetworks[{j}]"))
         if len({n.lower() for n in nets}) != len(nets):
             c.err(f"{p}.vmNetworks", "a VM network is listed twice")
-        server = VmmServer(name, _register_with(c, sd, p), vm_networks=nets)
+        server = VmmServer(name, _register_with(c, sd, p), vm_networks=nets, connected=_connected(c, sd, p))
         cloud_names: set[str] = set()
         for j, cl in enumerate(c.seq(sd.get("clouds"), f"{p}.clouds")):
             cp = f"{p}.clouds[{j}]"
@@ -246,14 +266,14 @@ def _validate(data: Any) -> tuple[Estate, list[tuple[str, str]]]:
         host_names: set[str] = set()
         for j, h in enumerate(c.seq(sd.get("hosts"), f"{p}.hosts")):
             hp = f"{p}.hosts[{j}]"
-            hd = c.mapping(h, hp, {"name", "vms"}, ("name",))
+            hd = c.mapping(h, hp, {"name", "vms", "connectionStatus"}, ("name",))
             if not hd:
                 continue
             hname = c.name(hd.get("name"), f"{hp}.name")
             if hname.lower() in host_names:
                 c.err(f"{hp}.name", f"host {hname!r} is listed twice")
             host_names.add(hname.lower())
-            host = Host(hname)
+            host = Host(hname, connected=_connected(c, hd, hp))
             for k, v in enumerate(c.seq(hd.get("vms"), f"{hp}.vms")):
                 vm = _vm(c, v, f"{hp}.vms[{k}]", None)
                 if vm is None:

@@ -232,3 +232,24 @@ def test_generate_estate_with_seeded_protected_vms():
     items = v.protected_items()
     assert len(items) == 150 and {i.phase for i in items} == {"Protected"}
     assert len(v.plans) == 2
+
+
+def test_degraded_health_and_disconnected_server_from_the_estate():
+    est = E.quickstart_estate(applied=True)
+    server = est["vmmServers"][0]
+    server["connectionStatus"] = "Disconnected"
+    sql = next(v for v in server["clouds"][0]["vms"] if v["name"] == "sql01")
+    sql.update(replicationHealth="Critical", rpoSeconds=7200)
+    st, arm, sr = world(est)
+    st.advance(3600)
+    items = {i["properties"]["friendlyName"]: i["properties"] for i in arm.call("GET", VAULT + "/replicationProtectedItems")["value"]}
+    assert items["sql01"]["replicationHealth"] == "Critical"
+    assert items["sql01"]["healthErrors"][0]["errorLevel"] == "Error" and items["sql01"]["healthErrors"][0]["summaryMessage"]
+    assert items["sql01"]["providerSpecificDetails"]["rpoInSeconds"] == 7200
+    assert items["app01"]["replicationHealth"] == "Normal" and items["app01"]["healthErrors"] == []
+    (prov,) = arm.call("GET", VAULT + "/replicationRecoveryServicesProviders")["value"]
+    assert prov["properties"]["connectionStatus"] == "Disconnected"
+    import datetime
+
+    beat = datetime.datetime.fromisoformat(prov["properties"]["lastHeartBeat"][:26]).replace(tzinfo=datetime.timezone.utc)
+    assert st.now() - beat.timestamp() > 3600  # stale

@@ -153,8 +153,12 @@ def test_recovery_plan_failover_family(asr):
     jobs = [j for j in asr.replication_jobs.list(RG, V) if j.properties.target_instance_type == "RecoveryPlan"]
     assert [j.properties.scenario_name for j in jobs] == ["CreateRecoveryPlan", "TestFailover", "TestFailoverCleanup", "PlannedFailover", "Commit"]
     assert all(j.properties.state == "Succeeded" and j.properties.target_object_name == "tier1" for j in jobs)
-    groups = [t.name for t in jobs[1].properties.tasks]
-    assert groups == ["BootGroup3", "BootGroup4"]
+    tasks = jobs[1].properties.tasks
+    assert [t.name for t in tasks] == ["BootGroup1", "BootGroup2"]
+    assert tasks[0].friendly_name == "Group 1: Boot (1 virtual machines)"
+    children = [c.custom_details.job_task.target_object_name for t in tasks for c in t.group_task_custom_details.child_tasks]
+    assert children == ["sql01", "app01", "app02", "web01"]
+    assert tasks[0].group_task_custom_details.rp_group_type == "Boot"
 
 
 def test_recovery_plan_body_is_validated(asr):

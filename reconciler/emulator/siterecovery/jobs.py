@@ -96,6 +96,8 @@ class TaskSpec:
     name: str
     friendly_name: str
     seconds: float
+    group: tuple[str, str] | None = None  # recovery plan group: (groupId, rpGroupType)
+    children: list[tuple[str, str]] = field(default_factory=list)  # (item name, VM name) failed over in this group
 
 
 @dataclass
@@ -202,6 +204,30 @@ class Job:
                 "endTime": iso(t_end) if ts in ("Succeeded", "Failed") else None,
                 "errors": [self._error_json(i)] if ts == "Failed" else [],
             }
+            if spec.group is not None:
+                task["groupTaskCustomDetails"] = {
+                    "instanceType": "RecoveryPlanGroupTaskDetails",
+                    "name": spec.friendly_name,
+                    "groupId": spec.group[0],
+                    "rpGroupType": spec.group[1],
+                    "childTasks": [
+                        {
+                            "taskId": f"{self.task_ids[i]}-{k}",
+                            "name": f"{spec.name}Vm{k + 1}",
+                            "friendlyName": f"{self.friendly_name}: {vm}",
+                            "state": ts,
+                            "stateDescription": _DESCR.get(ts, ts),
+                            "startTime": task["startTime"],
+                            "endTime": task["endTime"],
+                            "allowedActions": [],
+                            "customDetails": {"instanceType": "JobTaskDetails", "jobTask": {
+                                "jobId": self.id, "jobFriendlyName": self.friendly_name, "targetObjectId": item,
+                                "targetObjectName": vm, "targetInstanceType": "ProtectionEntity", "jobScenarioName": self.scenario}},
+                            "errors": [],
+                        }
+                        for k, (item, vm) in enumerate(spec.children)
+                    ],
+                }
             tasks.append(task)
             t = t_end
         props: dict[str, Any] = {

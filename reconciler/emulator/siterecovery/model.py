@@ -114,11 +114,12 @@ class Fabric:
 
 
 class Provider:
-    def __init__(self, fabric: Fabric, name: str, friendly: str, registered: float) -> None:
+    def __init__(self, fabric: Fabric, name: str, friendly: str, registered: float, connected: bool = True) -> None:
         self.fabric = fabric
         self.name = name
         self.friendly = friendly
         self.registered = registered
+        self.connected = connected  # estate connectionStatus: a disconnected provider stops heartbeating
 
     @property
     def id(self) -> str:
@@ -129,7 +130,7 @@ class Provider:
             1 for c in self.fabric.containers.values() for it in c.items.values() if it.vm.provider is self
         )
         # the provider heartbeats every 5 simulated minutes
-        beat = now - ((now - self.registered) % 300.0) if now >= self.registered else self.registered
+        beat = now - ((now - self.registered) % 300.0) if now >= self.registered and self.connected else self.registered
         return {
             "name": self.name,
             "type": T_PROVIDER,
@@ -142,7 +143,7 @@ class Provider:
                 "providerVersionState": "Latest",
                 "fabricFriendlyName": self.fabric.friendly,
                 "lastHeartBeat": iso(beat),
-                "connectionStatus": "Connected",
+                "connectionStatus": "Connected" if self.connected else "Disconnected",
                 "protectedItemCount": count,
                 "allowedScenarios": ["Refresh"],
                 "healthErrorDetails": [],
@@ -156,7 +157,7 @@ class VM:
     """An on-premises VM as ASR discovers it (a protectable item)."""
 
     __slots__ = ("container", "name", "friendly", "os_type", "disks_gb", "disk_ids", "nics", "provider",
-                 "cpu", "memory_mb", "generation", "host")
+                 "cpu", "memory_mb", "generation", "host", "health", "rpo_override")
 
     def __init__(self, container: "Container", name: str, friendly: str, os_type: str, disks_gb: list[int],
                  nics: list[tuple[str, str | None, str | None]], provider: Provider, cpu: int, memory_mb: int,
@@ -173,6 +174,8 @@ class VM:
         self.memory_mb = memory_mb
         self.generation = generation
         self.host = host
+        self.health = "Normal"  # estate replicationHealth (degraded replication for status tests)
+        self.rpo_override: int | None = None  # estate rpoSeconds
 
     @property
     def id(self) -> str:
@@ -454,6 +457,9 @@ class ProtectedItem:
             since = self.protected_since
             last = now - ((now - since) % interval) if now >= since else since
             rpo = interval + int((now - since) % interval) // 10
+            if self.vm.rpo_override is not None:
+                rpo = self.vm.rpo_override
+                last = now - rpo
             return last, rpo, "100"
         if self.frozen_replicated is not None:
             return self.frozen_replicated, None, "100"
@@ -486,6 +492,25 @@ class ProtectedItem:
         out = dict(base)
         out["properties"] = props
         return out
+
+    def _health_errors(self) -> list[dict[str, Any]]:
+        if self.vm.health == "Normal":
+            return []
+        level = "Error" if self.vm.health == "Critical" else "Warning"
+        return [{
+            "errorSource": "VirtualMachine",
+            "errorType": "Replication",
+            "errorLevel": level,
+            "errorCategory": "Replication",
+            "errorCode": "78069" if level == "Error" else "78122",
+            "summaryMessage": "Replication is paused for the virtual machine." if level == "Error"
+            else "The recovery point objective is higher than configured.",
+            "errorMessage": f"Replication of '{self.vm.friendly}' is degraded ({self.vm.health}).",
+            "possibleCauses": "Network connectivity between the Hyper-V host and Azure, or host load.",
+            "recommendedAction": "Check the host's connectivity to Azure and resume replication.",
+            "entityId": self.name,
+            "innerHealthErrors": [],
+        }]
 
     def to_json_text(self, now: float) -> str:
         """The same JSON as to_json(now), serialized, from a cached text of the
@@ -634,9 +659,9 @@ class ProtectedItem:
                 "testFailoverState": tfo_state,
                 "testFailoverStateDescription": tfo_descr,
                 "allowedOperations": self.allowed_operations(),
-                "replicationHealth": "Normal",
+                "replicationHealth": vm.health if self.phase != "Enabling" else "Normal",
                 "failoverHealth": "Normal",
-                "healthErrors": [],
+                "healthErrors": self._health_errors() if self.phase != "Enabling" else [],
                 "policyId": f"{vault.id}/replicationPolicies/{self.policy}",
                 "policyFriendlyName": self.policy,
                 "lastSuccessfulFailoverTime": iso(self.last_failover),

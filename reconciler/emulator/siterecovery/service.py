@@ -178,7 +178,7 @@ class SiteRecovery:
         target_id: str,
         target_name: str,
         target_type: str,
-        tasks: list[tuple[str, str, float]],
+        tasks: list[Any],
         on_success: Callable[[float], None] | None = None,
         on_failure: Callable[[float], None] | None = None,
         client_request_id: str | None = None,
@@ -188,6 +188,7 @@ class SiteRecovery:
     ) -> Job:
         now = self.now()
         name = str(uuid.UUID(int=self.state.rng.getrandbits(128), version=4))
+        tasks = [t if isinstance(t, TaskSpec) else TaskSpec(*t) for t in tasks]
         activity = str(uuid.UUID(int=self.state.rng.getrandbits(128), version=4))
         job = Job(
             name=name,
@@ -199,7 +200,7 @@ class SiteRecovery:
             target_instance_type=target_type,
             activity_id=f"{client_request_id} ActivityId: {activity}" if client_request_id else activity,
             created=now,
-            tasks=[TaskSpec(n, f, s) for n, f, s in tasks],
+            tasks=tasks,
             fabric_id=fabric_id,
             affected=dict(affected or {}),
             on_success=on_success,
@@ -371,7 +372,7 @@ class SiteRecovery:
         pname = guid(vault.id, "provider", server.name)
         provider = fabric.providers.get(pname)
         if provider is None:
-            provider = Provider(fabric, pname, server.name, at)
+            provider = Provider(fabric, pname, server.name, at, getattr(server, "connected", True))
             fabric.providers[pname] = provider
         for net in server.vm_networks:
             nname = guid(vault.id, "vmnetwork", server.name, net)
@@ -393,7 +394,7 @@ class SiteRecovery:
         pname = guid(vault.id, "host", fabric.friendly, host.name)
         provider = fabric.providers.get(pname)
         if provider is None:
-            provider = Provider(fabric, pname, host.name, at)
+            provider = Provider(fabric, pname, host.name, at, getattr(host, "connected", True))
             fabric.providers[pname] = provider
         container = next(iter(fabric.containers.values()))
         for vm in host.vms:
@@ -412,6 +413,8 @@ class SiteRecovery:
             nics.append((guid(vname, "nic", str(i)), spec.get("vmNetwork"), spec.get("ipAddress")))
         vm = VM(container, vname, evm.name, evm.os_type, list(evm.disks_gb), nics, provider, evm.cpu, evm.memory_mb,
                 evm.generation, host or guid(scope, "host"))
+        vm.health = getattr(evm, "health", "Normal")
+        vm.rpo_override = getattr(evm, "rpo_seconds", None)
         container.vms[vname] = vm
         return vm
 
@@ -1372,13 +1375,20 @@ class SiteRecovery:
                 raise busy(f"the replicated item '{it.vm.friendly}' of recovery plan '{plan.name}'", it.job)  # type: ignore[arg-type]
             self._check_op(it, op)
         scenario, friendly, item_tasks = sm.OPERATIONS[op]
-        tasks: list[tuple[str, str, float]] = []
+        tasks: list[TaskSpec] = []
         item_seconds = sum(t[2] for t in item_tasks)
+        boot = 0
         for gi, g in enumerate(plan.groups):
-            if not g["items"]:
+            members = [resolve_item(vault, k) for k in g["items"]]
+            members = [m for m in members if m is not None]
+            if g["groupType"] == "Boot":
+                boot += 1
+            if not members:
                 continue
-            label = f"Group {gi + 1}: {g['groupType']}"
-            tasks.append((f"{g['groupType']}Group{gi + 1}", f"{label} ({len(g['items'])} virtual machines)", item_seconds))
+            label = f"Group {boot}: {g['groupType']}" if g["groupType"] == "Boot" else f"All groups {g['groupType'].lower()}"
+            name = f"BootGroup{boot}" if g["groupType"] == "Boot" else f"{g['groupType']}Group"
+            tasks.append(TaskSpec(name, f"{label} ({len(members)} virtual machines)", item_seconds,
+                                  group=(str(gi), g["groupType"]), children=[(m.name, m.vm.friendly) for m in members]))
         before = {id(it): (it.phase, it.tfo) for it in items}
 
         def done(at: float) -> None:
