@@ -46,6 +46,19 @@ def _as_dict(obj: Any) -> dict:
     return as_dict() if callable(as_dict) else dict(obj)
 
 
+def _arm_code(exc: Any) -> str | None:
+    err = getattr(exc, "error", None)
+    code = getattr(err, "code", None)
+    if code:
+        return code
+    resp = getattr(exc, "response", None)
+    try:
+        body = resp.json() if resp is not None else None
+        return (body.get("error") or {}).get("code") if isinstance(body, dict) else None
+    except Exception:
+        return None
+
+
 def _collect(fetch: Callable[[], Any], action: str, *, missing_ok: bool = True) -> Any:
     """Run one read; iterate pagers fully; 404 -> None (missing) when allowed."""
     with azure_errors(action):
@@ -58,7 +71,9 @@ def _collect(fetch: Callable[[], Any], action: str, *, missing_ok: bool = True) 
                 return [_as_dict(x) for x in res]
             return _as_dict(res)
         except Exception as exc:
-            if missing_ok and is_not_found(exc):
+            # a missing resource group or vault reads as empty; a subscription this
+            # credential cannot see is an error (it would otherwise plan to create everything)
+            if missing_ok and is_not_found(exc) and _arm_code(exc) not in ("SubscriptionNotFound", "InvalidSubscriptionId"):
                 return None
             raise
 
@@ -117,7 +132,8 @@ def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKE
     since = (datetime.now(timezone.utc) - timedelta(hours=JOB_LOOKBACK_HOURS)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     round1: dict[str, tuple[Callable[[], Any], str]] = {
-        "resource_groups": (lambda: clients.resources.resource_groups.list(), "list resource groups"),
+        "resource_groups": (lambda: clients.resources.resource_groups.list(),
+                            f"list resource groups of subscription {manifest.subscription}"),
         "vault": (lambda: clients.vaults.vaults.get(rg, vault), f"read vault {vault}"),
         "storage_accounts": (lambda: clients.storage.storage_accounts.list_by_resource_group(trg),
                              f"list storage accounts in {trg}"),
@@ -137,7 +153,8 @@ def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKE
             rg, vault, clients.subscription_id, filter=f"startTime ge '{since}'")), "list replication jobs"),
     }
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="asr-read") as pool:
-        futures = {k: pool.submit(_collect, fn, action) for k, (fn, action) in round1.items()}
+        futures = {k: pool.submit(_collect, fn, action, missing_ok=k != "resource_groups")
+                   for k, (fn, action) in round1.items()}
         results = {k: f.result() for k, f in futures.items()}
 
         live.vault = results["vault"] or None

@@ -211,3 +211,20 @@ def test_request_count_independent_of_vm_count():
     read_live_state(fake_clients(small, r1, page=1000), load_manifest(example_path("quickstart")))
     read_live_state(fake_clients(big, r2, page=1000), m)
     assert len(r1.calls) == len(r2.calls)
+
+
+def test_subscription_not_visible_is_an_error_not_an_empty_vault():
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from reconciler.errors import NotFoundError
+
+    m = load_manifest(example_path("quickstart"))
+    rec = Recorder(delay=0)
+    c = fake_clients(applied(m), rec)
+    err = ResourceNotFoundError(response=FakeResponse(404, {"error": {"code": "SubscriptionNotFound",
+                                                                     "message": "The subscription could not be found."}}))
+    c.resources.resource_groups = Group(rec, "rg", {"list": lambda: err})
+    with pytest.raises(NotFoundError) as info:
+        read_live_state(c, m)
+    assert "another subscription" in info.value.hint
+    assert m.subscription in info.value.message
