@@ -250,3 +250,48 @@ def test_errors_are_messages_not_tracebacks(emu, capsys, monkeypatch):
     rc = asr(["plan", example_path("quickstart")])
     err = capsys.readouterr().err
     assert rc == 1 and "Traceback" not in err and "unreachable" in err
+
+
+def test_recovery_plan_reordered_in_the_portal_is_updated_back(applied_quickstart, sr, capsys):
+    rp = sr.replication_recovery_plans.get(RG, VAULT, "tier1").as_dict()
+    boot = [g for g in rp["properties"]["groups"] if g["groupType"] == "Boot"]
+    swapped = [{"groupType": "Boot", "replicationProtectedItems": g["replicationProtectedItems"],
+                "startGroupActions": [], "endGroupActions": []} for g in reversed(boot)]
+    sr.replication_recovery_plans.begin_update(RG, VAULT, "tier1", {"properties": {"groups": swapped}},
+                                               polling_interval=0.1).result()
+    rc, doc = plan_json(example_path("quickstart"), capsys)
+    assert rc == 2
+    (c,) = work(doc).values()
+    assert (c["address"], c["action"]) == ("recovery_plan.tier1", "update")
+    assert c["before"]["groups"] == [["app01", "app02", "web01"], ["sql01"]]
+    assert c["after"]["groups"] == [["sql01"], ["app01", "app02", "web01"]]
+    capsys.readouterr()
+    assert asr(["apply", example_path("quickstart"), "--auto-approve", "--log-format", "text"]) == 0
+    rc, doc = plan_json(example_path("quickstart"), capsys)
+    assert rc == 0, work(doc)
+
+
+def test_disk_type_change_is_a_replace_that_restarts_replication_and_converges(applied_quickstart, capsys, tmp_path):
+    import yaml
+
+    data = yaml.safe_load(open(example_path("quickstart"), encoding="utf-8"))
+    sql = next(v for v in data["protectedVMs"] if v["name"] == "sql01")
+    sql["target"]["diskType"] = "Standard_LRS"  # the seed protected it with Premium_LRS... see below
+    seeded = "Premium_LRS"
+    path = tmp_path / "quickstart.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    rc, doc = plan_json(str(path), capsys)
+    assert rc == 2
+    (c,) = work(doc).values()
+    assert (c["address"], c["action"], c["reason"]) == ("protected_vm.sql01", "replace", "cannot_update")
+    assert c["replace_fields"] == ["diskType"] and c["before"]["diskType"] == seeded
+    assert "restarts initial replication of 639 GB" in c["note"]
+    assert [r["operation"].rsplit(".", 1)[1] for r in c["requests"]] == ["begin_delete", "begin_create"]
+    assert doc["summary"]["replace"] == 1
+    capsys.readouterr()
+    assert asr(["apply", str(path), "--auto-approve", "--log-format", "text"]) == 1  # refused without --allow-destroy
+    capsys.readouterr()
+    rc = asr(["apply", str(path), "--auto-approve", "--allow-destroy", "--log-format", "text"])
+    assert rc == 0, capsys.readouterr().out
+    rc, doc = plan_json(str(path), capsys)
+    assert rc == 0, work(doc)

@@ -290,3 +290,39 @@ def test_local_diff_of_10000_vms_is_under_a_second(quickstart):
     assert not plan.has_changes
     assert len(plan.changes) > 10000
     assert elapsed < 1.0, elapsed
+
+
+def test_prune_network_mappings(quickstart):
+    b = Builder(quickstart).azure_resources().register()
+    live = b.applied_vault_objects().build()
+    extra = dict(live.network_mappings[0])
+    extra["id"] = extra["id"].rsplit("/", 1)[0] + "/dev-map"
+    extra["name"] = "dev-map"
+    extra["properties"] = dict(extra["properties"], primaryNetworkFriendlyName="Dev-VMNet")
+    live.network_mappings.append(extra)
+    plan = make_plan(quickstart, live, "q.yaml")
+    assert [(u.kind, u.name) for u in plan.unmanaged] == [(Kind.NETWORK_MAPPING, "vmm01/Dev-VMNet")]
+    quickstart.prune.network_mappings = True
+    (c,) = work(make_plan(quickstart, live, "q.yaml")).values()
+    assert (c.address, c.action) == ("network_mapping.vmm01/Dev-VMNet", Action.DELETE)
+    assert c.requests[0].operation == "site_recovery.replication_network_mappings.begin_delete"
+    assert c.requests[0].args["network_mapping_name"] == "dev-map"
+
+
+def test_unregistered_hyperv_host_blocks_vms_of_its_site():
+    m = load_manifest(example_path("hyperv-site"))
+    b = Builder(m).azure_resources().register()
+    live = b.build()
+    live.providers = [p for p in live.providers if p["properties"]["friendlyName"] != "HV-HOST-02"]
+    # print01 runs on HV-HOST-02: not discovered yet
+    cont = live.container("branch-site")
+    live.protectable_items[cont["id"].lower()] = [i for i in live.protectable_items[cont["id"].lower()]
+                                                 if i["properties"]["friendlyName"] != "print01"]
+    plan = make_plan(m, live, "h.yaml")
+    by = plan.by_address()
+    assert by["hyperv_host.branch-site/HV-HOST-02"].action == Action.MANUAL
+    assert by["hyperv_host.branch-site/HV-HOST-01"].action == Action.NOOP
+    assert by["protected_vm.file01"].action == Action.CREATE and not by["protected_vm.file01"].blocked_by
+    p = by["protected_vm.print01"]
+    assert p.action == Action.CREATE and p.blocked_by == ["hyperv_host.branch-site/HV-HOST-02"] and p.requests == []
+    assert by["recovery_plan.office"].blocked_by == ["hyperv_host.branch-site/HV-HOST-02"]
