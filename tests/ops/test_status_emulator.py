@@ -127,3 +127,39 @@ def test_job_in_progress_is_shown(fast, capsys):
     app02 = next(r for r in doc["vms"] if r["vm"] == "app02")
     assert app02["current_job"].startswith("TestFailover (job ")
     assert app02["test_failover_state"] == "InProgress"
+
+
+def test_status_under_degraded_health(emulator, capsys):
+    estate = yaml.safe_load(open(os.path.join(EXAMPLES, "estates", "quickstart.yaml")))
+    vms = {v["name"]: v for v in estate["vmmServers"][0]["clouds"][0]["vms"]}
+    vms["sql01"]["replicationHealth"] = "Critical"
+    vms["web01"]["replicationHealth"] = "Warning"
+    vms["app01"]["rpoSeconds"] = 3600
+    emulator.reset(estate=estate, time_scale=600)
+    protect(emulator, example_manifest("quickstart.yaml"))
+
+    code = main(["status", QS, "--check"])
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert "Health errors:" in out and "sql01: 78069: Replication is paused for the virtual machine." in out
+    code, doc, _ = status_json(capsys, "--check")
+    assert code == 2
+    probs = doc["check"]["problems"]
+    assert "sql01: replication health Critical: 78069: Replication is paused for the virtual machine." in probs
+    assert any(p.startswith("web01: replication health Warning: 78122: ") for p in probs)
+    assert "app01: RPO 3600 s is over the 600 s threshold" in probs
+    assert len(probs) == 3  # app02 is fine
+    assert main(["status", QS, "--check", "--max-rpo", "2h"]) == 2  # health still fails
+    capsys.readouterr()
+
+
+def test_disconnected_server_fails_the_check(emulator, capsys):
+    estate = yaml.safe_load(open(os.path.join(EXAMPLES, "estates", "quickstart.yaml")))
+    estate["vmmServers"][0]["connectionStatus"] = "Disconnected"
+    emulator.reset(estate=estate, time_scale=600)
+    protect(emulator, example_manifest("quickstart.yaml"))
+    code, doc, _ = status_json(capsys, "--check")
+    assert code == 2
+    (reg,) = doc["registration"]
+    assert reg["connection"] == "Disconnected" and reg["problems"] == ["provider Disconnected"]
+    assert doc["check"]["problems"] == ["vmm01: provider Disconnected"]
