@@ -90,6 +90,7 @@ class _Planner:
         self.norm = normalize_live(live)
         self.norm_lower = {a.lower(): o for a, o in self.norm.items()}
         self.desired = desired_objects(manifest, live)
+        self.replaced_containers: dict[str, str] = {}  # norm container id -> association address being replaced
 
     # --- helpers ---------------------------------------------------------
     def live_obj(self, address: str) -> dict | None:
@@ -221,10 +222,31 @@ class _Planner:
             return
         self.plan_generic(d, create, lambda mode, ch: [rq.association_delete(self.m, lo["id"])] + create)
         c = self.changes[-1]
-        if c.action == Action.REPLACE:
-            n = sum(1 for it in self.live.protected_items if norm_id(it.get("id", "")).startswith(norm_id(cont["id"]) + "/"))
-            c.note = (f"the policy of a protection container cannot change in place: the association is removed and "
-                      f"re-created; {n} protected VM(s) in it must be disabled first and re-enabled (initial replication restarts)")
+        if c.action != Action.REPLACE:
+            return
+        # the mapping cannot be removed while VMs are protected through it: this change disables
+        # them first; each declared VM's own change re-enables it afterwards (see plan_vm)
+        cid = norm_id(cont["id"])
+        items = [it for it in self.live.protected_items if norm_id(it.get("id", "")).startswith(cid + "/")]
+        for it in items:
+            st = vm_status(it)
+            busy = in_failover(st) or (scenario_in_progress(st) and st["currentScenario"])
+            if busy:
+                name = props(it).get("friendlyName")
+                c.action = Action.NOOP
+                c.reason = Reason.IN_FAILOVER if in_failover(st) else Reason.OPERATION_IN_PROGRESS
+                c.after, c.requests, c.replace_fields = c.before, [], []
+                c.note = f"policy change of this container waits: {name} is {busy}"
+                return
+        names = sorted(props(it).get("friendlyName") or it.get("name") for it in items)
+        declared = {vm.name.lower() for vm in self.m.protected_vms}
+        dropped = [n for n in names if n.lower() not in declared]
+        c.requests = [rq.vm_disable(self.m, it["id"]) for it in items] + c.requests
+        self.replaced_containers[cid] = d.address
+        c.note = (f"the policy of a protection container cannot change in place: protection of {len(items)} VM(s)"
+                  + (f" ({', '.join(names)})" if names else "") + " is disabled, the association removed and re-created"
+                  " with policy " + d.ctx["policy"] + "; the declared VMs are then re-enabled (initial replication restarts)"
+                  + (f"; not in the manifest, so left unprotected: {', '.join(dropped)}" if dropped else ""))
 
     def plan_network_mapping(self, d: Desired) -> None:
         net = d.ctx["network"]
@@ -293,6 +315,23 @@ class _Planner:
             return
         changed = changed_fields(before, d.attrs, d.skip_compare)
         after = {**before, **{k: v for k, v in d.attrs.items() if k not in d.skip_compare}}
+        item_cid = norm_id(item["id"]).split("/replicationprotecteditems/")[0]
+        assoc = self.replaced_containers.get(item_cid)
+        if assoc is None and "policy" in changed and "source" not in changed:
+            # a VM's policy is its container's: it changes with the association (replaced, or
+            # waiting: then the association's note says why), never VM by VM
+            changed = [f for f in changed if f != "policy"]
+            after["policy"] = before.get("policy")
+        if assoc is not None:
+            if pitem is None and ctx["container"] is not None and norm_id(ctx["container"]["id"]) == item_cid:
+                pitem = ctx["protectable"] = rq.protectable_from_item(item)
+            c = self.add(d, Action.REPLACE, Reason.CANNOT_UPDATE, before, after, arm_id=item.get("id"),
+                         replace_fields=[f for f in changed if f in d.replace_fields] or ["policy"],
+                         requests=[rq.vm_enable(self.m, ctx)] if pitem is not None and ctx["container"] is not None else [],
+                         note=f"protection is disabled by {assoc} (policy change) and re-enabled here: "
+                              f"re-enabling restarts initial replication of {_vm_disk_gb(pitem, item)} GB")
+            c.depends_on.append(assoc)
+            return
         if not changed:
             self.add(d, Action.NOOP, Reason.NONE, before, before, arm_id=item.get("id"))
             return

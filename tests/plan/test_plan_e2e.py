@@ -295,3 +295,24 @@ def test_disk_type_change_is_a_replace_that_restarts_replication_and_converges(a
     assert rc == 0, capsys.readouterr().out
     rc, doc = plan_json(str(path), capsys)
     assert rc == 0, work(doc)
+
+
+def test_cloud_policy_change_replaces_the_association_and_reenables_and_converges(applied_quickstart, capsys, tmp_path):
+    import yaml
+
+    data = yaml.safe_load(open(example_path("quickstart"), encoding="utf-8"))
+    data["policies"].append(dict(data["policies"][0], name="every-15-min", replicationFrequencySeconds=900))
+    data["source"]["vmmServers"][0]["clouds"][0]["policy"] = "every-15-min"
+    path = tmp_path / "quickstart.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    rc, doc = plan_json(str(path), capsys)
+    w = work(doc)
+    assert w["policy.every-15-min"]["action"] == "create"
+    assert w["policy_association.vmm01/Gold"]["action"] == "replace"
+    assert all(w[f"protected_vm.{n}"]["action"] == "replace" for n in ("sql01", "app01", "app02", "web01"))
+    assert "recovery_plan.tier1" not in w  # same protected item names: the plan keeps pointing at them
+    capsys.readouterr()
+    rc = asr(["apply", str(path), "--auto-approve", "--allow-destroy", "--log-format", "text"])
+    assert rc == 0, capsys.readouterr().out
+    rc, doc = plan_json(str(path), capsys)
+    assert rc == 0, work(doc)

@@ -326,3 +326,37 @@ def test_unregistered_hyperv_host_blocks_vms_of_its_site():
     p = by["protected_vm.print01"]
     assert p.action == Action.CREATE and p.blocked_by == ["hyperv_host.branch-site/HV-HOST-02"] and p.requests == []
     assert by["recovery_plan.office"].blocked_by == ["hyperv_host.branch-site/HV-HOST-02"]
+
+
+def test_policy_change_of_a_cloud_disables_then_reassociates_then_reenables(quickstart):
+    live = applied(quickstart)
+    quickstart.policies.append(quickstart.policies[0].model_copy(update={"name": "every-15-min",
+                                                                          "replication_frequency_seconds": 900}))
+    quickstart.source.vmm_servers[0].clouds[0].policy = "every-15-min"
+    plan = make_plan(quickstart, live, "q.yaml")
+    w = work(plan)
+    assoc = w["policy_association.vmm01/Gold"]
+    assert assoc.action == Action.REPLACE and assoc.replace_fields == ["policy"]
+    ops = [r.operation.rsplit(".", 2)[1] + "." + r.operation.rsplit(".", 1)[1] for r in assoc.requests]
+    assert ops == ["replication_protected_items.begin_delete"] * 4 + [
+        "replication_protection_container_mappings.begin_delete", "replication_protection_container_mappings.begin_create"]
+    assert assoc.requests[-1].args["creation_input"]["properties"]["policyId"].endswith("/replicationPolicies/every-15-min")
+    assert "policy.every-15-min" in assoc.depends_on
+    for n in ("sql01", "app01", "app02", "web01"):
+        vm = w[f"protected_vm.{n}"]
+        assert vm.action == Action.REPLACE and vm.replace_fields == ["policy"]
+        assert [r.operation for r in vm.requests] == ["site_recovery.replication_protected_items.begin_create"]
+        assert vm.requests[0].args["input"]["properties"]["policyId"].endswith("/replicationPolicies/every-15-min")
+        assert "policy_association.vmm01/Gold" in vm.depends_on and vm.wave > assoc.wave
+        assert "restarts initial replication" in vm.note
+
+
+def test_policy_change_waits_while_a_vm_of_the_cloud_is_failed_over(quickstart):
+    live = applied(quickstart)
+    live.protected_item("web01")["properties"]["activeLocation"] = "Recovery"
+    quickstart.policies.append(quickstart.policies[0].model_copy(update={"name": "every-15-min"}))
+    quickstart.source.vmm_servers[0].clouds[0].policy = "every-15-min"
+    plan = make_plan(quickstart, live, "q.yaml")
+    assoc = plan.by_address()["policy_association.vmm01/Gold"]
+    assert assoc.action == Action.NOOP and assoc.reason == Reason.IN_FAILOVER and "web01" in assoc.note
+    assert set(work(plan)) == {"policy.every-15-min"}  # the VMs follow their container, which waits
