@@ -118,7 +118,8 @@ def vm_end_times(job: JobView, items: list[ItemState], other_jobs: list[JobView]
         if end is None:
             continue
         for it in items:
-            if (tid and same_id(tid, it.id)) or (tname and tname.lower() in (it.vm_name.lower(), it.name.lower())):
+            if (tid and (same_id(tid, it.id) or tid.lower() == it.name.lower())) or \
+                    (tname and tname.lower() in (it.vm_name.lower(), it.name.lower())):
                 ends[it.vm_name] = max(end, ends.get(it.vm_name, end))
     start = parse_time(job.start_time)
     for j in other_jobs:

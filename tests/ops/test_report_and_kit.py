@@ -147,3 +147,13 @@ def test_failed_job_message_is_azures_and_exit_is_1():
         raise_for(res)
     assert ei.value.exit_code == 1
     assert ei.value.message == f"test failed:\n  sql01: job j9 Failed: {msg}"
+
+
+def test_vm_times_from_child_tasks_naming_the_item_by_name():
+    app = ItemState.from_json(item_json("app01"))
+    tasks = [{"name": "BootGroup2", "friendlyName": "Group 2: Boot (1 virtual machines)", "endTime": "2026-01-01T00:09:00Z",
+              "groupTaskCustomDetails": {"childTasks": [
+                  {"name": "BootGroup2Vm1", "endTime": "2026-01-01T00:08:00Z",
+                   "customDetails": {"instanceType": "JobTaskDetails",
+                                     "jobTask": {"targetObjectId": app.name, "targetObjectName": "something-else"}}}]}}]
+    assert vm_end_times(_job(tasks), [app], [])["app01"].minute == 8
