@@ -40,13 +40,17 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.ops.drill import run_drill
     from reconciler.ops.report import render_drill
 
+    import sys
+
     ctx = OpsContext.load(args.file)
+    if args.format != "text":
+        ctx.out = sys.stderr  # progress on stderr; stdout carries only the JSON / Markdown report
     select_targets(ctx.manifest, vms=None, recovery_plan=args.recovery_plan, file=ctx.file)
     ensure_can_confirm(args.yes)
     rep = run_drill(ctx, args.recovery_plan, yes=args.yes, verify_command=args.verify_command,
                     test_network=args.test_network)
     ctx.say("")
-    ctx.say(render_drill(rep, args.format))
+    print(render_drill(rep, args.format), flush=True)
     if args.out:
         ext = os.path.splitext(args.out)[1].lower()
         fmt = "json" if ext == ".json" else "markdown" if ext in (".md", ".markdown") else "text"
@@ -54,5 +58,5 @@ def run(args: argparse.Namespace) -> int:
             fh.write(render_drill(rep, fmt))
             if not render_drill(rep, fmt).endswith("\n"):
                 fh.write("\n")
-        ctx.say(f"Report written to {args.out}")
+        print(f"Report written to {args.out}", file=sys.stderr if args.format != "text" else sys.stdout)
     return 0 if rep.ok else 1

@@ -22,7 +22,11 @@ def run_selected(args: argparse.Namespace, op: Operation) -> int:
     from reconciler.ops.failover import raise_for, run_operation
     from reconciler.ops.report import operation_json, operation_text
 
+    import sys
+
     ctx = OpsContext.load(args.file)
+    if args.format == "json":
+        ctx.out = sys.stderr  # progress on stderr, the JSON result alone on stdout
     targets = select_targets(ctx.manifest, vms=args.vm, recovery_plan=args.recovery_plan, file=ctx.file)
     ensure_can_confirm(args.yes)
     try:
@@ -33,7 +37,10 @@ def run_selected(args: argparse.Namespace, op: Operation) -> int:
         print(f"interrupted: jobs already started keep running in Azure; follow them with `asr status {ctx.file}`",
               file=ctx.err, flush=True)
         raise
-    ctx.say(operation_json(res) if args.format == "json" else operation_text(res))
+    if args.format == "json":
+        print(operation_json(res), flush=True)
+    else:
+        ctx.say(operation_text(res))
     raise_for(res)
     if args.format == "text":
         sel = f"--recovery-plan {targets.recovery_plan}" if targets.recovery_plan else " ".join(f"--vm {v}" for v in targets.vms)

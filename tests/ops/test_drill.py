@@ -40,7 +40,8 @@ def test_drill_report_and_cleanup(protected, capsys, tmp_path):
     code = main(["drill", QS, "--recovery-plan", "tier1", "--yes", "--format", "json", "--out", str(out_md)])
     out, err = capsys.readouterr()
     assert code == 0, out + err
-    rep = json.loads(out[out.index('{\n  "kind"'):out.rindex("}") + 1])
+    rep = json.loads(out)  # stdout is the report alone; progress went to stderr
+    assert "Started test failover of recovery plan tier1" in err and f"Report written to {out_md}" in err
     assert rep["ok"] is True and rep["outcome"] == "succeeded" and rep["cleanup_state"] == "succeeded"
     assert rep["test_network"] == "corp-test-vnet" and rep["cleanup_job"]
     g1, g2 = rep["groups"]

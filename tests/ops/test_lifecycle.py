@@ -101,7 +101,8 @@ def test_hyperv_site_lifecycle_by_recovery_plan(fast, capsys):
 
     code, out, err = asr(capsys, "failover", "test", HV, "--recovery-plan", "office", "--yes", "--format", "json")
     assert code == 0, err
-    res = json.loads(out[out.index("{"):])
+    res = json.loads(out)  # the JSON result alone on stdout
+    assert "Started test failover of recovery plan office" in err
     assert res["ok"] is True and sorted(v["vm"] for v in res["vms"]) == sorted(vms)
     code, out, err = asr(capsys, "failover", "cleanup", HV, "--recovery-plan", "office", "--yes")
     assert code == 0, err
