@@ -393,7 +393,7 @@ def tags(doc: _Doc) -> Iterator[Diagnostic]:
         if not isinstance(k, str):
             continue
         if not k or len(k) > 512 or naming.TAG_NAME_FORBIDDEN.search(k):
-            yield Diagnostic(("vault", "tags", k), f"tag name {k!r} is not allowed: 1-512 characters, none of < > % & \\ ? /", "E3009")
+            yield Diagnostic(("vault", "tags", k), f"tag name {k!r} is not allowed: 1-512 characters, none of < > % & \\ ? /", "E3009", at_key=True)
         if isinstance(v, str) and len(v) > 256:
             yield Diagnostic(("vault", "tags", k), f"tag value of '{k}' has {len(v)} characters; Azure allows at most 256", "E3009")
 
@@ -570,3 +570,13 @@ def vmm_network_mapped(doc: _Doc) -> Iterator[Diagnostic]:
                 f"no VM network of VMM server '{_s(src, 'vmmServer')}' is mapped to '{net}' (add one to its networkMappings)",
                 "W2003",
             )
+
+
+@check
+def sites_have_hosts(doc: _Doc) -> Iterator[Diagnostic]:
+    used = {_s(_dict(vm, "source"), "hypervSite") for _, vm in doc.vms}
+    for path, site in doc.sites:
+        name = _s(site, "name")
+        hosts = site.get("hosts", [])
+        if name in used and isinstance(hosts, list) and not hosts:
+            yield Diagnostic(path + ("hosts",), f"Hyper-V site '{name}' lists no hosts, but VMs replicate from it", "W2004", at_key=True)

@@ -76,6 +76,7 @@ _RULES = [
     Rule("W2001", "unused policy", "A policy is not associated with any VMM cloud or Hyper-V site."),
     Rule("W2002", "test network is a production network", "target.testNetwork is also a failover network of some VM or network mapping: test failovers would share it with production failovers."),
     Rule("W2003", "unmapped target network", "A VMM VM fails over into a network that no VM network of its VMM server is mapped to; ASR needs a network mapping for VMM-managed VMs."),
+    Rule("W2004", "Hyper-V site without hosts", "VMs replicate from a Hyper-V site that lists no hosts; list the hosts that register into it, so `asr vault-credentials` and the plan's manual steps name them."),
     Rule("W3001", "Windows computer name", "Windows computer names have at most 15 characters and no periods; a longer target VM name works for Linux only."),
     Rule("W3002", "unknown region", "The vault location is not a known public Azure region."),
     Rule("W4001", "networks overlap", "Two failover networks (other than the test network) have overlapping address spaces, so they cannot be peered or routed together."),

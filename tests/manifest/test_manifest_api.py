@@ -187,3 +187,36 @@ def test_large_manifest_validates_quickly():
     _, diags = validate_text(broken, "big.yaml", env={})
     assert len(diags) == 5000 and all(d.rule_id == "E2001" for d in diags)
     assert time.perf_counter() - start < 10
+
+
+def test_recovery_plan_limit_of_100_vms():
+    import yaml
+
+    doc = yaml.safe_load(QUICKSTART.read_text())
+    vm = doc["protectedVMs"][1]
+    doc["protectedVMs"] = [dict(vm, name=f"vm{i:03d}") for i in range(101)]
+    doc["recoveryPlans"] = [{"name": "big", "groups": [{"vms": [f"vm{i:03d}" for i in range(60)]},
+                                                       {"vms": [f"vm{i:03d}" for i in range(60, 101)]}]}]
+    _, diags = validate_text(yaml.safe_dump(doc, sort_keys=False), "big.yaml")
+    assert [(d.rule_id, d.dotted_path, d.message) for d in diags] == [
+        ("E2005", "recoveryPlans[0].groups", "recovery plan 'big' holds 101 VMs; ASR allows at most 100")]
+    doc["recoveryPlans"][0]["groups"][1]["vms"].pop()
+    assert validate_text(yaml.safe_dump(doc, sort_keys=False), "ok.yaml")[1] == []
+
+
+def test_unforeseen_schema_errors_still_get_a_path_and_rule():
+    from reconciler.manifest.validate import _schema_diagnostic
+
+    err = {"type": "something_new", "loc": ("vault", "name"), "msg": "Something new went wrong", "input": "x"}
+    d = _schema_diagnostic(err, {"vault": {"name": "x"}})
+    assert (d.path, d.rule_id, d.message) == (("vault", "name"), "E1006", "something new went wrong")
+
+
+def test_every_rule_is_exercised():
+    from reconciler.manifest import RULES
+
+    seen = {"E0001", "E2005", "E1006"}  # unreadable files, plan size and the fallback: tested above
+    for folder in ("bad", "warn"):
+        for p in (Path(__file__).parent / folder).glob("*.yaml"):
+            seen |= {d.rule_id for d in validate_file(p)[1]}
+    assert set(RULES) - seen == set()

@@ -81,6 +81,8 @@ CASES: list[tuple[str, str, object]] = [
     ("vm-name-long", "a target VM name over 64 characters", sub(("vmName: sql01-dr", "vmName: sql01-dr-" + "x" * 60))),
     ("policy-name-slash", "a policy name that cannot be an ARM name", sub(("  - name: every-15-min", "  - name: every/15/min"), ("policy: every-15-min", "policy: every/15/min"))),
     ("vm-size", "a VM size without its Standard_ prefix", sub(("size: Standard_D4s_v5", "size: D4s_v5"))),
+    ("tag-name", "a tag name with a character Azure refuses", sub(("tags: {env: prod}", "tags: {env: prod, \"cost/center\": \"4711\"}"))),
+    ("tag-value-long", "a tag value over 256 characters", sub(("tags: {env: prod}", "tags: {env: prod, note: " + "x" * 257 + "}"))),
     # addresses
     ("no-address-space", "a network asr creates without an address space", sub(("      addressSpace: [10.20.0.0/16]\n      subnets:\n        - {name: servers, addressPrefix: 10.20.1.0/24}\n", "      subnets: []\n"))),
     ("cidr-invalid", "a prefix length beyond 32", sub(("addressSpace: [10.20.0.0/16]", "addressSpace: [10.20.0.0/33]"))),
@@ -116,6 +118,7 @@ WARN_CASES: list[tuple[str, str, object]] = [
     ("unknown-region", "a location that is not an Azure region", sub(("location: westeurope", "location: West Europe"))),
     ("networks-overlap", "two failover networks with overlapping spaces", sub(("    - name: corp-test-vnet\n", "    - name: corp-dmz-vnet\n      addressSpace: [10.10.0.0/20]\n    - name: corp-test-vnet\n"))),
     ("test-network-in-use", "a VM failing over into the test network", sub(("target: {network: corp-vnet, subnet: servers}", "target: {network: corp-test-vnet, subnet: servers}"))),
+    ("site-without-hosts", "a Hyper-V site with VMs but no hosts", sub(("      hosts: [HV-HOST-01]\n", ""))),
     ("unmapped-network", "a VMM VM failing over into an unmapped network", sub(("    target: {network: corp-vnet, subnet: servers, logStorageAccount", "    target: {network: corp-dmz, subnet: dmz, logStorageAccount"), ("  testNetwork:", "    - name: corp-dmz\n      addressSpace: [10.30.0.0/16]\n      subnets: [{name: dmz, addressPrefix: 10.30.1.0/24}]\n  testNetwork:"))),
 ]
 
