@@ -302,10 +302,11 @@ def target_vm_names(doc: _Doc) -> Iterator[Diagnostic]:
             )
             continue
         if not naming.WINDOWS_COMPUTER_NAME.match(target_name):
+            why = "has a period" if "." in target_name else f"has {len(target_name)} characters"
             yield Diagnostic(
                 npath,
-                f"'{target_name}' is longer than 15 characters or has a period: fine for Linux, "
-                "but not a valid Windows computer name",
+                f"'{target_name}' {why}: fine for a Linux VM, but a Windows computer name has at most 15 characters "
+                "and no period",
                 "W3001",
             )
         folded = target_name.lower()
