@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from reconciler.azure.errors import azure_errors
+from reconciler.errors import NotFoundError
 from reconciler.ops.states import ItemState, PlanState
 
 ALL_PARTS = ("items", "plans", "fabrics", "providers", "policies", "containers", "mappings", "network_mappings")
@@ -106,10 +107,18 @@ def read_inventory(clients: Any, resource_group: str, vault: str, parts: Iterabl
     }
     wanted = [p for p in parts if p in readers]
     before = clients.counter.snapshot()["requests"]
-    with azure_errors(f"read vault {vault} in resource group {resource_group}"):
-        with ThreadPoolExecutor(max_workers=min(len(wanted), 6) or 1) as pool:
-            futures = {p: pool.submit(_list, readers[p]) for p in wanted}
-            results = {p: f.result() for p, f in futures.items()}
+    try:
+        with azure_errors(f"read vault {vault} in resource group {resource_group}"):
+            with ThreadPoolExecutor(max_workers=min(len(wanted), 6) or 1) as pool:
+                futures = {p: pool.submit(_list, readers[p]) for p in wanted}
+                results = {p: f.result() for p, f in futures.items()}
+    except NotFoundError as err:
+        what = f"resource group {resource_group}" if err.code == "ResourceGroupNotFound" else f"vault {vault}"
+        raise NotFoundError(
+            f"{what} not found (subscription {clients.subscription_id}): there is no vault {vault} in resource group "
+            f"{resource_group} yet", status=404, code=err.code,
+            hint="create it with `asr apply FILE`, or check subscription, vault.name and vault.resourceGroup in the manifest",
+        ) from err
     inv = Inventory(resource_group=rg, vault=v)
     inv.items = [ItemState.from_json(d) for d in results.get("items", [])]
     inv.plans = [PlanState.from_json(d) for d in results.get("plans", [])]

@@ -163,3 +163,14 @@ def test_disconnected_server_fails_the_check(emulator, capsys):
     (reg,) = doc["registration"]
     assert reg["connection"] == "Disconnected" and reg["problems"] == ["provider Disconnected"]
     assert doc["check"]["problems"] == ["vmm01: provider Disconnected"]
+
+
+def test_no_vault_yet(emulator, capsys):
+    for argv in (["status", QS], ["failover", "test", QS, "--vm", "sql01", "--yes"],
+                 ["drill", QS, "--recovery-plan", "tier1", "--yes"]):
+        assert main(argv) == 1
+        out, err = capsys.readouterr()
+        assert err.splitlines() == [
+            "error: resource group contoso-dr-rg not found (subscription 00000000-0000-0000-0000-000000000001): "
+            "there is no vault contoso-asr-vault in resource group contoso-dr-rg yet",
+            "hint: create it with `asr apply FILE`, or check subscription, vault.name and vault.resourceGroup in the manifest"]
