@@ -14,8 +14,10 @@ from typing import Any
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", metavar="FILE|DIR")
-    p.add_argument("--out", metavar="PLAN", help="save the plan (JSON, with fingerprints) for `asr apply PLAN`")
+    p.add_argument("file", metavar="FILE|DIR", help="a manifest, or a folder: every asr/v1 manifest under it")
+    p.add_argument("--out", metavar="PLAN",
+                   help="save the plan (JSON, with fingerprints) for `asr apply PLAN`; with DIR, a folder that "
+                        "receives one <manifest>.plan.json per manifest")
     p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 0 when there are no changes, 2 when there are, 1 on error")

@@ -316,3 +316,20 @@ def test_cloud_policy_change_replaces_the_association_and_reenables_and_converge
     assert rc == 0, capsys.readouterr().out
     rc, doc = plan_json(str(path), capsys)
     assert rc == 0, work(doc)
+
+
+def test_plan_dir_json_is_one_document(applied_quickstart, capsys, tmp_path):
+    import shutil
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("quickstart", "multi-cloud"):
+        shutil.copy(example_path(name), src / f"{name}.yaml")
+    out = tmp_path / "plans"
+    capsys.readouterr()
+    rc = asr(["plan", str(src), "--format", "json", "--out", str(out)])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0 and doc["format"] == "asr-plan-set" and doc["failed"] == []
+    assert sorted(p["vault"] for p in doc["plans"]) == ["contoso-asr-vault", "fabrikam-asr-vault"]
+    assert doc["summary"]["add"] == sum(p["summary"]["add"] for p in doc["plans"]) > 0
+    assert sorted(os.listdir(out)) == ["multi-cloud.plan.json", "quickstart.plan.json"]
