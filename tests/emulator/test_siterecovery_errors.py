@@ -162,7 +162,38 @@ def test_conflicts_are_409(ctx):
     asr.replication_policies.begin_create(RG, V, "p2", {"properties": {"providerSpecificInput": {"instanceType": "HyperVReplicaAzure"}}},
                                           polling=False)
     expect(409, lambda: asr.replication_policies.begin_create(RG, V, "p2", {"properties": {"providerSpecificInput": {
-        "instanceType": "HyperVReplicaAzure"}}}), "OperationInProgress")
+        "instanceType": "HyperVReplicaAzure", "replicationInterval": 30}}}), "OperationInProgress")
+
+
+def test_retries_and_repeated_puts_are_idempotent(ctx):
+    """azure-core resends a write with the same x-ms-client-request-id after a 5xx;
+    the same PUT again while its job runs gets that job, not a 409."""
+    asr, fabric, container, pis, policy = ctx
+    items = asr.replication_protected_items
+    sql = next(i for i in items.list(RG, V) if i.properties.friendly_name == "sql01")
+    hdr = {"x-ms-client-request-id": "retry-me-1"}
+    tfo = {"properties": {"failoverDirection": "PrimaryToRecovery", "networkType": "NoNetworkAttachAsInput",
+                          "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}
+    p1 = items.begin_test_failover(RG, V, fabric.name, container.name, sql.name, tfo, polling=False, headers=hdr)
+    p2 = items.begin_test_failover(RG, V, fabric.name, container.name, sql.name, tfo, polling=False, headers=hdr)
+    loc = [p.polling_method()._initial_response.http_response.headers["Location"] for p in (p1, p2)]
+    assert loc[0] == loc[1]
+    jobs = [j for j in asr.replication_jobs.list(RG, V) if j.properties.scenario_name == "TestFailover"]
+    assert len(jobs) == 1 and jobs[0].properties.activity_id.startswith("retry-me-1 ")
+    body = {"properties": {"providerSpecificInput": {"instanceType": "HyperVReplicaAzure", "replicationInterval": 900}}}
+    a = asr.replication_policies.begin_create(RG, V, "p3", body, polling=False)
+    b = asr.replication_policies.begin_create(RG, V, "p3", body, polling=False)
+    assert (a.polling_method()._initial_response.http_response.headers["Location"]
+            == b.polling_method()._initial_response.http_response.headers["Location"])
+    # enabling protection twice is a conflict, unless it is the retry of the same request
+    web = pis["web01"]
+    hdr = {"x-ms-client-request-id": "enable-web01"}
+    first = items.begin_create(RG, V, fabric.name, container.name, web.name, good_body(web, policy.id), polling=False, headers=hdr)
+    again = items.begin_create(RG, V, fabric.name, container.name, web.name, good_body(web, policy.id), polling=False, headers=hdr)
+    assert (first.polling_method()._initial_response.http_response.headers["Location"]
+            == again.polling_method()._initial_response.http_response.headers["Location"])
+    with pytest.raises(ResourceExistsError):
+        items.begin_create(RG, V, fabric.name, container.name, web.name, good_body(web, policy.id))
 
 
 @pytest.mark.parametrize("psi,code", [
@@ -218,3 +249,17 @@ def test_wrong_api_version_is_400(ctx, emulator):
     assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidApiVersionParameter"
     r = requests.get(url, params={"api-version": "2025-08-01"}, verify=emulator.ca_bundle)
     assert r.status_code == 401
+
+
+def test_per_disk_managed_disk_input(ctx):
+    asr, fabric, container, pis, policy = ctx
+    web = pis["web01"]
+    os_disk = web.properties.custom_details.disk_details[0].vhd_id
+    body = good_body(web, policy.id)
+    body["properties"]["providerSpecificDetails"]["disksToIncludeForManagedDisks"] = [{"diskId": "nope", "diskType": "Standard_LRS"}]
+    expect(400, lambda: asr.replication_protected_items.begin_create(RG, V, fabric.name, container.name, web.name, body), "DiskNotFound")
+    body["properties"]["providerSpecificDetails"]["disksToIncludeForManagedDisks"] = [
+        {"diskId": os_disk, "diskType": "StandardSSD_LRS", "logStorageAccountId": LOGS}]
+    item = asr.replication_protected_items.begin_create(RG, V, fabric.name, container.name, web.name, body).result()
+    disks = item.properties.provider_specific_details.protected_managed_disks
+    assert [(d.disk_id, d.target_disk_account_type) for d in disks] == [(os_disk, "StandardSSD_LRS")]

@@ -79,15 +79,41 @@ def started(ctx: Ctx, sr: SiteRecovery, vault: Vault, job: Job | None, result: C
     if job is None:
         return Reply(200, existing() if existing else None)
     state = ctx.state
-    op = state.new_operation("siterecovery/" + job.scenario, result=result, retry_after=RETRY_AFTER, op_id=job.name,
-                             data={"job": job.name})
-    op.eta = job.end
-    job._operation = op  # type: ignore[attr-defined]
-    if job.final is not None:  # finished already (zero-length job)
-        sr._finish(job, job.final_at or state.now())
+    op = state.get_operation(job.name)
+    if op is None:
+        op = state.new_operation("siterecovery/" + job.scenario, result=result, retry_after=RETRY_AFTER, op_id=job.name,
+                                 data={"job": job.name})
+        op.eta = job.end
+        job._operation = op  # type: ignore[attr-defined]
+        if job.final is not None:  # finished already (zero-length job)
+            sr._finish(job, job.final_at or state.now())
     loc = ctx.url(f"{vault.id}/replicationOperationResults/{op.id}", **{"api-version": API[0]})
     status = ctx.url(f"{vault.id}/replicationOperationStatus/{op.id}", **{"api-version": API[0]})
     return accepted(ctx, op, location=loc, async_operation=status)
+
+
+def replayed(handler: Callable[[Ctx], Reply]) -> Callable[[Ctx], Reply]:
+    """A retried write (same x-ms-client-request-id, method and path: azure-core resends
+    the request with the same id after a 5xx or a dropped connection) gets the answer
+    the first attempt got, not a 409 against the job that attempt started."""
+
+    def wrapper(ctx: Ctx) -> Reply:
+        rid = ctx.client_request_id
+        if not rid:
+            return handler(ctx)
+        sr, v = vault_of(ctx)
+        key = (rid, ctx.method, ctx.path.rstrip("/").lower())
+        replies = v.__dict__.setdefault("_replies", {})
+        prev = replies.get(key)
+        if prev is not None:
+            return prev
+        reply = handler(ctx)
+        if isinstance(reply, Reply) and reply.status < 300:
+            replies[key] = reply
+        return reply
+
+    wrapper.__name__ = handler.__name__
+    return wrapper
 
 
 def crid(ctx: Ctx) -> str | None:
@@ -386,7 +412,7 @@ def _item_result(sr: SiteRecovery, v: Vault, ctx: Ctx) -> Callable[[], Any]:
 def create_item(ctx: Ctx) -> Reply:
     sr, v = vault_of(ctx)
     job = sr.enable_protection(v, *_item_args(ctx), body(ctx), crid(ctx))
-    return started(ctx, sr, v, job, _item_result(sr, v, ctx))
+    return started(ctx, sr, v, job, _item_result(sr, v, ctx), existing=_item_result(sr, v, ctx))
 
 
 def update_item(ctx: Ctx) -> Reply:
@@ -499,15 +525,15 @@ def register(routes: RouteTable) -> None:
     a = API
     routes.add("GET", V + "/replicationFabrics", list_fabrics, api_versions=a)
     routes.add("GET", F, get_fabric, api_versions=a)
-    routes.add("PUT", F, create_fabric, api_versions=a)
-    routes.add("DELETE", F, purge_fabric, api_versions=a)
-    routes.add("POST", F + "/remove", remove_fabric, api_versions=a)
+    routes.add("PUT", F, replayed(create_fabric), api_versions=a)
+    routes.add("DELETE", F, replayed(purge_fabric), api_versions=a)
+    routes.add("POST", F + "/remove", replayed(remove_fabric), api_versions=a)
     routes.add("GET", F + "/replicationRecoveryServicesProviders", list_providers, api_versions=a)
     routes.add("GET", F + "/replicationRecoveryServicesProviders/{providerName}", get_provider, api_versions=a)
     routes.add("GET", V + "/replicationRecoveryServicesProviders", list_providers_vault, api_versions=a)
     routes.add("GET", F + "/replicationProtectionContainers", list_containers, api_versions=a)
     routes.add("GET", C, get_container, api_versions=a)
-    routes.add("PUT", C, create_container, api_versions=a)
+    routes.add("PUT", C, replayed(create_container), api_versions=a)
     routes.add("GET", V + "/replicationProtectionContainers", list_containers_vault, api_versions=a)
     routes.add("GET", C + "/replicationProtectableItems", list_protectable, api_versions=a)
     routes.add("GET", C + "/replicationProtectableItems/{protectableItemName}", get_protectable, api_versions=a)
@@ -517,43 +543,43 @@ def register(routes: RouteTable) -> None:
     # policies
     routes.add("GET", V + "/replicationPolicies", list_policies, api_versions=a)
     routes.add("GET", P, get_policy, api_versions=a)
-    routes.add("PUT", P, create_policy, api_versions=a)
-    routes.add("PATCH", P, update_policy, api_versions=a)
-    routes.add("DELETE", P, delete_policy, api_versions=a)
+    routes.add("PUT", P, replayed(create_policy), api_versions=a)
+    routes.add("PATCH", P, replayed(update_policy), api_versions=a)
+    routes.add("DELETE", P, replayed(delete_policy), api_versions=a)
     # container mappings
     routes.add("GET", C + "/replicationProtectionContainerMappings", list_mappings, api_versions=a)
     routes.add("GET", V + "/replicationProtectionContainerMappings", list_mappings_vault, api_versions=a)
     routes.add("GET", M, get_mapping, api_versions=a)
-    routes.add("PUT", M, create_mapping, api_versions=a)
-    routes.add("DELETE", M, purge_mapping, api_versions=a)
-    routes.add("POST", M + "/remove", remove_mapping, api_versions=a)
+    routes.add("PUT", M, replayed(create_mapping), api_versions=a)
+    routes.add("DELETE", M, replayed(purge_mapping), api_versions=a)
+    routes.add("POST", M + "/remove", replayed(remove_mapping), api_versions=a)
     # network mappings
     routes.add("GET", N + "/replicationNetworkMappings", list_nmappings, api_versions=a)
     routes.add("GET", V + "/replicationNetworkMappings", list_nmappings_vault, api_versions=a)
     routes.add("GET", NM, get_nmapping, api_versions=a)
-    routes.add("PUT", NM, create_nmapping, api_versions=a)
-    routes.add("PATCH", NM, update_nmapping, api_versions=a)
-    routes.add("DELETE", NM, delete_nmapping, api_versions=a)
+    routes.add("PUT", NM, replayed(create_nmapping), api_versions=a)
+    routes.add("PATCH", NM, replayed(update_nmapping), api_versions=a)
+    routes.add("DELETE", NM, replayed(delete_nmapping), api_versions=a)
     # protected items
     routes.add("GET", C + "/replicationProtectedItems", list_items, api_versions=a)
     routes.add("GET", V + "/replicationProtectedItems", list_items_vault, api_versions=a)
     routes.add("GET", I, get_item, api_versions=a)
-    routes.add("PUT", I, create_item, api_versions=a)
-    routes.add("PATCH", I, update_item, api_versions=a)
-    routes.add("DELETE", I, purge_item, api_versions=a)
-    routes.add("POST", I + "/remove", remove_item, api_versions=a)
+    routes.add("PUT", I, replayed(create_item), api_versions=a)
+    routes.add("PATCH", I, replayed(update_item), api_versions=a)
+    routes.add("DELETE", I, replayed(purge_item), api_versions=a)
+    routes.add("POST", I + "/remove", replayed(remove_item), api_versions=a)
     for seg in ("testFailover", "testFailoverCleanup", "plannedFailover", "unplannedFailover", "failoverCommit",
                 "failoverCancel", "reProtect"):
-        routes.add("POST", I + "/" + seg, item_action(seg), api_versions=a)
+        routes.add("POST", I + "/" + seg, replayed(item_action(seg)), api_versions=a)
     # recovery plans
     routes.add("GET", V + "/replicationRecoveryPlans", list_plans, api_versions=a)
     routes.add("GET", RP, get_plan, api_versions=a)
-    routes.add("PUT", RP, create_plan, api_versions=a)
-    routes.add("PATCH", RP, update_plan, api_versions=a)
-    routes.add("DELETE", RP, delete_plan, api_versions=a)
+    routes.add("PUT", RP, replayed(create_plan), api_versions=a)
+    routes.add("PATCH", RP, replayed(update_plan), api_versions=a)
+    routes.add("DELETE", RP, replayed(delete_plan), api_versions=a)
     for seg in ("testFailover", "testFailoverCleanup", "plannedFailover", "unplannedFailover", "failoverCommit",
                 "failoverCancel", "reProtect"):
-        routes.add("POST", RP + "/" + seg, plan_action(seg), api_versions=a)
+        routes.add("POST", RP + "/" + seg, replayed(plan_action(seg)), api_versions=a)
     # jobs and operations
     routes.add("GET", V + "/replicationJobs", list_jobs, api_versions=a)
     routes.add("GET", V + "/replicationJobs/{jobName}", get_job, api_versions=a)

@@ -631,8 +631,8 @@ class ProtectedItem:
                     "seedManagedDiskId": f"/subscriptions/{vault.subscription}/resourceGroups/"
                                          f"{last_name(s.get('recoveryAzureResourceGroupId') or '') or vault.resource_group}"
                                          f"/providers/Microsoft.Compute/disks/asrseeddisk-{vm.disk_ids[i][:8]}",
-                    "replicaDiskType": disk_type,
-                    "targetDiskAccountType": disk_type,
+                    "replicaDiskType": (s.get("_diskTypes") or {}).get(vm.disk_ids[i].lower(), disk_type),
+                    "targetDiskAccountType": (s.get("_diskTypes") or {}).get(vm.disk_ids[i].lower(), disk_type),
                     "diskSizeInGB": vm.disks_gb[i],
                 }
                 for i in included

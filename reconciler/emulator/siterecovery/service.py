@@ -305,10 +305,15 @@ class SiteRecovery:
             raise not_found("recovery plan", name)
         return p
 
-    def _pending(self, vault: Vault, kind: str, name: str) -> None:
+    def _pending(self, vault: Vault, kind: str, name: str, body: Any = None) -> Job | None:
+        """The create job still running for an object not there yet: the same body
+        again gets that job (an idempotent PUT), another body 409."""
         job = vault.pending.get((kind, name.lower()))
         if job is not None and job.final is None:
+            if body is not None and getattr(job, "_body_key", None) == _body_key(body):
+                return job
             raise busy(f"{kind} '{name}'", job)
+        return None
 
     # ---- Azure-side resources the inputs point to
     def arm_resource(self, arm_id: Any, rtype: str, what: str, target: str) -> dict:
@@ -435,7 +440,9 @@ class SiteRecovery:
         for f in vault.fabrics.values():
             if f.kind == "HyperVSite" and f.friendly.lower() == name.lower():
                 return None
-        self._pending(vault, "fabric", name)
+        running = self._pending(vault, "fabric", name, body)
+        if running is not None:
+            return running
 
         def done(at: float) -> None:
             fabric = Fabric(vault, name, name, "HyperVSite", at)
@@ -448,6 +455,7 @@ class SiteRecovery:
                              on_success=done, client_request_id=crid,
                              affected={"PrimaryFabricProviderId": "HyperVSite", "PrimaryVmmName": name})
         vault.pending[("fabric", name.lower())] = job
+        job._body_key = _body_key(body)  # type: ignore[attr-defined]
         return job
 
     def delete_fabric(self, vault: Vault, name: str, crid: str | None = None, purge: bool = False) -> Job:
@@ -527,7 +535,9 @@ class SiteRecovery:
         existing = vault.policies.get(name.lower())
         if existing is not None:
             return self.update_policy(vault, name, {"properties": {"replicationProviderSettings": get(body, "properties.providerSpecificInput")}}, crid)
-        self._pending(vault, "policy", name)
+        running = self._pending(vault, "policy", name, body)
+        if running is not None:
+            return running
 
         def done(at: float) -> None:
             vault.policies[name.lower()] = Policy(vault, name, settings["interval"], settings["retention"],
@@ -538,6 +548,7 @@ class SiteRecovery:
                              tasks=[("CreateProtectionProfile", "Create replication policy", DURATIONS["AddProtectionProfile"])],
                              on_success=done, client_request_id=crid)
         vault.pending[("policy", name.lower())] = job
+        job._body_key = _body_key(body)  # type: ignore[attr-defined]
         return job
 
     def update_policy(self, vault: Vault, name: str, body: Any, crid: str | None = None) -> Job:
@@ -884,6 +895,31 @@ class SiteRecovery:
             if vm.disk_ids[0].lower() not in {d.lower() for d in disks}:
                 raise bad("The operating system disk must be replicated.", "OsDiskNotIncluded", f"{root}.disksToInclude")
             s["_disksToInclude"] = list(disks)
+        per_disk = psd.get("disksToIncludeForManagedDisks")
+        if per_disk is not None:
+            if not isinstance(per_disk, list) or not per_disk:
+                raise bad("disksToIncludeForManagedDisks must be a non-empty list.", "InvalidParameter",
+                          f"{root}.disksToIncludeForManagedDisks")
+            known = {d.lower() for d in vm.disk_ids}
+            types: dict[str, str] = {}
+            for i, dd in enumerate(per_disk):
+                path = f"{root}.disksToIncludeForManagedDisks[{i}]"
+                if not isinstance(dd, dict) or not isinstance(dd.get("diskId"), str):
+                    raise missing(f"{path}.diskId")
+                if dd["diskId"].lower() not in known:
+                    raise bad(f"The disk '{dd['diskId']}' is not a disk of the virtual machine '{vm.friendly}'.", "DiskNotFound",
+                              f"{path}.diskId")
+                dt = dd.get("diskType")
+                if dt is not None and dt not in DISK_TYPES:
+                    raise bad(f"diskType {dt!r} is not valid. Allowed: {', '.join(sorted(DISK_TYPES))}.", "InvalidDiskType",
+                              f"{path}.diskType")
+                if dd.get("logStorageAccountId"):
+                    self.storage_account(vault, dd["logStorageAccountId"], f"{path}.logStorageAccountId")
+                types[dd["diskId"].lower()] = dt or s["_diskType"]
+            if vm.disk_ids[0].lower() not in types:
+                raise bad("The operating system disk must be replicated.", "OsDiskNotIncluded", f"{root}.disksToIncludeForManagedDisks")
+            s["_disksToInclude"] = [d for d in vm.disk_ids if d.lower() in types]
+            s["_diskTypes"] = types
         vhd = psd.get("vhdId")
         if vhd is not None and vhd.lower() not in {d.lower() for d in vm.disk_ids}:
             raise bad(f"vhdId '{vhd}' is not a disk of the virtual machine '{vm.friendly}'.", "DiskNotFound", f"{root}.vhdId")
@@ -1317,7 +1353,9 @@ class SiteRecovery:
             if existing.busy():
                 raise busy(f"recovery plan '{existing.name}'", existing.job)  # type: ignore[arg-type]
             return self._update_plan_groups(vault, existing, groups, crid)
-        self._pending(vault, "plan", name)
+        running = self._pending(vault, "plan", name, body)
+        if running is not None:
+            return running
 
         def done(at: float) -> None:
             vault.plans[name.lower()] = RecoveryPlan(vault, name, fabric.name, model, groups)
@@ -1326,6 +1364,7 @@ class SiteRecovery:
                              target_type="RecoveryPlan", tasks=[("CreateRecoveryPlanTask", "Create a recovery plan task", DURATIONS["CreateRecoveryPlan"])],
                              on_success=done, client_request_id=crid, fabric_id=fabric.id)
         vault.pending[("plan", name.lower())] = job
+        job._body_key = _body_key(body)  # type: ignore[attr-defined]
         return job
 
     def update_plan(self, vault: Vault, name: str, body: Any, crid: str | None = None) -> Job:
@@ -1427,6 +1466,12 @@ class JobFailed(Exception):
     def __init__(self, error: JobError) -> None:
         super().__init__(error.message)
         self.error = error
+
+
+def _body_key(body: Any) -> str:
+    import json
+
+    return json.dumps(body, sort_keys=True, default=str)
 
 
 def _lower_sub(arm_id: str) -> str:
