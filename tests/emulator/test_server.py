@@ -63,3 +63,34 @@ def test_stats_reset_and_control_routes_not_counted(emulator):
     assert emulator.stats()["requests"] == 1
     emulator.reset_stats()
     assert emulator.stats()["requests"] == 0
+
+
+def test_sigint_stops_cleanly_and_removes_the_ca_dir():
+    import signal
+
+    from reconciler.emulator.testing import EmulatorProcess
+
+    emu = EmulatorProcess()
+    ca = emu.ca_bundle
+    assert os.path.exists(ca)
+    emu.proc.send_signal(signal.SIGINT)
+    assert emu.proc.wait(15) == 0
+    assert "Traceback" not in emu.stderr_text()
+    assert not os.path.exists(ca)
+    emu.stop()
+
+
+def test_port_in_use_is_a_user_error():
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    port = s.getsockname()[1]
+    try:
+        r = subprocess.run([sys.executable, "-m", "reconciler.cli.main", "emulator", "serve", "--port", str(port)],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        s.close()
+    assert r.returncode == 1 and f"127.0.0.1:{port}" in r.stderr and "Traceback" not in r.stderr
+    assert r.stdout == ""
