@@ -423,15 +423,19 @@ def _offset(token: str | None) -> int:
         raise ArmError(400, "InvalidSkipToken", "The skip token in the request is invalid.") from None
 
 
-def paged(ctx: Ctx, items: Iterable[Any], page_size: int | None = None) -> dict:
+def paged(ctx: Ctx, items: Iterable[Any], page_size: int | None = None, *, render: Callable[[Any], Any] | None = None) -> dict:
     """One page of a list answer: `{"value": [...], "nextLink": ...}` (nextLink only
     while more items follow). The page size is the state's config (`pageSize` on reset)
     unless given; `$skiptoken` carries the offset, other query parameters ($filter...)
-    are kept in the nextLink."""
-    lst = items if isinstance(items, list) else list(items)
+    are kept in the nextLink. `items` may be any sequence (len + slicing) or iterable;
+    `render` (optional) turns each item of the page only into its JSON, so a list of
+    thousands of model objects costs one page of rendering."""
+    lst = items if (hasattr(items, "__len__") and hasattr(items, "__getitem__")) else list(items)
     size = page_size or ctx.state.config.page_size or len(lst) or 1
     off = _offset(ctx.q("$skiptoken"))
-    page = lst[off: off + size]
+    page = list(lst[off: off + size])  # type: ignore[index]
+    if render is not None:
+        page = [render(x) for x in page]
     out: dict[str, Any] = {"value": page}
     if off + size < len(lst):
         q = {k: v for k, v in ctx.query.items() if k.lower() not in ("$skiptoken",)}

@@ -135,3 +135,16 @@ def test_if_match_and_if_none_match():
     with pytest.raises(ArmError):
         check_if_match(_ctx(s, "/x", headers={"if-none-match": "*"}), res)
     check_if_match(_ctx(s, "/x", headers={"if-none-match": "*"}), None)
+
+
+def test_paged_renders_only_the_page():
+    state = EmulatorState(EmulatorConfig(page_size=2))
+    rendered = []
+
+    def render(x):
+        rendered.append(x)
+        return {"n": x}
+
+    page = paged(_ctx(state, "/x", {"api-version": "1"}), list(range(1000)), render=render)
+    assert page["value"] == [{"n": 0}, {"n": 1}] and rendered == [0, 1] and "nextLink" in page
+    assert paged(_ctx(state, "/x", {"api-version": "1"}), iter([1, 2, 3]))["value"] == [1, 2]
