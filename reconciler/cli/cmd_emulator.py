@@ -1,9 +1,13 @@
 """The local HTTPS Azure Resource Manager emulator with a simulated on-premises estate.
 
 `asr emulator serve` prints `export NAME=VALUE` lines (ASR_ARM_ENDPOINT,
-ASR_CA_BUNDLE, IDENTITY_ENDPOINT, IDENTITY_HEADER, AZURE_TOKEN_CREDENTIALS) on stdout,
-then serves until stopped:  eval "$(asr emulator serve --port 8443 | head -5)" is
-one way; or run it in a terminal and paste the lines into another.
+ASR_CA_BUNDLE, IDENTITY_ENDPOINT, IDENTITY_HEADER, AZURE_TOKEN_CREDENTIALS) and a
+`# asr emulator ready` comment on stdout, then serves until stopped (Ctrl-C). In a
+shell:
+
+    asr emulator serve > emulator.env &
+    until grep -q ready emulator.env; do sleep 0.2; done
+    . ./emulator.env        # asr now talks to the emulator
 """
 
 from __future__ import annotations

@@ -94,3 +94,27 @@ def test_port_in_use_is_a_user_error():
         s.close()
     assert r.returncode == 1 and f"127.0.0.1:{port}" in r.stderr and "Traceback" not in r.stderr
     assert r.stdout == ""
+
+
+def test_serve_flags_reach_the_state(tmp_path):
+    from reconciler.emulator.testing import EmulatorProcess
+
+    estate = tmp_path / "estate.yaml"
+    estate.write_text("subscription: 00000000-0000-0000-0000-000000000001\n"
+                      "azure:\n  resourceGroups:\n" + "".join(f"    - {{name: rg{i}, location: uksouth}}\n" for i in range(3)))
+    with EmulatorProcess(args=["--estate", str(estate), "--page-size", "2", "--time-scale", "50", "--arm-limits",
+                               "--faults", "latency=1ms,seed=3"]) as emu:
+        st = emu.stats()
+        assert st["timeScale"] == 50.0
+        old = {k: os.environ.get(k) for k in emu.env}
+        os.environ.update(emu.env)
+        try:
+            c = Clients(SUB)
+            assert [g.name for g in c.resources.resource_groups.list()] == ["rg0", "rg1", "rg2"]
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        assert emu.stats()["by_route"]["GET /subscriptions/{subscriptionId}/resourcegroups"] == 2
