@@ -87,7 +87,7 @@ def run_one(emu, workdir: str, n: int, parallelism: int) -> dict:
     emu.reset_stats()
     out = io.StringIO()
     t0 = time.monotonic()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         rc = asr_main(["apply", path, "--auto-approve", "--parallelism", str(parallelism), "--log-format", "json"])
     wall = time.monotonic() - t0
     stats = emu.stats()

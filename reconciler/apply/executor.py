@@ -100,6 +100,7 @@ class _State:
     t0: float
     index: int = 0
     jobs: list[dict[str, Any]] = field(default_factory=list)
+    pending_error: tuple[str | None, str] | None = None  # a refusal on a retry, while looking for its job
 
 
 class ChangeFailed(Exception):
@@ -455,6 +456,9 @@ class Executor:
         if t.job is not None:
             st.jobs.append(job_record(t.job))
         if t.job is None:
+            if st.pending_error is not None:  # no job from an earlier attempt: the refusal stands
+                code, message = st.pending_error
+                return self._failed(c, st, code, message)
             if t.optional:  # a 200 answer without a job: the write was synchronous
                 return None if st.index < len(c.requests) else self._succeeded(c, st)
             if t.timed_out:
@@ -497,8 +501,23 @@ class Executor:
             self.pacer.acquire(should_stop=lambda: self.stopping)
             try:
                 sent = ops.send_asr(self.clients, spec, args)
+            except Exception as exc:
+                if getattr(exc, "status_code", None) == 409 and getattr(exc, "asr_attempts", 0) > 1:
+                    # refused on a retry: an earlier attempt may have been carried out and
+                    # started a job under our request id; follow it, else report the 409
+                    code, message = error_info(exc)
+                    st.pending_error = (code, message)
+                    self.emit({"event": "note", "address": c.address,
+                               "message": f"{code} on a retried request: looking for the job of the first attempt"})
+                    targets = [str(args.get(spec.target_arg, ""))] if spec.target_arg else []
+                    return self.tracker.follow(
+                        c.address, request_id=exc.asr_request_id, targets=tuple(targets),  # type: ignore[attr-defined]
+                        scenarios=spec.scenarios, sent_at=exc.asr_sent_at, optional=True,  # type: ignore[attr-defined]
+                        timeout=self.job_timeout)
+                raise
             finally:
                 self.pacer.done()
+            st.pending_error = None
             self.emit({"event": "sent", "address": c.address, "operation": operation, "status": sent.status,
                        "request_id": sent.request_id})
             self.tracker.note_retry_after(sent.retry_after)

@@ -206,6 +206,7 @@ class _Capture:
     def __init__(self, chain: Callable[[Any], None] | None) -> None:
         self.chain = chain
         self.response: Any = None
+        self.writes = 0  # answers to the write, retries included
         self._lock = threading.Lock()
 
     def __call__(self, response: Any) -> None:
@@ -216,6 +217,7 @@ class _Capture:
             if req.method.upper() in ("PUT", "PATCH", "POST", "DELETE"):
                 # last write answer wins: retries of the same write replace a 429/5xx
                 self.response = response.http_response
+                self.writes += 1
 
 
 def _sent_from(resp: Any, rid: str, sent_at: float) -> Sent:
@@ -263,12 +265,21 @@ def send_asr(clients: Any, spec: OpSpec, args: dict[str, Any], request_id: str |
     fn = resolve(clients, spec)
     capture = _Capture(getattr(clients, "counter", None))
     sent_at = time.time()
-    poller = fn(
-        **args,
-        polling=False,
-        headers={"x-ms-client-request-id": rid},
-        raw_response_hook=capture,
-    )
+    try:
+        poller = fn(
+            **args,
+            polling=False,
+            headers={"x-ms-client-request-id": rid},
+            raw_response_hook=capture,
+        )
+    except Exception as exc:
+        # A refusal that came on a retry may mean an earlier attempt was carried
+        # out and only its answer was lost (e.g. 409 "already enabled"): the
+        # caller can look for the job our request id started.
+        exc.asr_request_id = rid  # type: ignore[attr-defined]
+        exc.asr_attempts = capture.writes  # type: ignore[attr-defined]
+        exc.asr_sent_at = sent_at  # type: ignore[attr-defined]
+        raise
     del poller  # NoPolling: the answer is in `capture`; the job tracker does the rest
     return _sent_from(capture.response, rid, sent_at)
 

@@ -19,7 +19,7 @@ from reconciler.cli.main import main as asr
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = 20261122
-BUDGET_SECONDS = 40.0
+BUDGET_SECONDS = 30.0
 
 
 def _asr_cmd(*args: str) -> list[str]:
