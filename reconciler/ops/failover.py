@@ -19,7 +19,7 @@ from typing import Any, Callable
 from reconciler.azure.errors import azure_errors
 from reconciler.errors import OperationFailedError, UsageError
 from reconciler.ops.context import OpsContext, Targets, confirm
-from reconciler.ops.inputs import Call, item_call, plan_call, vnet_id
+from reconciler.ops.inputs import Call, item_call, plan_call, running_same, vnet_id
 from reconciler.ops.inventory import Inventory, read_inventory
 from reconciler.ops.jobs import JobFollower, JobView, parse_time, utcnow
 from reconciler.ops.states import (
@@ -212,22 +212,32 @@ def _progress_printer(ctx: OpsContext) -> Callable[[str, JobView], None]:
 def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanState | None, *,
             network_id: str | None = None, shutdown_source: bool = False,
             sleep: Callable[[float], None] | None = None, interval: float | None = None,
-            timeout: float | None = None) -> OperationResult:
+            timeout: float | None = None, awaiting: dict[str, str] | None = None) -> OperationResult:
     """Start `op` (on the plan, else on each item) and follow its jobs to the end.
+    `awaiting` maps VM names (or "recovery plan NAME") to the id of a job of this very
+    operation already running on them: followed, never started again.
     No validation or confirmation here: callers do that first."""
+    awaiting = awaiting or {}
     res = OperationResult(operation=op.value, recovery_plan=plan.name if plan else None)
     follower = JobFollower(ctx.clients, ctx.resource_group, ctx.vault, interval=interval, timeout=timeout,
                            sleep=sleep, on_progress=_progress_printer(ctx))
     started_at: dict[str, _dt.datetime] = {}
     if plan is not None:
         direction = "RecoveryToPrimary" if items and all(i.location == "recovery" for i in items) else "PrimaryToRecovery"
-        call = plan_call(op, test_network_id=network_id, shutdown_source=shutdown_source, direction=direction)
         key = f"recovery plan {plan.name}"
-        rid, t0 = _start(ctx, "replication_recovery_plans", call, {"recovery_plan_name": plan.name},
-                         f"{op.title} of recovery plan {plan.name}")
-        follower.watch(key, request_id=rid, target_id=plan.id, started=t0, scenarios=call.scenario_hint,
-                       target_name=plan.name)
-        ctx.say(f"Started {op.title} of recovery plan {plan.name}; following its job...")
+        if key in awaiting:
+            t0 = (parse_time(plan.current_scenario.start_time) or utcnow()) - _dt.timedelta(seconds=2)
+            follower.watch(key, request_id="", target_id=plan.id, started=t0, target_name=plan.name,
+                           job_name=awaiting[key])
+            ctx.say(f"{op.title} of recovery plan {plan.name} is already running; following its job instead of "
+                    "starting another...")
+        else:
+            call = plan_call(op, test_network_id=network_id, shutdown_source=shutdown_source, direction=direction)
+            rid, t0 = _start(ctx, "replication_recovery_plans", call, {"recovery_plan_name": plan.name},
+                             f"{op.title} of recovery plan {plan.name}")
+            follower.watch(key, request_id=rid, target_id=plan.id, started=t0, scenarios=call.scenario_hint,
+                           target_name=plan.name)
+            ctx.say(f"Started {op.title} of recovery plan {plan.name}; following its job...")
         w = follower.wait([key])[key]
         job = w.job
         assert job is not None
@@ -239,6 +249,13 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
     else:
         errors: dict[str, str] = {}
         for it in items:
+            if it.vm_name in awaiting:
+                t0 = (parse_time(it.scenario.start_time) or utcnow()) - _dt.timedelta(seconds=2)
+                follower.watch(it.vm_name, request_id="", target_id=it.id, started=t0, target_name=it.name,
+                               job_name=awaiting[it.vm_name])
+                started_at[it.vm_name] = t0
+                ctx.say(f"{op.title} of {it.vm_name} is already running; following its job instead of starting another")
+                continue
             call = item_call(op, it, test_network_id=network_id, shutdown_source=shutdown_source)
             try:
                 rid, t0 = _start(ctx, "replication_protected_items", call, _item_path(it), f"{op.title} of {it.vm_name}")
@@ -297,8 +314,11 @@ def _outcome(op: Operation, it: ItemState, job: JobView, t0: _dt.datetime | None
     )
 
 
-def prepare(ctx: OpsContext, op: Operation, targets: Targets) -> tuple[list[ItemState], PlanState | None, Inventory]:
-    """One vault-wide read, then every check; raises before anything is written."""
+def prepare(ctx: OpsContext, op: Operation, targets: Targets, *, awaiting: dict[str, str] | None = None,
+            ) -> tuple[list[ItemState], PlanState | None, Inventory]:
+    """One vault-wide read, then every check; raises before anything is written.
+    With `awaiting` (a dict, filled here), objects already running a job of this very
+    operation (a re-run after Ctrl-C) are awaited instead of refused."""
     parts = ("items", "plans") if targets.recovery_plan else ("items",)
     inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=parts)
     plan = None
@@ -320,7 +340,16 @@ def prepare(ctx: OpsContext, op: Operation, targets: Targets) -> tuple[list[Item
                    ([f"does not contain {', '.join(missing)}"] if missing else [])
             print(f"warning: recovery plan {plan.name} in Azure differs from {ctx.file}: it {' and '.join(bits)} "
                   f"(`asr plan {ctx.file}` shows the change)", file=ctx.err, flush=True)
-    validate(ctx, op, items, plan)
+    if awaiting is not None:
+        if plan is not None and plan.current_scenario.busy and running_same(op, plan.current_scenario.name) \
+                and plan.current_scenario.job_id:
+            awaiting[f"recovery plan {plan.name}"] = plan.current_scenario.job_id
+        for it in items:
+            if it.scenario.busy and running_same(op, it.scenario.name) and it.scenario.job_id:
+                awaiting[it.vm_name] = it.scenario.job_id
+        if plan is not None and f"recovery plan {plan.name}" in awaiting:
+            return items, plan, inv  # the plan's own job is what we follow; nothing else to check
+    validate(ctx, op, [i for i in items if i.vm_name not in (awaiting or {})], plan)
     return items, plan, inv
 
 
@@ -334,12 +363,16 @@ def run_operation(ctx: OpsContext, op: Operation, targets: Targets, *, yes: bool
     network_name = network_id = None
     if op == Operation.TEST:
         network_name, network_id = test_network_id(ctx, test_network)
-    items, plan, _ = prepare(ctx, op, targets)
+    awaiting: dict[str, str] = {}
+    items, plan, _ = prepare(ctx, op, targets, awaiting=awaiting)
+    if awaiting and (len(awaiting) == len(items) or (plan is not None and f"recovery plan {plan.name}" in awaiting)):
+        # nothing new is started: following a running job needs no confirmation
+        return execute(ctx, op, items, plan, sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting)
     effect = describe_effect(op, items, plan=plan.name if plan else None, network=network_name)
     ctx.say(effect)
     ask("Continue?", yes=yes)
     res = execute(ctx, op, items, plan, network_id=network_id, shutdown_source=shutdown_source,
-                  sleep=sleep, interval=interval, timeout=timeout)
+                  sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting)
     return res
 
 

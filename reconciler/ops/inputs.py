@@ -40,6 +40,24 @@ class Call:
         return {self.body_arg: self.body} if self.body_arg else {}
 
 
+# Job scenarioName values each operation's job carries (Azure's, and the emulator's).
+SCENARIOS: dict[Operation, tuple[str, ...]] = {
+    Operation.TEST: ("TestFailover", "RecoveryPlanTestFailover"),
+    Operation.CLEANUP: ("TestFailoverCleanup", "RecoveryPlanTestFailoverCleanup"),
+    Operation.PLANNED: ("PlannedFailover", "RecoveryPlanPlannedFailover"),
+    Operation.FAILBACK: ("PlannedFailover", "Failback", "RecoveryPlanPlannedFailover"),
+    Operation.UNPLANNED: ("UnplannedFailover", "RecoveryPlanUnplannedFailover"),
+    Operation.COMMIT: ("Commit", "FailoverCommit", "RecoveryPlanFailoverCommit"),
+    Operation.CANCEL: ("CancelFailover",),
+    Operation.REPROTECT: ("Reprotect", "ReverseReplicate", "ReverseReplication", "RecoveryPlanReprotect"),
+}
+
+
+def running_same(op: Operation, scenario_name: str | None) -> bool:
+    """True when a job already running on an object is this very operation (await it, never repeat it)."""
+    return bool(scenario_name) and scenario_name.lower() in {s.lower() for s in SCENARIOS[op]}
+
+
 def vnet_id(subscription: str, resource_group: str, name: str) -> str:
     return f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Network/virtualNetworks/{name}"
 

@@ -140,6 +140,7 @@ class Watch:
     started: _dt.datetime
     scenarios: tuple[str, ...] = ()
     target_name: str = ""
+    job_name: str = ""  # a job already known by name (awaited, not started by us)
     job: JobView | None = None
     last_progress: str = ""
 
@@ -167,9 +168,9 @@ class JobFollower:
         self.reads = 0
 
     def watch(self, key: str, *, request_id: str, target_id: str, started: _dt.datetime,
-              scenarios: tuple[str, ...] = (), target_name: str = "") -> Watch:
+              scenarios: tuple[str, ...] = (), target_name: str = "", job_name: str = "") -> Watch:
         w = Watch(key=key, request_id=request_id, target_id=target_id, started=started, scenarios=scenarios,
-                  target_name=target_name)
+                  target_name=target_name, job_name=job_name.rstrip("/").split("/")[-1] if job_name else "")
         self.watches[key] = w
         return w
 
@@ -193,7 +194,11 @@ class JobFollower:
                         w.job = j
                         break
                 continue
-            match = next((j for j in jobs if w.request_id and w.request_id.lower() in j.activity_id.lower()), None)
+            match = next((j for j in jobs if w.job_name and j.name.lower() == w.job_name.lower()), None)
+            if match is None and w.job_name:
+                continue  # an awaited job is matched by its name only
+            match = match or next((j for j in jobs if w.request_id and w.request_id.lower() in j.activity_id.lower()),
+                                  None)
             if match is None:
                 cands = [j for j in jobs if j.name not in claimed and (
                     same_id(j.target_object_id, w.target_id)

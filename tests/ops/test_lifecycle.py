@@ -174,3 +174,49 @@ def test_failback_resumes_after_interruption(fast, capsys):
     assert code == 0, err
     assert "resuming the failback at: failover commit" in out and "== reprotect" in out
     assert status(capsys, QS)["app01"]["active_location"] == "Primary"
+
+
+def test_rerun_while_the_same_operation_runs_awaits_it(fast, capsys):
+    """Ctrl-C leaves the job running in Azure; running the command again follows that job
+    instead of refusing or starting a second one."""
+    fast.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=60)
+    c = protect(fast, example_manifest("quickstart.yaml"))
+    from reconciler.ops.context import OpsContext
+    from reconciler.ops.inventory import read_inventory
+
+    ctx = OpsContext.load(QS)
+    web = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",)).item_for("web01")
+    sr = c.site_recovery()
+    sr.replication_protected_items.begin_planned_failover(
+        "contoso-dr-rg", "contoso-asr-vault", web.fabric, web.container, web.name,
+        {"properties": {"failoverDirection": "PrimaryToRecovery",
+                        "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}, polling=False)
+    fast.reset_stats()
+    code, out, err = asr(capsys, "failover", "planned", QS, "--vm", "web01", "--yes")
+    assert code == 0, err
+    assert "planned failover of web01 is already running; following its job instead of starting another" in out
+    assert fast.stats()["writes"] == 0
+    assert status(capsys, QS)["web01"]["active_location"] == "Recovery"
+    # a different operation on a busy VM is still refused, naming the running job
+    sr.replication_protected_items.begin_failover_commit("contoso-dr-rg", "contoso-asr-vault", web.fabric,
+                                                         web.container, web.name, polling=False)
+    code, out, err = asr(capsys, "failover", "cancel", QS, "--vm", "web01", "--yes")
+    assert code == 1 and "an operation is already in progress (Commit, job " in err
+
+
+def test_rerun_of_a_recovery_plan_operation_awaits_its_job(fast, capsys):
+    fast.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=60)
+    c = protect(fast, example_manifest("quickstart.yaml"))
+    c.site_recovery().replication_recovery_plans.begin_test_failover(
+        "contoso-dr-rg", "contoso-asr-vault", "tier1", {"properties": {
+            "failoverDirection": "PrimaryToRecovery", "networkType": "VmNetworkAsInput",
+            "networkId": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/contoso-failover-rg/"
+                         "providers/Microsoft.Network/virtualNetworks/corp-test-vnet",
+            "providerSpecificDetails": [{"instanceType": "HyperVReplicaAzure", "recoveryPointType": "Latest"}]}},
+        polling=False)
+    fast.reset_stats()
+    code, out, err = asr(capsys, "failover", "test", QS, "--recovery-plan", "tier1", "--yes")
+    assert code == 0, err
+    assert "test failover of recovery plan tier1 is already running; following its job" in out
+    assert fast.stats()["writes"] == 0
+    assert {r["test_failover_state"] for r in status(capsys, QS).values()} == {"Completed"}
