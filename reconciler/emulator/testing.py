@@ -222,3 +222,38 @@ def call(app: Any, method: str, path: str, *, json: Any = None, body: bytes | No
 
     asyncio.run(app(scope, receive, send))
     return InProcessResponse(out["status"], out["headers"], out["body"])
+
+
+# --------------------------------------------------------------------------- SDK shape check
+
+
+def sdk_unknown_keys(obj: dict, cls: type, path: str = "") -> list[str]:
+    """Paths of keys in the REST JSON `obj` that the pinned SDK model `cls` (a TypeSpec
+    model class, e.g. azure.mgmt.recoveryservices.models.Vault) does not define,
+    recursively through nested models. Polymorphic fields are checked against the
+    declared base class only."""
+    import inspect
+    import sys
+    import typing
+
+    cls()  # TypeSpec models compute their field table on first instantiation
+    fields = {f._rest_name: attr for attr, f in cls._attr_to_rest_field.items()}
+    pkg = sys.modules[cls.__module__.rsplit(".", 1)[0]]
+    hints = typing.get_type_hints(cls, localns={"_models": pkg})
+    bad = []
+    for key, val in obj.items():
+        if key not in fields:
+            bad.append(f"{path}.{key}")
+            continue
+        sub = None
+        for a in typing.get_args(hints.get(fields[key])) or [hints.get(fields[key])]:
+            for b in typing.get_args(a) or [a]:
+                if inspect.isclass(b) and hasattr(b, "_calculated"):
+                    sub = b
+        if sub is not None and isinstance(val, dict):
+            bad += sdk_unknown_keys(val, sub, f"{path}.{key}")
+        elif sub is not None and isinstance(val, list):
+            for i, x in enumerate(val):
+                if isinstance(x, dict):
+                    bad += sdk_unknown_keys(x, sub, f"{path}.{key}[{i}]")
+    return bad

@@ -4,42 +4,15 @@
 from __future__ import annotations
 
 import base64
-import inspect
-import sys
 import tempfile
-import typing
 
 import pytest
 
 from reconciler.emulator.app import EmulatorApp
 from reconciler.emulator.state import EmulatorConfig
-from reconciler.emulator.testing import call
+from reconciler.emulator.testing import call, sdk_unknown_keys as unknown_keys
 
 SUB = "00000000-0000-0000-0000-000000000001"
-
-
-def unknown_keys(obj: dict, cls: type, path: str = "") -> list[str]:
-    cls()  # TypeSpec models compute their field table on first instantiation
-    fields = {f._rest_name: attr for attr, f in cls._attr_to_rest_field.items()}
-    pkg = sys.modules[cls.__module__.rsplit(".", 1)[0]]
-    hints = typing.get_type_hints(cls, localns={"_models": pkg})
-    bad = []
-    for key, val in obj.items():
-        if key not in fields:
-            bad.append(f"{path}.{key}")
-            continue
-        sub = None
-        for a in typing.get_args(hints.get(fields[key])) or [hints.get(fields[key])]:
-            for b in typing.get_args(a) or [a]:
-                if inspect.isclass(b) and hasattr(b, "_calculated"):
-                    sub = b
-        if sub is not None and isinstance(val, dict):
-            bad += unknown_keys(val, sub, f"{path}.{key}")
-        elif sub is not None and isinstance(val, list):
-            for i, x in enumerate(val):
-                if isinstance(x, dict):
-                    bad += unknown_keys(x, sub, f"{path}.{key}[{i}]")
-    return bad
 
 
 @pytest.fixture(scope="module")
