@@ -230,12 +230,23 @@ def call(app: Any, method: str, path: str, *, json: Any = None, body: bytes | No
 def sdk_unknown_keys(obj: dict, cls: type, path: str = "") -> list[str]:
     """Paths of keys in the REST JSON `obj` that the pinned SDK model `cls` (a TypeSpec
     model class, e.g. azure.mgmt.recoveryservices.models.Vault) does not define,
-    recursively through nested models. Polymorphic fields are checked against the
-    declared base class only."""
+    recursively through nested models; polymorphic models are resolved through
+    their discriminator (instanceType, authType...) as the SDK deserializer does."""
     import inspect
     import sys
     import typing
 
+    # a polymorphic model: follow the discriminator (e.g. instanceType) to the subclass
+    seen_disc: list[str] = []
+    while "__mapping__" in vars(cls) or hasattr(cls, "__mapping__"):
+        disc = cls._get_discriminator(seen_disc)
+        if disc is None:
+            break
+        seen_disc.append(disc._rest_name)
+        sub_cls = cls.__mapping__.get(obj.get(disc._rest_name))
+        if sub_cls is None or sub_cls is cls:
+            break
+        cls = sub_cls
     cls()  # TypeSpec models compute their field table on first instantiation
     fields = {f._rest_name: attr for attr, f in cls._attr_to_rest_field.items()}
     pkg = sys.modules[cls.__module__.rsplit(".", 1)[0]]

@@ -68,10 +68,7 @@ def test_answers_use_only_sdk_model_keys(answers, key, model):
     import importlib
 
     mod, cls = model.split(":")
-    answer = answers[key]
-    if key == "cert":  # properties is polymorphic (authType): checked against the AAD subclass below
-        answer = {k: v for k, v in answer.items() if k != "properties"}
-    assert unknown_keys(answer, getattr(importlib.import_module(mod), cls), key) == []
+    assert unknown_keys(answers[key], getattr(importlib.import_module(mod), cls), key) == []
 
 
 def test_certificate_details_match_the_aad_model(answers):
