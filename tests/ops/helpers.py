@@ -17,8 +17,9 @@ def _sub(manifest: Any) -> str:
     return manifest.subscription
 
 
-def make_vault(manifest: Any) -> Clients:
-    """Resource groups and the vault of `manifest`, created directly through the SDK."""
+def make_vault(manifest: Any, emulator: Any = None) -> Clients:
+    """Resource groups and the vault of `manifest`, created directly through the SDK
+    (with `emulator`: simulated time is advanced until the vault exists)."""
     c = Clients(_sub(manifest))
     v = manifest.vault
     c.resources.resource_groups.create_or_update(v.resource_group, {"location": v.location})
@@ -26,7 +27,10 @@ def make_vault(manifest: Any) -> Clients:
     c.vaults.vaults.begin_create_or_update(v.resource_group, v.name, {
         "location": v.location, "sku": {"name": "Standard"},
         "properties": {"publicNetworkAccess": "Enabled",
-                       "redundancySettings": {"standardTierStorageRedundancy": v.storage_redundancy.value}}}).result()
+                       "redundancySettings": {"standardTierStorageRedundancy": v.storage_redundancy.value}}},
+        polling=False)
+    if emulator is not None:
+        emulator.advance(60)
     return c
 
 
@@ -48,20 +52,21 @@ def protect(emulator: Any, manifest: Any, *, wait_protected: bool = True) -> Cli
     """Everything the manifest declares, through the SDK: vault, target storage and
     networks, Hyper-V sites, policies and their associations, network mappings,
     protection of every VM, recovery plans; then simulated time until Protected."""
-    c = make_vault(manifest)
-    emulator.advance(60)  # VMM servers register once the vault exists
+    c = make_vault(manifest, emulator)  # VMM servers register once the vault exists
     m = manifest
     rg, vault, trg, loc = m.vault.resource_group, m.vault.name, m.target.resource_group, m.vault.location
     sub = _sub(m)
     sr = c.site_recovery()
     for sa in m.target.storage_accounts:
         c.storage.storage_accounts.begin_create(trg, sa.name, {
-            "location": loc, "sku": {"name": sa.sku.value}, "kind": "StorageV2"}).result()
+            "location": loc, "sku": {"name": sa.sku.value}, "kind": "StorageV2"}, polling=False)
     for n in m.target.networks:
         c.network.virtual_networks.begin_create_or_update(trg, n.name, {
             "location": loc, "properties": {
                 "addressSpace": {"addressPrefixes": list(n.address_space)},
-                "subnets": [{"name": s.name, "properties": {"addressPrefix": s.address_prefix}} for s in n.subnets]}}).result()
+                "subnets": [{"name": s.name, "properties": {"addressPrefix": s.address_prefix}} for s in n.subnets]}},
+            polling=False)
+    emulator.advance(JOB_SLACK)  # storage accounts and networks provisioned
     for site in m.source.hyperv_sites:
         sr.replication_fabrics.begin_create(rg, vault, site.name, {
             "properties": {"customDetails": {"instanceType": "HyperVSite"}}}, polling=False)

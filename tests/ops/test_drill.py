@@ -64,7 +64,12 @@ def test_drill_cleans_up_after_a_failed_check(protected, capsys, tmp_path):
     assert leftovers(QS) == {}
 
 
-def test_drill_cleans_up_after_ctrl_c(protected):
+def test_drill_cleans_up_after_ctrl_c(emulator):
+    # time scale 1: the test failover job only moves when the test advances simulated time,
+    # so the Ctrl-C surely lands while it runs
+    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=1)
+    protect(emulator, example_manifest("quickstart.yaml"))
+    protected = emulator
     ctx = OpsContext.load(QS)
     ctx.out = io.StringIO()
     calls = {"n": 0}

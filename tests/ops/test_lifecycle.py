@@ -133,7 +133,7 @@ def test_unplanned_failover_warns_and_cancel_returns(fast, capsys):
 def test_declared_but_not_protected(fast, capsys):
     from tests.ops.helpers import make_vault
 
-    make_vault(example_manifest("quickstart.yaml"))
+    make_vault(example_manifest("quickstart.yaml"), fast)
     code, out, err = asr(capsys, "failover", "test", QS, "--vm", "app02", "--yes")
     assert code == 1 and "not protected in vault contoso-asr-vault: app02" in err and "asr apply" in err
     code, out, err = asr(capsys, "status", QS, "--check")
@@ -176,14 +176,32 @@ def test_failback_resumes_after_interruption(fast, capsys):
     assert status(capsys, QS)["app01"]["active_location"] == "Primary"
 
 
-def test_rerun_while_the_same_operation_runs_awaits_it(fast, capsys):
+def _api_run(emulator, op, *, vms=None, plan=None):
+    """run_operation through the API with simulated time: deterministic at time scale 1."""
+    import io
+
+    from reconciler.ops.context import OpsContext, select_targets
+    from reconciler.ops.failover import raise_for, run_operation
+
+    ctx = OpsContext.load(QS)
+    ctx.out = io.StringIO()
+    targets = select_targets(ctx.manifest, vms=vms, recovery_plan=plan, file=QS)
+    res = run_operation(ctx, op, targets, yes=True, sleep=lambda s: emulator.advance(30), interval=1,
+                        ask=lambda *a, **k: None)
+    raise_for(res)
+    return ctx.out.getvalue()
+
+
+def test_rerun_while_the_same_operation_runs_awaits_it(emulator, capsys):
     """Ctrl-C leaves the job running in Azure; running the command again follows that job
     instead of refusing or starting a second one."""
-    fast.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=60)
-    c = protect(fast, example_manifest("quickstart.yaml"))
+    from reconciler.errors import AsrError
     from reconciler.ops.context import OpsContext
     from reconciler.ops.inventory import read_inventory
+    from reconciler.ops.states import Operation
 
+    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=1)
+    c = protect(emulator, example_manifest("quickstart.yaml"))
     ctx = OpsContext.load(QS)
     web = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",)).item_for("web01")
     sr = c.site_recovery()
@@ -191,22 +209,24 @@ def test_rerun_while_the_same_operation_runs_awaits_it(fast, capsys):
         "contoso-dr-rg", "contoso-asr-vault", web.fabric, web.container, web.name,
         {"properties": {"failoverDirection": "PrimaryToRecovery",
                         "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}, polling=False)
-    fast.reset_stats()
-    code, out, err = asr(capsys, "failover", "planned", QS, "--vm", "web01", "--yes")
-    assert code == 0, err
+    emulator.reset_stats()
+    out = _api_run(emulator, Operation.PLANNED, vms=["web01"])
     assert "planned failover of web01 is already running; following its job instead of starting another" in out
-    assert fast.stats()["writes"] == 0
+    assert emulator.stats()["writes"] == 0
     assert status(capsys, QS)["web01"]["active_location"] == "Recovery"
     # a different operation on a busy VM is still refused, naming the running job
     sr.replication_protected_items.begin_failover_commit("contoso-dr-rg", "contoso-asr-vault", web.fabric,
                                                          web.container, web.name, polling=False)
-    code, out, err = asr(capsys, "failover", "cancel", QS, "--vm", "web01", "--yes")
-    assert code == 1 and "an operation is already in progress (Commit, job " in err
+    with pytest.raises(AsrError) as ei:
+        _api_run(emulator, Operation.CANCEL, vms=["web01"])
+    assert "an operation is already in progress (Commit, job " in ei.value.message
 
 
-def test_rerun_of_a_recovery_plan_operation_awaits_its_job(fast, capsys):
-    fast.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=60)
-    c = protect(fast, example_manifest("quickstart.yaml"))
+def test_rerun_of_a_recovery_plan_operation_awaits_its_job(emulator, capsys):
+    from reconciler.ops.states import Operation
+
+    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=1)
+    c = protect(emulator, example_manifest("quickstart.yaml"))
     c.site_recovery().replication_recovery_plans.begin_test_failover(
         "contoso-dr-rg", "contoso-asr-vault", "tier1", {"properties": {
             "failoverDirection": "PrimaryToRecovery", "networkType": "VmNetworkAsInput",
@@ -214,9 +234,8 @@ def test_rerun_of_a_recovery_plan_operation_awaits_its_job(fast, capsys):
                          "providers/Microsoft.Network/virtualNetworks/corp-test-vnet",
             "providerSpecificDetails": [{"instanceType": "HyperVReplicaAzure", "recoveryPointType": "Latest"}]}},
         polling=False)
-    fast.reset_stats()
-    code, out, err = asr(capsys, "failover", "test", QS, "--recovery-plan", "tier1", "--yes")
-    assert code == 0, err
+    emulator.reset_stats()
+    out = _api_run(emulator, Operation.TEST, plan="tier1")
     assert "test failover of recovery plan tier1 is already running; following its job" in out
-    assert fast.stats()["writes"] == 0
+    assert emulator.stats()["writes"] == 0
     assert {r["test_failover_state"] for r in status(capsys, QS).values()} == {"Completed"}

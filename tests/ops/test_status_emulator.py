@@ -109,8 +109,9 @@ def test_hyperv_site_rows_and_host_registration(emulator, capsys):
                for h in hosts.values())
 
 
-def test_job_in_progress_is_shown(fast, capsys):
-    c = protect(fast, example_manifest("quickstart.yaml"))
+def test_job_in_progress_is_shown(emulator, capsys):
+    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=1)  # the job stays running
+    c = protect(emulator, example_manifest("quickstart.yaml"))
     from reconciler.ops.context import OpsContext
     from reconciler.ops.inventory import read_inventory
 

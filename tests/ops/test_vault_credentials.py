@@ -17,7 +17,7 @@ NS = {"a": "http://schemas.datacontract.org/2004/07/Microsoft.Azure.Portal.Recov
 
 
 def test_kit_for_the_quickstart(emulator, tmp_path, capsys):
-    make_vault(example_manifest("quickstart.yaml"))
+    make_vault(example_manifest("quickstart.yaml"), emulator)
     emulator.reset_stats()
     out = tmp_path / "kit"
     code = main(["vault-credentials", QS, "--out", str(out), "--proxy", "http://proxy.contoso.local:3128",
@@ -55,7 +55,7 @@ def test_kit_for_a_hyperv_site_needs_the_site(emulator, tmp_path, capsys):
     from tests.ops.helpers import protect
 
     hv = os.path.join(EXAMPLES, "hyperv-site.yaml")
-    make_vault(example_manifest("hyperv-site.yaml"))
+    make_vault(example_manifest("hyperv-site.yaml"), emulator)
     code = main(["vault-credentials", hv, "--out", str(tmp_path / "k1")])
     out, err = capsys.readouterr()
     assert code == 0, err
