@@ -67,8 +67,9 @@ class OperationResult:
         return all(o.ok for o in self.outcomes) and (self.plan_job_state is None or self.plan_job_state.lower() in ("succeeded", "completedwithinformation"))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"operation": self.operation, "recoveryPlan": self.recovery_plan, "ok": self.ok,
-                "planJob": self.plan_job, "planJobState": self.plan_job_state, "message": self.message,
+        return {"format": "asr-operation-result", "format_version": 1,
+                "operation": self.operation, "recovery_plan": self.recovery_plan, "ok": self.ok,
+                "plan_job": self.plan_job, "plan_job_state": self.plan_job_state, "message": self.message,
                 "vms": [o.as_dict() for o in self.outcomes]}
 
 

@@ -22,7 +22,7 @@ def _secs(v: float | None) -> str:
 
 
 def drill_json(rep: DrillReport) -> str:
-    return json.dumps({"kind": "asr.drill-report", "version": 1, **rep.as_dict()}, indent=2, sort_keys=False)
+    return json.dumps({"format": "asr-drill-report", "format_version": 1, **rep.as_dict()}, indent=2, sort_keys=False)
 
 
 def drill_text(rep: DrillReport) -> str:

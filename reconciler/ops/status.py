@@ -79,7 +79,8 @@ class StatusReport:
         return not self.problems
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "vault": self.vault, "resourceGroup": self.resource_group,
+        return {"format": "asr-status", "format_version": 1,
+                "file": self.file, "vault": self.vault, "resource_group": self.resource_group,
                 "vms": [r.as_dict() for r in self.vms], "registration": [r.as_dict() for r in self.registration],
                 "check": {"ok": self.ok, "problems": self.problems}, "requests": self.requests}
 

@@ -66,7 +66,7 @@ def test_drill_report_renderers_parse_back():
     rep = _report()
     assert rep.ok
     doc = json.loads(render_drill(rep, "json"))
-    assert doc["kind"] == "asr.drill-report" and doc["ok"] is True
+    assert doc["format"] == "asr-drill-report" and doc["ok"] is True
     assert [v["recovered_seconds"] for v in doc["vms"]] == [150.0, 400.0, 420.0]
     md = render_drill(rep, "markdown")
     rows = [line for line in md.splitlines() if line.startswith("| ") and not line.startswith("| Group") and
