@@ -100,12 +100,13 @@ def install_estate(state: EmulatorState, estate: dict) -> None:
     if not isinstance(estate, dict):
         raise ValueError("an estate is a mapping")
     state.estate = estate
-    subs = estate.get("subscriptions") or [estate.get("subscription") or DEFAULT_SUBSCRIPTION]
-    state.subscriptions = {str(s).lower() for s in subs}
+    primary = str(estate.get("subscription") or (estate.get("subscriptions") or [DEFAULT_SUBSCRIPTION])[0])
+    subs = [primary] + [str(s) for s in estate.get("subscriptions") or []]
+    state.subscriptions = {s.lower() for s in subs}
     auth.load_principals(state, estate.get("principals"))
     from reconciler.emulator.providers import seed
 
-    seed.install(state, estate.get("azure") or {}, next(iter(sorted(subs))) if subs else DEFAULT_SUBSCRIPTION)
+    seed.install(state, estate.get("azure") or {}, primary)  # pre-existing resources live in the primary subscription
     mod = _estate_module()
     if mod is not None and hasattr(mod, "install"):
         mod.install(state, estate)
@@ -207,6 +208,9 @@ class EmulatorApp:
             return JSONResponse({"error": exc.message}, status_code=400)
         except (ValueError, TypeError, OSError, faults.FaultSpecError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        except Exception as exc:  # a bug: say so in JSON, keep serving
+            log.exception("control route %s failed", name)
+            return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
         return JSONResponse({"error": f"unknown control route {method} {request.url.path}"}, status_code=404)
 
     # ---- ARM
