@@ -1,0 +1,59 @@
+"""Day-2 operations: status, the failover family, DR drills, the registration kit, export.
+
+    ctx = OpsContext.load("examples/quickstart.yaml")
+    read_status(ctx) -> StatusReport
+    run_operation(ctx, Operation.TEST, select_targets(ctx.manifest, vms=["sql01"], recovery_plan=None, file=ctx.file), yes=True)
+    run_drill(ctx, "tier1", yes=True) -> DrillReport      (render_drill(report, "markdown"))
+    write_kit(ctx, "kit/") -> Kit
+    export_manifest(clients, subscription, resource_group, vault) -> str
+
+Modules: states (which operation is allowed in which state), inventory (vault-wide
+paged reads), inputs (request bodies), jobs (following ASR jobs), failover, drill,
+status, report (renderers), vaultcreds, export, context (manifest, clients, targets,
+confirmation), cli_common (shared CLI arguments).
+"""
+
+from __future__ import annotations
+
+from reconciler.ops.context import OpsContext, Targets, confirm, ensure_can_confirm, select_targets
+from reconciler.ops.drill import DrillReport, run_drill
+from reconciler.ops.export import export_manifest
+from reconciler.ops.failover import OperationResult, VmOutcome, raise_for, run_operation
+from reconciler.ops.report import render_drill
+from reconciler.ops.states import (
+    ItemState,
+    NotInManifestError,
+    Operation,
+    OperationNotAllowedError,
+    PlanState,
+    check_allowed,
+)
+from reconciler.ops.status import StatusReport, read_status
+from reconciler.ops.vaultcreds import Kit, Proxy, write_kit
+
+__all__ = sorted([
+    "DrillReport",
+    "ItemState",
+    "Kit",
+    "NotInManifestError",
+    "Operation",
+    "OperationNotAllowedError",
+    "OperationResult",
+    "OpsContext",
+    "PlanState",
+    "Proxy",
+    "StatusReport",
+    "Targets",
+    "VmOutcome",
+    "check_allowed",
+    "confirm",
+    "ensure_can_confirm",
+    "export_manifest",
+    "raise_for",
+    "read_status",
+    "render_drill",
+    "run_drill",
+    "run_operation",
+    "select_targets",
+    "write_kit",
+])
