@@ -91,15 +91,19 @@ def make_certificate(subject: str, days: int = VALID_DAYS) -> tuple[bytes, bytes
     return der, pfx, thumb, not_after
 
 
-def credentials_xml(*, vault: str, subscription: str, resource_group: str, location: str, pfx: bytes,
+def credentials_xml(*, vault: str, subscription: str, resource_group: str, pfx: bytes,
                     aad: dict[str, Any], site_id: str = "", site_name: str = "") -> str:
     """The ASR vault credentials file (the format the provider's DRConfigurator reads)."""
     p = aad.get("properties") or aad
+    # Field names and order of the ASR vault credentials data contract (VaultCreds:
+    # SubscriptionId, ResourceType, ResourceName, ManagementCert; ASRVaultCreds:
+    # ChannelIntegrityKey, ResourceGroup, Version, SiteId, SiteName), plus the AAD details
+    # and private-endpoint state of the AAD-era format.
     fields = [
-        ("VaultName", vault), ("SubscriptionId", subscription), ("ResourceType", "vaults"),
-        ("ResourceGroup", resource_group), ("Location", location),
+        ("SubscriptionId", subscription), ("ResourceType", "vaults"), ("ResourceName", vault),
         ("ManagementCert", base64.b64encode(pfx).decode()),
         ("ChannelIntegrityKey", base64.b64encode(os.urandom(32)).decode()),
+        ("ResourceGroup", resource_group), ("Version", "2.0"),
         ("SiteId", site_id), ("SiteName", site_name),
         ("PrivateEndpointStateForSiteRecovery", "None"),
     ]
@@ -248,7 +252,7 @@ def write_kit(ctx: Any, out_dir: str, *, proxy: Proxy | None = None) -> Kit:
     kit.valid_to = not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
     aad = upload_certificate(ctx, der, f"{ctx.vault}-{stamp}-vaultcredentials")
     common = dict(vault=ctx.vault, subscription=m.subscription, resource_group=ctx.resource_group,
-                  location=m.vault.location, pfx=pfx, aad=aad)
+                  pfx=pfx, aad=aad)
     steps: list[str] = []
     if m.source.vmm_servers:
         creds = f"{ctx.vault}_{stamp}.VaultCredentials"

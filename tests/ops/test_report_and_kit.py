@@ -96,13 +96,13 @@ def test_write_secret_is_0600_even_over_an_existing_file(tmp_path):
 def test_credentials_xml_and_certificate():
     der, pfx, thumb, not_after = make_certificate("contoso-asr-vault-test")
     assert len(thumb) == 40 and der and pfx
-    xml = credentials_xml(vault="v<1>", subscription="s", resource_group="rg", location="westeurope", pfx=pfx,
+    xml = credentials_xml(vault="v<1>", subscription="s", resource_group="rg", pfx=pfx,
                           aad={"properties": {"aadTenantId": "t", "servicePrincipalClientId": "c"}})
     import xml.etree.ElementTree as ET
 
     root = ET.fromstring(xml)
     ns = {"a": "http://schemas.datacontract.org/2004/07/Microsoft.Azure.Portal.RecoveryServices.Models.Common"}
-    assert root.find("a:VaultName", ns).text == "v<1>"
+    assert root.find("a:ResourceName", ns).text == "v<1>"
     assert root.find("a:AadDetails/a:AadTenantId", ns).text == "t"
     import base64
 

@@ -30,7 +30,7 @@ def test_kit_for_the_quickstart(emulator, tmp_path, capsys):
     path = out / creds[0]
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     root = ET.parse(path).getroot()
-    assert root.find("a:VaultName", NS).text == "contoso-asr-vault"
+    assert root.find("a:ResourceName", NS).text == "contoso-asr-vault"
     assert root.find("a:ResourceGroup", NS).text == "contoso-dr-rg"
     assert root.find("a:AadDetails/a:AadTenantId", NS).text  # from the vault certificates API answer
     assert root.find("a:AadDetails/a:ServicePrincipalClientId", NS).text
