@@ -244,6 +244,11 @@ def _hint(state: ItemState, op: Operation, file: str) -> str | None:
         return f"the VM is failed over and not committed yet: `asr failover commit {file} --vm {who}`"
     if op in (Operation.PLANNED, Operation.UNPLANNED, Operation.TEST, Operation.FAILBACK) and state.allows("ReverseReplicate"):
         return f"the failover is committed; start reverse replication first: `asr reprotect {file} --vm {who}`"
+    if op in (Operation.TEST, Operation.PLANNED, Operation.UNPLANNED) and state.location != RECOVERY \
+            and _lower(state.protection_state) != "protected":
+        pct = f" (initial replication {state.initial_replication_percent}%)" if state.initial_replication_percent is not None else ""
+        return (f"wait until the VM is Protected{pct}: `asr status {file} --check` exits 0 then "
+                f"(`asr apply --wait-protected` waits for it)")
     if op == Operation.CLEANUP:
         return "there is no test failover to clean up"
     if op == Operation.COMMIT:

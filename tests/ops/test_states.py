@@ -92,3 +92,12 @@ def test_plan_checks():
     with pytest.raises(OperationNotAllowedError) as ei:
         check_plan_allowed(plan, Operation.COMMIT)
     assert "recovery plan tier1" in ei.value.message and "TestFailover, PlannedFailover" in ei.value.message
+
+
+def test_initial_replication_hint():
+    s = ItemState.from_json(item_json("sql01", state="InitialReplicationInProgress", allowed=["DisableProtection"]))
+    s.initial_replication_percent = 64
+    with pytest.raises(OperationNotAllowedError) as ei:
+        check_allowed(s, Operation.TEST, file="q.yaml")
+    assert "state 'InitialReplicationInProgress'" in ei.value.message
+    assert ei.value.hint.startswith("wait until the VM is Protected (initial replication 64%)")
