@@ -26,7 +26,7 @@ from reconciler.errors import AsrError
 from reconciler.ops.context import OpsContext, confirm, select_targets
 from reconciler.ops.failover import describe_effect, execute, prepare, test_network_id
 from reconciler.ops.inventory import as_json, read_inventory, same_id
-from reconciler.ops.jobs import JobView, iso, parse_time, utcnow
+from reconciler.ops.jobs import JobView, group_end_times, iso, parse_time, utcnow, vm_end_times
 from reconciler.ops.states import ItemState, Operation, PlanState
 
 
@@ -82,86 +82,6 @@ class DrillReport:
         d = asdict(self)
         d["ok"] = self.ok
         return d
-
-
-def _tasks_flat(tasks: list[dict[str, Any]], group: int | None = None) -> list[tuple[int | None, dict[str, Any]]]:
-    out: list[tuple[int | None, dict[str, Any]]] = []
-    for t in tasks or []:
-        g = group
-        gd = t.get("groupTaskCustomDetails") or {}
-        gid = gd.get("groupId") if isinstance(gd, dict) else None
-        if gid is not None:
-            try:
-                g = int(str(gid).strip())
-            except ValueError:
-                pass
-        out.append((g, t))
-        if isinstance(gd, dict) and gd.get("childTasks"):
-            out += _tasks_flat(gd["childTasks"], g)
-    return out
-
-
-def _task_target(t: dict[str, Any]) -> tuple[str, str]:
-    """(target object id, target object name) a task acts on, if it says."""
-    cd = t.get("customDetails") or {}
-    jt = cd.get("jobTask") or {} if isinstance(cd, dict) else {}
-    return (jt.get("targetObjectId") or cd.get("targetObjectId") or "", jt.get("targetObjectName") or cd.get("targetObjectName") or "")
-
-
-def vm_end_times(job: JobView, items: list[ItemState], other_jobs: list[JobView]) -> dict[str, _dt.datetime]:
-    """When each VM came up: its failover task in the plan job (a child job task naming
-    the protected item), else its own child job in the job list."""
-    ends: dict[str, _dt.datetime] = {}
-    for _, t in _tasks_flat(job.tasks):
-        tid, tname = _task_target(t)
-        end = parse_time(t.get("endTime"))
-        if end is None:
-            continue
-        for it in items:
-            if (tid and (same_id(tid, it.id) or tid.lower() == it.name.lower())) or \
-                    (tname and tname.lower() in (it.vm_name.lower(), it.name.lower())):
-                ends[it.vm_name] = max(end, ends.get(it.vm_name, end))
-    start = parse_time(job.start_time)
-    for j in other_jobs:
-        if j.name == job.name:
-            continue
-        for it in items:
-            if it.vm_name in ends:
-                continue
-            if same_id(j.target_object_id, it.id) or j.target_object_name.lower() == it.vm_name.lower():
-                js, je = parse_time(j.start_time), parse_time(j.end_time)
-                if je and js and start and js >= start - _dt.timedelta(seconds=5) and j.succeeded:
-                    ends[it.vm_name] = je
-    return ends
-
-
-def group_end_times(job: JobView, n_groups: int) -> dict[int, _dt.datetime]:
-    """End of each boot group's task in the plan job, mapped in order onto the manifest's
-    groups 1..n. Group tasks are those whose name says "Group N" (or that carry a
-    groupId); when some of them are Boot groups, only those count (ASR puts Shutdown and
-    Failover groups in front of the boot groups)."""
-    import re
-
-    found: list[tuple[int, bool, _dt.datetime]] = []
-    for g, t in _tasks_flat(job.tasks):
-        end = parse_time(t.get("endTime"))
-        if end is None:
-            continue
-        name = f"{t.get('friendlyName') or ''} {t.get('name') or ''}"
-        m = re.search(r"group\s*(\d+)", name, re.I)
-        gi = int(m.group(1)) if m else g
-        if gi is None:
-            continue
-        found.append((gi, "boot" in name.lower(), end))
-    if any(boot for _, boot, _ in found):
-        found = [f for f in found if f[1]]
-    order = sorted({gi for gi, _, _ in found})
-    ends: dict[int, _dt.datetime] = {}
-    for gi, _, end in found:
-        k = order.index(gi) + 1
-        if k <= n_groups:
-            ends[k] = max(end, ends.get(k, end))
-    return ends
 
 
 def _run_check(cmd: str, vm: VmResult, network: str, timeout: float = 600) -> str:

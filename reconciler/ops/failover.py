@@ -21,7 +21,7 @@ from reconciler.errors import OperationFailedError, UsageError
 from reconciler.ops.context import OpsContext, Targets, confirm
 from reconciler.ops.inputs import Call, item_call, plan_call, running_same, vnet_id
 from reconciler.ops.inventory import Inventory, read_inventory
-from reconciler.ops.jobs import JobFollower, JobView, parse_time, utcnow
+from reconciler.ops.jobs import JobFollower, JobView, parse_time, utcnow, vm_end_times
 from reconciler.ops.states import (
     ItemState,
     NotInManifestError,
@@ -243,6 +243,7 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
         job = w.job
         assert job is not None
         res.plan_job, res.plan_job_state = job.name, job.state
+        plan_job = job
         for it in items:
             started_at[it.vm_name] = parse_time(job.start_time) or t0
         if not job.succeeded:
@@ -286,12 +287,17 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
     # One more vault-wide read: the state each VM ended in.
     after = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",))
     if plan is not None:
-        # Per-VM jobs of a plan run inside the plan job; report each VM from its state.
+        # Per-VM work of a plan runs inside the plan job: its tasks say when each VM was done.
+        ends = vm_end_times(plan_job, items, [])
+        start = parse_time(plan_job.start_time)
         for it in items:
-            ok = res.plan_job_state is not None and res.plan_job_state.lower() in ("succeeded", "completedwithinformation")
+            ok = plan_job.succeeded
+            end = ends.get(it.vm_name)
             res.outcomes.append(VmOutcome(
                 vm=it.vm_name, operation=op.value, ok=ok,
                 message="" if ok else res.message, job=res.plan_job, job_state=res.plan_job_state,
+                started_at=plan_job.start_time, ended_at=end.strftime("%Y-%m-%dT%H:%M:%SZ") if end else None,
+                duration_seconds=(end - start).total_seconds() if (end and start) else None,
                 last_replicated_time=it.last_replicated_time))
     for o in res.outcomes:
         now = after.item_for(o.vm)

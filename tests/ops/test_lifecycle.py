@@ -104,6 +104,8 @@ def test_hyperv_site_lifecycle_by_recovery_plan(fast, capsys):
     res = json.loads(out)  # the JSON result alone on stdout
     assert "Started test failover of recovery plan office" in err
     assert res["ok"] is True and sorted(v["vm"] for v in res["vms"]) == sorted(vms)
+    dur = {v["vm"]: v["duration_seconds"] for v in res["vms"]}
+    assert 0 < dur["dc02"] < dur["file01"]  # group 1 (dc02) comes up before group 2
     code, out, err = asr(capsys, "failover", "cleanup", HV, "--recovery-plan", "office", "--yes")
     assert code == 0, err
     code, out, err = asr(capsys, "failover", "planned", HV, "--recovery-plan", "office", "--yes")
