@@ -127,23 +127,32 @@ class EmulatorApp:
     ) -> None:
         self.routes = build_routes()
         self.authority = authority or auth.TokenAuthority()
-        self.state = EmulatorState(config or EmulatorConfig())
+        self.startup_config = config or EmulatorConfig()
+        self.startup_estate = estate  # None: the default estate
+        self.state = EmulatorState(self.startup_config)
         self.limiter = Limiter(self.state.config.arm_limits)
         install_estate(self.state, estate if estate is not None else default_estate())
 
     # ---- reset
-    def reset(self, *, estate: dict | None = None, faults_spec: str | None = None, time_scale: float = 1.0,
-              page_size: int | None = None, arm_limits: bool = False) -> None:
+    def reset(self, *, estate: dict | None = None, faults_spec: str | None = None, time_scale: float | None = None,
+              page_size: int | None = None, arm_limits: bool | None = None) -> None:
+        """Fresh state. Every argument left None takes the value the server started
+        with (its flags and --estate)."""
+        base = self.startup_config
         cfg = EmulatorConfig(
-            page_size=page_size or EmulatorConfig().page_size,
-            time_scale=time_scale,
-            arm_limits=arm_limits,
-            faults=faults.parse(faults_spec),
+            page_size=page_size or base.page_size,
+            time_scale=base.time_scale if time_scale is None else float(time_scale),
+            arm_limits=base.arm_limits if arm_limits is None else bool(arm_limits),
+            faults=base.faults if faults_spec is None else faults.parse(faults_spec),
         )
+        if cfg.time_scale <= 0:
+            raise ValueError("timeScale must be > 0")
+        if estate is None:
+            estate = self.startup_estate if self.startup_estate is not None else default_estate()
         state = EmulatorState(cfg)
-        install_estate(state, estate if estate is not None else default_estate())
+        install_estate(state, estate)
         self.state = state
-        self.limiter = Limiter(arm_limits)
+        self.limiter = Limiter(cfg.arm_limits)
 
     # ---- ASGI
     async def __call__(self, scope, receive, send) -> None:
@@ -199,9 +208,9 @@ class EmulatorApp:
                 self.reset(
                     estate=estate,
                     faults_spec=body.get("faults"),
-                    time_scale=float(body.get("timeScale") or 1.0),
+                    time_scale=None if body.get("timeScale") is None else float(body["timeScale"]),
                     page_size=int(body["pageSize"]) if body.get("pageSize") else None,
-                    arm_limits=bool(body.get("armLimits", False)),
+                    arm_limits=None if body.get("armLimits") is None else bool(body["armLimits"]),
                 )
                 return JSONResponse({"ok": True})
         except ArmError as exc:

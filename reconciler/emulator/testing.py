@@ -137,15 +137,16 @@ class EmulatorProcess:
         page_size: int | None = None,
         arm_limits: bool = False,
     ) -> None:
-        """Fresh state: estate None = the default (quickstart) estate, a path = an
-        estate file (loaded by the emulator), a dict = an estate as data."""
-        body: dict[str, Any] = {"timeScale": time_scale, "armLimits": arm_limits}
+        """Fresh state: estate None = the estate the process started with (the default
+        quickstart estate unless --estate), a path = an estate file (loaded by the
+        emulator), a dict = an estate as data. Time scale, ARM limits and faults are
+        set exactly as given (defaults: 1, off, none); page_size None keeps the
+        process's --page-size."""
+        body: dict[str, Any] = {"timeScale": time_scale, "armLimits": arm_limits, "faults": faults or ""}
         if isinstance(estate, dict):
             body["estate"] = estate
         elif estate is not None:
             body["estatePath"] = os.path.abspath(os.fspath(estate))
-        if faults:
-            body["faults"] = faults
         if page_size:
             body["pageSize"] = page_size
         self._control("POST", "reset", body)

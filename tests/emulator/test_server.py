@@ -118,3 +118,16 @@ def test_serve_flags_reach_the_state(tmp_path):
                 else:
                     os.environ[k] = v
         assert emu.stats()["by_route"]["GET /subscriptions/{subscriptionId}/resourcegroups"] == 2
+
+
+def test_bare_reset_restores_the_startup_configuration(tmp_path):
+    import requests as rq
+
+    from reconciler.emulator.testing import EmulatorProcess
+
+    with EmulatorProcess(args=["--time-scale", "20", "--faults", "latency=1ms"]) as emu:
+        emu.reset(time_scale=5)
+        assert emu.stats()["timeScale"] == 5.0
+        r = rq.post(emu.url + "/_emulator/reset", verify=emu.ca_bundle, timeout=10)
+        assert r.status_code == 200
+        assert emu.stats()["timeScale"] == 20.0
