@@ -610,7 +610,8 @@ def add_hook(name: str, fn: Callable[..., Any]) -> None:
     """Register `fn` for a named event (idempotent). Known events:
     "vault.delete_blocker" fn(state, vault_id) -> str | None   (a reason blocks the delete)
     "vault.created"        fn(state, vault: dict)
-    "vault.deleted"        fn(state, vault_id)"""
+    "vault.deleted"        fn(state, vault_id)
+    "subnet.in_use"        fn(state, subnet_id) -> str | None   (who uses it; blocks deleting it)"""
     lst = _HOOKS.setdefault(name, [])
     if fn not in lst:
         lst.append(fn)

@@ -15,7 +15,7 @@ import ipaddress
 import re
 import uuid
 
-from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, finishes_now, not_found, paged
+from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, call_hooks, finishes_now, not_found, paged
 from reconciler.emulator.providers.common import canonical_rg, check_location, check_tags, location_conflict
 from reconciler.emulator.state import EmulatorState
 
@@ -103,6 +103,17 @@ def _subnet_json(vid: str, name: str, props: dict, prefixes: list, state_label: 
         if props.get(key) is not None:
             p[key] = props[key]
     return {"name": name, "id": f"{vid}/subnets/{name}", "etag": _etag(), "type": SUBNET_TYPE, "properties": p}
+
+
+def check_subnet_free(state: EmulatorState, subnet: dict) -> None:
+    """400 InUseSubnetCannotBeDeleted when a "subnet.in_use" hook names a user
+    (e.g. the NIC of a failed-over VM): the check Azure makes on subnet and vnet
+    deletion, and on a vnet PUT that drops the subnet."""
+    for reason in call_hooks("subnet.in_use", state, subnet["id"]):
+        if reason:
+            raise ArmError(400, "InUseSubnetCannotBeDeleted",
+                           f"Subnet {subnet['name']} is in use by {reason} and cannot be deleted. In order to delete the subnet, "
+                           "delete all the resources within the subnet. See aka.ms/deletesubnet.")
 
 
 def _provision(ctx: Ctx, rid: str, location: str, status: int, subnet_ids: list[str] | None = None) -> Reply:
@@ -225,6 +236,11 @@ def put_vnet(ctx: Ctx) -> Reply:
     state = ctx.state
     current = state.get(_rid(ctx))
     vnet = build_vnet(state, ctx.subscription_id, ctx.params["resourceGroupName"], name, body, current, "Updating")
+    if current is not None:
+        keep = {s["name"].lower() for s in vnet["properties"]["subnets"]}
+        for old in current["properties"].get("subnets", []):
+            if old["name"].lower() not in keep:
+                check_subnet_free(state, old)
     _store_vnet(state, vnet)
     return _provision(ctx, vnet["id"], vnet["location"], 200 if current else 201)
 
@@ -251,6 +267,8 @@ def delete_vnet(ctx: Ctx) -> Reply:
     current = state.get(_rid(ctx))
     if current is None:
         return Reply(204, None)
+    for sub in current["properties"].get("subnets", []):
+        check_subnet_free(state, sub)
     state.delete(current["id"])
     if finishes_now(state, PROVISION_SECONDS):
         return Reply(200, None)
@@ -338,6 +356,7 @@ def delete_subnet(ctx: Ctx) -> Reply:
     sid = f"{vnet['id']}/subnets/{ctx.params['subnetName']}"
     if ctx.state.get(sid) is None:
         return Reply(204, None)
+    check_subnet_free(ctx.state, ctx.state.get(sid))
     new_vnet = dict(vnet, etag=_etag())
     new_vnet["properties"] = dict(vnet["properties"])
     new_vnet["properties"]["subnets"] = [s for s in vnet["properties"]["subnets"] if s["id"].lower() != sid.lower()]
