@@ -256,7 +256,7 @@ class EmulatorApp:
             auth.authorize(route, principal, path)
             sub = params.get("subscriptionId")
             if sub:
-                limiter.consume(sub, kind)
+                limiter.consume(sub, kind, principal.object_id)
             if sub and sub.lower() not in state.subscriptions:
                 raise ArmError(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
             body: Any = None

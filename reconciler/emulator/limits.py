@@ -67,15 +67,19 @@ class Limiter:
             b = self._buckets[key] = Bucket(cap, refill)
         return b
 
-    def consume(self, subscription: str, kind: str) -> None:
-        """Take one token of `kind`; with enforcement, ArmError 429 when empty."""
+    def consume(self, subscription: str, kind: str, actor: str = "") -> None:
+        """Take one token of `kind`; with enforcement, ArmError 429 when empty, worded
+        as ARM words its subscription throttling."""
         b = self.bucket(subscription, kind)
         if not b.take() and self.enforce:
+            wait = b.retry_after()
             raise ArmError(
                 429,
-                "TooManyRequests",
-                f"Number of '{kind}' requests for subscription '{subscription}' exceeded the limit. Please try again after some time.",
-                headers={"Retry-After": str(b.retry_after())},
+                "SubscriptionRequestsThrottled",
+                f"Number of '{kind}' requests for subscription '{subscription}' actor '{actor}' exceeded. "
+                f"Please try again after '{wait}' seconds after additional tokens are available. "
+                "Refer to https://aka.ms/arm-throttling for additional information.",
+                headers={"Retry-After": str(wait)},
             )
 
     def headers(self, subscription: str) -> dict[str, str]:

@@ -57,7 +57,8 @@ def test_reads_past_the_bucket_are_429_in_process():
     assert first_429 is not None, "no 429 within 400 reads"
     i, r = first_429
     assert 250 <= i < 400
-    assert int(r.headers["retry-after"]) >= 1 and r.json()["error"]["code"] == "TooManyRequests"
+    assert int(r.headers["retry-after"]) >= 1 and r.json()["error"]["code"] == "SubscriptionRequestsThrottled"
+    assert "Number of 'read' requests for subscription" in r.json()["error"]["message"]
     assert remaining[0] == 249 and remaining[-1] <= 2
     assert "x-ms-ratelimit-remaining-subscription-writes" in r.headers
     # writes have their own bucket
