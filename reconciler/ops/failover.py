@@ -28,6 +28,7 @@ from reconciler.ops.states import (
     Operation,
     OperationNotAllowedError,
     PlanState,
+    already_done,
     check_allowed,
     check_plan_allowed,
 )
@@ -322,10 +323,11 @@ def _outcome(op: Operation, it: ItemState, job: JobView, t0: _dt.datetime | None
 
 
 def prepare(ctx: OpsContext, op: Operation, targets: Targets, *, awaiting: dict[str, str] | None = None,
-            ) -> tuple[list[ItemState], PlanState | None, Inventory]:
+            done: dict[str, str] | None = None) -> tuple[list[ItemState], PlanState | None, Inventory]:
     """One vault-wide read, then every check; raises before anything is written.
     With `awaiting` (a dict, filled here), objects already running a job of this very
-    operation (a re-run after Ctrl-C) are awaited instead of refused."""
+    operation (a re-run after Ctrl-C) are awaited instead of refused; with `done` (a
+    dict, filled here), VMs the operation already happened to are reported, not refused."""
     parts = ("items", "plans") if targets.recovery_plan else ("items",)
     inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=parts)
     plan = None
@@ -356,7 +358,17 @@ def prepare(ctx: OpsContext, op: Operation, targets: Targets, *, awaiting: dict[
                 awaiting[it.vm_name] = it.scenario.job_id
         if plan is not None and f"recovery plan {plan.name}" in awaiting:
             return items, plan, inv  # the plan's own job is what we follow; nothing else to check
-    validate(ctx, op, [i for i in items if i.vm_name not in (awaiting or {})], plan)
+    if done is not None:
+        for it in items:
+            why = already_done(it, op) if it.vm_name not in (awaiting or {}) else None
+            if why:
+                done[it.vm_name] = why
+        if plan is not None and len(done) != len(items):
+            done.clear()  # a plan acts on all its VMs: partly done is checked (and refused) as a whole
+        if len(done) == len(items):
+            return items, plan, inv
+    skip = set(awaiting or {}) | set(done or {})
+    validate(ctx, op, [i for i in items if i.vm_name not in skip], plan)
     return items, plan, inv
 
 
@@ -371,15 +383,32 @@ def run_operation(ctx: OpsContext, op: Operation, targets: Targets, *, yes: bool
     if op == Operation.TEST:
         network_name, network_id = test_network_id(ctx, test_network)
     awaiting: dict[str, str] = {}
-    items, plan, _ = prepare(ctx, op, targets, awaiting=awaiting)
-    if awaiting and (len(awaiting) == len(items) or (plan is not None and f"recovery plan {plan.name}" in awaiting)):
+    done: dict[str, str] = {}
+    items, plan, _ = prepare(ctx, op, targets, awaiting=awaiting, done=done)
+    for vm, why in done.items():
+        ctx.say(f"{vm}: {why}; nothing to do")
+    todo = [i for i in items if i.vm_name not in done]
+    if not todo:
+        return _done_result(op, items, plan, done)
+    if awaiting and (len(awaiting) == len(todo) or (plan is not None and f"recovery plan {plan.name}" in awaiting)):
         # nothing new is started: following a running job needs no confirmation
-        return execute(ctx, op, items, plan, sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting)
-    effect = describe_effect(op, items, plan=plan.name if plan else None, network=network_name)
-    ctx.say(effect)
-    ask("Continue?", yes=yes)
-    res = execute(ctx, op, items, plan, network_id=network_id, shutdown_source=shutdown_source,
-                  sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting)
+        res = execute(ctx, op, todo, plan, sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting)
+    else:
+        effect = describe_effect(op, todo, plan=plan.name if plan else None, network=network_name)
+        ctx.say(effect)
+        ask("Continue?", yes=yes)
+        res = execute(ctx, op, todo, plan, network_id=network_id, shutdown_source=shutdown_source,
+                      sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting)
+    res.outcomes = _done_result(op, [i for i in items if i.vm_name in done], None, done).outcomes + res.outcomes
+    return res
+
+
+def _done_result(op: Operation, items: list[ItemState], plan: PlanState | None, done: dict[str, str]) -> OperationResult:
+    res = OperationResult(operation=op.value, recovery_plan=plan.name if plan else None, message="nothing to do")
+    for it in items:
+        res.outcomes.append(VmOutcome(vm=it.vm_name, operation=op.value, ok=True, message=done[it.vm_name],
+                                      state_after=it.protection_state, active_location_after=it.active_location,
+                                      last_replicated_time=it.last_replicated_time))
     return res
 
 
@@ -401,7 +430,14 @@ def run_failback(ctx: OpsContext, targets: Targets, *, yes: bool, sleep: Callabl
     against a fresh read of the vault). Resumes where an interrupted failback stopped."""
     parts = ("items", "plans") if targets.recovery_plan else ("items",)
     inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=parts)
-    first = _failback_start(resolve_items(ctx, inv, targets))
+    current = resolve_items(ctx, inv, targets)
+    done = {i.vm_name: why for i in current if (why := already_done(i, Operation.FAILBACK))}
+    if len(done) == len(current):
+        for vm, why in done.items():
+            ctx.say(f"{vm}: {why}; nothing to do")
+        return _done_result(Operation.FAILBACK, current, inv.plan_for(targets.recovery_plan) if targets.recovery_plan
+                            else None, done)
+    first = _failback_start(current)
     items, plan, _ = prepare(ctx, first, targets)
     steps = [Operation.FAILBACK, Operation.COMMIT, Operation.REPROTECT]
     steps = steps[steps.index(first):]

@@ -205,6 +205,30 @@ class ItemState:
         return ", ".join(bits)
 
 
+def already_done(state: ItemState, op: Operation) -> str | None:
+    """What the item shows when `op` has already happened to it (a re-run after a lost
+    answer or Ctrl-C): re-running then reports it and does nothing, so it converges.
+    Conservative: only the state an operation's own success leaves behind."""
+    if state.scenario.busy:
+        return None
+    tfo = _lower(state.test_failover_state)
+    prot = _lower(state.protection_state)
+    if op == Operation.TEST and tfo == "completed":
+        return "already in test failover (test failover 'Completed')"
+    if op == Operation.CLEANUP and tfo in ("", "none") and not state.allows("TestFailoverCleanup"):
+        return "no test failover to clean up"
+    if op in (Operation.PLANNED, Operation.UNPLANNED) and state.location == RECOVERY and state.allows("Commit"):
+        return f"already failed over to Azure, commit pending (state '{state.protection_state}')"
+    if op == Operation.COMMIT and not state.allows("Commit") and (
+            (state.location == RECOVERY and (state.allows("Failback") or state.allows("PlannedFailover")))
+            or (state.location == PRIMARY and state.allows("ReverseReplicate"))):
+        return f"failover already committed (state '{state.protection_state}')"
+    if op in (Operation.REPROTECT, Operation.FAILBACK, Operation.CANCEL) and state.location == PRIMARY and (
+            prot == "protected" or (prot == "initialreplicationinprogress" and op != Operation.CANCEL)):
+        return f"already replicating from the primary site (state '{state.protection_state}')"
+    return None
+
+
 def check_allowed(state: ItemState, op: Operation, *, file: str = "FILE") -> None:
     """Raise OperationNotAllowedError unless `op` may run on the item now."""
     who = state.vm_name
@@ -238,7 +262,7 @@ def check_allowed(state: ItemState, op: Operation, *, file: str = "FILE") -> Non
 
 def _hint(state: ItemState, op: Operation, file: str) -> str | None:
     who = state.vm_name
-    if op == Operation.TEST and state.allows("TestFailoverCleanup"):
+    if op != Operation.CLEANUP and state.allows("TestFailoverCleanup"):
         return f"a test failover is still active: clean it up first with `asr failover cleanup {file} --vm {who}`"
     if op in (Operation.TEST, Operation.PLANNED, Operation.UNPLANNED) and state.allows("Commit"):
         return f"the VM is failed over and not committed yet: `asr failover commit {file} --vm {who}`"

@@ -59,9 +59,16 @@ def test_vmm_cloud_lifecycle_per_vm(fast, capsys):
     assert st["sql01"]["test_failover_state"] == "Completed"
     assert st["app01"]["test_failover_state"] == "None"
 
-    code, out, err = asr(capsys, "failover", "test", QS, "--vm", "sql01", "--yes")
+    fast.reset_stats()
+    code, out, err = asr(capsys, "failover", "test", QS, "--vm", "sql01", "--yes")  # a re-run converges
+    assert code == 0, err
+    assert "sql01: already in test failover (test failover 'Completed'); nothing to do" in out
+    assert fast.stats()["writes"] == 0
+
+    code, out, err = asr(capsys, "failover", "planned", QS, "--vm", "sql01", "--yes")
     assert code == 1
-    assert "sql01: test failover is not allowed while the VM is in state 'Protected'" in err
+    assert ("error: sql01: planned failover is not allowed while the VM is in state 'Protected', active location "
+            "Primary, test failover 'Completed'; Azure allows now: TestFailoverCleanup") in err
     assert "clean it up first with `asr failover cleanup" in err
 
     code, out, err = asr(capsys, "failover", "cleanup", QS, "--vm", "sql01", "--yes")
@@ -74,10 +81,13 @@ def test_vmm_cloud_lifecycle_per_vm(fast, capsys):
     assert status(capsys, QS)["sql01"]["active_location"] == "Recovery"
 
     code, out, err = asr(capsys, "failover", "planned", QS, "--vm", "sql01", "--yes")
-    assert code == 1 and "already runs in Azure" in err and "asr failback" in err
+    assert code == 0 and "sql01: already failed over to Azure, commit pending" in out
 
     code, out, err = asr(capsys, "failover", "commit", QS, "--vm", "sql01", "--yes")
     assert code == 0, err
+
+    code, out, err = asr(capsys, "failover", "planned", QS, "--vm", "sql01", "--yes")
+    assert code == 1 and "already runs in Azure" in err and "asr failback" in err
 
     code, out, err = asr(capsys, "reprotect", QS, "--vm", "sql01", "--yes")
     assert code == 1
@@ -89,6 +99,8 @@ def test_vmm_cloud_lifecycle_per_vm(fast, capsys):
     assert "== failover commit" in out and "== reprotect" in out
     st = status(capsys, QS)["sql01"]
     assert st["active_location"] == "Primary"
+    code, out, err = asr(capsys, "failback", QS, "--vm", "sql01", "--yes")  # a re-run converges
+    assert code == 0 and "sql01: already replicating from the primary site" in out
     fast.advance(REPLICATION)
     code, out, err = asr(capsys, "status", QS, "--check")
     assert code == 0, out

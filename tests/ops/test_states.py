@@ -101,3 +101,33 @@ def test_initial_replication_hint():
         check_allowed(s, Operation.TEST, file="q.yaml")
     assert "state 'InitialReplicationInProgress'" in ei.value.message
     assert ei.value.hint.startswith("wait until the VM is Protected (initial replication 64%)")
+
+
+@pytest.mark.parametrize("op,kw,expect", [
+    (Operation.TEST, dict(tfo="Completed", allowed=["TestFailoverCleanup"]), "already in test failover"),
+    (Operation.CLEANUP, dict(), "no test failover to clean up"),
+    (Operation.PLANNED, dict(state="PlannedFailoverCommitRequired", location="Recovery",
+                             allowed=["Commit", "DisableProtection"]), "already failed over"),
+    (Operation.COMMIT, dict(state="PlannedFailoverStatesBegin", location="Recovery",
+                            allowed=["Failback", "DisableProtection"]), "already committed"),
+    (Operation.FAILBACK, dict(), "already replicating from the primary site"),
+    (Operation.REPROTECT, dict(state="InitialReplicationInProgress", allowed=["DisableProtection"]),
+     "already replicating from the primary site"),
+])
+def test_already_done(op, kw, expect):
+    from reconciler.ops.states import already_done
+
+    assert expect in already_done(st(**kw), op)
+
+
+@pytest.mark.parametrize("op,kw", [
+    (Operation.TEST, dict()),
+    (Operation.PLANNED, dict()),
+    (Operation.COMMIT, dict(state="PlannedFailoverCommitRequired", location="Recovery", allowed=["Commit"])),
+    (Operation.TEST, dict(tfo="Completed", allowed=[], scenario="TestFailoverCleanup", job="j")),
+    (Operation.CANCEL, dict(state="InitialReplicationInProgress", allowed=["DisableProtection"])),
+])
+def test_not_done(op, kw):
+    from reconciler.ops.states import already_done
+
+    assert already_done(st(**kw), op) is None
