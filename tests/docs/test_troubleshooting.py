@@ -1,0 +1,235 @@
+"""docs/troubleshooting.md quotes the messages asr really prints.
+
+Every `<!-- scenario: NAME -->` in the page is followed by a ```text block with
+the lines the command prints on stderr (errors, hints, manifest diagnostics),
+with run-specific values masked (ports, GUIDs, times, temp paths). Each test
+reproduces its scenario against the emulator and compares. To refresh the
+quotes after changing a message:
+
+    ASR_UPDATE_DOCS=1 python -m pytest tests/docs/test_troubleshooting.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+DOC = REPO / "docs" / "troubleshooting.md"
+QUICKSTART = REPO / "examples" / "quickstart.yaml"
+ESTATE = REPO / "examples" / "estates" / "quickstart.yaml"
+SUB = "00000000-0000-0000-0000-000000000001"
+READER_ID = "11111111-2222-3333-4444-555555555555"
+ASR = [sys.executable, "-m", "reconciler.cli.main"]
+
+_BLOCK = re.compile(r"(<!-- scenario: (?P<name>[\w-]+) -->\n```text\n)(?P<body>(?:(?!```).)*?)(\n```)", re.S)
+
+
+def normalize(text: str, tmp: Path) -> str:
+    text = text.replace(str(tmp) + os.sep, "").replace(str(tmp), ".")
+    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<guid>", text)
+    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?", "<time>", text)
+    text = re.sub(r"\bpid \d+", "pid N", text)
+    text = re.sub(r"\|\d+\|", "|N|", text)
+    text = re.sub(r"\d+(\.\d+)? ?s\b", "N s", text)
+    return text
+
+
+def interesting(stderr: str) -> str:
+    keep = [ln for ln in stderr.splitlines() if re.match(r"(error|hint|warning):|\S+:\d+:\d+: (error|warning)", ln)]
+    return "\n".join(keep)
+
+
+def doc_blocks() -> dict[str, str]:
+    return {m["name"]: m["body"] for m in _BLOCK.finditer(DOC.read_text())}
+
+
+def check(name: str, stderr: str, tmp: Path) -> None:
+    got = normalize(interesting(stderr), tmp)
+    assert got, f"scenario {name} printed no error lines:\n{stderr}"
+    if os.environ.get("ASR_UPDATE_DOCS"):
+        text = DOC.read_text()
+        text, n = _BLOCK.subn(lambda m: m.group(1) + got + m.group(4) if m["name"] == name else m.group(0), text)
+        DOC.write_text(text)
+        return
+    blocks = doc_blocks()
+    assert name in blocks, f"docs/troubleshooting.md has no block for scenario {name}"
+    assert blocks[name] == got, f"docs/troubleshooting.md is stale for {name}; run with ASR_UPDATE_DOCS=1"
+
+
+@pytest.fixture
+def env(emulator, tmp_path):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_") or k == "AZURE_TOKEN_CREDENTIALS"}
+    e.update(emulator.env)
+    e["NO_COLOR"] = "1"
+    e["ASR_RETRY_TOTAL"] = "2"
+    return e
+
+
+def asr(args: list[str], env: dict, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    r = subprocess.run(ASR + args, env=env, cwd=cwd, capture_output=True, text=True, timeout=180,
+                       input=stdin if stdin is not None else "")
+    assert "Traceback" not in r.stderr, r.stderr
+    return r
+
+
+def manifest(tmp: Path, edit=None) -> Path:
+    text = QUICKSTART.read_text().replace("../schemas/", str(REPO / "schemas") + "/")
+    if edit:
+        text = edit(text)
+    p = tmp / "site-recovery.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_invalid_manifest(env, tmp_path):
+    m = manifest(tmp_path, lambda t: t.replace("policy: every-5-min", "policy: every-5-minutes", 1)
+                 .replace("name: contoso-asr-vault", "name: contoso_asr_vault", 1)
+                 .replace("replicationFrequencySeconds: 300", "replicationFrequencySeconds: 60", 1))
+    r = asr(["validate", m.name], env, tmp_path)
+    assert r.returncode == 1
+    check("invalid-manifest", r.stderr, tmp_path)
+
+
+def test_unset_environment_reference(env, tmp_path):
+    m = manifest(tmp_path, lambda t: t.replace(f"subscription: {SUB}", "subscription: ${ASR_DOC_SUBSCRIPTION}", 1))
+    env.pop("ASR_DOC_SUBSCRIPTION", None)
+    r = asr(["plan", m.name], env, tmp_path)
+    assert r.returncode == 1
+    check("unset-env", r.stderr, tmp_path)
+
+
+def test_no_credentials(env, tmp_path):
+    # Only the Azure CLI credential, and no `az` on PATH: nothing can produce a token.
+    # (Never drop the identity endpoint alone: managed identity would then try IMDS.)
+    for k in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER"):
+        env.pop(k, None)
+    env["AZURE_TOKEN_CREDENTIALS"] = "AzureCliCredential"
+    env["PATH"] = str(Path(sys.executable).parent)
+    r = asr(["plan", manifest(tmp_path).name], env, tmp_path)
+    assert r.returncode == 1
+    check("no-credentials", r.stderr, tmp_path)
+
+
+def test_permission_denied(env, emulator, tmp_path):
+    estate = yaml.safe_load(ESTATE.read_text())
+    estate["principals"] = [{"clientId": READER_ID, "role": "Reader", "name": "pipeline-reader"}]
+    emulator.reset(estate=estate, time_scale=600)
+    env["AZURE_CLIENT_ID"] = READER_ID
+    r = asr(["apply", manifest(tmp_path).name, "--auto-approve"], env, tmp_path)
+    assert r.returncode == 1
+    check("permission-denied", r.stderr, tmp_path)
+
+
+def test_endpoint_unreachable(env, tmp_path):
+    env["ASR_ARM_ENDPOINT"] = "https://127.0.0.1:9"
+    r = asr(["plan", manifest(tmp_path).name], env, tmp_path)
+    assert r.returncode == 1
+    check("unreachable", r.stderr, tmp_path)
+
+
+def test_tls_verification(env, tmp_path):
+    env.pop("ASR_CA_BUNDLE")
+    r = asr(["plan", manifest(tmp_path).name], env, tmp_path)
+    assert r.returncode == 1
+    check("tls", r.stderr, tmp_path)
+
+
+def test_throttled_past_retries(env, emulator, tmp_path):
+    emulator.reset(faults="throttle=1,seed=1")
+    env["ASR_RETRY_TOTAL"] = "1"
+    r = asr(["plan", manifest(tmp_path).name], env, tmp_path)
+    assert r.returncode == 1
+    check("throttled", r.stderr, tmp_path)
+
+
+def test_manual_registration_step(env, emulator, tmp_path):
+    estate = yaml.safe_load(ESTATE.read_text())
+    for s in estate.get("vmmServers", []):
+        s["registerWithVault"] = None  # nobody runs the registration kit
+    emulator.reset(estate=estate, time_scale=600)
+    r = asr(["apply", manifest(tmp_path).name, "--auto-approve"], env, tmp_path)
+    assert r.returncode == 1
+    check("manual-step", r.stderr, tmp_path)
+
+
+def test_stale_saved_plan(env, emulator, tmp_path):
+    emulator.reset(time_scale=600)
+    m = manifest(tmp_path)
+    assert asr(["plan", m.name, "--out", "plan.json"], env, tmp_path).returncode == 0
+    m.write_text(m.read_text().replace("recoveryPointRetentionHours: 24", "recoveryPointRetentionHours: 12"))
+    r = asr(["apply", "plan.json", "--auto-approve"], env, tmp_path)
+    assert r.returncode == 1
+    check("stale-plan", r.stderr, tmp_path)
+
+
+def _applied(env, emulator, tmp_path) -> Path:
+    emulator.reset(time_scale=600)
+    m = manifest(tmp_path)
+    r = asr(["apply", m.name, "--auto-approve"], env, tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return m
+
+
+def test_destroy_needs_allow_destroy(env, emulator, tmp_path):
+    m = _applied(env, emulator, tmp_path)
+    data = yaml.safe_load(m.read_text())
+    data["protectedVMs"] = [v for v in data["protectedVMs"] if v["name"] != "web01"]
+    for rp in data.get("recoveryPlans", []):
+        for g in rp["groups"]:
+            g["vms"] = [v for v in g["vms"] if v != "web01"]
+    data["prune"] = {"protectedVMs": True}
+    m.write_text(yaml.safe_dump(data, sort_keys=False))
+    r = asr(["apply", m.name, "--auto-approve"], env, tmp_path)
+    assert r.returncode == 1
+    check("destroy-refused", r.stderr, tmp_path)
+
+
+def test_no_terminal_for_confirmation(env, emulator, tmp_path):
+    emulator.reset(time_scale=600)
+    r = asr(["apply", manifest(tmp_path).name], env, tmp_path)
+    assert r.returncode == 1
+    check("no-terminal", r.stderr, tmp_path)
+
+
+def test_vault_locked_by_another_apply(env, emulator, tmp_path):
+    m = _applied(env, emulator, tmp_path)
+    from reconciler.azure.clients import AzureSettings, Clients
+
+    os.environ.update({k: v for k, v in env.items() if k.startswith(("ASR_", "IDENTITY_", "AZURE_TOKEN"))})
+    clients = Clients(SUB, AzureSettings.from_env())
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    lease = "|".join(["pipeline-42", "build-agent-7", "4242", (now - dt.timedelta(seconds=30)).isoformat().replace("+00:00", "Z"),
+                      (now + dt.timedelta(minutes=10)).isoformat().replace("+00:00", "Z")])
+    vault = clients.vaults.vaults.get("contoso-dr-rg", "contoso-asr-vault")
+    tags = dict(vault.tags or {})
+    tags["asr-lock"] = lease
+    clients.vaults.vaults.begin_update("contoso-dr-rg", "contoso-asr-vault", {"tags": tags}).result()
+    m.write_text(m.read_text().replace("recoveryPointRetentionHours: 24", "recoveryPointRetentionHours: 12"))
+    r = asr(["apply", m.name, "--auto-approve"], env, tmp_path)
+    assert r.returncode == 1
+    check("locked", r.stderr, tmp_path)
+
+
+def test_operation_not_allowed_in_state(env, emulator, tmp_path):
+    m = _applied(env, emulator, tmp_path)
+    r = asr(["failover", "commit", m.name, "--vm", "app01", "--yes"], env, tmp_path)
+    assert r.returncode == 1
+    check("not-allowed", r.stderr, tmp_path)
+
+
+def test_every_block_in_the_page_has_a_test():
+    names = set(doc_blocks())
+    tested = {
+        "invalid-manifest", "unset-env", "no-credentials", "permission-denied", "unreachable", "tls", "throttled",
+        "manual-step", "stale-plan", "destroy-refused", "no-terminal", "locked", "not-allowed",
+    }
+    assert names == tested
