@@ -309,6 +309,15 @@ def create_mapping(ctx: Ctx) -> Reply:
                    existing=lambda: _mapping(sr, v, ctx).to_json(sr.now()))
 
 
+def update_mapping(ctx: Ctx) -> Reply:
+    sr, v = vault_of(ctx)
+    m = _mapping(sr, v, ctx)
+    inst = ((body(ctx).get("properties") or {}).get("providerSpecificInput") or {}).get("instanceType")
+    raise ArmError(400, "OperationNotSupported",
+                   f"The association '{m.name}' replicates Hyper-V VMs to Azure (HyperVReplicaAzure) and has no settings "
+                   f"to update{f' with {inst!r} input' if inst else ''}; to change its policy, remove it and associate the new policy.")
+
+
 def remove_mapping(ctx: Ctx) -> Reply:
     sr, v = vault_of(ctx)
     job = sr.delete_mapping(v, ctx.params["fabricName"], ctx.params["protectionContainerName"], ctx.params["mappingName"], crid(ctx))
@@ -552,6 +561,7 @@ def register(routes: RouteTable) -> None:
     routes.add("GET", M, get_mapping, api_versions=a)
     routes.add("PUT", M, replayed(create_mapping), api_versions=a)
     routes.add("DELETE", M, replayed(purge_mapping), api_versions=a)
+    routes.add("PATCH", M, replayed(update_mapping), api_versions=a)
     routes.add("POST", M + "/remove", replayed(remove_mapping), api_versions=a)
     # network mappings
     routes.add("GET", N + "/replicationNetworkMappings", list_nmappings, api_versions=a)
