@@ -8,6 +8,7 @@ here, so there is one code path for every change. Methods raise
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from typing import Any, Callable
@@ -415,7 +416,9 @@ class SiteRecovery:
         nics = []
         specs = evm.nics if evm.nics else [{"vmNetwork": default_network}]
         for i, spec in enumerate(specs):
-            nics.append((guid(vname, "nic", str(i)), spec.get("vmNetwork"), spec.get("ipAddress")))
+            # Azure's NIC ids: base64 of "Microsoft:<VM GUID>\\<NIC GUID>" (ReplicationProtectedItems_Update.json)
+            raw = f"Microsoft:{vname.upper()}\\{guid(vname, 'nic', str(i)).upper()}"
+            nics.append((base64.b64encode(raw.encode()).decode(), spec.get("vmNetwork"), spec.get("ipAddress")))
         vm = VM(container, vname, evm.name, evm.os_type, list(evm.disks_gb), nics, provider, evm.cpu, evm.memory_mb,
                 evm.generation, host or guid(scope, "host"))
         vm.health = getattr(evm, "health", "Normal")
