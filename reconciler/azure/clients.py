@@ -116,6 +116,9 @@ class Clients:
             "base_url": self.settings.endpoint,
             "credential_scopes": [ARM_SCOPE],
             "retry_total": self.settings.retry_total,
+            # azure-core caps retries on 429/5xx answers at 3 unless told (retry_status);
+            # under sustained throttling that is too few: use the same bound as the total
+            "retry_status": self.settings.retry_total,
             "retry_backoff_factor": self.settings.retry_backoff_factor,
             "retry_backoff_max": self.settings.retry_backoff_max,
             "raw_response_hook": self.counter,
