@@ -8,14 +8,13 @@ write takes effect (a policy appears, an item fails over...). A job chosen by th
 `jobfail` fault fails in its last task with ARM-shaped error details and its
 failure callback rolls the object back, so re-running the same write converges.
 
-Time is lazy: `EventQueue.run_due(now)` is called at the start of each request
-and runs every due event in time order, each at its own timestamp.
+Time is lazy: the completion events go to the framework's scheduler
+(`state.schedule`), whose due callbacks run at the start of each request, in time
+order, each told the simulated time it was due.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -54,41 +53,6 @@ def parse_iso(s: str) -> float:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.timestamp()
-
-
-class EventQueue:
-    """Simulated-time events; callbacks get the time they were due."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Callable[[float], None]]] = []
-        self._seq = itertools.count()
-
-    def schedule(self, at: float, fn: Callable[[float], None]) -> None:
-        heapq.heappush(self._heap, (at, next(self._seq), fn))
-
-    def run_due(self, now: float) -> int:
-        n = 0
-        while self._heap and self._heap[0][0] <= now:
-            at, _, fn = heapq.heappop(self._heap)
-            fn(at)
-            n += 1
-        return n
-
-    def drain(self, limit: float = float("inf")) -> float | None:
-        """Run every pending event (and those they schedule) up to `limit`;
-        returns the time of the last one run."""
-        last = None
-        while self._heap and self._heap[0][0] <= limit:
-            at, _, fn = heapq.heappop(self._heap)
-            fn(at)
-            last = at
-        return last
-
-    def next_at(self) -> float | None:
-        return self._heap[0][0] if self._heap else None
-
-    def __len__(self) -> int:
-        return len(self._heap)
 
 
 @dataclass
@@ -156,9 +120,6 @@ class Job:
         if now < self.start:
             return "NotStarted"
         return "InProgress"
-
-    def running(self, now: float) -> bool:
-        return self.final is None
 
     def error_body(self) -> dict[str, Any] | None:
         """The ARM error an LRO that follows this job fails with."""
