@@ -58,9 +58,10 @@ JOBFAIL = JobError(
 
 VM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
-DISK_TYPES = {"Standard_LRS", "Premium_LRS", "StandardSSD_LRS"}
-DIRECTIONS = {"PrimaryToRecovery", "RecoveryToPrimary"}
-TFO_NETWORK_TYPES = {"VmNetworkAsInput", "NoNetworkAttachAsInput"}
+# tuples, not sets: a JSON list or object in the body must be a 400, not an unhashable-type crash
+DISK_TYPES = ("Premium_LRS", "StandardSSD_LRS", "Standard_LRS")
+DIRECTIONS = ("PrimaryToRecovery", "RecoveryToPrimary")
+TFO_NETWORK_TYPES = ("NoNetworkAttachAsInput", "VmNetworkAsInput")
 
 
 def bad(message: str, code: str = "InvalidParameter", target: str | None = None) -> ArmError:
@@ -924,7 +925,7 @@ class SiteRecovery:
             s["_disksToInclude"] = [d for d in vm.disk_ids if d.lower() in types]
             s["_diskTypes"] = types
         vhd = psd.get("vhdId")
-        if vhd is not None and vhd.lower() not in {d.lower() for d in vm.disk_ids}:
+        if vhd is not None and (not isinstance(vhd, str) or vhd.lower() not in {d.lower() for d in vm.disk_ids}):
             raise bad(f"vhdId '{vhd}' is not a disk of the virtual machine '{vm.friendly}'.", "DiskNotFound", f"{root}.vhdId")
         os_type = psd.get("osType")
         if os_type is not None and os_type not in ("Windows", "Linux"):
@@ -1021,7 +1022,7 @@ class SiteRecovery:
             tfo_vnet = self.target_network(vault, props["selectedTfoAzureNetworkId"], f"{root}.selectedTfoAzureNetworkId")
             changes["_tfoNetworkId"] = tfo_vnet.get("id") or props["selectedTfoAzureNetworkId"]
         if props.get("selectedSourceNicId") is not None:
-            if props["selectedSourceNicId"].lower() not in {n[0].lower() for n in vm.nics}:
+            if not isinstance(props["selectedSourceNicId"], str) or props["selectedSourceNicId"].lower() not in {n[0].lower() for n in vm.nics}:
                 raise bad(f"selectedSourceNicId '{props['selectedSourceNicId']}' is not a NIC of '{vm.friendly}'.",
                           "NicNotFound", f"{root}.selectedSourceNicId")
             changes["selectedSourceNicId"] = props["selectedSourceNicId"]
@@ -1034,6 +1035,10 @@ class SiteRecovery:
                 path = f"{root}.vmNics[{i}]"
                 if not isinstance(n, dict) or not n.get("nicId"):
                     raise missing(f"{path}.nicId")
+                if not isinstance(n["nicId"], str):
+                    raise bad("nicId must be a string.", "InvalidRequestContent", f"{path}.nicId")
+                if not isinstance(n.get("ipConfigs") or [], list):
+                    raise bad("ipConfigs must be a list.", "InvalidRequestContent", f"{path}.ipConfigs")
                 if n["nicId"].lower() not in known:
                     raise bad(f"The NIC '{n['nicId']}' is not a NIC of '{vm.friendly}'.", "NicNotFound", f"{path}.nicId")
                 nc: dict[str, Any] = {}
@@ -1092,6 +1097,8 @@ class SiteRecovery:
                       "targetNicTags", "sqlServerLicenseType"):
                 if psd.get(k) is not None:
                     changes[k] = psd[k]
+            if not isinstance(psd.get("vmDisks") or [], list):
+                raise bad("vmDisks must be a list.", "InvalidRequestContent", f"{root}.providerSpecificDetails.vmDisks")
             for i, d in enumerate(psd.get("vmDisks") or []):
                 if not isinstance(d, dict) or not isinstance(d.get("diskId"), str) or d["diskId"].lower() not in {x.lower() for x in vm.disk_ids}:
                     raise bad(f"vmDisks[{i}].diskId is not a disk of '{vm.friendly}'.", "DiskNotFound",
@@ -1289,7 +1296,10 @@ class SiteRecovery:
             if gtype not in ("Shutdown", "Boot", "Failover"):
                 raise bad(f"groupType {gtype!r} is not valid (Shutdown, Boot, Failover).", "InvalidGroupType", f"{path}.groupType")
             keys = []
-            for ii, member in enumerate(g.get("replicationProtectedItems") or []):
+            members_in = g.get("replicationProtectedItems") or []
+            if not isinstance(members_in, list):
+                raise bad("replicationProtectedItems must be a list.", "InvalidRequestContent", f"{path}.replicationProtectedItems")
+            for ii, member in enumerate(members_in):
                 mpath = f"{path}.replicationProtectedItems[{ii}]"
                 if not isinstance(member, dict) or not isinstance(member.get("id"), str):
                     raise missing(f"{mpath}.id")
