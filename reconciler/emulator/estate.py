@@ -492,14 +492,25 @@ class _InProcess:
 def apply_seed(sr: Any, seed: dict) -> None:
     """Bring the emulator into the state a manifest's apply would have left (see
     docs/emulator.md for the block's keys)."""
-    from reconciler.emulator.siterecovery.ids import AZURE_FABRIC
     from reconciler.emulator.state import SimClock
+
+    state = sr.state
+    present = state.now()
+    state.clock = SimClock(state.clock.scale, start=present - SEED_BACKDATE)
+    jobfail = state.config.faults.jobfail
+    state.config.faults.jobfail = 0.0  # what the seed describes did succeed; faults apply from now on
+    try:
+        _apply_seed(sr, seed, present)
+    finally:
+        state.config.faults.jobfail = jobfail
+
+
+def _apply_seed(sr: Any, seed: dict, present: float) -> None:
+    from reconciler.emulator.siterecovery.ids import AZURE_FABRIC
 
     state = sr.state
     est: Estate = sr.estate
     sub = est.subscription
-    present = state.now()
-    state.clock = SimClock(state.clock.scale, start=present - SEED_BACKDATE)
     arm = _InProcess(state)
     rp = "providers/Microsoft.RecoveryServices/vaults"
     vaults: dict[str, tuple[str, str]] = {}  # name -> (rg, location)

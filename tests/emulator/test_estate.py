@@ -253,3 +253,20 @@ def test_degraded_health_and_disconnected_server_from_the_estate():
 
     beat = datetime.datetime.fromisoformat(prov["properties"]["lastHeartBeat"][:26]).replace(tzinfo=datetime.timezone.utc)
     assert st.now() - beat.timestamp() > 3600  # stale
+
+
+def test_seed_is_not_subject_to_the_jobfail_fault():
+    from reconciler.emulator.app import build_routes, install_estate
+    from reconciler.emulator.siterecovery import get_sr
+    from reconciler.emulator.state import EmulatorConfig, EmulatorState, FaultConfig
+
+    build_routes()
+    st = EmulatorState(EmulatorConfig(faults=FaultConfig(jobfail=1.0, seed=3)))
+    install_estate(st, E.quickstart_estate(applied=True))
+    v = get_sr(st).vault(SUB, "contoso-dr-rg", "contoso-asr-vault")
+    assert {i.phase for i in v.protected_items()} == {"Protected"} and len(v.protected_items()) == 4
+    arm = E._InProcess(st)
+    arm.call("PUT", VAULT + "/replicationPolicies/after", {"properties": {"providerSpecificInput": {"instanceType": "HyperVReplicaAzure"}}})
+    st.advance(60)
+    jobs = arm.call("GET", VAULT + "/replicationJobs")["value"]
+    assert jobs[-1]["properties"]["state"] == "Failed"  # faults apply from the present on
