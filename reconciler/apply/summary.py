@@ -10,6 +10,9 @@ from typing import Any, TextIO
 from reconciler.apply.executor import FAILED, IN_PROGRESS, MANUAL, SKIPPED, SUCCEEDED, UNCHANGED, ApplyResult
 
 
+OK_LINES = 50  # successes listed one by one; failures, skips and manual steps always all
+
+
 def render_text(result: ApplyResult, out: TextIO) -> None:
     ok = result.by_status(SUCCEEDED)
     failed = result.by_status(FAILED)
@@ -29,9 +32,11 @@ def render_text(result: ApplyResult, out: TextIO) -> None:
     print(f"{head}: {len(ok)} succeeded, {len(failed)} failed, {len(skipped)} skipped, "
           f"{len(manual)} manual, {len(running)} still running in Azure, {len(unchanged)} unchanged "
           f"({result.seconds:.1f} s).", file=out)
-    for o in ok:
+    for o in ok[:OK_LINES]:
         jobs = ", ".join(f"{j['name']} {j['state']}" for j in o.jobs if j.get("name"))
         print(f"  ok       {o.address} ({o.action}){' [' + jobs + ']' if jobs else ''}", file=out)
+    if len(ok) > OK_LINES:
+        print(f"  ok       ... and {len(ok) - OK_LINES} more (all listed with --log-format json)", file=out)
     for o in failed:
         print(f"  FAILED   {o.address} ({o.action}): {o.error_code or 'error'}: {o.error_message}", file=out)
         for j in o.jobs:

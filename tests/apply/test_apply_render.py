@@ -120,3 +120,15 @@ def test_job_view_reads_the_sdk_model():
     assert v.errors == [{"code": "70094", "message": "The VM is not reachable"}]
     assert v.activity_id.lower().startswith("abc-123")
     assert v.start_time is not None
+
+
+def test_long_success_lists_are_cut_but_failures_never():
+    outcomes = [Outcome(f"protected_vm.vm{i:03d}", "create", SUCCEEDED) for i in range(60)]
+    outcomes += [Outcome(f"protected_vm.bad{i:03d}", "create", FAILED, error_code="E", error_message="m")
+                 for i in range(55)]
+    buf = io.StringIO()
+    render(ApplyResult(outcomes=outcomes), buf, "text")
+    lines = buf.getvalue().splitlines()
+    assert sum(1 for x in lines if x.startswith("  ok       protected_vm.")) == 50
+    assert any("... and 10 more" in x for x in lines)
+    assert sum(1 for x in lines if x.startswith("  FAILED   ")) == 55
