@@ -94,3 +94,22 @@ def test_drill_refused_when_a_vm_is_in_test_failover(protected, capsys):
     out, err = capsys.readouterr()
     assert code == 1 and "app01: test failover is not allowed" in err
     assert leftovers(QS) == {"app01": "Completed"}  # the drill touched nothing
+
+
+@pytest.mark.parametrize("example,plan,groups", [
+    ("hyperv-site.yaml", "office", [["dc02"], ["file01", "print01"]]),
+    ("multi-cloud.yaml", "rtm-tier1", [["sql-rtm01"], ["app-rtm01", "app-rtm02"]]),
+])
+def test_drill_other_estates(emulator, capsys, monkeypatch, example, plan, groups):
+    monkeypatch.setenv("ASR_JOB_POLL_MIN_SECONDS", "0.2")
+    monkeypatch.setenv("ASR_JOB_POLL_SECONDS", "0.5")
+    emulator.reset(estate=os.path.join(EXAMPLES, "estates", example), time_scale=600)
+    protect(emulator, example_manifest(example))
+    path = os.path.join(EXAMPLES, example)
+    code = main(["drill", path, "--recovery-plan", plan, "--yes", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    rep = json.loads(out)
+    assert rep["ok"] and [g["vms"] for g in rep["groups"]] == groups
+    assert all(v["ok"] and v["recovered_seconds"] for v in rep["vms"])
+    assert rep["test_network"] == example_manifest(example).target.test_network
