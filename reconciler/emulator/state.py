@@ -234,6 +234,7 @@ class EmulatorState:
         self._queue: list[tuple[float, int, Callable[[], Any]]] = []
         self._seq = itertools.count()
         self.operations: dict[str, Operation] = {}
+        self._firing_at: float | None = None
 
     # ---- faults shortcuts used by the job engine
     @property
@@ -247,6 +248,11 @@ class EmulatorState:
 
     # ---- time
     def now(self) -> float:
+        """Simulated epoch seconds. Inside a scheduled callback: the time that callback
+        was scheduled for (discrete-event semantics), so its timestamps and the events
+        it schedules in turn do not depend on when the next request happened to come."""
+        if self._firing_at is not None:
+            return self._firing_at
         return self.clock.now()
 
     def now_iso(self) -> str:
@@ -274,16 +280,25 @@ class EmulatorState:
         self.schedule(self.now() + seconds, callback)
 
     def run_due(self) -> int:
-        """Fire every due callback in time order; returns how many ran."""
+        """Fire every due callback in time order (callbacks scheduled by callbacks
+        included, if due); returns how many ran. While a callback runs, `now()` is
+        its scheduled time."""
         ran = 0
         with self.lock:
-            while self._queue and self._queue[0][0] <= self.now():
-                _, _, cb = heapq.heappop(self._queue)
-                ran += 1
-                try:
-                    cb()
-                except Exception:  # a broken callback must not poison every request
-                    log.exception("scheduled callback failed")
+            if self._firing_at is not None:  # re-entered from a callback: the outer loop goes on
+                return 0
+            limit = self.clock.now()
+            try:
+                while self._queue and self._queue[0][0] <= limit:
+                    at, _, cb = heapq.heappop(self._queue)
+                    ran += 1
+                    self._firing_at = at
+                    try:
+                        cb()
+                    except Exception:  # a broken callback must not poison every request
+                        log.exception("scheduled callback failed")
+            finally:
+                self._firing_at = None
         return ran
 
     def next_due(self) -> float | None:

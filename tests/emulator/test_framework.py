@@ -148,3 +148,19 @@ def test_paged_renders_only_the_page():
     page = paged(_ctx(state, "/x", {"api-version": "1"}), list(range(1000)), render=render)
     assert page["value"] == [{"n": 0}, {"n": 1}] and rendered == [0, 1] and "nextLink" in page
     assert paged(_ctx(state, "/x", {"api-version": "1"}), iter([1, 2, 3]))["value"] == [1, 2]
+
+
+def test_callbacks_see_their_own_time_and_chains_unfold_in_one_advance():
+    s = EmulatorState()
+    t0 = s.now()
+    seen = []
+
+    def step(n):
+        seen.append(round(s.now() - t0))
+        if n < 3:
+            s.schedule_in(100, lambda: step(n + 1))
+
+    s.schedule(t0 + 100, lambda: step(1))
+    s.advance(1000)
+    assert seen == [100, 200, 300]
+    assert s.now() - t0 >= 1000
