@@ -69,6 +69,11 @@ def test_create_is_an_lro_with_location(app):
     loc = r.headers["location"].split("127.0.0.1:1", 1)[1]
     assert call(app, "GET", loc).status_code == 202
     assert call(app, "GET", _url(SUB, "rg1", "acct01")).json()["properties"]["provisioningState"] == "Creating"
+    # a client retrying the same create meanwhile is handed the same operation
+    again = call(app, "PUT", _url(SUB, "rg1", "acct01"), json=BODY)
+    assert again.status_code == 202 and again.headers["location"] == r.headers["location"]
+    other = call(app, "PUT", _url(SUB, "rg1", "acct01"), json=dict(BODY, sku={"name": "Premium_LRS"}))
+    assert (other.status_code, other.json()["error"]["code"]) == (409, "OperationNotAllowed")
     app.state.advance(10)
     done = call(app, "GET", loc)
     assert done.status_code == 200 and done.json()["properties"]["provisioningState"] == "Succeeded"

@@ -180,7 +180,11 @@ def create(ctx: Ctx) -> Reply:
         if current["location"] != location:
             raise location_conflict(name, ctx.params["resourceGroupName"], current["location"], location)
         if current["properties"]["provisioningState"] != "Succeeded":
-            raise ArmError(409, "OperationNotAllowed", f"The storage account {name} is being created; retry when the operation completes.")
+            op = state.get_operation(current.get("_createOp", ""))
+            if op is None or current["sku"] != sku or current["kind"] != kind:
+                raise ArmError(409, "OperationNotAllowed", f"The storage account {name} is being created with other settings; retry when the operation completes.")
+            # the same create again (a client retrying after a lost answer): the same operation
+            return accepted(ctx, op, location=_op_location(ctx, location, op), async_operation=False)
         if current["kind"] != kind:
             raise ArmError(409, "OperationNotAllowed", f"The kind of storage account {name} cannot be changed from {current['kind']} to {kind} with a PUT.")
         _check_sku_change(current["sku"]["name"], sku["name"])
@@ -204,6 +208,7 @@ def create(ctx: Ctx) -> Reply:
     state.put(rid, acc)
     op = state.new_operation("storageAccounts/create", retry_after=17, data={"location": location})
     op.eta = op.start + CREATE_SECONDS
+    acc["_createOp"] = op.id
 
     def finish() -> None:
         cur = state.get(rid)
@@ -214,8 +219,12 @@ def create(ctx: Ctx) -> Reply:
         op.succeed(lambda: state.get(rid))
 
     state.schedule(op.eta, finish)
-    loc = ctx.url(f"/subscriptions/{ctx.subscription_id}/providers/Microsoft.Storage/locations/{location}/asyncoperations/{op.id}", monitor="true")
-    return accepted(ctx, op, location=loc, async_operation=False)
+    return accepted(ctx, op, location=_op_location(ctx, location, op), async_operation=False)
+
+
+def _op_location(ctx: Ctx, location: str, op) -> str:
+    return ctx.url(f"/subscriptions/{ctx.subscription_id}/providers/Microsoft.Storage/locations/{location}/asyncoperations/{op.id}",
+                   monitor="true")
 
 
 def _check_sku_change(old: str, new: str) -> None:
