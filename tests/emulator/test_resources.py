@@ -38,13 +38,17 @@ def test_resource_group_lifecycle_through_sdk(emulator):
     updated = rgs.update("contoso-dr-rg", {"tags": {"env": "dev"}})
     assert updated.tags == {"env": "dev"}
     assert [g.name for g in rgs.list()] == ["contoso-dr-rg"]
+    c.storage.storage_accounts.begin_create("contoso-dr-rg", "contosoasrlogs01", {
+        "location": "westeurope", "sku": {"name": "Standard_LRS"}, "kind": "StorageV2"}).result()
+    (res,) = list(c.resources.resources.list_by_resource_group("contoso-dr-rg"))
+    assert (res.name, res.type, res.location) == ("contosoasrlogs01", "Microsoft.Storage/storageAccounts", "westeurope")
     rgs.begin_delete("contoso-dr-rg").result()
     assert rgs.check_existence("contoso-dr-rg") is False
     with pytest.raises(ResourceNotFoundError) as e:
         rgs.get("contoso-dr-rg")
     assert e.value.error.code == "ResourceGroupNotFound"
     stats = emulator.stats()
-    assert stats["writes"] == 3 and stats["deletes"] == 1
+    assert stats["writes"] == 4 and stats["deletes"] == 1
     assert stats["by_status"]["201"] == 1  # delete: 200 at once at this time scale (202 + Location at scale 1, below)
 
 

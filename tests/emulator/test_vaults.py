@@ -170,3 +170,22 @@ def test_vault_with_protected_items_cannot_be_deleted(app):
         assert r.status_code == 202 and "azure-asyncoperation" in r.headers
     finally:
         framework._HOOKS["vault.delete_blocker"].remove(blocker)
+
+
+def test_vault_operation_status_and_result_through_sdk(emulator):
+    import requests
+
+    c = Clients(SUB)
+    c.resources.resource_groups.create_or_update("contoso-dr-rg", {"location": "westeurope"})
+    token = requests.get(emulator.env["IDENTITY_ENDPOINT"], params={"api-version": "2019-08-01", "resource": "https://management.azure.com"},
+                         headers={"X-IDENTITY-HEADER": emulator.env["IDENTITY_HEADER"]}, timeout=10).json()["access_token"]
+    r = requests.put(emulator.url + VAULT_URL, json=VAULT_BODY, headers={"Authorization": f"Bearer {token}"},
+                     verify=emulator.ca_bundle, timeout=10)
+    assert r.status_code == 201
+    op_id = r.headers["Location"].split("/operationResults/")[1].split("?")[0]
+    st = c.vaults.get_operation_status("contoso-dr-rg", "contoso-asr-vault", op_id)
+    assert st.name == op_id and st.status in ("InProgress", "Succeeded") and st.start_time is not None
+    emulator.advance(60)
+    assert c.vaults.get_operation_status("contoso-dr-rg", "contoso-asr-vault", op_id).status == "Succeeded"
+    v = c.vaults.get_operation_result("contoso-dr-rg", "contoso-asr-vault", op_id)
+    assert v.name == "contoso-asr-vault"
