@@ -261,6 +261,12 @@ def derive_action(method: str, template: str) -> str:
     return f"{base}/{verb}"
 
 
+def _shape(template: str) -> str:
+    """A template with its parameter names erased, lower-cased: two templates with the
+    same shape match the same paths."""
+    return "/".join("{}" if _PARAM.match(seg) else seg.lower() for seg in template.strip("/").split("/"))
+
+
 def _namespace(template: str) -> str | None:
     segs = template.strip("/").split("/")
     low = [s.lower() for s in segs]
@@ -333,9 +339,10 @@ class RouteTable:
             segments=len(segs),
         )
         route.reader_ok = action.endswith("/read") if write is None else not write
+        shape = _shape(template)
         for r in self._by_len.get(route.segments, []):
-            if r.method == method and r.template.lower() == template.lower():
-                raise ValueError(f"route declared twice: {method} {template}")
+            if r.method == method and _shape(r.template) == shape:
+                raise ValueError(f"route declared twice: {method} {template} (and {r.template})")
         self._routes.append(route)
         lst = self._by_len.setdefault(route.segments, [])
         lst.append(route)

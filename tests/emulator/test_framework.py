@@ -46,7 +46,8 @@ def test_duplicate_route_rejected():
     rt = RouteTable()
     rt.add("GET", "/a/{b}", _h, api_versions=None)
     with pytest.raises(ValueError):
-        rt.add("GET", "/A/{c}", _h, api_versions=None) if False else rt.add("GET", "/a/{b}", _h, api_versions=None)
+        rt.add("GET", "/A/{c}", _h, api_versions=None)  # same paths, other parameter name
+    rt.add("PUT", "/a/{b}", _h, api_versions=None)  # another method is another route
 
 
 def test_derived_rbac_actions():
