@@ -333,3 +333,61 @@ def test_plan_dir_json_is_one_document(applied_quickstart, capsys, tmp_path):
     assert sorted(p["vault"] for p in doc["plans"]) == ["contoso-asr-vault", "fabrikam-asr-vault"]
     assert doc["summary"]["add"] == sum(p["summary"]["add"] for p in doc["plans"]) > 0
     assert sorted(os.listdir(out)) == ["multi-cloud.plan.json", "quickstart.plan.json"]
+
+
+@pytest.mark.parametrize("name", ["hyperv-site", "multi-cloud"])
+def test_drift_on_the_other_examples_after_apply(emu, capsys, name):
+    import yaml
+
+    from reconciler.azure.clients import Clients
+
+    emu.reset(estate=estate_path(name), time_scale=SCALE)
+    capsys.readouterr()
+    assert asr(["apply", example_path(name), "--auto-approve", "--log-format", "text"]) == 0, capsys.readouterr().out
+    data = yaml.safe_load(open(example_path(name), encoding="utf-8"))
+    rg, vault = data["vault"]["resourceGroup"], data["vault"]["name"]
+    c = Clients(SUB)
+    sr = c.site_recovery()
+    items = {i.properties.friendly_name: i.as_dict() for i in sr.replication_protected_items.list(rg, vault)}
+
+    def args(item):
+        return {"resource_group_name": rg, "resource_name": vault, "fabric_name": seg(item["id"], "replicationFabrics"),
+                "protection_container_name": seg(item["id"], "replicationProtectionContainers"),
+                "replicated_protected_item_name": item["name"]}
+
+    if name == "hyperv-site":
+        vm, field, value = "file01", "recoveryAzureVMName", "file01-old"
+        expected = {"protected_vm.file01": ("targetVmName", "file01-old", "file01")}
+        sr.replication_policies.begin_update(rg, vault, "every-15-min", {"properties": {"replicationProviderSettings": {
+            "instanceType": "HyperVReplicaAzure", "recoveryPointHistoryDuration": 6,
+            "applicationConsistentSnapshotFrequencyInHours": 0, "replicationInterval": 900}}}, polling_interval=0.1).result()
+        expected["policy.every-15-min"] = ("recoveryPointRetentionHours", 6, 12)
+    else:
+        vm, field, value = "sql-rtm01", "recoveryAzureVMSize", "Standard_E16s_v5"
+        expected = {"protected_vm.sql-rtm01": ("size", "Standard_E16s_v5", None)}
+        nm = next(m.as_dict() for m in sr.replication_network_mappings.list(rg, vault)
+                  if m.properties.primary_network_friendly_name == "Dev-VMNet")
+        sr.replication_network_mappings.begin_delete(rg, vault, seg(nm["id"], "replicationFabrics"),
+                                                     seg(nm["id"], "replicationNetworks"), nm["name"],
+                                                     polling_interval=0.1).result()
+        expected["network_mapping.vmm-ams01/Dev-VMNet"] = None
+    sr.replication_protected_items.begin_update(**args(items[vm]), update_protection_input={"properties": {
+        field: value, "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}, polling_interval=0.1).result()
+    c.close()
+
+    rc, doc = plan_json(example_path(name), capsys)
+    w = work(doc)
+    assert rc == 2 and set(w) == set(expected), sorted(w)
+    for address, exp in expected.items():
+        ch = w[address]
+        if exp is None:
+            assert ch["action"] == "create"
+            continue
+        attr, before, after = exp
+        assert ch["action"] == "update" and ch["before"][attr] == before
+        if after is not None:
+            assert ch["after"][attr] == after
+    capsys.readouterr()
+    assert asr(["apply", example_path(name), "--auto-approve", "--log-format", "text"]) == 0, capsys.readouterr().out
+    rc, doc = plan_json(example_path(name), capsys)
+    assert rc == 0, work(doc)
