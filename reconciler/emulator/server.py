@@ -129,9 +129,18 @@ def serve(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+class _QuietShutdown(logging.Filter):
+    """Idle keep-alive TLS connections outlive the 1 s graceful shutdown; uvicorn then
+    logs 'Cancel 0 running task(s)...' at ERROR level, which is not an error here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.getMessage()).startswith("Cancel ")
+
+
 async def _run(app: EmulatorApp, arm_sock: socket.socket, id_sock: socket.socket, files: certs.CertFiles) -> None:
     arm = _uvicorn_server(app, ssl_certfile=files.server_cert, ssl_keyfile=files.server_key)
     ident = _uvicorn_server(auth.token_app(app.authority, lambda: app.state))
+    logging.getLogger("uvicorn.error").addFilter(_QuietShutdown())  # after uvicorn configured its logging
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
