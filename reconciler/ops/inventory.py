@@ -54,18 +54,24 @@ class Inventory:
     network_mappings: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
 
+    def _index(self) -> tuple[dict[str, ItemState], dict[str, ItemState]]:
+        """(by lower-cased VM name, by lower-cased ARM id), rebuilt when `items` changes."""
+        key = (id(self.items), len(self.items))
+        cached = getattr(self, "_idx", None)
+        if cached is None or cached[0] != key:
+            by_name: dict[str, ItemState] = {}
+            by_id: dict[str, ItemState] = {}
+            for it in self.items:
+                by_name.setdefault(it.vm_name.lower(), it)
+                by_id[it.id.rstrip("/").lower()] = it
+            cached = self._idx = (key, by_name, by_id)
+        return cached[1], cached[2]
+
     def item_for(self, vm_name: str) -> ItemState | None:
-        want = vm_name.lower()
-        for it in self.items:
-            if it.vm_name.lower() == want:
-                return it
-        return None
+        return self._index()[0].get(vm_name.lower())
 
     def item_by_id(self, arm_id: str) -> ItemState | None:
-        for it in self.items:
-            if same_id(it.id, arm_id):
-                return it
-        return None
+        return self._index()[1].get((arm_id or "").rstrip("/").lower())
 
     def plan_for(self, name: str) -> PlanState | None:
         want = name.lower()
