@@ -175,3 +175,21 @@ def test_no_vault_yet(emulator, capsys):
             "error: resource group contoso-dr-rg not found (subscription 00000000-0000-0000-0000-000000000001): "
             "there is no vault contoso-asr-vault in resource group contoso-dr-rg yet",
             "hint: create it with `asr apply FILE`, or check subscription, vault.name and vault.resourceGroup in the manifest"]
+
+
+def test_status_cost_grows_with_pages_not_vms(emulator, capsys, tmp_path):
+    from reconciler.azure.clients import Clients
+    from reconciler.emulator.estate import generate_estate
+    from reconciler.ops.export import export_manifest
+
+    emulator.reset(estate=generate_estate(300, seed_protected=300), page_size=50, time_scale=600)
+    sub = "00000000-0000-0000-0000-000000000001"
+    path = tmp_path / "bench.yaml"
+    path.write_text(export_manifest(Clients(sub), sub, "bench-dr-rg", "bench-asr-vault"))
+    emulator.reset_stats()
+    code, doc, err = status_json(capsys, "--check", path=str(path))
+    assert code == 0, err
+    assert len(doc["vms"]) == 300
+    stats = emulator.stats()
+    assert stats["writes"] == 0
+    assert stats["requests"] <= 6 + 3  # 300 items = 6 pages of 50, plus policies, fabrics, providers
