@@ -113,3 +113,18 @@ def test_drill_other_estates(emulator, capsys, monkeypatch, example, plan, group
     assert rep["ok"] and [g["vms"] for g in rep["groups"]] == groups
     assert all(v["ok"] and v["recovered_seconds"] for v in rep["vms"])
     assert rep["test_network"] == example_manifest(example).target.test_network
+
+
+def test_drill_refused_by_azure_still_reports(protected, capsys):
+    from reconciler.azure.clients import Clients
+
+    Clients("00000000-0000-0000-0000-000000000001").network.virtual_networks.begin_delete(
+        "contoso-failover-rg", "corp-test-vnet").result()
+    code = main(["drill", QS, "--recovery-plan", "tier1", "--yes", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in err
+    rep = json.loads(out)
+    assert rep["outcome"] == "failed" and not rep["ok"]
+    assert rep["cleanup_state"] == "not needed: nothing was left behind in Azure"
+    assert any("test failover of recovery plan tier1" in e and "corp-test-vnet" in e for e in rep["errors"]), rep["errors"]
+    assert leftovers(QS) == {}
