@@ -42,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
 
     import sys
 
+    from reconciler.errors import UsageError
+
+    if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
+        raise UsageError(f"--out {args.out}: the directory {os.path.dirname(args.out) or '.'} does not exist")
     ctx = OpsContext.load(args.file)
     if args.format != "text":
         ctx.out = sys.stderr  # progress on stderr; stdout carries only the JSON / Markdown report
@@ -54,9 +58,11 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         ext = os.path.splitext(args.out)[1].lower()
         fmt = "json" if ext == ".json" else "markdown" if ext in (".md", ".markdown") else "text"
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(render_drill(rep, fmt))
-            if not render_drill(rep, fmt).endswith("\n"):
-                fh.write("\n")
+        text = render_drill(rep, fmt)
+        try:
+            with open(args.out, "w", encoding="utf-8") as fh:
+                fh.write(text if text.endswith("\n") else text + "\n")
+        except OSError as exc:
+            raise UsageError(f"--out {args.out}: {exc.strerror}; the report is printed above") from None
         print(f"Report written to {args.out}", file=sys.stderr if args.format != "text" else sys.stdout)
     return 0 if rep.ok else 1

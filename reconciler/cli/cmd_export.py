@@ -27,9 +27,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
     import sys
 
     from reconciler.azure.clients import Clients
+    from reconciler.errors import UsageError
+
+    if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
+        raise UsageError(f"--out {args.out}: the directory {os.path.dirname(args.out) or '.'} does not exist")
     from reconciler.ops.export import export_manifest
 
     text = export_manifest(Clients(args.subscription), args.subscription, args.resource_group, args.vault)

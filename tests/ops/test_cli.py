@@ -80,3 +80,12 @@ def test_test_failover_needs_a_test_network(no_azure, capsys, tmp_path):
 def test_vault_credentials_refuses_proxy_password(no_azure, capsys, tmp_path):
     code, _, err = run(capsys, "vault-credentials", QS, "--out", str(tmp_path / "kit"), "--proxy", "http://u:pw@p:8080")
     assert code == 1 and "must not contain a password" in err and "pw" not in err.replace("password", "")
+
+
+def test_out_into_a_missing_directory_is_refused_up_front(no_azure, capsys, tmp_path):
+    missing = tmp_path / "nope" / "report.md"
+    code, _, err = run(capsys, "drill", QS, "--recovery-plan", "tier1", "--yes", "--out", str(missing))
+    assert code == 1 and "does not exist" in err
+    code, _, err = run(capsys, "export", "--subscription", "s", "--resource-group", "rg", "--vault", "v",
+                       "--out", str(missing))
+    assert code == 1 and "does not exist" in err
