@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SEED_BACKDATE = 14 * 24 * 3600.0
+TIME_EPSILON = 1e-3  # createdAt is rounded to the microsecond: "due now" may read a hair in the future
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}$")
@@ -421,7 +422,7 @@ def register_due(sr: Any) -> None:
             if key in vault.registered:
                 continue
             due = vault.created + est.registration_delay
-            if due <= now:
+            if due <= now + TIME_EPSILON:
                 sr.register_vmm(vault, server, max(due, vault.created))
                 vault.registered.add(key)
             else:
@@ -441,7 +442,7 @@ def register_due(sr: Any) -> None:
                 if key in vault.registered:
                     continue
                 due = max(vault.created, fabric.created) + est.registration_delay
-                if due <= now:
+                if due <= now + TIME_EPSILON:
                     sr.register_host(vault, fabric, host, due)
                     vault.registered.add(key)
                 else:

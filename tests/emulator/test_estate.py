@@ -270,3 +270,21 @@ def test_seed_is_not_subject_to_the_jobfail_fault():
     st.advance(60)
     jobs = arm.call("GET", VAULT + "/replicationJobs")["value"]
     assert jobs[-1]["properties"]["state"] == "Failed"  # faults apply from the present on
+
+
+def test_multi_cloud_registers_two_vmm_servers():
+    est = E.load_file(os.path.join(ROOT, "examples", "estates", "multi-cloud.yaml"))
+    st, arm, sr = world(est)
+    make_vault(arm, "fabrikam-dr-rg", "fabrikam-asr-vault", "northeurope")
+    vault = f"/subscriptions/{SUB}/resourceGroups/fabrikam-dr-rg/providers/Microsoft.RecoveryServices/vaults/fabrikam-asr-vault"
+    fabs = {f["properties"]["friendlyName"]: f["name"] for f in fabrics(arm, vault)}
+    assert set(fabs) == {"vmm-ams01", "vmm-rtm01"}
+    clouds = sorted((c["properties"]["fabricFriendlyName"], c["properties"]["friendlyName"])
+                    for c in arm.call("GET", vault + "/replicationProtectionContainers")["value"])
+    assert clouds == [("vmm-ams01", "Gold"), ("vmm-ams01", "Silver"), ("vmm-rtm01", "Gold")]
+    nets = sorted(n["properties"]["friendlyName"] for n in arm.call("GET", vault + "/replicationNetworks")["value"])
+    assert nets == ["Dev-VMNet", "Prod-VMNet", "Prod-VMNet"]
+    total = 0
+    for c in arm.call("GET", vault + "/replicationProtectionContainers")["value"]:
+        total += len(arm.call("GET", c["id"] + "/replicationProtectableItems")["value"])
+    assert total == 12
