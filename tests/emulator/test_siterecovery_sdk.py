@@ -7,10 +7,13 @@ must come back), against Microsoft's example files for 2025-08-01.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from reconciler.emulator.estate import quickstart_estate
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SUB = "00000000-0000-0000-0000-000000000001"
 RG, V = "contoso-dr-rg", "contoso-asr-vault"
 FRG = "contoso-failover-rg"
@@ -241,7 +244,7 @@ def test_hyperv_site_create_and_host_registration(emulator):
     from reconciler.azure.clients import Clients
     from reconciler.emulator.estate import load_file
 
-    est = load_file("examples/estates/hyperv-site.yaml")
+    est = load_file(os.path.join(ROOT, "examples", "estates", "hyperv-site.yaml"))
     est["seed"] = {"resourceGroups": [{"name": "smallbiz-dr-rg", "location": "uksouth"}],
                    "vaults": [{"name": "smallbiz-asr-vault", "resourceGroup": "smallbiz-dr-rg", "location": "uksouth"}]}
     emulator.reset(estate=est, time_scale=600)
