@@ -114,6 +114,7 @@ class RichProgress(Progress):
         self.console = Console(file=stream or sys.stdout)
         self.rows: dict[str, dict[str, Any]] = {}
         self.counts = {"done": 0, "failed": 0, "skipped": 0}
+        self._skipped: set[str] = set()  # skipped in an earlier round may be done in a later one
         self._lock = threading.Lock()
         self.live = Live(self._table(), console=self.console, refresh_per_second=4, transient=True)
         self.live.start()
@@ -142,6 +143,9 @@ class RichProgress(Progress):
                                                    percent=e.get("percent"))
             elif kind == "done" and a:
                 self.counts["done"] += 1
+                if a in self._skipped:
+                    self._skipped.discard(a)
+                    self.counts["skipped"] -= 1
                 self.rows.pop(a, None)
                 self.console.print(f"[green]✓[/green] {describe(e)}")
             elif kind == "failed":
@@ -149,7 +153,9 @@ class RichProgress(Progress):
                 self.rows.pop(a, None)
                 self.console.print(f"[red]✗[/red] {describe(e)}")
             elif kind in ("skipped", "manual"):
-                self.counts["skipped"] += 1
+                if a not in self._skipped:
+                    self._skipped.add(a)
+                    self.counts["skipped"] += 1
                 self.console.print(f"[yellow]-[/yellow] {describe(e)}")
             else:
                 line = describe(e)
