@@ -1,0 +1,89 @@
+"""Through the CLI: deletes need --allow-destroy (otherwise nothing changes at all);
+on a terminal the plan is confirmed with 'yes'; a saved plan whose manifest changed
+is refused."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reconciler.cli.main import main as asr
+
+REPO = Path(__file__).resolve().parents[2]
+QUICKSTART = REPO / "examples" / "quickstart.yaml"
+ESTATE = REPO / "examples" / "estates" / "quickstart.yaml"
+RG, VAULT = "contoso-dr-rg", "contoso-asr-vault"
+
+
+def _items(clients) -> list[str]:
+    return sorted(i.as_dict()["properties"]["friendlyName"]
+                  for i in clients.site_recovery().replication_protected_items.list(RG, VAULT))
+
+
+def test_prune_needs_allow_destroy(emu, clients, tmp_path, capsys):
+    emu.reset(estate=str(ESTATE), time_scale=600)
+    assert asr(["apply", str(QUICKSTART), "--auto-approve", "--log-format", "text"]) == 0
+    doc = yaml.safe_load(QUICKSTART.read_text())
+    doc["protectedVMs"] = [v for v in doc["protectedVMs"] if v["name"] != "web01"]
+    for rp in doc["recoveryPlans"]:
+        for g in rp["groups"]:
+            g["vms"] = [v for v in g["vms"] if v != "web01"]
+    doc["prune"] = {"protectedVMs": True}
+    path = tmp_path / "pruned.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    capsys.readouterr()
+    emu.reset_stats()
+
+    rc = asr(["apply", str(path), "--auto-approve", "--log-format", "text"])
+    captured = capsys.readouterr()
+    assert rc == 1 and "--allow-destroy" in captured.err and "protected_vm.web01" in captured.err
+    stats = emu.stats()
+    changing = {r: n for r, n in (stats.get("by_route") or {}).items()
+                if not r.startswith("GET ") and not r.lower().endswith("/vaults/{vaultname}")}
+    assert changing == {}, "something changed although the apply was refused"  # only the lease was written
+    assert _items(clients) == ["app01", "app02", "sql01", "web01"]
+
+    rc = asr(["apply", str(path), "--auto-approve", "--allow-destroy", "--log-format", "text"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert _items(clients) == ["app01", "app02", "sql01"]
+    assert asr(["plan", str(path), "--detailed-exitcode"]) == 0
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="needs script(1) for a pseudo-terminal")
+@pytest.mark.parametrize("answer,rc", [("no", 1), ("yes", 0)])
+def test_terminal_confirmation(emu, clients, answer, rc):
+    emu.reset(estate=str(ESTATE), time_scale=600)
+    env = {**os.environ, **emu.env, "NO_COLOR": "1"}
+    cmd = f"{sys.executable} -m reconciler.cli.main apply {QUICKSTART} --log-format text"
+    p = subprocess.run(["script", "-qec", cmd, "/dev/null"], input=answer + "\n", env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert "Do you want to perform these actions?" in p.stdout
+    assert p.returncode == rc, p.stdout[-2000:]
+    names = [i.as_dict()["name"] for i in clients.resources.resource_groups.list()]
+    if answer == "no":
+        assert "apply cancelled; nothing was changed" in p.stdout
+        assert RG not in names
+    else:
+        assert "Apply complete" in p.stdout and len(_items(clients)) == 4
+
+
+def test_saved_plan_refused_when_the_manifest_changed(emu, tmp_path, capsys):
+    emu.reset(estate=str(ESTATE), time_scale=600)
+    manifest = tmp_path / "site.yaml"
+    shutil.copy(QUICKSTART, manifest)
+    plan = tmp_path / "plan.json"
+    assert asr(["plan", str(manifest), "--out", str(plan)]) == 0
+    manifest.write_text(manifest.read_text().replace("owner: it-ops", "owner: dr-team"))
+    capsys.readouterr()
+    emu.reset_stats()
+    rc = asr(["apply", str(plan), "--auto-approve"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "manifest" in err and "changed" in err
+    assert emu.stats()["writes"] == 0
