@@ -21,6 +21,41 @@ def _secs(v: float | None) -> str:
     return f"{m} min {s:02d} s"
 
 
+_NUM = {"type": ["number", "null"]}
+_STR = {"type": ["string", "null"]}
+
+# JSON Schema of `asr drill --format json` (format_version 1). New fields may appear.
+DRILL_REPORT_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "asr DR drill report",
+    "type": "object",
+    "required": ["format", "format_version", "recovery_plan", "vault", "resource_group", "manifest", "test_network",
+                 "started_at", "ended_at", "outcome", "ok", "cleanup_state", "groups", "vms", "errors"],
+    "properties": {
+        "format": {"const": "asr-drill-report"},
+        "format_version": {"const": 1},
+        "recovery_plan": {"type": "string"}, "vault": {"type": "string"}, "resource_group": {"type": "string"},
+        "manifest": {"type": "string"}, "test_network": {"type": "string"},
+        "started_at": {"type": "string"}, "ended_at": {"type": "string"},
+        "outcome": {"enum": ["not started", "succeeded", "failed", "interrupted"]},
+        "ok": {"type": "boolean"},
+        "failover_job": _STR, "failover_job_state": _STR, "failover_started_at": _STR, "failover_ended_at": _STR,
+        "recovery_time_seconds": _NUM, "cleanup_job": _STR, "cleanup_state": {"type": "string"},
+        "groups": {"type": "array", "items": {
+            "type": "object", "required": ["group", "vms", "ok", "recovered_seconds"],
+            "properties": {"group": {"type": "integer", "minimum": 1}, "vms": {"type": "array", "items": {"type": "string"}},
+                           "ok": {"type": "boolean"}, "recovered_seconds": _NUM}}},
+        "vms": {"type": "array", "items": {
+            "type": "object", "required": ["vm", "group", "ok", "recovered_seconds", "recovery_point_type"],
+            "properties": {"vm": {"type": "string"}, "group": {"type": "integer", "minimum": 1}, "ok": {"type": "boolean"},
+                           "recovered_seconds": _NUM, "recovery_point_type": {"type": "string"},
+                           "recovery_point_id": _STR, "recovery_point_time": _STR, "test_vm_name": _STR,
+                           "check": _STR, "message": {"type": "string"}}}},
+        "errors": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
 def drill_json(rep: DrillReport) -> str:
     return json.dumps({"format": "asr-drill-report", "format_version": 1, **rep.as_dict()}, indent=2, sort_keys=False)
 

@@ -41,6 +41,11 @@ def test_drill_report_and_cleanup(protected, capsys, tmp_path):
     out, err = capsys.readouterr()
     assert code == 0, out + err
     rep = json.loads(out)  # stdout is the report alone; progress went to stderr
+    import jsonschema
+
+    from reconciler.ops.report import DRILL_REPORT_SCHEMA
+
+    jsonschema.validate(rep, DRILL_REPORT_SCHEMA)
     assert "Started test failover of recovery plan tier1" in err and f"Report written to {out_md}" in err
     assert rep["ok"] is True and rep["outcome"] == "succeeded" and rep["cleanup_state"] == "succeeded"
     assert rep["test_network"] == "corp-test-vnet" and rep["cleanup_job"]

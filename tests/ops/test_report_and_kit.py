@@ -66,6 +66,11 @@ def test_drill_report_renderers_parse_back():
     rep = _report()
     assert rep.ok
     doc = json.loads(render_drill(rep, "json"))
+    import jsonschema
+
+    from reconciler.ops.report import DRILL_REPORT_SCHEMA
+
+    jsonschema.validate(doc, DRILL_REPORT_SCHEMA)
     assert doc["format"] == "asr-drill-report" and doc["ok"] is True
     assert [v["recovered_seconds"] for v in doc["vms"]] == [150.0, 400.0, 420.0]
     md = render_drill(rep, "markdown")
