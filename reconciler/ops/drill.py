@@ -25,7 +25,7 @@ from typing import Any, Callable
 from reconciler.errors import AsrError
 from reconciler.ops.context import OpsContext, confirm, select_targets
 from reconciler.ops.failover import describe_effect, execute, prepare, test_network_id
-from reconciler.ops.inventory import as_json, read_inventory, same_id
+from reconciler.ops.inventory import as_json, read_inventory
 from reconciler.ops.jobs import JobView, group_end_times, iso, parse_time, utcnow, vm_end_times
 from reconciler.ops.states import ItemState, Operation, PlanState
 
