@@ -32,7 +32,7 @@ from reconciler.apply.executor import (
 )
 from reconciler.apply.lock import VaultLock
 from reconciler.apply.pacing import WritePacer
-from reconciler.errors import UsageError
+from reconciler.errors import AsrError, UsageError
 from reconciler.plan.model import Action, Change, Kind, Plan, Reason
 
 MAX_ROUNDS = 6
@@ -172,13 +172,28 @@ class Applier:
                 interrupted = r.interrupted
             rounds = 1
             registration_deadline = None
-            while (self.replan is not None and not interrupted and not self._stopped and rounds < MAX_ROUNDS
+            while (self.replan is not None and not interrupted and not self._stopped
                    and not any(o.status == FAILED for o in total.values())):
-                new = self.replan()
+                try:
+                    new = self.replan()
+                except AsrError as err:  # the work done stands; convergence is unknown
+                    total["(re-plan)"] = Outcome("(re-plan)", "read", FAILED, error_code=getattr(err, "code", None),
+                                                 error_message=err.message)
+                    self.emit({"event": "failed", "address": "(re-plan)", "code": getattr(err, "code", None),
+                               "message": err.message})
+                    break
                 if not self.allow_destroy and new.destructive:
+                    for c in new.destructive:
+                        total[c.address] = Outcome(c.address, c.action.value, SKIPPED,
+                                                   reason="the re-plan wants to delete or replace it; needs --allow-destroy")
                     self.emit({"event": "phase", "message": "the new plan would delete or replace; stopping"})
                     break
                 work = actionable(new)
+                if work and rounds >= MAX_ROUNDS:
+                    for c in work:  # e.g. a difference that does not go away: never claim convergence
+                        total[c.address] = Outcome(c.address, c.action.value, SKIPPED,
+                                                   reason=f"still differs after {rounds} rounds of this apply")
+                    break
                 if not work:
                     waiting_manual = [c for c in new.changes if c.action == Action.MANUAL]
                     made = created_vault or any(
