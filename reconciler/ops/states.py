@@ -94,6 +94,11 @@ class Scenario:
     start_time: str | None = None
 
     @property
+    def job_name(self) -> str | None:
+        """The job's name (the last segment of its ARM id), as `replicationJobs` lists it."""
+        return self.job_id.rstrip("/").split("/")[-1] if self.job_id else None
+
+    @property
     def busy(self) -> bool:
         return bool(self.name) and _lower(self.name) not in ("none", "")
 
@@ -233,7 +238,7 @@ def check_allowed(state: ItemState, op: Operation, *, file: str = "FILE") -> Non
     """Raise OperationNotAllowedError unless `op` may run on the item now."""
     who = state.vm_name
     if state.scenario.busy:
-        job = f", job {state.scenario.job_id}" if state.scenario.job_id else ""
+        job = f", job {state.scenario.job_name}" if state.scenario.job_id else ""
         since = f", started {state.scenario.start_time}" if state.scenario.start_time else ""
         raise OperationNotAllowedError(
             f"{who}: cannot start {op.title}: an operation is already in progress "
@@ -324,7 +329,7 @@ def check_plan_allowed(plan: PlanState, op: Operation, *, file: str = "FILE") ->
     """Recovery plans carry their own allowedOperations. Older services leave it empty;
     then the per-VM checks (always made as well) decide."""
     if plan.current_scenario.busy and _lower(plan.current_scenario_status) in ("inprogress", "notstarted", ""):
-        job = f", job {plan.current_scenario.job_id}" if plan.current_scenario.job_id else ""
+        job = f", job {plan.current_scenario.job_name}" if plan.current_scenario.job_id else ""
         raise OperationNotAllowedError(
             f"recovery plan {plan.name}: cannot start {op.title}: {plan.current_scenario.name} is in progress{job}",
             hint=f"wait for it to finish (`asr status {file}`), then retry",

@@ -169,7 +169,7 @@ def _row(it: ItemState, *, managed: bool, limit: int | None) -> VmRow:
     rpo = rpo_of(it)
     job = None
     if it.scenario.busy:
-        job = f"{it.scenario.name}" + (f" (job {it.scenario.job_id})" if it.scenario.job_id else "")
+        job = f"{it.scenario.name}" + (f" (job {it.scenario.job_name})" if it.scenario.job_id else "")
     row = VmRow(
         vm=it.vm_name, managed=managed, protection_state=it.protection_state or "Unknown",
         replication_health=it.replication_health, health_errors=_health_texts(it),
