@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from reconciler.azure.errors import azure_errors
-from reconciler.errors import UsageError
+from reconciler.errors import NotFoundError, UsageError
 from reconciler.ops.inventory import as_json, read_inventory
 
 PROVIDER_URL = "https://aka.ms/downloaddra"  # Azure Site Recovery provider (AzureSiteRecoveryProvider.exe)
@@ -234,8 +234,12 @@ def hyperv_script(site: str, hosts: list[str], creds_file: str, proxy: Proxy | N
 
 def upload_certificate(ctx: Any, der: bytes, cert_name: str) -> dict[str, Any]:
     body = {"properties": {"authType": "AAD", "certificate": base64.b64encode(der).decode()}}
-    with azure_errors(f"upload the registration certificate to vault {ctx.vault}"):
-        res = ctx.clients.vaults.vault_certificates.create(ctx.resource_group, ctx.vault, cert_name, body)
+    try:
+        with azure_errors(f"upload the registration certificate to vault {ctx.vault}"):
+            res = ctx.clients.vaults.vault_certificates.create(ctx.resource_group, ctx.vault, cert_name, body)
+    except NotFoundError as err:
+        err.hint = err.hint or f"create the vault first: `asr apply {ctx.file}` (the kit registers servers with it)"
+        raise
     return as_json(res)
 
 

@@ -48,6 +48,7 @@ def test_missing_vault_is_a_clear_error(emulator, tmp_path, capsys):
     _, err = capsys.readouterr()
     assert code == 1 and "Traceback" not in err
     assert err.startswith("error: upload the registration certificate to vault contoso-asr-vault: ")
+    assert f"hint: create the vault first: `asr apply {QS}`" in err
     assert not any(p.endswith(".VaultCredentials") for p in os.listdir(tmp_path / "kit"))
 
 
