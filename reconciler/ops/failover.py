@@ -89,6 +89,17 @@ def test_network_id(ctx: OpsContext, override: str | None = None) -> tuple[str, 
     if name.lower() not in names:
         raise UsageError(f"test network {name!r} is not declared under target.networks in {ctx.file}")
     name = names[name.lower()]
+    production = {v.target.network.lower() for v in m.protected_vms}
+    production |= {nm.target_network.lower() for s in m.source.vmm_servers for nm in s.network_mappings}
+    if name.lower() in production:
+        if not override:
+            raise UsageError(
+                f"{ctx.file}: target.testNetwork {name} is also a production network (VMs fail over into it); "
+                "a test failover there could clash with the running VMs",
+                hint="declare a separate, isolated network for tests",
+            )
+        print(f"warning: --test-network {name} is a production network: the test VMs come up next to production",
+              file=ctx.err, flush=True)
     return name, vnet_id(m.subscription, m.target.resource_group, name)
 
 

@@ -89,3 +89,12 @@ def test_out_into_a_missing_directory_is_refused_up_front(no_azure, capsys, tmp_
     code, _, err = run(capsys, "export", "--subscription", "s", "--resource-group", "rg", "--vault", "v",
                        "--out", str(missing))
     assert code == 1 and "does not exist" in err
+
+
+def test_test_network_must_be_isolated(no_azure, capsys, tmp_path):
+    m = tmp_path / "q.yaml"
+    m.write_text(open(QS).read().replace("testNetwork: corp-test-vnet", "testNetwork: corp-vnet"))
+    code, _, err = run(capsys, "failover", "test", str(m), "--vm", "sql01", "--yes")
+    assert code == 1 and "target.testNetwork corp-vnet is also a production network" in err
+    code, _, err = run(capsys, "drill", str(m), "--recovery-plan", "tier1", "--yes")
+    assert code == 1 and "also a production network" in err
