@@ -68,7 +68,7 @@ class ArmError(Exception):
         err: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.target:
             err["target"] = self.target
-        if self.details:
+        if self.details is not None:
             err["details"] = self.details
         return {"error": err}
 

@@ -94,7 +94,11 @@ def test_vnet_put_replaces_inline_subnets(app):
     call(app, "PUT", URL, json=vnet_body(subnets=(("a", "10.10.1.0/24"), ("b", "10.10.2.0/24"))))
     call(app, "PUT", URL, json=vnet_body(subnets=(("a", "10.10.1.0/24"),)))
     sub_url = URL.replace("?", "/subnets/b?")
-    assert call(app, "GET", sub_url).status_code == 404
+    r = call(app, "GET", sub_url)
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "NotFound")
+    assert r.json()["error"]["message"].endswith("/virtualNetworks/corp-vnet/subnets/b not found.")
+    r = call(app, "GET", URL.replace("corp-vnet", "ghost-vnet").replace("?", "/subnets/b?"))
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "ResourceNotFound")
     assert [s["name"] for s in call(app, "GET", URL.replace("?", "/subnets?")).json()["value"]] == ["a"]
 
 

@@ -336,9 +336,10 @@ def put_subnet(ctx: Ctx) -> Reply:
 
 def _subnet(ctx: Ctx) -> tuple[dict, dict]:
     vnet = _existing(ctx)
-    s = ctx.state.get(f"{vnet['id']}/subnets/{ctx.params['subnetName']}")
-    if s is None:
-        raise not_found(ctx, SUBNET_TYPE, f"{vnet['name']}/{ctx.params['subnetName']}")
+    sid = f"{vnet['id']}/subnets/{ctx.params['subnetName']}"
+    s = ctx.state.get(sid)
+    if s is None:  # a child resource: the network RP answers, not ARM, in its own words
+        raise ArmError(404, "NotFound", f"Resource {sid} not found.", details=[])
     return vnet, s
 
 
