@@ -24,6 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s.add_argument("--arm-limits", action="store_true", help="enforce ARM's per-subscription token buckets")
     s.add_argument("--time-scale", type=float, default=1.0, metavar="N", help="simulated time runs N times faster")
     s.add_argument("--page-size", type=int, default=None, metavar="N", help="items per page of every list (default 100)")
+    s.add_argument("--log-requests", action="store_true", help="one line per ARM request on stderr (method, path, status, error code)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
             arm_limits=args.arm_limits,
             time_scale=args.time_scale,
             page_size=args.page_size,
+            log_requests=args.log_requests,
         )
     except ServeError as exc:
         raise UsageError(str(exc)) from None

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import pkgutil
+import sys
 import uuid
 from typing import Any
 
@@ -126,6 +127,7 @@ class EmulatorApp:
         authority: auth.TokenAuthority | None = None,
     ) -> None:
         self.routes = build_routes()
+        self.log_requests = False  # `asr emulator serve --log-requests`: one stderr line per ARM request
         self.authority = authority or auth.TokenAuthority()
         self.startup_config = config or EmulatorConfig()
         self.startup_estate = estate  # None: the default estate
@@ -320,6 +322,9 @@ class EmulatorApp:
             st.by_status[key] = st.by_status.get(key, 0) + 1
             if route_key:
                 st.by_route[route_key] = st.by_route.get(route_key, 0) + 1
+        if self.log_requests:
+            code = reply.body["error"].get("code") if reply.status >= 400 and isinstance(reply.body, dict) and "error" in reply.body else ""
+            print(f"asr-emulator: {method} {path} -> {reply.status} {code}".rstrip(), file=sys.stderr, flush=True)
         if reply.body is None or method == "HEAD":
             return Response(status_code=reply.status, headers=headers)
         if isinstance(reply.body, (bytes, str)):

@@ -98,10 +98,12 @@ def serve(
     arm_limits: bool = False,
     time_scale: float = 1.0,
     page_size: int | None = None,
+    log_requests: bool = False,
     out: IO[str] | None = None,
 ) -> int:
     out = out or sys.stdout
     app = build(estate_path=estate_path, faults_spec=faults_spec, arm_limits=arm_limits, time_scale=time_scale, page_size=page_size)
+    app.log_requests = log_requests
     workdir = tempfile.mkdtemp(prefix="asr-emulator-")
     try:
         files = certs.generate(workdir)

@@ -96,7 +96,7 @@ def test_port_in_use_is_a_user_error():
     assert r.stdout == ""
 
 
-def test_serve_flags_reach_the_state(tmp_path):
+def test_serve_flags_reach_the_state(tmp_path, monkeypatch):
     from reconciler.emulator.testing import EmulatorProcess
 
     estate = tmp_path / "estate.yaml"
@@ -106,17 +106,10 @@ def test_serve_flags_reach_the_state(tmp_path):
                                "--faults", "latency=1ms,seed=3"]) as emu:
         st = emu.stats()
         assert st["timeScale"] == 50.0
-        old = {k: os.environ.get(k) for k in emu.env}
-        os.environ.update(emu.env)
-        try:
-            c = Clients(SUB)
-            assert [g.name for g in c.resources.resource_groups.list()] == ["rg0", "rg1", "rg2"]
-        finally:
-            for k, v in old.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        for k, v in emu.env.items():
+            monkeypatch.setenv(k, v)
+        c = Clients(SUB)
+        assert [g.name for g in c.resources.resource_groups.list()] == ["rg0", "rg1", "rg2"]
         assert emu.stats()["by_route"]["GET /subscriptions/{subscriptionId}/resourcegroups"] == 2
 
 
@@ -131,3 +124,15 @@ def test_bare_reset_restores_the_startup_configuration(tmp_path):
         r = rq.post(emu.url + "/_emulator/reset", verify=emu.ca_bundle, timeout=10)
         assert r.status_code == 200
         assert emu.stats()["timeScale"] == 20.0
+
+
+def test_log_requests_writes_one_line_per_arm_request_to_stderr(monkeypatch):
+    from reconciler.emulator.testing import EmulatorProcess
+
+    with EmulatorProcess(args=["--log-requests"]) as emu:
+        for k, v in emu.env.items():
+            monkeypatch.setenv(k, v)
+        Clients(SUB).resources.resource_groups.check_existence("nope")
+        emu.stop()
+        lines = [line for line in emu.stderr_text().splitlines() if line.startswith("asr-emulator: ")]
+    assert lines == [f"asr-emulator: HEAD /subscriptions/{SUB}/resourcegroups/nope -> 404"]
