@@ -10,7 +10,6 @@ included) and returns the EmulatorProcess.
 
 from __future__ import annotations
 
-import os
 
 import pytest
 

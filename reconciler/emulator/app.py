@@ -27,7 +27,6 @@ import sys
 import uuid
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 

@@ -4,7 +4,7 @@ api-version, subscription, resource group, body) in process."""
 from __future__ import annotations
 
 import pytest
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 
 from reconciler.azure.clients import Clients
 from reconciler.emulator.app import EmulatorApp

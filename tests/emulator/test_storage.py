@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 
 from reconciler.azure.clients import Clients
 from reconciler.emulator.app import EmulatorApp

@@ -4,8 +4,7 @@ preconditions and the delete guard in process."""
 from __future__ import annotations
 
 import pytest
-from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
