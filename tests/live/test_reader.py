@@ -153,9 +153,7 @@ def test_reads_everything_with_vault_level_lists_concurrently(name):
     m = load_manifest(example_path(name))
     truth = applied(m)
     rec = Recorder()
-    t0 = time.monotonic()
     live = read_live_state(fake_clients(truth, rec), m)
-    elapsed = time.monotonic() - t0
     names = [c[0] for c in rec.calls]
     # one vault-level list per kind, never a GET per VM
     for kind in ("sr.fabrics.list", "sr.policies.list", "sr.recovery_plans.list",
@@ -167,7 +165,6 @@ def test_reads_everything_with_vault_level_lists_concurrently(name):
     # every declared VM is protected: no discovered-VM list needed
     assert names.count("sr.protectable.page") == 0
     assert rec.max_active >= 4  # independent lists in flight together
-    assert elapsed < 0.05 * len(names) / 2  # far below sequential
     assert live.requests_made == len(names)
     # the same state as what was served, as REST dicts
     assert [p["id"] for p in live.protected_items] == [p["id"] for p in truth.protected_items]
