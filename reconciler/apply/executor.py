@@ -48,6 +48,7 @@ class Outcome:
     reason: str = ""  # why skipped / manual / in progress
     error_code: str | None = None
     error_message: str | None = None
+    error_hint: str | None = None
     jobs: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -57,6 +58,8 @@ class Outcome:
             d["reason"] = self.reason
         if self.error_code or self.error_message:
             d["error"] = {"code": self.error_code, "message": self.error_message}
+            if self.error_hint:
+                d["error"]["hint"] = self.error_hint
         if self.jobs:
             d["jobs"] = self.jobs
         return d
@@ -115,6 +118,16 @@ class Interrupted(Exception):
     def __init__(self, jobs: list[dict[str, Any]]) -> None:
         super().__init__("interrupted")
         self.jobs = jobs
+
+
+def error_hint(exc: BaseException) -> str | None:
+    """The hint the shared translator gives for an Azure refusal (e.g. which role to grant)."""
+    try:
+        from reconciler.azure.errors import translate  # type: ignore
+
+        return getattr(translate(exc), "hint", None)
+    except Exception:
+        return None
 
 
 def error_info(exc: BaseException) -> tuple[str | None, str]:
@@ -437,7 +450,9 @@ class Executor:
             return Outcome(c.address, c.action.value, SKIPPED, reason=reason, jobs=st.jobs, seconds=time.monotonic() - st.t0)
         except Exception as exc:  # an Azure refusal or an unreachable endpoint
             code, message = error_info(exc)
-            return self._failed(c, st, code, message)
+            o = self._failed(c, st, code, message)
+            o.error_hint = error_hint(exc)
+            return o
         return self._succeeded(c, st)
 
     def _succeeded(self, c: Change, st: "_State") -> Outcome:

@@ -110,7 +110,7 @@ class Applier:
         self.allow_destroy = allow_destroy
         self.replan = replan
         self.registration_wait = (registration_wait if registration_wait is not None
-                                  else _env_float("ASR_REGISTRATION_WAIT", 120.0))
+                                  else _env_float("ASR_REGISTRATION_WAIT", 20.0))
         self.replan_interval = _env_float("ASR_REPLAN_INTERVAL", 5.0)
         self.lock_ttl = lock_ttl
         self.pacer = WritePacer(getattr(clients, "counter", None))

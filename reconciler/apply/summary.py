@@ -64,6 +64,29 @@ def render_text(result: ApplyResult, out: TextIO) -> None:
         print("Carry out the manual steps above (see `asr vault-credentials`), then re-run `asr apply`.", file=out)
 
 
+def render_errors(result: ApplyResult, err: TextIO) -> None:
+    """Failures again on stderr, as `error:` / `hint:` lines, for logs that keep
+    only stderr; each distinct hint once."""
+    failed = result.by_status(FAILED)
+    for o in result.by_status(MANUAL):
+        print(f"error: {o.address}: manual step needed: {o.reason}", file=err)
+    waiting = [o for o in result.by_status(SKIPPED) if "manual step" in o.reason]
+    if waiting:
+        print(f"error: {len(waiting)} action(s) wait for the manual step(s) above; re-run `asr apply` once done",
+              file=err)
+    if not failed:
+        err.flush()
+        return
+    for o in failed:
+        print(f"error: {o.address}: {o.error_message or o.error_code or 'failed'}", file=err)
+    seen: list[str] = []
+    for o in failed:
+        if o.error_hint and o.error_hint not in seen:
+            seen.append(o.error_hint)
+            print(f"hint: {o.error_hint}", file=err)
+    err.flush()
+
+
 def render_json(result: ApplyResult, out: TextIO) -> None:
     print(json.dumps({"event": "summary", **result.to_dict()}, default=str, sort_keys=True), file=out, flush=True)
 

@@ -26,7 +26,7 @@ from typing import Any
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE|PLAN", help="a manifest, or a plan saved with `asr plan --out`")
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation (pipelines)")
-    p.add_argument("--parallelism", type=int, default=10, help="actions carried out at once (default 10)")
+    p.add_argument("--parallelism", type=int, default=10, help="requests in flight at once (default 10); ASR jobs are followed without holding a slot")
     p.add_argument("--allow-destroy", action="store_true", help="allow deletes and replacements shown in the plan")
     p.add_argument("--wait-protected", action="store_true",
                    help="after applying, wait until every VM is Protected (initial replication done)")
@@ -135,7 +135,7 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
     from reconciler.apply.lock import strip_lock_tag
     from reconciler.apply.progress import make_progress
     from reconciler.apply.runner import Applier, actionable, refuse_destroy, wait_protected
-    from reconciler.apply.summary import exit_status, render
+    from reconciler.apply.summary import exit_status, render, render_errors
     from reconciler.azure.errors import azure_errors
     from reconciler.live import read_live_state
     from reconciler.plan import Kind, check_plan_current, make_plan
@@ -180,6 +180,8 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
     finally:
         progress.close()
     render(result, out, "json" if json_out else "text")
+    out.flush()
+    render_errors(result, sys.stderr)
     status = exit_status(result)
     if args.wait_protected and status == 0:
         names = [c.address.split(".", 1)[1] for c in plan.changes if c.kind == Kind.PROTECTED_VM]
