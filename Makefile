@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# the suite mostly waits on the emulator: 3 workers fit 2 cores
+TEST_WORKERS ?= 3
 
 .PHONY: demo test install clean bench schema
 
@@ -20,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/asr demo examples/quickstart.yaml
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/python -m reconciler.manifest.schema > schemas/asr-manifest.schema.json
