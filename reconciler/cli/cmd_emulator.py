@@ -13,6 +13,8 @@ shell:
 from __future__ import annotations
 
 import argparse
+import re
+import sys
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,6 +49,11 @@ def run(args: argparse.Namespace) -> int:
             log_requests=args.log_requests,
         )
     except ServeError as exc:
-        raise UsageError(str(exc)) from None
+        text = str(exc)
+        # estate problems arrive already formatted as `FILE:LINE:COL: error: path: message`
+        if all(re.match(r"^\S.*?: error: ", line) for line in text.splitlines() if line):
+            print(text, file=sys.stderr)
+            return 1
+        raise UsageError(text) from None
     except KeyboardInterrupt:
         return 0

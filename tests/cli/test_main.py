@@ -42,3 +42,12 @@ def test_every_contract_command_is_registered():
     assert ns.kind == "test" and ns.recovery_plan == "tier1"
     ns = parser.parse_args(["apply", "p.json", "--auto-approve", "--parallelism", "4", "--allow-destroy"])
     assert ns.auto_approve and ns.parallelism == 4 and ns.allow_destroy
+
+
+def test_emulator_estate_errors_are_located_once_without_double_prefix(tmp_path):
+    bad = tmp_path / "estate.yaml"
+    bad.write_text("vmmServers:\n  - name: x\n    bogus: 1\n")
+    r = run_asr("emulator", "serve", "--estate", str(bad))
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[0].startswith(f"{bad}:3:5: error: vmmServers[0].bogus: unknown key")
+    assert "error: " + str(bad) not in r.stderr and "Traceback" not in r.stderr
