@@ -155,7 +155,7 @@ def error_info(exc: BaseException) -> tuple[str | None, str]:
 def job_record(job: JobView) -> dict[str, Any]:
     d: dict[str, Any] = {"name": job.name, "state": job.state, "scenario": job.scenario}
     if job.tasks:
-        d["tasks"] = job.tasks
+        d["tasks"] = job.task_summary()
     if job.errors:
         d["errors"] = job.errors
     return d
@@ -231,7 +231,7 @@ class Executor:
 
     def _job_update(self, t: Any, job: JobView) -> None:
         self.emit({"event": "job", "address": t.label, "job": job.name, "scenario": job.scenario,
-                   "state": job.state, "percent": job.percent, "tasks": job.tasks})
+                   "state": job.state, "percent": job.percent, "tasks": job.task_summary()})
 
     # --- validation before anything is sent ------------------------------------
     def check(self, changes: list[Change] | None = None) -> None:
@@ -504,7 +504,7 @@ class Executor:
                 err = job.errors[0] if job.errors else {"code": "JobFailed", "message": f"job {job.name} ended {job.state}"}
                 raise ChangeFailed(err["code"], err["message"])
             return None
-        return self.tracker.follow(c.address, job_name=job.name or short, sent_at=job.start_time or time.time(),
+        return self.tracker.follow(c.address, job_name=job.name or short, sent_at=job.start_ts or time.time(),
                                    timeout=self.job_timeout)
 
     def _run_request(self, c: Change, operation: str, args: dict[str, Any], st: "_State") -> Any:

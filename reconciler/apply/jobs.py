@@ -19,19 +19,23 @@ and matches every job against every operation it follows:
 The interval comes from the writes' `Retry-After`, clamped between a floor and a
 ceiling; it starts at the floor and backs off while nothing changes, so reads
 grow with elapsed time, not with the number of operations.
+
+The job view (`JobView`), time parsing and error extraction are
+`reconciler.live.jobs`, shared with day-2's `JobFollower`.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-SUCCEEDED = {"succeeded", "completedwithinformation", "completed"}
-FAILED = {"failed", "cancelled", "canceled"}
+from reconciler.live.jobs import FAILED, SUCCEEDED, JobView, iso
+
+__all__ = ["FAILED", "SUCCEEDED", "JobTracker", "JobView", "Tracked", "iso"]
+
 DEFAULT_FLOOR = 1.0
 DEFAULT_CEILING = 15.0
 FILTER_SKEW_SECONDS = 600.0
@@ -42,115 +46,6 @@ def _env_float(name: str, default: float) -> float:
         return float(os.environ.get(name, ""))
     except ValueError:
         return default
-
-
-def _as_dict(obj: Any) -> dict[str, Any]:
-    if obj is None:
-        return {}
-    if isinstance(obj, dict):
-        return obj
-    as_dict = getattr(obj, "as_dict", None)
-    if as_dict is not None:
-        try:
-            return as_dict()
-        except TypeError:
-            pass
-    try:
-        return dict(obj)
-    except Exception:
-        return {}
-
-
-def _parse_time(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
-        return value.timestamp()
-    try:
-        text = str(value).replace("Z", "+00:00")
-        d = _dt.datetime.fromisoformat(text)
-        if d.tzinfo is None:
-            d = d.replace(tzinfo=_dt.timezone.utc)
-        return d.timestamp()
-    except ValueError:
-        return None
-
-
-def iso(ts: float) -> str:
-    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class JobView:
-    """What we know of one ASR job, in plain values."""
-
-    name: str
-    id: str
-    state: str
-    scenario: str = ""
-    friendly_name: str = ""
-    target_object_id: str = ""
-    target_object_name: str = ""
-    activity_id: str = ""
-    start_time: float | None = None
-    end_time: float | None = None
-    tasks: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)  # [{code, message}]
-
-    @classmethod
-    def from_job(cls, job: Any) -> "JobView":
-        d = _as_dict(job)
-        p = d.get("properties") or {}
-        tasks = []
-        for t in p.get("tasks") or []:
-            tasks.append({
-                "name": t.get("friendlyName") or t.get("name") or t.get("taskType") or "",
-                "state": t.get("state") or "",
-            })
-        errors = []
-        for e in p.get("errors") or []:
-            se = e.get("serviceErrorDetails") or {}
-            pe = e.get("providerErrorDetails") or {}
-            code = se.get("code") or (str(pe.get("errorCode")) if pe.get("errorCode") is not None else "")
-            msg = se.get("message") or pe.get("errorMessage") or ""
-            if code or msg:
-                errors.append({"code": code or "JobFailed", "message": msg})
-        for t in p.get("tasks") or []:  # task-level errors when the job has none
-            for e in t.get("errors") or []:
-                se = e.get("serviceErrorDetails") or {}
-                if se and not errors:
-                    errors.append({"code": se.get("code") or "JobFailed", "message": se.get("message") or ""})
-        return cls(
-            name=d.get("name") or "",
-            id=d.get("id") or "",
-            state=p.get("state") or "",
-            scenario=p.get("scenarioName") or "",
-            friendly_name=p.get("friendlyName") or "",
-            target_object_id=p.get("targetObjectId") or "",
-            target_object_name=p.get("targetObjectName") or "",
-            activity_id=p.get("activityId") or "",
-            start_time=_parse_time(p.get("startTime")),
-            end_time=_parse_time(p.get("endTime")),
-            tasks=tasks,
-            errors=errors,
-        )
-
-    @property
-    def terminal(self) -> bool:
-        return self.state.lower() in SUCCEEDED | FAILED
-
-    @property
-    def succeeded(self) -> bool:
-        return self.state.lower() in SUCCEEDED
-
-    @property
-    def percent(self) -> int | None:
-        if not self.tasks:
-            return 100 if self.terminal else None
-        done = sum(1 for t in self.tasks if (t.get("state") or "").lower() in SUCCEEDED | FAILED | {"skipped"})
-        return int(100 * done / len(self.tasks))
 
 
 @dataclass
@@ -365,7 +260,7 @@ class JobTracker:
         for j in jobs:
             if j.name.lower() in self._claimed:
                 continue
-            if j.start_time is not None and j.start_time < t.sent_at - 120:
+            if j.start_ts is not None and j.start_ts < t.sent_at - 120:
                 continue
             tid = j.target_object_id.lower()
             tname = j.target_object_name.lower()
@@ -375,7 +270,7 @@ class JobTracker:
             candidates.append(j)
         if not candidates:
             return None
-        candidates.sort(key=lambda j: (j.scenario.lower() not in t.scenarios, -(j.start_time or 0)))
+        candidates.sort(key=lambda j: (j.scenario.lower() not in t.scenarios, -(j.start_ts or 0)))
         return candidates[0]
 
     def note_retry_after(self, seconds: float | None) -> None:

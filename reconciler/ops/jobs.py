@@ -7,6 +7,11 @@ for the whole vault (filter `startTime ge '<iso>'`), never a poll per job, and m
 back by activity id, falling back to target object + start time.
 
 `sleep` is injectable: tests advance the emulator's simulated clock instead of waiting.
+
+The job view, time parsing and error extraction are `reconciler.live.jobs` (shared with
+the applier's `JobTracker`); the matching stays here: activity id containing our request
+id, else an unclaimed job on the target object (expected scenario preferred) started at
+most 60 s before the POST, earliest first. Single-threaded on purpose.
 """
 
 from __future__ import annotations
@@ -19,117 +24,24 @@ from typing import Any, Callable
 
 from reconciler.azure.errors import azure_errors
 from reconciler.errors import OperationFailedError
+from reconciler.live.jobs import JobView as _SharedJobView
+from reconciler.live.jobs import iso, parse_time, utcnow
 from reconciler.ops.inventory import as_json, same_id
+
+__all__ = ["JobFollower", "JobView", "SUCCESS", "TERMINAL", "Watch", "group_end_times", "iso", "parse_time",
+           "utcnow", "vm_end_times"]
 
 TERMINAL = {"succeeded", "failed", "cancelled", "canceled", "suspended", "completedwithinformation", "skipped"}
 SUCCESS = {"succeeded", "completedwithinformation", "skipped"}
 
 
-def utcnow() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
+class JobView(_SharedJobView):
+    """The shared job view with day-2's end states: a Suspended job ends the wait (it
+    waits for a person) and a Skipped one counts as done; the applier keeps waiting on
+    Suspended instead."""
 
-
-def parse_time(value: Any) -> _dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, _dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
-    s = str(value).strip()
-    if not s:
-        return None
-    try:
-        s2 = s.replace("Z", "+00:00")
-        # trim fractional seconds beyond microseconds (ASR sends 7 digits)
-        if "." in s2:
-            head, rest = s2.split(".", 1)
-            frac = "".join(ch for ch in rest if ch.isdigit())
-            tz = rest[len(frac):]
-            s2 = f"{head}.{frac[:6]}{tz}"
-        d = _dt.datetime.fromisoformat(s2)
-    except ValueError:
-        return None
-    return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
-
-
-def iso(d: _dt.datetime) -> str:
-    return d.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class JobView:
-    name: str
-    id: str
-    state: str
-    scenario: str = ""
-    friendly_name: str = ""
-    target_object_id: str = ""
-    target_object_name: str = ""
-    activity_id: str = ""
-    start_time: str | None = None
-    end_time: str | None = None
-    state_description: str = ""
-    tasks: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "JobView":
-        p = d.get("properties") or {}
-        return cls(
-            name=d.get("name") or "",
-            id=d.get("id") or "",
-            state=p.get("state") or "",
-            scenario=p.get("scenarioName") or "",
-            friendly_name=p.get("friendlyName") or "",
-            target_object_id=p.get("targetObjectId") or "",
-            target_object_name=p.get("targetObjectName") or "",
-            activity_id=p.get("activityId") or "",
-            start_time=p.get("startTime"),
-            end_time=p.get("endTime"),
-            state_description=p.get("stateDescription") or "",
-            tasks=list(p.get("tasks") or []),
-            errors=list(p.get("errors") or []),
-        )
-
-    @property
-    def terminal(self) -> bool:
-        return self.state.lower() in TERMINAL
-
-    @property
-    def succeeded(self) -> bool:
-        return self.state.lower() in SUCCESS
-
-    def progress(self) -> str:
-        if not self.tasks:
-            return self.state
-        done = sum(1 for t in self.tasks if str(t.get("state", "")).lower() in SUCCESS)
-        running = [t.get("friendlyName") or t.get("name") for t in self.tasks
-                   if str(t.get("state", "")).lower() == "inprogress"]
-        extra = f": {running[0]}" if running else ""
-        return f"{self.state} ({done}/{len(self.tasks)} tasks{extra})"
-
-    def error_message(self) -> str:
-        """Azure's own message(s) for a failed job."""
-        msgs: list[str] = []
-        for e in self.errors:
-            se = e.get("serviceErrorDetails") or {}
-            pe = e.get("providerErrorDetails") or {}
-            for code, msg, action in ((se.get("code"), se.get("message"), se.get("recommendedAction")),
-                                      (pe.get("errorCode"), pe.get("errorMessage"), pe.get("recommendedAction"))):
-                if msg:
-                    text = f"{code}: {msg}" if code else str(msg)
-                    if action:
-                        text += f" (recommended action: {action})"
-                    msgs.append(text)
-        if not msgs:
-            for t in self.tasks:
-                if str(t.get("state", "")).lower() == "failed":
-                    for e in t.get("errors") or []:
-                        se = e.get("serviceErrorDetails") or {}
-                        if se.get("message"):
-                            msgs.append(f"{se.get('code')}: {se['message']}" if se.get("code") else se["message"])
-        if not msgs and self.state_description and self.state_description.lower() != self.state.lower():
-            msgs.append(self.state_description)
-        return "; ".join(msgs) or f"job {self.name} ended {self.state} without an error message"
+    TERMINAL_STATES = frozenset(TERMINAL)
+    SUCCESS_STATES = frozenset(SUCCESS)
 
 
 @dataclass
