@@ -22,6 +22,8 @@ import os
 import sys
 from typing import Any
 
+from reconciler.cli.common import load_manifest, use_color
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE|PLAN", help="a manifest, or a plan saved with `asr plan --out`")
@@ -37,8 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _render_plan(plan: Any, out: Any) -> None:
     from reconciler.plan import render
 
-    color = bool(getattr(out, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
-    text = render(plan, "text", color=color)
+    text = render(plan, "text", color=use_color(out))
     out.write(text if text.endswith("\n") else text + "\n")
     out.flush()
 
@@ -56,20 +57,6 @@ def _is_saved_plan(text: str) -> dict | None:
     if isinstance(data, dict) and isinstance(data.get("plan"), dict) and "changes" in data["plan"]:
         return data
     return None
-
-
-def _load_manifest(path: str) -> Any:
-    from reconciler.errors import ManifestError
-    from reconciler.manifest import load_manifest
-
-    try:
-        return load_manifest(path)
-    except ManifestError as err:
-        if err.diagnostics:
-            from reconciler.manifest import print_diagnostics
-
-            print_diagnostics(err.diagnostics, "text", sys.stderr)
-        raise
 
 
 def _confirm(args: argparse.Namespace) -> None:
@@ -113,10 +100,10 @@ def run(args: argparse.Namespace) -> int:
         if manifest_path and not os.path.isabs(manifest_path) and not os.path.exists(manifest_path):
             alt = os.path.join(os.path.dirname(path), manifest_path)
             manifest_path = alt if os.path.exists(alt) else manifest_path
-        manifest = _load_manifest(manifest_path)
+        manifest = load_manifest(manifest_path)
     else:
         plan = None
-        manifest = _load_manifest(path)
+        manifest = load_manifest(path)
     clients = Clients(manifest.subscription)
     early = make_progress("json" if json_out else "text", out if json_out else info)
     # One apply per vault: take the lease before reading, so the plan is made and

@@ -12,6 +12,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from reconciler.cli.common import load_manifest
+from reconciler.cli.common import use_color as _use_color  # tests call cmd_plan._use_color
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE|DIR", help="a manifest, or a folder: every asr/v1 manifest under it")
@@ -23,25 +26,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="exit 0 when there are no changes, 2 when there are, 1 on error")
 
 
-def _use_color(stream: Any) -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
-def _load(path: str) -> Any:
-    from reconciler.errors import ManifestError
-    from reconciler.manifest import load_manifest, print_diagnostics
-
-    try:
-        return load_manifest(path)
-    except ManifestError as err:
-        if err.diagnostics:
-            print_diagnostics(err.diagnostics, "text", sys.stderr)
-        raise
-
-
 def plan_file(path: str, manifest: Any = None) -> Any:
     """Load, read live state and plan one manifest. Raises AsrError subclasses."""
     from reconciler.azure.clients import Clients
@@ -49,7 +33,7 @@ def plan_file(path: str, manifest: Any = None) -> Any:
     from reconciler.live import read_live_state
     from reconciler.plan import make_plan
 
-    manifest = manifest if manifest is not None else _load(path)
+    manifest = manifest if manifest is not None else load_manifest(path)
     clients = Clients(manifest.subscription)
     try:
         with azure_errors(f"read live state of vault {manifest.vault.name}"):
