@@ -106,3 +106,123 @@ def test_markdown_summary_first_destructive_called_out_details_collapsed(quickst
 def test_unknown_format_is_refused(quickstart):
     with pytest.raises(ValueError):
         render(fresh_plan(quickstart), "yaml")
+
+
+# --- ARM ids in the text and Markdown plans (reconciler/plan/render/values.py) ---------------------
+
+SUB = "00000000-0000-0000-0000-000000000001"
+OTHER_SUB = "11111111-2222-3333-4444-555555555555"
+TRG = "contoso-failover-rg"
+VNET_ID = f"/subscriptions/{SUB}/resourceGroups/{TRG}/providers/Microsoft.Network/virtualNetworks/corp-vnet"
+LOGS_ID = f"/subscriptions/{SUB}/resourceGroups/{TRG}/providers/Microsoft.Storage/storageAccounts/contosoasrlogs01"
+RG_ID = f"/subscriptions/{SUB}/resourceGroups/{TRG}"
+
+
+def _attr_value(text, address, key):
+    """The rendered value of `key` under the change line for `address` (text or Markdown diff)."""
+    lines = text.splitlines()
+    start = next(i for i, l in enumerate(lines) if re.search(rf"[-+~!/]+ {re.escape(address)}( \(blocked\))?$", l))
+    for l in lines[start + 1:]:
+        m = re.match(rf"^      [-+~] {re.escape(key)} *= (.*)$", l)
+        if m:
+            return m.group(1)
+        if not l.startswith("      "):
+            break
+    raise AssertionError(f"{address}.{key} not rendered:\n{text}")
+
+
+def test_quickstart_text_plan_shows_ids_compactly(quickstart):
+    plan = fresh_plan(quickstart)
+    assert plan.subscription == SUB
+    vm = plan.by_address()["protected_vm.app01"]
+    assert (vm.after["targetNetwork"], vm.after["logStorageAccount"], vm.after["targetResourceGroup"]) == \
+        (VNET_ID, LOGS_ID, RG_ID)  # the fixture really carries full ids
+    text = render(plan, "text")
+    assert _attr_value(text, "protected_vm.app01", "targetNetwork") == "corp-vnet (contoso-failover-rg)"
+    assert _attr_value(text, "protected_vm.app01", "logStorageAccount") == "contosoasrlogs01 (contoso-failover-rg)"
+    assert _attr_value(text, "protected_vm.app01", "targetResourceGroup") == "contoso-failover-rg"
+    assert _attr_value(text, "network_mapping.vmm01/Corp-VMNet", "targetNetwork") == "corp-vnet (contoso-failover-rg)"
+    assert _attr_value(text, "protected_vm.app01", "subnet") == '"servers"'  # plain strings untouched
+    assert VNET_ID not in text and "/subscriptions/" not in text.lower()
+
+
+def test_quickstart_markdown_plan_shows_ids_compactly(quickstart):
+    md = render(fresh_plan(quickstart), "markdown")
+    details = md[md.index("```diff"):]
+    assert _attr_value(details, "protected_vm.sql01", "targetNetwork") == "corp-vnet (contoso-failover-rg)"
+    assert _attr_value(details, "protected_vm.sql01", "targetResourceGroup") == "contoso-failover-rg"
+    assert "/subscriptions/" not in md.lower()
+
+
+def test_json_plan_and_plan_value_keep_full_ids(quickstart):
+    plan = fresh_plan(quickstart)
+    before = plan.to_dict()
+    render(plan, "text"), render(plan, "markdown")
+    assert plan.to_dict() == before  # rendering never touches the Plan value
+    doc = json.loads(render(plan, "json"))
+    c = {c["address"]: c for c in doc["changes"]}
+    assert c["protected_vm.app01"]["after"]["targetNetwork"] == VNET_ID
+    assert c["protected_vm.app01"]["after"]["logStorageAccount"] == LOGS_ID
+    assert c["protected_vm.app01"]["after"]["targetResourceGroup"] == RG_ID
+    assert c["network_mapping.vmm01/Corp-VMNet"]["after"]["targetNetwork"] == VNET_ID
+    assert "(contoso-failover-rg)" not in render(plan, "json")
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_id_in_another_subscription_stays_full(quickstart, fmt):
+    plan = fresh_plan(quickstart)
+    foreign = VNET_ID.replace(SUB, OTHER_SUB)
+    plan.by_address()["protected_vm.app01"].after["targetNetwork"] = foreign
+    # same subscription spelled in another case, as ASR answers it: still compact
+    plan.by_address()["protected_vm.app02"].after["targetNetwork"] = VNET_ID.replace("/subscriptions/", "/Subscriptions/").upper()
+    out = render(plan, fmt)
+    assert _attr_value(out, "protected_vm.app01", "targetNetwork") == json.dumps(foreign)
+    assert _attr_value(out, "protected_vm.app01", "logStorageAccount") == "contosoasrlogs01 (contoso-failover-rg)"
+    assert _attr_value(out, "protected_vm.app02", "targetNetwork") == "CORP-VNET (CONTOSO-FAILOVER-RG)"
+    assert json.loads(render(plan, "json"))["changes"][[c.address for c in plan.changes].index(
+        "protected_vm.app01")]["after"]["targetNetwork"] == foreign
+
+
+def test_update_shows_compact_ids_and_full_ones_when_compact_hides_the_change(quickstart):
+    plan, _ = drifted_plan(quickstart)
+    c = plan.by_address()["policy.every-5-min"]
+    test_vnet = VNET_ID.replace("/corp-vnet", "/corp-test-vnet")
+    classic = VNET_ID.replace("Microsoft.Network", "Microsoft.ClassicNetwork")
+    c.before = dict(c.before, testNet=test_vnet, otherNet=classic)
+    c.after = dict(c.after, testNet=VNET_ID, otherNet=VNET_ID)
+    text = render(plan, "text")
+    assert _attr_value(text, "policy.every-5-min", "testNet") == \
+        "corp-test-vnet (contoso-failover-rg) -> corp-vnet (contoso-failover-rg)"
+    # both sides would read "corp-vnet (contoso-failover-rg)": show what really changed
+    assert _attr_value(text, "policy.every-5-min", "otherNet") == f"{json.dumps(classic)} -> {json.dumps(VNET_ID)}"
+
+
+@pytest.mark.parametrize("value,shown", [
+    (VNET_ID, "corp-vnet (contoso-failover-rg)"),
+    (VNET_ID + "/", "corp-vnet (contoso-failover-rg)"),
+    (VNET_ID + "/subnets/servers", "corp-vnet/servers (contoso-failover-rg)"),
+    (f"/Subscriptions/{SUB.upper()}/resourcegroups/R/providers/Microsoft.RecoveryServices/vaults/V"
+     "/replicationFabrics/F", "V/F (R)"),
+    (RG_ID, "contoso-failover-rg"),
+    (RG_ID.replace(SUB, OTHER_SUB), json.dumps(RG_ID.replace(SUB, OTHER_SUB))),
+    (VNET_ID.replace(SUB, OTHER_SUB), json.dumps(VNET_ID.replace(SUB, OTHER_SUB))),
+    (f"/subscriptions/{SUB}", json.dumps(f"/subscriptions/{SUB}")),
+    (f"/subscriptions/{SUB}/providers/Microsoft.Authorization/policyDefinitions/p",
+     json.dumps(f"/subscriptions/{SUB}/providers/Microsoft.Authorization/policyDefinitions/p")),
+    (VNET_ID + "/providers/Microsoft.Insights/diagnosticSettings/d",
+     json.dumps(VNET_ID + "/providers/Microsoft.Insights/diagnosticSettings/d")),
+    (VNET_ID + "/subnets", json.dumps(VNET_ID + "/subnets")),
+    (RG_ID + "//providers/x", json.dumps(RG_ID + "//providers/x")),
+    ("corp-vnet", '"corp-vnet"'),
+    ("/tmp/x", '"/tmp/x"'),
+    (24, "24"),
+    (None, "null"),
+    ({"env": "prod", "a": "b"}, '{"a": "b", "env": "prod"}'),
+])
+def test_format_value(value, shown):
+    from reconciler.plan.render.values import format_value
+
+    assert format_value(value, SUB) == shown
+    assert format_value(value, SUB.upper()) == shown
+    if isinstance(value, str):
+        assert format_value(value, None) == json.dumps(value)  # no plan subscription: nothing shortened

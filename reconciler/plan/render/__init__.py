@@ -3,6 +3,9 @@
     text      Terraform's idiom: + ~ -/+ - symbols, attribute-level before/after, summary line
     json      the versioned document described in docs/plan-json.md (schema: render.json.PLAN_JSON_SCHEMA)
     markdown  a pull-request comment: summary first, destructive changes called out, details collapsed
+
+Text and Markdown format attribute values through values.format_value: an ARM id in the
+plan's subscription reads `name (resource group)`; JSON (and the Plan) keep full ids.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ def render_markdown(plan: Plan) -> str:
         out = _Out(False)
         for c in work:
             out.add(f"{SYMBOL[c.action]} {c.address}")
-            _attrs(out, c)
+            _attrs(out, c, plan.subscription)
         lines.extend(out.lines)
         lines.append("```")
         lines.append("")

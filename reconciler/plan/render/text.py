@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from reconciler.plan.model import Action, Plan, Reason
+from reconciler.plan.render.values import format_value
 
 SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-", Action.MANUAL: "!",
           Action.NOOP: "="}
@@ -14,12 +14,6 @@ COLOR = {Action.CREATE: "32", Action.UPDATE: "33", Action.REPLACE: "35", Action.
 VERB = {Action.CREATE: "will be created", Action.UPDATE: "will be updated in place",
         Action.REPLACE: "must be replaced", Action.DELETE: "will be destroyed",
         Action.MANUAL: "needs a manual step", Action.NOOP: "is left alone"}
-
-
-def _v(value: Any) -> str:
-    if isinstance(value, str):
-        return json.dumps(value)
-    return json.dumps(value, sort_keys=True, default=str)
 
 
 class _Out:
@@ -34,8 +28,13 @@ class _Out:
         self.lines.append(line)
 
 
-def _attrs(out: _Out, change: Any) -> None:
-    """Attribute lines: all attributes for create/delete/manual, changed ones for update/replace."""
+def _attrs(out: _Out, change: Any, subscription: str | None) -> None:
+    """Attribute lines: all attributes for create/delete/manual, changed ones for update/replace.
+
+    Values go through values.format_value (ARM ids in `subscription`, the plan's, shown compactly)."""
+    def _v(value: Any) -> str:
+        return format_value(value, subscription)
+
     before = change.before or {}
     after = change.after or {}
     keys = list(dict.fromkeys(list(after) + list(before)))
@@ -49,7 +48,10 @@ def _attrs(out: _Out, change: Any) -> None:
             if b is not None:
                 rows.append(("-", COLOR[Action.DELETE], k, _v(b)))
         elif k in after and not (k in before and _same(a, b)):
-            rest = f"{_v(b)} -> {_v(a)}"
+            vb, va = _v(b), _v(a)
+            if vb.lower() == va.lower():  # the compact forms hide what changed: show both in full
+                vb, va = format_value(b, None), format_value(a, None)
+            rest = f"{vb} -> {va}"
             if k in change.replace_fields:
                 rest += out.c(COLOR[Action.REPLACE], "  # forces replacement")
             rows.append(("~", COLOR[Action.UPDATE], k, rest))
@@ -89,7 +91,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
                 out.add(f"  # {c.note}")
             sym = SYMBOL[c.action]
             out.add(f"{out.c(COLOR[c.action], sym.rjust(3))} {c.address}" + (" (blocked)" if c.blocked_by else ""))
-            _attrs(out, c)
+            _attrs(out, c, plan.subscription)
     if left:
         out.add()
         out.add("Left alone:")
