@@ -12,17 +12,19 @@ x-ms-ratelimit-remaining-subscription-{reads,writes,deletes} headers.
 
 Control routes (no token, not counted): GET /_emulator/stats, POST
 /_emulator/reset-stats, POST /_emulator/reset, POST /_emulator/advance,
-GET /_emulator/health.
+POST /_emulator/faults (new fault settings, state kept), GET /_emulator/health.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import json
 import logging
 import os
 import pkgutil
+import random
 import sys
 import uuid
 from typing import Any
@@ -155,6 +157,21 @@ class EmulatorApp:
         self.state = state
         self.limiter = Limiter(cfg.arm_limits)
 
+    # ---- faults at run time
+    def set_faults(self, spec: str | None) -> dict:
+        """Replace the fault settings (`--faults` syntax; None or "" = no faults)
+        without touching the state: resources, jobs, clock and stats stay. The fault and
+        job generators are re-created from the spec's `seed` (unseeded without one), so
+        the same spec gives the same draws from here on. Raises FaultSpecError."""
+        cfg = faults.parse(spec)
+        state = self.state
+        with state.lock:
+            # a new config object: the old one may be the start-up config a bare reset restores
+            state.config = dataclasses.replace(state.config, faults=cfg)
+            state.fault_rng = random.Random(cfg.seed)
+            state.job_rng = random.Random((cfg.seed + 7919) if cfg.seed is not None else None)
+        return faults_json(cfg)
+
     # ---- ASGI
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -214,6 +231,8 @@ class EmulatorApp:
                     arm_limits=None if body.get("armLimits") is None else bool(body["armLimits"]),
                 )
                 return JSONResponse({"ok": True})
+            if name == "faults" and method == "POST":
+                return await self._control_faults(request)
         except ArmError as exc:
             return JSONResponse({"error": exc.message}, status_code=400)
         except (ValueError, TypeError, OSError, faults.FaultSpecError) as exc:
@@ -222,6 +241,22 @@ class EmulatorApp:
             log.exception("control route %s failed", name)
             return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
         return JSONResponse({"error": f"unknown control route {method} {request.url.path}"}, status_code=404)
+
+    async def _control_faults(self, request: Request) -> Response:
+        """POST /_emulator/faults {"faults": "<--faults spec>"}: 200 with the effective
+        settings, or 400 with an ARM error body."""
+        try:
+            body = await _json(request)
+        except ValueError as exc:
+            return _control_error("InvalidRequestContent", f"the body must be a JSON object: {exc}")
+        spec = body.get("faults")
+        if not isinstance(spec, str):
+            return _control_error("InvalidRequestContent",
+                                  'expected {"faults": "<spec in the --faults syntax>"} ("" = no faults)')
+        try:
+            return JSONResponse(self.set_faults(spec))
+        except faults.FaultSpecError as exc:
+            return _control_error("InvalidFaultSpec", f"faults: {exc}")
 
     # ---- ARM
     async def _arm(self, request: Request) -> Response:
@@ -330,6 +365,16 @@ class EmulatorApp:
             return Response(reply.body, status_code=reply.status, headers=headers)
         headers["Content-Type"] = "application/json; charset=utf-8"
         return Response(to_json_bytes(reply.body), status_code=reply.status, headers=headers)
+
+
+def faults_json(cfg: Any) -> dict:
+    """The effective fault settings as the control surface answers them."""
+    return {"faults": cfg.spec, "throttle": cfg.throttle, "error": cfg.error, "latency": cfg.latency,
+            "jobfail": cfg.jobfail, "seed": cfg.seed, "active": cfg.active}
+
+
+def _control_error(code: str, message: str) -> Response:
+    return JSONResponse(ArmError(400, code, message).body(), status_code=400)
 
 
 def _ci_get(d: dict[str, str], name: str) -> str | None:

@@ -5,6 +5,7 @@
         ...
         emu.reset(estate="examples/estates/hyperv-site.yaml", faults="throttle=0.1,seed=3")
         emu.advance(3600)
+        emu.set_faults("jobfail=1,seed=3")   # from now on, state kept
         print(emu.stats()["requests"])
 """
 
@@ -150,6 +151,13 @@ class EmulatorProcess:
         if page_size:
             body["pageSize"] = page_size
         self._control("POST", "reset", body)
+
+    def set_faults(self, spec: str | None) -> dict:
+        """New fault settings (`--faults` syntax; None or "" = no faults) without a
+        reset: resources, jobs, clock and stats stay; the fault and job generators are
+        re-seeded from the spec's `seed`. Returns the effective settings; RuntimeError
+        (with the emulator's 400 answer) for an invalid spec."""
+        return self._control("POST", "faults", {"faults": spec or ""})
 
     def advance(self, seconds: float) -> dict:
         return self._control("POST", "advance", {"seconds": seconds})
