@@ -161,11 +161,11 @@ def _measure(ctx: OpsContext, rep: DrillReport, items: list[ItemState], plan: Pl
         return
     rep.failover_started_at, rep.failover_ended_at = job.start_time, job.end_time
     t0, t1 = parse_time(job.start_time), parse_time(job.end_time)
-    if t0 and t1:
+    ok = job.succeeded
+    if t0 and t1 and ok:  # a failed failover has no time to recover
         rep.recovery_time_seconds = round((t1 - t0).total_seconds(), 1)
     vm_ends = vm_end_times(job, items, jobs)
     g_ends = group_end_times(job, len(rep.groups))
-    ok = job.succeeded
     for v in rep.vms:
         end = vm_ends.get(v.vm) or g_ends.get(v.group)
         if end is None and ok:
@@ -183,6 +183,8 @@ def _measure(ctx: OpsContext, rep: DrillReport, items: list[ItemState], plan: Pl
         else:
             v.ok = False
             v.message = "not found in the vault after the test failover"
+        if not ok and not (now is not None and now.in_test_failover):
+            v.recovered_seconds = None  # the job failed and the VM is not up: no "up after" time
     for g in rep.groups:
         mine = [v for v in rep.vms if v.group == g.group]
         g.ok = bool(mine) and all(v.ok for v in mine)
@@ -192,6 +194,8 @@ def _measure(ctx: OpsContext, rep: DrillReport, items: list[ItemState], plan: Pl
             g.recovered_seconds = round((end - t0).total_seconds(), 1)
         elif times and len(times) == len(mine):
             g.recovered_seconds = max(times)
+        if not ok and len(times) < len(mine):
+            g.recovered_seconds = None  # a VM of the group did not come up
     if any(not v.ok for v in rep.vms) and rep.outcome == "succeeded":
         rep.outcome = "failed"
         rep.errors += [f"{v.vm}: {v.message}" for v in rep.vms if v.message]

@@ -148,7 +148,10 @@ def operation_text(res: OperationResult) -> str:
         state = f"{o.state_after or '?'}, active {o.active_location_after or '?'}"
         dur = f", {_secs(o.duration_seconds)}" if o.duration_seconds is not None else ""
         job = f" job {o.job} {o.job_state}" if o.job else ""
-        lines.append(f"  {o.vm}: {'ok' if o.ok else 'FAILED'} ({state}{dur}){job}" + (f": {o.message}" if o.message else ""))
+        msg = o.message
+        if job and msg.startswith(job.strip() + ": "):  # the message already names the job
+            msg = msg[len(job.strip()) + 2:]
+        lines.append(f"  {o.vm}: {'ok' if o.ok else 'FAILED'} ({state}{dur}){job}" + (f": {msg}" if msg else ""))
     return "\n".join(lines)
 
 
