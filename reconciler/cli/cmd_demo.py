@@ -77,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
                 print(f"({time.monotonic() - t0:.1f} s)", flush=True)
             stats = emu.stats()
             print(f"\nDemo complete. The emulator served {stats.get('requests')} ARM requests ({stats.get('writes')} writes).")
-            print("Next: try `asr failover test examples/quickstart.yaml --recovery-plan tier1` against `asr emulator serve`.")
+            print("Next: keep an emulator running (`asr emulator serve --time-scale 600`, eval its export lines), apply the")
+            print("quickstart, then rehearse a failover with `asr drill examples/quickstart.yaml --recovery-plan tier1`;")
+            print("README \"Use it\" and docs/operations.md walk through it.")
             return 0
         finally:
             for k, v in saved.items():
