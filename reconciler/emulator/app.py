@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reconciler.emulator import auth, faults, framework
-from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, rg_id, rg_not_found, to_json_bytes
+from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, rg_id, rg_not_found, serve_lifespan, to_json_bytes
 from reconciler.emulator.limits import Limiter
 from reconciler.emulator.state import DEFAULT_SUBSCRIPTION, EmulatorConfig, EmulatorState
 
@@ -175,13 +175,8 @@ class EmulatorApp:
     # ---- ASGI
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                msg = await receive()
-                if msg["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif msg["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serve_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         request = Request(scope, receive)

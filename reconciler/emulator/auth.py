@@ -21,7 +21,7 @@ import secrets
 import time
 from typing import Any, Callable
 
-from reconciler.emulator.framework import ArmError, Route
+from reconciler.emulator.framework import ArmError, Route, serve_lifespan
 from reconciler.emulator.state import EmulatorState, Principal
 
 ARM_AUDIENCES = ("https://management.azure.com", "https://management.azure.com/", "https://management.core.windows.net/", "https://management.core.windows.net")
@@ -154,13 +154,8 @@ def token_app(authority: TokenAuthority, get_state: Callable[[], EmulatorState])
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
-            while True:
-                msg = await receive()
-                if msg["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif msg["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serve_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         req = Request(scope, receive)

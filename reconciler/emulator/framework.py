@@ -626,3 +626,15 @@ def add_hook(name: str, fn: Callable[..., Any]) -> None:
 
 def call_hooks(name: str, *args: Any) -> list[Any]:
     return [fn(*args) for fn in list(_HOOKS.get(name, ()))]
+
+
+async def serve_lifespan(receive: Any, send: Any) -> None:
+    """Answer an ASGI lifespan scope (startup, then shutdown): the emulator's
+    ARM app and its token app have nothing to set up or tear down."""
+    while True:
+        msg = await receive()
+        if msg["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif msg["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
