@@ -595,6 +595,16 @@ def rg_id(subscription_id: str, resource_group: str) -> str:
     return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
 
 
+def list_in_resource_group(ctx: Ctx, resource_type: str) -> dict:
+    """The paged list answer for `GET .../resourceGroups/{resourceGroupName}/providers/<resource_type>`."""
+    return paged(ctx, list(ctx.state.find(resource_type, rg_id(ctx.subscription_id, ctx.params["resourceGroupName"]))))
+
+
+def list_in_subscription(ctx: Ctx, resource_type: str) -> dict:
+    """The paged list answer for `GET /subscriptions/{subscriptionId}/providers/<resource_type>`."""
+    return paged(ctx, list(ctx.state.find(resource_type, f"/subscriptions/{ctx.subscription_id}")))
+
+
 def check_if_match(ctx: Ctx, current: dict | None) -> None:
     """Honour If-Match / If-None-Match against `current["etag"]` (412 PreconditionFailed)."""
     if_match = ctx.headers.get("if-match")

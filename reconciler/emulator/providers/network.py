@@ -15,7 +15,7 @@ import ipaddress
 import re
 import uuid
 
-from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, call_hooks, finishes_now, not_found, paged
+from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, call_hooks, finishes_now, list_in_resource_group, list_in_subscription, not_found, paged
 from reconciler.emulator.providers.common import canonical_rg, check_location, check_tags, location_conflict
 from reconciler.emulator.state import EmulatorState
 
@@ -278,12 +278,11 @@ def delete_vnet(ctx: Ctx) -> Reply:
 
 
 def list_vnets(ctx: Ctx) -> dict:
-    rg = f"/subscriptions/{ctx.subscription_id}/resourceGroups/{ctx.params['resourceGroupName']}"
-    return paged(ctx, list(ctx.state.find(TYPE, rg)))
+    return list_in_resource_group(ctx, TYPE)
 
 
 def list_all(ctx: Ctx) -> dict:
-    return paged(ctx, list(ctx.state.find(TYPE, f"/subscriptions/{ctx.subscription_id}")))
+    return list_in_subscription(ctx, TYPE)
 
 
 # --------------------------------------------------------------------------- subnets as child resources

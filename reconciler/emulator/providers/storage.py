@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import re
 
-from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, finishes_now, not_found, paged
+from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, finishes_now, list_in_resource_group, list_in_subscription, not_found
 from reconciler.emulator.providers.common import canonical_rg, check_location, check_tags, location_conflict
 from reconciler.emulator.state import EmulatorState
 
@@ -282,12 +282,11 @@ def delete(ctx: Ctx) -> Reply:
 
 
 def list_by_resource_group(ctx: Ctx) -> dict:
-    rg = f"/subscriptions/{ctx.subscription_id}/resourceGroups/{ctx.params['resourceGroupName']}"
-    return paged(ctx, list(ctx.state.find(TYPE, rg)))
+    return list_in_resource_group(ctx, TYPE)
 
 
 def list_all(ctx: Ctx) -> dict:
-    return paged(ctx, list(ctx.state.find(TYPE, f"/subscriptions/{ctx.subscription_id}")))
+    return list_in_subscription(ctx, TYPE)
 
 
 def check_name_availability(ctx: Ctx) -> dict:

@@ -28,10 +28,11 @@ from reconciler.emulator.framework import (
     call_hooks,
     check_if_match,
     finishes_now,
+    list_in_resource_group,
+    list_in_subscription,
     not_found,
     operation_result,
     operation_status,
-    paged,
 )
 from reconciler.emulator.providers.common import check_location, check_tags
 from reconciler.emulator.state import EmulatorState, iso
@@ -340,12 +341,11 @@ def delete(ctx: Ctx) -> Reply:
 
 
 def list_by_resource_group(ctx: Ctx) -> dict:
-    rg = f"/subscriptions/{ctx.subscription_id}/resourceGroups/{ctx.params['resourceGroupName']}"
-    return paged(ctx, list(ctx.state.find(TYPE, rg)))
+    return list_in_resource_group(ctx, TYPE)
 
 
 def list_by_subscription(ctx: Ctx) -> dict:
-    return paged(ctx, list(ctx.state.find(TYPE, f"/subscriptions/{ctx.subscription_id}")))
+    return list_in_subscription(ctx, TYPE)
 
 
 def check_name_availability(ctx: Ctx) -> dict:
