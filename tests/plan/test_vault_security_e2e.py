@@ -191,3 +191,54 @@ def test_public_access_back_on_and_endpoint_removal_show_in_the_plan(emu, capsys
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     rc, doc = plan_json(path, capsys)
     assert rc == 0, work(doc)
+
+
+def test_kit_uses_the_private_endpoint(emu, capsys, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    capsys.readouterr()
+    assert asr(["apply", example_path("private-vault"), "--auto-approve", "--log-format", "text"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "kit"
+    assert asr(["vault-credentials", example_path("private-vault"), "--out", str(out)]) == 0
+    stdout = capsys.readouterr().out
+    (creds,) = [p for p in os.listdir(out) if p.endswith(".VaultCredentials")]
+    ns = {"a": "http://schemas.datacontract.org/2004/07/Microsoft.Azure.Portal.RecoveryServices.Models.Common"}
+    assert ET.parse(out / creds).getroot().find("a:PrivateEndpointStateForSiteRecovery", ns).text == "Enabled"
+    script = (out / "register-vmm-vmm01.ps1").read_text()
+    assert script.count("privatelink.siterecovery.windowsazure.com'; Ip = '10.31.1.") == 5
+    assert "Resolve-DnsName" in script
+    assert script.index("Resolve-DnsName") < script.index("DRConfigurator.exe")
+    assert "private endpoint" in stdout and "privatelink.siterecovery.windowsazure.com -> 10.31.1." in stdout
+    # and the applied private vault has nothing to warn about
+    assert asr(["status", example_path("private-vault"), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["security"]["warnings"] == []
+
+
+def test_status_warns_about_an_exposed_vault(emu, capsys):
+    """A vault with public access and no alerts: warnings in status; --check fails on them only with
+    --strict-security."""
+    from reconciler.azure.clients import Clients
+
+    c = Clients(SUB)
+    c.resources.resource_groups.create_or_update(RG, {"location": "westeurope"})
+    c.vaults.vaults.begin_create_or_update(RG, VAULT, {"location": "westeurope", "sku": {"name": "Standard"},
+                                                       "properties": {}}).result()
+    c.close()
+    capsys.readouterr()
+    assert asr(["status", example_path("private-vault"), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    warnings = doc["security"]["warnings"]
+    assert any("public network access is Enabled" in w for w in warnings)
+    assert any("no alerts for replication issues" in w for w in warnings)
+    assert not any("vault fabrikam-asr-vault" in p for p in doc["check"]["problems"])
+    assert asr(["status", example_path("private-vault"), "--check", "--strict-security", "--format", "json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert any(p.startswith(f"vault {VAULT}: public network access") for p in doc["check"]["problems"])
+    # vmm01 registered over the public endpoint meanwhile: the plan warns that the endpoint comes too late
+    # and says what re-registration takes; Azure then refuses the endpoint
+    emu.advance(60)
+    rc, plan = plan_json(example_path("private-vault"), capsys)
+    (warning,) = [w for w in plan["warnings"] if w.startswith("private_endpoint.fabrikam-asr-pe")]
+    assert "vmm01 registered with the vault before it had a private endpoint" in warning
+    assert "re-run the provider registration" in warning and "asr vault-credentials" in warning
