@@ -285,8 +285,8 @@ def read_endpoint(ctx: Any) -> Endpoint:
 
 
 def endpoint_ps(endpoint: Endpoint | None) -> str:
-    """PowerShell: with a private endpoint, check the Site Recovery names resolve to its private IPs and keep
-    them off the proxy, before anything registers."""
+    """PowerShell: with a private endpoint, check the Site Recovery names resolve to its private IPs
+    before anything is installed or registered."""
     if endpoint is None or endpoint.state.lower() != "enabled" or not endpoint.records:
         return ""
     rows = "\n".join(f"    @{{ Fqdn = {_ps_quote(f)}; Ip = {_ps_quote(ip)} }}" for f, ip in endpoint.records)
@@ -297,7 +297,6 @@ def endpoint_ps(endpoint: Endpoint | None) -> str:
             "    $ips = @(Resolve-DnsName -Name $r.Fqdn -Type A -ErrorAction SilentlyContinue | ForEach-Object { $_.IPAddress })\n"
             "    if ($ips -notcontains $r.Ip) { throw \"$($r.Fqdn) resolves to '$($ips -join ', ')', not the private endpoint's $($r.Ip): fix DNS first (docs/security.md)\" }\n"
             "}\n"
-            "if ($Proxy) { [System.Net.WebRequest]::DefaultWebProxy = New-Object System.Net.WebProxy(\"$($Proxy.Address):$($Proxy.Port)\", $true, @('.*\\.privatelink\\.siterecovery\\.windowsazure\\.com')) }\n"
             "Write-Host 'Private endpoint names resolve to private IPs.'\n")
 
 
