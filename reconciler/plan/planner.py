@@ -152,6 +152,12 @@ class _Planner:
         if c.action == Action.UPDATE and str((c.before or {}).get("publicNetworkAccess")).lower() == "disabled" \
                 and str((c.after or {}).get("publicNetworkAccess")).lower() == "enabled":
             c.note = (c.note or "") + "; public network access is turned back on: the vault accepts traffic from public networks again"
+        if c.action == Action.UPDATE and str((c.before or {}).get("publicNetworkAccess")).lower() != "disabled" and \
+                str((c.after or {}).get("publicNetworkAccess")).lower() == "disabled" and not m.vault.private_endpoints \
+                and not self.live.private_endpoints and self.live.providers:
+            servers = sorted({props(p).get("friendlyName") or p.get("name") for p in self.live.providers})
+            self.warnings.append(f"{d.address}: public network access is turned off and the vault has no Site Recovery "
+                                 f"private endpoint: {', '.join(servers)} can no longer reach it (replication stops)")
 
     def plan_storage(self, d: Desired) -> None:
         m, name, sku = self.m, d.ctx["name"], d.ctx["sku"]

@@ -92,3 +92,13 @@ def test_every_registration_waits_for_the_endpoints():
         if c.kind in (Kind.HYPERV_SITE, Kind.HYPERV_HOST, Kind.VMM_SERVER):
             assert c.wave > pe.wave, c.address
     assert pe.depends_on == ["vault.smallbiz-asr-vault", "virtual_network.office-vnet"]
+
+
+def test_turning_public_access_off_without_an_endpoint_warns():
+    m = manifest(publicNetworkAccess="Disabled")
+    live = applied(m)
+    plan = make_plan(m, live)
+    c = by_addr(plan)["vault.contoso-asr-vault"]
+    assert c.action == Action.UPDATE and c.after["publicNetworkAccess"] == "Disabled"
+    (w,) = [w for w in plan.warnings if w.startswith("vault.contoso-asr-vault")]
+    assert "vmm01 can no longer reach it" in w
