@@ -140,3 +140,38 @@ def test_export_leaves_out_what_validate_rejects_and_what_refers_to_it():
     from reconciler.manifest import validate_text
 
     assert not [d for d in validate_text(yaml.safe_dump(fixed), "x")[1] if d.is_error]
+
+
+def test_export_of_a_vm_whose_network_is_in_another_resource_group(emulator, capsys, tmp_path):
+    """A hub network outside target.resourceGroup cannot be declared: the VM, and the recovery
+    plan naming it, are left as comments (trimming the plan would be a change)."""
+    from tests.ops.helpers import JOB_SLACK, _fc, _friendly, _js
+
+    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "hyperv-site.yaml"), time_scale=600)
+    m = example_manifest("hyperv-site.yaml")
+    c = protect(emulator, m)
+    rg, vault, loc = m.vault.resource_group, m.vault.name, m.vault.location
+    c.resources.resource_groups.create_or_update("hub-network-rg", {"location": loc})
+    c.network.virtual_networks.begin_create_or_update("hub-network-rg", "hub-vnet", {"location": loc, "properties": {
+        "addressSpace": {"addressPrefixes": ["10.90.0.0/16"]},
+        "subnets": [{"name": "lan", "properties": {"addressPrefix": "10.90.1.0/24"}}]}}, polling=False)
+    emulator.advance(JOB_SLACK)
+    sr = c.site_recovery()
+    item = next(_js(i) for i in sr.replication_protected_items.list(rg, vault) if _friendly(_js(i)) == "file01")
+    fab, cont = _fc(item["id"])
+    nics = (item["properties"]["providerSpecificDetails"].get("vmNics") or [])
+    hub = f"/subscriptions/{SUB}/resourceGroups/hub-network-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet"
+    sr.replication_protected_items.begin_update(rg, vault, fab, cont, item["name"], {"properties": {
+        "selectedRecoveryAzureNetworkId": hub,
+        "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"},
+        "vmNics": [{"nicId": n.get("nicId"), "selectionType": "SelectedByUser",
+                    "ipConfigs": [{"ipConfigName": "ipconfig1", "isPrimary": True, "recoverySubnetName": "lan"}]}
+                   for n in nics]}}, polling=False)
+    emulator.advance(JOB_SLACK)
+    text, err = _export_validate_plan(capsys, tmp_path, rg, vault)
+    assert ("warning: not exported: VM 'file01': its network is outside resource group smallbiz-failover-rg" in err), err
+    assert "warning: not exported: recovery plan 'office': " in err
+    doc = yaml.safe_load(text)
+    assert sorted(v["name"] for v in doc["protectedVMs"]) == ["dc02", "print01"]
+    assert "recoveryPlans" not in doc or not doc["recoveryPlans"]
+    assert "# protectedVMs: VM 'file01': its network is outside" in text and "# recoveryPlans: recovery plan 'office'" in text
