@@ -16,7 +16,8 @@ Choices (documented in docs/operations.md):
 Anything live that the manifest cannot express is left out of the declarations (so it
 stays unmanaged: `asr plan` leaves undeclared objects alone) and written as a YAML
 comment at the end of the file, with a warning on stderr:
-- a Hyper-V site (or VMM cloud) without a replication policy association yet;
+- a Hyper-V site without a replication policy association yet (VMM clouds without one
+  are simply not listed: a VMM server often has clouds nobody protects);
 - a VM whose target resource group, network or log storage account is in another
   resource group than `target.resourceGroup`, or whose policy is not its cloud's/site's;
 - then, as a safety net, whatever `validate_text` (the same checks as `asr validate`)
