@@ -340,7 +340,7 @@ def _comment(omitted: list[Omitted]) -> str:
         lines.append("#")
         lines.append(f"# {o.section}: {o.what}: {o.reason}")
         if o.data is not None:
-            snippet = _dump([_escape_env(o.data)]).rstrip("\n").splitlines()
+            snippet = _dump([o.data]).rstrip("\n").splitlines()
             lines += [f"#   {ln}" for ln in snippet]
     return "\n".join(lines) + "\n"
 
@@ -350,6 +350,8 @@ def export(clients: Any, subscription: str, resource_group: str, vault: str) -> 
     live = read_export_state(clients, subscription, resource_group, vault)
     omitted: list[Omitted] = []
     doc = build_manifest(live, omitted)
+    for o in omitted:  # commented entries are written as they would be declared
+        o.data = _escape_env(o.data)
     doc = make_valid(_escape_env(doc), omitted)
     head = (f"# Exported by `asr export` from vault {vault} (resource group {resource_group}).\n"
             "# Check it with `asr validate`, then `asr plan` should show no changes.\n")
