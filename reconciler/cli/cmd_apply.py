@@ -22,12 +22,21 @@ import os
 import sys
 from typing import Any
 
-from reconciler.cli.common import load_manifest, use_color
+from reconciler.cli.common import add_approve_argument, load_manifest, use_color
+
+
+EPILOG = """examples:
+  asr apply examples/quickstart.yaml                      # plan, show, ask, apply
+  asr apply examples/quickstart.yaml --auto-approve --wait-protected   # pipelines (--yes is the same)
+  asr plan examples/quickstart.yaml --out tfplan.json && asr apply tfplan.json
+  asr apply examples/quickstart.yaml --log-format json --yes > apply.log
+
+How-to: README "Use it" and docs/operations.md"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE|PLAN", help="a manifest, or a plan saved with `asr plan --out`")
-    p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation (pipelines)")
+    add_approve_argument(p, dest="auto_approve")
     p.add_argument("--parallelism", type=int, default=10, help="requests in flight at once (default 10); ASR jobs are followed without holding a slot")
     p.add_argument("--allow-destroy", action="store_true", help="allow deletes and replacements shown in the plan")
     p.add_argument("--wait-protected", action="store_true",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 
-EPILOG = """example (the DR rehearsal of the quickstart, with a Markdown report):
+EPILOG = """examples (the DR rehearsal of the quickstart, with a Markdown report):
   asr drill examples/quickstart.yaml --recovery-plan tier1 --yes --out drill-tier1.md
 
 How-to and walkthrough on the emulator: docs/operations.md"""
@@ -24,7 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = EPILOG
     p.add_argument("file", metavar="FILE", help="the manifest")
     p.add_argument("--recovery-plan", required=True, metavar="NAME", help="a recovery plan declared in the manifest")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")
+    from reconciler.cli.common import add_approve_argument
+
+    add_approve_argument(p)
     p.add_argument("--format", choices=["text", "json", "markdown"], default="text", help="report format on stdout")
     p.add_argument("--out", metavar="REPORT",
                    help="also write the report to this file (format from its extension: .json, .md, else text)")

@@ -16,12 +16,24 @@ from reconciler.cli.common import load_manifest
 from reconciler.cli.common import use_color as _use_color  # tests call cmd_plan._use_color
 
 
+EPILOG = """examples:
+  asr plan examples/quickstart.yaml
+  asr plan examples/quickstart.yaml --out tfplan.json      # review it, then `asr apply tfplan.json`
+  asr plan examples/quickstart.yaml --format markdown > plan.md   # a pull-request comment
+  asr plan examples/quickstart.yaml --detailed-exitcode    # 0 no changes, 2 changes
+  asr plan manifests/ --out plans/                         # every manifest of a folder
+
+Show a saved plan again (no Azure call): asr show tfplan.json"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE|DIR", help="a manifest, or a folder: every asr/v1 manifest under it")
     p.add_argument("--out", metavar="PLAN",
                    help="save the plan (JSON, with fingerprints) for `asr apply PLAN`; with DIR, a folder that "
                         "receives one <manifest>.plan.json per manifest")
-    p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    p.add_argument("--format", choices=["text", "json", "markdown"], default="text",
+                   help="text (default, for people), json (docs/plan-json.md, for programs) or markdown "
+                        "(a pull-request comment)")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 0 when there are no changes, 2 when there are, 1 on error")
 

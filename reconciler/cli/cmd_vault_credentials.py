@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 
-EPILOG = """example:
+EPILOG = """examples:
   asr vault-credentials examples/quickstart.yaml --out kit/ --proxy http://proxy:3128
 
 How-to: docs/operations.md"""

@@ -1,8 +1,10 @@
-"""Glue shared by command modules (`cmd_plan`, `cmd_apply`): loading a manifest with its
-FILE:LINE:COL diagnostics on stderr, and whether to colour output."""
+"""Glue shared by command modules: loading a manifest with its FILE:LINE:COL
+diagnostics on stderr, whether to colour output, and the flags every command
+spells the same way (`--yes` / `--auto-approve`, `--no-color`)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from typing import Any
@@ -23,9 +25,25 @@ def load_manifest(path: str) -> Any:
         raise
 
 
+def color_disabled() -> bool:
+    """NO_COLOR (any non-empty value, also set by `--no-color`) or TERM=dumb turn colour off."""
+    return bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM", "") == "dumb"
+
+
 def use_color(stream: Any) -> bool:
-    """Colour only on a terminal, and never with NO_COLOR set."""
-    if os.environ.get("NO_COLOR"):
+    """Colour only on a terminal; never with NO_COLOR, `--no-color` or TERM=dumb."""
+    if color_disabled():
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+def add_approve_argument(p: argparse.ArgumentParser, dest: str = "yes") -> None:
+    """`--yes` and `--auto-approve` (Terraform's spelling): the same flag everywhere."""
+    p.add_argument("--yes", "-y", "--auto-approve", dest=dest, action="store_true",
+                   help="do not ask for confirmation (required without a terminal); --auto-approve is the same")
+
+
+def add_no_color_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-color", action="store_true",
+                   help="no colour in the output (also NO_COLOR=1 or TERM=dumb)")

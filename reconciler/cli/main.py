@@ -29,17 +29,33 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+EPILOG = """examples:
+  asr validate examples/quickstart.yaml
+  asr plan examples/quickstart.yaml --out tfplan.json
+  asr apply tfplan.json
+  asr <command> --help          # every command's options and examples
+
+Colour is off with --no-color, NO_COLOR=1 or TERM=dumb; --yes and --auto-approve are the same flag."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="asr",
         description="Infrastructure-as-code for Azure Site Recovery: Hyper-V and VMM to Azure.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"asr {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (modname, help_text) in COMMANDS.items():
         mod = importlib.import_module(modname)
-        p = sub.add_parser(name, help=help_text, description=(mod.__doc__ or help_text).strip())
+        p = sub.add_parser(name, help=help_text, description=(mod.__doc__ or help_text).strip(),
+                           epilog=getattr(mod, "EPILOG", None), formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
+        if name != "completion":
+            from reconciler.cli.common import add_no_color_argument
+
+            add_no_color_argument(p)
         p.set_defaults(_run=mod.run)
     return parser
 
@@ -67,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 1
+    no_color_was = os.environ.get("NO_COLOR")
+    if getattr(args, "no_color", False):
+        os.environ["NO_COLOR"] = "1"  # one switch for every renderer (ours, rich's, the diagnostics')
     try:
         return int(args._run(args) or 0)
     except AsrError as err:
@@ -83,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("hint: re-run with ASR_DEBUG=1 for details and report it", file=sys.stderr)
         return 1
+    finally:
+        if getattr(args, "no_color", False):
+            if no_color_was is None:
+                os.environ.pop("NO_COLOR", None)
+            else:
+                os.environ["NO_COLOR"] = no_color_was
 
 
 def entry() -> None:  # pragma: no cover
