@@ -22,7 +22,7 @@ import os
 import sys
 from typing import Any
 
-from reconciler.cli.common import add_approve_argument, load_manifest, use_color
+from reconciler.cli.common import add_approve_argument, add_target_arguments, load_manifest, targets_of, use_color
 
 
 EPILOG = """examples:
@@ -30,6 +30,7 @@ EPILOG = """examples:
   asr apply examples/quickstart.yaml --auto-approve --wait-protected   # pipelines (--yes is the same)
   asr plan examples/quickstart.yaml --out tfplan.json && asr apply tfplan.json
   asr apply examples/quickstart.yaml --log-format json --yes > apply.log
+  asr apply examples/quickstart.yaml --vm sql01           # only sql01 and what it needs
 
 How-to: README "Use it" and docs/operations.md"""
 
@@ -43,6 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="after applying, wait until every VM is Protected (initial replication done)")
     p.add_argument("--log-format", choices=["auto", "text", "json"], default="auto",
                    help="progress output: auto (live display on a terminal, text otherwise), text, json")
+    add_target_arguments(p)
 
 
 def _render_plan(plan: Any, out: Any) -> None:
@@ -104,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
 
     saved = _is_saved_plan(text)
     if saved is not None:
+        if targets_of(args):
+            raise UsageError("--target and --vm apply to a manifest; a saved plan applies exactly what it holds",
+                             hint="make a partial plan with `asr plan FILE --target ADDRESS --out PLAN`")
         plan = load_plan(path)
         manifest_path = plan.manifest_path
         if manifest_path and not os.path.isabs(manifest_path) and not os.path.exists(manifest_path):
@@ -146,11 +151,22 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
     else:
         with azure_errors("read live state"):
             live = strip_lock_tag(read_live_state(clients, manifest))
-        plan = make_plan(manifest, live, path)
+        targets = targets_of(args)
+        first: set[str] = set()
+
+        def targeted(p: Any) -> Any:
+            if targets:
+                from reconciler.plan.graph import restrict
+
+                restrict(p, targets, also=first)
+            return p
+
+        plan = targeted(make_plan(manifest, live, path))
+        first.update(c.address for c in plan.changes)
 
         def replan() -> Any:
             with azure_errors("re-read live state"):
-                return make_plan(manifest, strip_lock_tag(read_live_state(clients, manifest)), path)
+                return targeted(make_plan(manifest, strip_lock_tag(read_live_state(clients, manifest)), path))
 
     _render_plan(plan, info)
     if not args.allow_destroy:

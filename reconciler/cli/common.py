@@ -47,3 +47,14 @@ def add_approve_argument(p: argparse.ArgumentParser, dest: str = "yes") -> None:
 def add_no_color_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-color", action="store_true",
                    help="no colour in the output (also NO_COLOR=1 or TERM=dumb)")
+
+
+def add_target_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", action="append", default=[], metavar="ADDRESS",
+                   help="plan/apply only this object and what it depends on (repeatable), e.g. protected_vm.sql01")
+    p.add_argument("--vm", action="append", default=[], metavar="NAME", dest="target_vms",
+                   help="shorthand for --target protected_vm.NAME (repeatable)")
+
+
+def targets_of(args: argparse.Namespace) -> list[str]:
+    return list(getattr(args, "target", None) or []) + [f"protected_vm.{v}" for v in getattr(args, "target_vms", None) or []]

@@ -145,3 +145,50 @@ def render_graph(changes: list[Change], fmt: str = "mermaid", *, actions: bool =
     if fmt == "dot":
         return to_dot(changes, actions=actions)
     raise ValueError(f"unknown graph format {fmt!r}; one of {', '.join(GRAPH_FORMATS)}")
+
+
+# --- targeting (`--target ADDRESS`, `--vm NAME`) ---------------------------------------------------
+
+def resolve_targets(changes: list[Change], targets: list[str]) -> list[str]:
+    """The addresses named (exactly, or case-insensitively); a UsageError naming an unknown
+    one and the closest addresses otherwise."""
+    import difflib
+
+    from reconciler.errors import UsageError
+
+    known = {c.address: c.address for c in changes}
+    lower = {c.address.lower(): c.address for c in changes}
+    out: list[str] = []
+    for t in targets:
+        got = known.get(t) or lower.get(t.lower())
+        if got is None:
+            close = difflib.get_close_matches(t, list(known), n=3, cutoff=0.6)
+            if not close and "." not in t:  # a bare name: every object of that name
+                close = [a for a in known if a.split(".", 1)[-1].lower() == t.lower()][:3]
+            hint = (f"did you mean {', '.join(close)}?" if close else
+                    "addresses look like protected_vm.NAME, policy.NAME, recovery_plan.NAME (see `asr plan`)")
+            raise UsageError(f"--target {t}: no such object in the manifest or the vault", hint=hint)
+        if got not in out:
+            out.append(got)
+    return out
+
+
+def restrict(plan, targets: list[str], also: set[str] | frozenset[str] = frozenset()):
+    """The plan reduced to `targets` and everything they depend on (transitively), marked
+    partial. The order, waves and blocked_by of what stays are unchanged. `also`: addresses
+    kept as well when present (an apply's re-plan keeps what its first plan showed, so a
+    manual step that got done is seen as done)."""
+    wanted = resolve_targets(plan.changes, targets)
+    by_addr = plan.by_address()
+    keep: set[str] = set()
+    stack = list(wanted) + [a for a in also if a in by_addr]
+    while stack:
+        a = stack.pop()
+        if a in keep or a not in by_addr:
+            continue
+        keep.add(a)
+        stack.extend(by_addr[a].depends_on)
+    plan.changes = [c for c in plan.changes if c.address in keep]
+    plan.partial = True
+    plan.targets = wanted
+    return plan

@@ -19,6 +19,11 @@ def render_markdown(plan: Plan) -> str:
     lines.append("")
     lines.append(f"**{summary_line(plan)}**")
     lines.append("")
+    if getattr(plan, "partial", False):
+        lines.append("> [!IMPORTANT]")
+        lines.append(f"> **Partial plan** (`--target`): only {', '.join(f'`{t}`' for t in plan.targets)} and what "
+                     "they depend on; other changes the manifest may need are not shown and will not be applied.")
+        lines.append("")
     work = [c for c in plan.changes if c.action != Action.NOOP]
     destructive = [c for c in work if c.destructive]
     if destructive:
