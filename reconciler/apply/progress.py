@@ -68,6 +68,9 @@ def describe(e: dict[str, Any]) -> str | None:
         return f"{a}: {e.get('message')}"
     if kind == "lock":
         return f"locked vault {e.get('vault')} for this apply (lease until {e.get('until')})"
+    if kind == "lock_wait":
+        return (f"vault {e.get('vault')} is locked by {e.get('holder')} (lock ID {e.get('lock_id')}, lease until "
+                f"{e.get('until')}); waiting up to {e.get('timeout')} (--lock-timeout)")
     if kind == "lock_takeover":
         return f"took over an expired or abandoned lock of vault {e.get('vault')} held by {e.get('previous')}"
     if kind == "lock_lost":

@@ -10,7 +10,9 @@ plan if the manifest or the live state changed since it was made, and applies
 exactly its actions.
 
 Deletes and replacements need --allow-destroy; otherwise nothing is changed.
-One apply per vault at a time (a lease in the vault's `asr-lock` tag).
+One apply per vault at a time (a lease in the vault's `asr-lock` tag): another apply
+fails at once naming the holder and the lock ID, or waits with --lock-timeout;
+`asr force-unlock FILE LOCK_ID` removes a lease left behind.
 Exit status 0 when everything converged, 1 otherwise.
 """
 
@@ -45,6 +47,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-format", choices=["auto", "text", "json"], default="auto",
                    help="progress output: auto (live display on a terminal, text otherwise), text, json")
     add_target_arguments(p)
+    p.add_argument("--lock-timeout", metavar="DURATION", default="0s",
+                   help="wait up to DURATION (30s, 5m) for another apply's lock of the vault instead of failing "
+                        "(default 0s: fail at once, naming the holder)")
 
 
 def _render_plan(plan: Any, out: Any) -> None:
@@ -93,6 +98,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
+    from reconciler.ops.status import parse_duration
+
+    try:
+        lock_wait = parse_duration(args.lock_timeout)
+    except ValueError as exc:
+        raise UsageError(f"--lock-timeout: {exc}") from None
     path = args.file
     try:
         with open(path, encoding="utf-8") as fh:
@@ -124,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     # checked under it (a vault that does not exist yet is created first, then locked).
     lock = VaultLock(clients, manifest.vault.resource_group, manifest.vault.name, emit=early)
     with azure_errors(f"lock vault {manifest.vault.name}"):
-        lock.acquire_if_vault_exists()
+        lock.acquire_if_vault_exists(wait=lock_wait)
     try:
         return _run_locked(args, path, saved, plan, manifest, clients, lock, out, info, json_out)
     finally:

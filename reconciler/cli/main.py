@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("reconciler.cli.cmd_validate", "check manifests offline"),
     "plan": ("reconciler.cli.cmd_plan", "read live state and print the ordered actions"),
     "apply": ("reconciler.cli.cmd_apply", "carry out a plan (from a manifest or a saved plan)"),
+    "force-unlock": ("reconciler.cli.cmd_force_unlock", "remove the lock an apply left on a vault (names the holder)"),
     "show": ("reconciler.cli.cmd_show", "render a saved plan again (no Azure call)"),
     "graph": ("reconciler.cli.cmd_graph", "print the dependency graph of a manifest or a saved plan (Mermaid, DOT)"),
     "status": ("reconciler.cli.cmd_status", "protection state, health and RPO of every VM"),
