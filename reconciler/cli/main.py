@@ -55,10 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=(mod.__doc__ or help_text).strip(),
                            epilog=getattr(mod, "EPILOG", None), formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
-        if name != "completion":
+        if name not in ("completion", "emulator"):  # the emulator logs with --log-requests
             from reconciler.cli.common import add_no_color_argument
 
             add_no_color_argument(p)
+            p.add_argument("--debug", action="store_true",
+                           help="log every HTTP request and response to stderr, secrets redacted (also ASR_LOG=debug)")
         p.set_defaults(_run=mod.run)
     return parser
 
@@ -86,9 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 1
-    no_color_was = os.environ.get("NO_COLOR")
+    no_color_was, log_was = os.environ.get("NO_COLOR"), os.environ.get("ASR_LOG")
     if getattr(args, "no_color", False):
         os.environ["NO_COLOR"] = "1"  # one switch for every renderer (ours, rich's, the diagnostics')
+    if getattr(args, "debug", False):
+        os.environ["ASR_LOG"] = "debug"  # read where the SDK clients are built (reconciler/azure/clients.py)
     try:
         return int(args._run(args) or 0)
     except AsrError as err:
@@ -106,11 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         print("hint: re-run with ASR_DEBUG=1 for details and report it", file=sys.stderr)
         return 1
     finally:
-        if getattr(args, "no_color", False):
-            if no_color_was is None:
-                os.environ.pop("NO_COLOR", None)
-            else:
-                os.environ["NO_COLOR"] = no_color_was
+        for flag, name, was in (("no_color", "NO_COLOR", no_color_was), ("debug", "ASR_LOG", log_was)):
+            if getattr(args, flag, False):
+                if was is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = was
 
 
 def entry() -> None:  # pragma: no cover
