@@ -37,7 +37,10 @@ def _banner(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.cli.common import require_emulator_extra
     from reconciler.cli.main import main as asr_main
+
+    require_emulator_extra()
     from reconciler.emulator.testing import EmulatorProcess
     from reconciler.errors import UsageError
 

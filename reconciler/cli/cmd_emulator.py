@@ -41,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown emulator command {args.emulator_command!r}")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: {args.port} is not a TCP port")
+    from reconciler.cli.common import require_emulator_extra
+
+    require_emulator_extra()
     from reconciler.emulator.server import ServeError, serve
 
     try:

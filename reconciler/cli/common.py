@@ -58,3 +58,15 @@ def add_target_arguments(p: argparse.ArgumentParser) -> None:
 
 def targets_of(args: argparse.Namespace) -> list[str]:
     return list(getattr(args, "target", None) or []) + [f"protected_vm.{v}" for v in getattr(args, "target_vms", None) or []]
+
+
+def require_emulator_extra() -> None:
+    """The emulator's server (starlette, uvicorn) is the `emulator` extra, not the runtime."""
+    import importlib.util
+
+    from reconciler.errors import UsageError
+
+    missing = [m for m in ("starlette", "uvicorn", "requests") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(f"the emulator needs {', '.join(missing)}, which this installation does not have",
+                         hint="pip install 'asr-iac[emulator]' (make install does)")
