@@ -144,26 +144,43 @@ def _screenshot_if_chromium(html_path, png_path) -> None:
 
 
 def _assert_png_not_blank(data: bytes) -> None:
-    """Decode the PNG (zlib, filters) and check it has more than one colour."""
+    """Decode the PNG (8-bit RGB/RGBA, the five row filters) and check the page is not one colour."""
     import struct
     import zlib
 
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, width, height, ctype = 8, b"", 0, 0, 0
+    pos, idat, width, height, depth, ctype = 8, b"", 0, 0, 8, 2
     while pos < len(data):
         length, kind = struct.unpack(">I4s", data[pos:pos + 8])
         chunk = data[pos + 8:pos + 8 + length]
         if kind == b"IHDR":
-            width, height, _, ctype = struct.unpack(">IIBB", chunk[:10])
+            width, height, depth, ctype = struct.unpack(">IIBB", chunk[:10])
         elif kind == b"IDAT":
             idat += chunk
         pos += 12 + length
+    assert depth == 8 and ctype in (2, 6), (depth, ctype)
+    bpp = 3 if ctype == 2 else 4
     raw = zlib.decompress(idat)
-    bpp = {2: 3, 6: 4}.get(ctype, 3)
     stride = width * bpp
+    prev = bytearray(stride)
     colours: set[bytes] = set()
-    for y in range(0, height, max(1, height // 50)):
-        row = raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)]
-        if raw[y * (stride + 1)] == 0:  # unfiltered rows decode as they are: sample them
-            colours.update(row[x:x + 3] for x in range(0, len(row), bpp * 7))
-    assert len(colours) > 1 or raw.count(raw[1:2]) < len(raw) * 0.99, "the screenshot is blank"
+    for y in range(height):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif f == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 0xFF
+            elif f == 4:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        if y % 8 == 0:
+            colours.update(bytes(line[x:x + 3]) for x in range(0, stride, bpp * 4))
+        prev = line
+    assert len(colours) > 10, f"the screenshot is blank ({len(colours)} colours)"
