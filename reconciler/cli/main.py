@@ -14,6 +14,7 @@ from reconciler.errors import AsrError, ManifestError
 # name -> (module, one-line help). Order is the order in `asr --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("reconciler.cli.cmd_validate", "check manifests offline"),
+    "fmt": ("reconciler.cli.cmd_fmt", "rewrite manifests in the canonical layout, comments kept (--check for CI)"),
     "plan": ("reconciler.cli.cmd_plan", "read live state and print the ordered actions"),
     "apply": ("reconciler.cli.cmd_apply", "carry out a plan (from a manifest or a saved plan)"),
     "force-unlock": ("reconciler.cli.cmd_force_unlock", "remove the lock an apply left on a vault (names the holder)"),
