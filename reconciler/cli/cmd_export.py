@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 
-EPILOG = """example:
+EPILOG = """examples:
   asr export --subscription 00000000-0000-0000-0000-000000000001 --resource-group contoso-dr-rg \\
              --vault contoso-asr-vault --out contoso.yaml
 

@@ -18,6 +18,7 @@ EPILOG = """examples:
   asr status examples/quickstart.yaml
   asr status examples/quickstart.yaml --check --max-rpo 15m     # for monitoring
   asr status examples/quickstart.yaml --format json
+  asr status examples/quickstart.yaml --format html > status.html
 
 How-to: docs/operations.md"""
 
@@ -26,7 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
     p.add_argument("file", metavar="FILE", help="the manifest")
-    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.add_argument("--format", choices=["text", "json", "html"], default="text",
+                   help="output format (default text); html: one self-contained page (protection state and RPO)")
     p.add_argument("--check", action="store_true",
                    help="exit 2 when a declared VM is unprotected, unhealthy or over the RPO threshold")
     p.add_argument("--strict-security", action="store_true",
@@ -53,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
     rep = read_status(ctx, max_rpo=max_rpo, strict_security=getattr(args, "strict_security", False))
     if args.format == "json":
         ctx.say(json.dumps(rep.as_dict(), indent=2))
+    elif args.format == "html":
+        from reconciler.ops.report_html import run_by, status_html
+
+        ctx.say(status_html(rep, who=run_by(ctx.clients)))
     else:
         ctx.say(render_text(rep))
     if args.check and not rep.ok:

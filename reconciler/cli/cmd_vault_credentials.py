@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 
-EPILOG = """example:
+EPILOG = """examples:
   asr vault-credentials examples/quickstart.yaml --proxy http://proxy:3128
   (the kit goes to ~/.asr/kit/<vault>; keep it out of a git working tree)
 

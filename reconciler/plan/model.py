@@ -136,6 +136,9 @@ class Plan:
     # additive (planner): sha256 per address of the normalized live objects read; lets
     # check_plan_current name exactly what moved
     live_fingerprints: dict[str, str] = field(default_factory=dict)
+    # additive (`--target`): the plan holds only these addresses and what they depend on
+    partial: bool = False
+    targets: list[str] = field(default_factory=list)
 
     # --- queries -------------------------------------------------------
     def by_address(self) -> dict[str, Change]:

@@ -38,6 +38,7 @@ def normalize(text: str, tmp: Path) -> str:
     text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<guid>", text)
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?", "<time>", text)
     text = re.sub(r"\bpid \d+", "pid N", text)
+    text = re.sub(r"\b(lock ID |force-unlock MANIFEST )[0-9a-f]{12}\b", r"\1<lock-id>", text)
     text = re.sub(r"\|\d+\|", "|N|", text)
     text = re.sub(r"\d+(\.\d+)? ?s\b", "N s", text)
     return text
