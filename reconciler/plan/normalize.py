@@ -26,7 +26,8 @@ from reconciler.live.state import LiveState, props
 from reconciler.plan.model import Kind
 
 __all__ = ["norm_id", "comparable", "normalize_live", "norm_location", "norm_start_time", "vm_status",
-           "IDLE_SCENARIOS", "in_failover", "scenario_in_progress", "live_rp_groups"]
+           "IDLE_SCENARIOS", "in_failover", "scenario_in_progress", "live_rp_groups",
+           "live_rp_actions", "rp_group_label", "ACTION_KEYS", "merged_tags", "LOCK_TAG"]
 
 IDLE_SCENARIOS = {"", "none"}
 LOCK_TAG = "asr-lock"
@@ -46,6 +47,18 @@ def norm_start_time(value: Any) -> str:
     if "T" in s:  # a full timestamp: keep the time of day
         s = s.split("T", 1)[1]
     return s[:5]
+
+
+def merged_tags(live_tags: dict | None, declared: dict, *, prune: bool = False) -> dict[str, str]:
+    """What a tag write sends: the live tags (without asr's lease tag) with the declared keys set
+    (tag names are case-insensitive in Azure: a declared key replaces the live key of any case);
+    under `prune: {tags: true}` only the declared tags. Sorted by key: deterministic."""
+    out = {} if prune else {k: v for k, v in (live_tags or {}).items() if str(k).lower() != LOCK_TAG}
+    for k, v in declared.items():
+        for old in [x for x in out if str(x).lower() == str(k).lower()]:
+            del out[old]
+        out[k] = v
+    return dict(sorted(out.items(), key=lambda kv: str(kv[0]).lower()))
 
 
 def comparable(value: Any, _key: str | None = None) -> Any:
@@ -173,6 +186,34 @@ def live_rp_groups(live: LiveState, plan: dict) -> list[list[str]]:
     return out
 
 
+ACTION_KEYS = ("startGroupActions", "endGroupActions")
+
+
+def rp_group_label(groups: list[dict], index: int) -> str:
+    """`Shutdown`, `Failover`, or `Boot[n]` (1-based position among the Boot groups)."""
+    g = groups[index]
+    gtype = str(g.get("groupType") or "")
+    if gtype.lower() != "boot":
+        return gtype
+    n = sum(1 for x in groups[:index + 1] if str(x.get("groupType") or "").lower() == "boot")
+    return f"Boot[{n}]"
+
+
+def live_rp_actions(plan: dict) -> list[dict[str, str]]:
+    """Every group action of a live recovery plan: `{part, name, type}` in Azure's order,
+    `part` = `groups.<label>.<startGroupActions|endGroupActions>.<actionName>`."""
+    groups = props(plan).get("groups") or []
+    out = []
+    for i in range(len(groups)):
+        label = rp_group_label(groups, i)
+        for key in ACTION_KEYS:
+            for a in groups[i].get(key) or []:
+                name = str(a.get("actionName") or "")
+                typ = str((a.get("customDetails") or {}).get("instanceType") or "")
+                out.append({"part": f"groups.{label}.{key}.{name}", "name": name, "type": typ})
+    return out
+
+
 def _obj(kind: Kind, address: str, arm_id: str | None, attrs: dict, status: dict | None = None) -> dict[str, Any]:
     return {"kind": kind.value, "address": address, "id": arm_id, "attrs": attrs, "status": status or {}}
 
@@ -267,6 +308,9 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             "currentScenario": st["currentScenario"] if scenario_in_progress(st) else "None",
         }))
     for rp in live.recovery_plans:
-        put(_obj(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.get('name')}", rp.get("id"),
-                 {"groups": live_rp_groups(live, rp)}))
+        attrs: dict[str, Any] = {"groups": live_rp_groups(live, rp)}
+        actions = live_rp_actions(rp)
+        if actions:  # group actions set in Azure (portal, SDK): kept by updates, removed only under prune
+            attrs["actions"] = [f"{a['part']} ({a['type']})" for a in actions]
+        put(_obj(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.get('name')}", rp.get("id"), attrs))
     return out
