@@ -19,6 +19,8 @@ id whose case changes (`/Subscriptions/` vs `/subscriptions/`) never shows a dif
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from reconciler.live.ids import norm_id, parse_id
@@ -27,7 +29,8 @@ from reconciler.plan.model import Kind
 
 __all__ = ["norm_id", "comparable", "normalize_live", "norm_location", "norm_start_time", "vm_status",
            "IDLE_SCENARIOS", "in_failover", "scenario_in_progress", "live_rp_groups",
-           "live_rp_actions", "rp_group_label", "ACTION_KEYS", "merged_tags", "LOCK_TAG"]
+           "live_rp_actions", "rp_group_label", "ACTION_KEYS", "merged_tags", "LOCK_TAG", "canonical",
+           "vnet_settings"]
 
 IDLE_SCENARIOS = {"", "none"}
 LOCK_TAG = "asr-lock"
@@ -188,6 +191,41 @@ def live_rp_groups(live: LiveState, plan: dict) -> list[list[str]]:
 
 ACTION_KEYS = ("startGroupActions", "endGroupActions")
 
+# Read-only properties (Microsoft.Network 2026-03-01 VirtualNetwork / Subnet) that a read returns
+# and a PUT ignores: left out of a read-modify-write body, so that the body depends only on what
+# can be configured (a NIC of a failed-over VM joining a subnet does not change it).
+VNET_READ_ONLY = ("etag", "provisioningState", "resourceGuid", "systemData", "type")
+SUBNET_READ_ONLY = ("etag", "type", "provisioningState", "ipConfigurations", "ipConfigurationProfiles",
+                    "privateEndpoints", "resourceNavigationLinks", "serviceAssociationLinks", "purpose")
+
+
+def canonical(value: Any) -> Any:
+    """A deep copy with keys sorted (request bodies must be a deterministic function of their inputs)."""
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    return value
+
+
+def vnet_settings(live_vnet: dict) -> dict[str, Any]:
+    """A live vnet as a PUT body would carry it: every settable property (tags, dhcpOptions, each
+    subnet's NSG, route table, service endpoints, delegations, NAT gateway...), read-only ones out."""
+    body = {k: v for k, v in live_vnet.items() if k not in ("id", "name", *VNET_READ_ONLY)}
+    p = {k: v for k, v in (live_vnet.get("properties") or {}).items() if k not in VNET_READ_ONLY}
+    subnets = []
+    for sn in p.get("subnets") or []:
+        sn = {k: v for k, v in sn.items() if k not in SUBNET_READ_ONLY}
+        sn["properties"] = {k: v for k, v in (sn.get("properties") or {}).items() if k not in SUBNET_READ_ONLY}
+        subnets.append(sn)
+    p["subnets"] = subnets
+    body["properties"] = p
+    return canonical(body)
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()[:16]
+
 
 def rp_group_label(groups: list[dict], index: int) -> str:
     """`Shutdown`, `Failover`, or `Boot[n]` (1-based position among the Boot groups)."""
@@ -254,7 +292,7 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             "location": norm_location(n.get("location")),
             "addressSpace": sorted((np_.get("addressSpace") or {}).get("addressPrefixes") or []),
             "subnets": dict(sorted(subnets.items())),
-        }))
+        }, {"settings": _digest(vnet_settings(n))}))  # what an update keeps: a saved plan is stale if it moved
     for f in live.fabrics:
         fp = props(f)
         friendly = fp.get("friendlyName") or f.get("name")
@@ -310,7 +348,9 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
     for rp in live.recovery_plans:
         attrs: dict[str, Any] = {"groups": live_rp_groups(live, rp)}
         actions = live_rp_actions(rp)
+        status = None
         if actions:  # group actions set in Azure (portal, SDK): kept by updates, removed only under prune
             attrs["actions"] = [f"{a['part']} ({a['type']})" for a in actions]
-        put(_obj(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.get('name')}", rp.get("id"), attrs))
+            status = {"actions": _digest([[g.get(k) for k in ACTION_KEYS] for g in props(rp).get("groups") or []])}
+        put(_obj(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.get('name')}", rp.get("id"), attrs, status))
     return out

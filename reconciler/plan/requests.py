@@ -15,6 +15,7 @@ from typing import Any
 from reconciler.live.ids import AZURE_FABRIC, parse_id
 from reconciler.live.state import props
 from reconciler.plan.model import Request
+from reconciler.plan.normalize import canonical, vnet_settings
 
 SR = "site_recovery"
 
@@ -104,37 +105,16 @@ def vnet_put(manifest: Any, net: Any) -> Request:
         }})
 
 
-# Read-only properties (Microsoft.Network 2026-03-01 VirtualNetwork / Subnet) that a read returns
-# and a PUT ignores: left out of a read-modify-write body, so that the body depends only on what
-# can be configured (a NIC of a failed-over VM joining a subnet does not change it).
-_VNET_READ_ONLY = ("etag", "provisioningState", "resourceGuid", "systemData", "type")
-_SUBNET_READ_ONLY = ("etag", "type", "provisioningState", "ipConfigurations", "ipConfigurationProfiles",
-                     "privateEndpoints", "resourceNavigationLinks", "serviceAssociationLinks", "purpose")
-
-
-def _canonical(value: Any) -> Any:
-    """A deep copy with keys sorted (request bodies must be a deterministic function of their inputs)."""
-    if isinstance(value, dict):
-        return {k: _canonical(value[k]) for k in sorted(value)}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    return value
-
-
 def vnet_update(manifest: Any, net: Any, live_vnet: dict) -> Request:
     """Read-modify-write of a virtual network: a vnet PUT replaces the whole resource (tags,
     dhcpOptions, and every subnet with its NSG, route table, service endpoints, delegations...),
     so the body is the vnet as read, with only what the manifest declares changed: the address
     space and the declared subnets' prefixes (declared subnets missing in Azure are appended).
     Subnets the manifest does not list stay in the body untouched."""
-    body = {k: v for k, v in live_vnet.items() if k not in ("id", "name", *_VNET_READ_ONLY)}
-    p = {k: v for k, v in (live_vnet.get("properties") or {}).items() if k not in _VNET_READ_ONLY}
+    body = vnet_settings(live_vnet)  # a fresh copy: tags, dhcpOptions, subnets..., read-only values out
+    p = body["properties"]
     p["addressSpace"] = {**(p.get("addressSpace") or {}), "addressPrefixes": list(net.address_space)}
-    subnets = []
-    for sn in p.get("subnets") or []:
-        sn = {k: v for k, v in sn.items() if k not in _SUBNET_READ_ONLY}
-        sn["properties"] = {k: v for k, v in (sn.get("properties") or {}).items() if k not in _SUBNET_READ_ONLY}
-        subnets.append(sn)
+    subnets = p["subnets"]
     by_name = {str(sn.get("name") or "").lower(): sn for sn in subnets}
     for s in net.subnets:
         sn = by_name.get(s.name.lower())
@@ -146,12 +126,10 @@ def vnet_update(manifest: Any, net: Any, live_vnet: dict) -> Request:
         if str(current or "").lower() != s.address_prefix.lower():
             sp.pop("addressPrefixes", None)
             sp["addressPrefix"] = s.address_prefix
-    p["subnets"] = subnets
-    body["properties"] = p
     body.setdefault("location", manifest.vault.location)
     return Request("network.virtual_networks.begin_create_or_update", {
         "resource_group_name": manifest.target.resource_group, "virtual_network_name": net.name,
-        "parameters": _canonical(body)})
+        "parameters": canonical(body)})
 
 
 def subnet_delete(manifest: Any, vnet: str, subnet: str) -> Request:
@@ -364,7 +342,7 @@ def rp_update(manifest: Any, name: str, groups: list[list[tuple[str, str]]], liv
     out: list[dict[str, Any]] = []
     boot = 0
     for g in props(live_plan).get("groups") or []:
-        acts = {k: ([] if prune_actions else _canonical(list(g.get(k) or []))) for k in ("startGroupActions", "endGroupActions")}
+        acts = {k: ([] if prune_actions else canonical(list(g.get(k) or []))) for k in ("startGroupActions", "endGroupActions")}
         if str(g.get("groupType") or "").lower() != "boot":
             out.append({"groupType": g.get("groupType"), "replicationProtectedItems": [], **acts})
             continue

@@ -143,3 +143,32 @@ def test_recovery_plan_update_keeps_group_actions_by_boot_position(quickstart):
     assert all(not g["startGroupActions"] and not g["endGroupActions"] for g in out)
     assert [g["groupType"] for g in out] == ["Shutdown", "Failover", "Boot", "Boot"]
     assert c.after["actions"] == [] and len(c.before["actions"]) == 3
+
+
+def test_a_saved_plan_is_stale_when_what_its_update_keeps_moved(quickstart):
+    """The body of a vnet or recovery-plan update carries settings asr does not diff (an NSG, an
+    action's description): when they move after the plan was made, the saved plan is stale."""
+    import pytest
+
+    from reconciler.errors import PlanStaleError
+    from reconciler.plan import check_plan_current
+
+    b = Builder(quickstart).azure_resources().register().applied_vault_objects()
+    rp = b.recovery_plan("tier1", [["sql01"], ["app01", "app02", "web01"]])
+    rp["properties"]["groups"][2]["endGroupActions"] = [_action("check")]
+    live = b.build()
+    quickstart.target.networks[0].subnets[0].address_prefix = "10.10.3.0/24"
+    plan = make_plan(quickstart, live, "q.yaml")
+    check_plan_current(plan, quickstart, live)
+
+    moved = clone(live)
+    moved.virtual_networks["corp-vnet"]["properties"]["subnets"][0]["properties"]["networkSecurityGroup"] = {"id": NSG}
+    with pytest.raises(PlanStaleError, match="virtual_network.corp-vnet"):
+        check_plan_current(plan, quickstart, moved)
+    moved = clone(live)
+    moved.recovery_plans[0]["properties"]["groups"][2]["endGroupActions"][0]["customDetails"]["description"] = "new"
+    with pytest.raises(PlanStaleError, match="recovery_plan.tier1"):
+        check_plan_current(plan, quickstart, moved)
+    moved = clone(live)  # a NIC joining a subnet (read-only) is not a move
+    moved.virtual_networks["corp-vnet"]["properties"]["subnets"][0]["properties"]["ipConfigurations"] = [{"id": "/nic"}]
+    check_plan_current(plan, quickstart, moved)
