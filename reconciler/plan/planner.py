@@ -170,6 +170,9 @@ class _Planner:
                               lambda mode, ch: [rq.vnet_delete(m, net.name), rq.vnet_put(m, net)]
                               if mode == "replace" else [rq.vnet_update(m, net, d.ctx["live"])],
                               existing=d.ctx["existing"])
+        if c.action == Action.UPDATE:
+            c.note = (f"{c.note}; the vnet is sent back as read with only declared fields changed: tags, DNS servers, "
+                      "subnet settings (NSG, route table, ...) and subnets not in the manifest are kept")
         # subnets in Azure the manifest does not list: unmanaged (the update above keeps them), or,
         # under `prune: {subnets: true}`, a destroy of their own (never an update that drops them)
         live_subnets = {str(sn.get("name") or "").lower(): sn for sn in props(d.ctx["live"]).get("subnets") or []}
@@ -390,10 +393,13 @@ class _Planner:
         create = [rq.rp_create(self.m, d.ctx["name"], fabric_id, groups)] if complete else []
         live_rp = self.live.recovery_plan(d.ctx["name"])
         prune_actions = self.m.prune.recovery_plan_actions
-        self.plan_generic(d, create, lambda mode, ch: [rq.rp_update(self.m, d.ctx["name"], groups, live_rp, prune_actions)]
-                          if complete else [])
+        c = self.plan_generic(d, create, lambda mode, ch: [rq.rp_update(self.m, d.ctx["name"], groups, live_rp, prune_actions)]
+                              if complete else [])
         if live_rp is not None and not prune_actions:  # actions set in Azure: kept, listed as unmanaged
-            for a in live_rp_actions(live_rp):
+            kept = live_rp_actions(live_rp)
+            if kept and c.action == Action.UPDATE:
+                c.note = f"{c.note}; keeps the {len(kept)} group action(s) set in Azure (listed as unmanaged)"
+            for a in kept:
                 self.unmanaged.append(Unmanaged(Kind.RECOVERY_PLAN, d.ctx["name"], live_rp.get("id"),
                                                 part=a["part"], note=a["type"] or None))
 

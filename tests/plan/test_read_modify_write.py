@@ -135,7 +135,7 @@ def test_recovery_plan_update_keeps_group_actions_by_boot_position(quickstart):
     assert {u.part for u in plan.unmanaged if u.kind == Kind.RECOVERY_PLAN} == {
         "groups.Failover.startGroupActions.failover-start", "groups.Boot[1].endGroupActions.after-1",
         "groups.Boot[3].startGroupActions.before-3"}
-    assert c.note == "changed: groups"
+    assert c.note == "changed: groups; keeps the 3 group action(s) set in Azure (listed as unmanaged)"
     quickstart.prune.recovery_plan_actions = True
     plan = make_plan(quickstart, live, "q.yaml")
     (c,) = work(plan).values()
