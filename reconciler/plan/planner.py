@@ -143,7 +143,7 @@ class _Planner:
 
         def upd(mode: str, changed: list[str]) -> list:
             if mode == "replace":
-                return [rq.vault_delete(m), rq.vault_create(m)]
+                return [rq.vault_delete(m), rq.vault_create(m, d.ctx["tags"])]
             return [rq.vault_update(m, set(changed), d.ctx["tags"])]
 
         lo = self.live_obj(d.address)

@@ -47,11 +47,12 @@ def vault_body(location: str, tags: dict, redundancy: str) -> dict[str, Any]:
     }
 
 
-def vault_create(manifest: Any) -> Request:
+def vault_create(manifest: Any, tags: dict[str, str] | None = None) -> Request:
+    """`tags`: the merged map when the vault is re-created (replace), so undeclared tags survive."""
     v = manifest.vault
     return Request("vaults.vaults.begin_create_or_update", {
         "resource_group_name": v.resource_group, "vault_name": v.name,
-        "vault": vault_body(v.location, dict(v.tags), v.storage_redundancy.value)})
+        "vault": vault_body(v.location, dict(tags) if tags is not None else dict(v.tags), v.storage_redundancy.value)})
 
 
 def vault_update(manifest: Any, changed: set[str], tags: dict[str, str] | None = None) -> Request:
