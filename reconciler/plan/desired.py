@@ -112,7 +112,9 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         live_net = live.virtual_networks.get(net.name.lower())
         unmanaged = {sn.get("name"): _subnet_prefix(sn) for sn in (props(live_net).get("subnets") or [])
                      if str(sn.get("name") or "").lower() not in declared} if live_net else {}
-        subnets = {s.name: s.address_prefix for s in net.subnets}
+        # a declared subnet under the name's spelling in Azure (names are case-insensitive): no diff from case
+        spelled = {str(sn.get("name") or "").lower(): sn.get("name") for sn in (props(live_net).get("subnets") or [])}
+        subnets = {spelled.get(s.name.lower(), s.name): s.address_prefix for s in net.subnets}
         add(Desired(Kind.VIRTUAL_NETWORK, f"virtual_network.{net.name}", {
             "location": norm_location(v.location),
             "addressSpace": sorted(net.address_space),

@@ -172,3 +172,9 @@ def test_a_saved_plan_is_stale_when_what_its_update_keeps_moved(quickstart):
     moved = clone(live)  # a NIC joining a subnet (read-only) is not a move
     moved.virtual_networks["corp-vnet"]["properties"]["subnets"][0]["properties"]["ipConfigurations"] = [{"id": "/nic"}]
     check_plan_current(plan, quickstart, moved)
+
+
+def test_subnet_name_case_is_no_diff(quickstart):
+    live = Builder(quickstart).azure_resources().register().applied_vault_objects().build()
+    live.virtual_networks["corp-vnet"]["properties"]["subnets"][0]["name"] = "Servers"
+    assert not make_plan(quickstart, live, "q.yaml").has_changes
