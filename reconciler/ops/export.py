@@ -61,6 +61,7 @@ def read_export_state(clients: Any, subscription: str, resource_group: str, vaul
             if target_rg:
                 break
     live.target_resource_group = target_rg or resource_group
+    _read_security(clients, live)
     trg = live.target_resource_group
     if trg.lower() != resource_group.lower():
         with azure_errors(f"list storage accounts and virtual networks in {trg}"):
@@ -92,6 +93,7 @@ def build_manifest(live: Any) -> dict[str, Any]:
         vault["storageRedundancy"] = vattrs["storageRedundancy"]
     if vattrs.get("tags"):
         vault["tags"] = vattrs["tags"]
+    vault.update(vault_security(vattrs, objs, live))
 
     assoc = {name: o["attrs"].get("policy") for name, o in of("policy_association")}
     netmaps = {name: o["attrs"].get("targetNetwork") for name, o in of("network_mapping")}
@@ -182,6 +184,53 @@ def build_manifest(live: Any) -> dict[str, Any]:
     if plans:
         doc["recoveryPlans"] = [p for p in plans if p["groups"]]
     return doc
+
+
+def _read_security(clients: Any, live: Any) -> None:
+    """The vault's Site Recovery private endpoints and email alert setting (two more lists)."""
+    from reconciler.live.reader import site_recovery_endpoints
+
+    rg, name = live.resource_group, live.vault_name
+    with azure_errors(f"list private endpoints in {rg}"):
+        try:
+            live.private_endpoints = site_recovery_endpoints(
+                [as_json(x) for x in clients.network.private_endpoints.list(rg)], live)
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise
+    with azure_errors("list alert settings"):
+        live.alert_settings = [as_json(x) for x in clients.site_recovery().replication_alert_settings.list(rg, name)]
+
+
+def vault_security(vattrs: dict[str, Any], objs: dict[str, dict], live: Any) -> dict[str, Any]:
+    """identity, publicNetworkAccess, privateEndpoints and alerts as the vault holds them."""
+    out: dict[str, Any] = {}
+    if vattrs.get("identity") == "SystemAssigned":
+        out["identity"] = "SystemAssigned"
+    if vattrs.get("publicNetworkAccess"):
+        out["publicNetworkAccess"] = vattrs["publicNetworkAccess"]
+    pes = []
+    for addr, o in sorted(objs.items()):
+        if o["kind"] != "private_endpoint":
+            continue
+        sid = o["attrs"].get("subnet") or ""
+        vnet_id, _, subnet = sid.partition("/subnets/")
+        declared = _rg_of(vnet_id) and _rg_of(vnet_id).lower() == live.target_resource_group.lower() \
+            and (_last(vnet_id) or "").lower() in live.virtual_networks
+        pes.append({"name": addr.split(".", 1)[1], "network": _last(vnet_id) if declared else vnet_id, "subnet": subnet})
+    if pes:
+        out["privateEndpoints"] = pes
+    alerts: dict[str, Any] = {}
+    mon = {k: vattrs[a] for k, a in (("replicationIssues", "replicationIssueAlerts"), ("failoverIssues", "failoverIssueAlerts"))
+           if vattrs.get(a) is not None}
+    if mon:
+        alerts["azureMonitor"] = mon
+    setting = next((o["attrs"] for o in objs.values() if o["kind"] == "alert_settings"), None)
+    if setting and (setting.get("sendToOwners") or setting.get("recipients")):
+        alerts["email"] = {"sendToOwners": bool(setting.get("sendToOwners")), "recipients": list(setting.get("recipients") or [])}
+    if alerts:
+        out["alerts"] = alerts
+    return out
 
 
 def export_manifest(clients: Any, subscription: str, resource_group: str, vault: str) -> str:
