@@ -16,7 +16,7 @@ from typing import Any
 from reconciler.live.ids import rg_id, storage_id, subnet_id, vault_id, vnet_id
 from reconciler.live.state import LiveState, props
 from reconciler.plan.model import Kind
-from reconciler.plan.normalize import norm_location, norm_start_time
+from reconciler.plan.normalize import live_rp_actions, merged_tags, norm_location, norm_start_time
 
 __all__ = ["Desired", "desired_objects", "VM_UPDATABLE", "VM_REPLACE_FIELDS", "mapping_name", "network_mapping_name"]
 
@@ -60,6 +60,11 @@ def network_mapping_name(vm_network: str, target_network: str) -> str:
     return _safe(f"{vm_network}-{target_network}")[:80]
 
 
+def _subnet_prefix(subnet: dict) -> Any:
+    sp = props(subnet)
+    return sp.get("addressPrefix") or ((sp.get("addressPrefixes") or [None])[0])
+
+
 def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
     sub = manifest.subscription
     v = manifest.vault
@@ -82,12 +87,16 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
     rg_addr = {v.resource_group.lower(): f"resource_group.{v.resource_group}",
                t.resource_group.lower(): next(a for a in out if a.lower() == f"resource_group.{t.resource_group}".lower())}
 
+    # tags asr does not declare are kept (read-modify-write), unless `prune: {tags: true}`
+    prune = manifest.prune
+    vault_tags = merged_tags((live.vault or {}).get("tags") if live.vault is not None else None, dict(v.tags),
+                             prune=prune.tags)
     add(Desired(Kind.VAULT, vault_addr, {
         "location": norm_location(v.location),
         "storageRedundancy": v.storage_redundancy.value,
-        "tags": dict(v.tags),
+        "tags": vault_tags,
     }, vid, depends_on=[rg_addr[v.resource_group.lower()]],
-        ctx={"location": v.location, "tags": dict(v.tags), "redundancy": v.storage_redundancy.value},
+        ctx={"location": v.location, "tags": vault_tags, "redundancy": v.storage_redundancy.value},
         replace_fields=("location",)))
     add_vault_security(out[vault_addr], manifest)
 
@@ -98,12 +107,22 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
             ctx={"existing": sa.existing, "location": v.location, "sku": sa.sku.value, "name": sa.name},
             replace_fields=("location",)))
     for net in t.networks:
+        # subnets in Azure the manifest does not list are unmanaged: kept by updates (so they are part
+        # of the desired state), deleted only by a destroy of their own under `prune: {subnets: true}`
+        declared = {s.name.lower() for s in net.subnets}
+        live_net = live.virtual_networks.get(net.name.lower())
+        unmanaged = {sn.get("name"): _subnet_prefix(sn) for sn in (props(live_net).get("subnets") or [])
+                     if str(sn.get("name") or "").lower() not in declared} if live_net else {}
+        # a declared subnet under the name's spelling in Azure (names are case-insensitive): no diff from case
+        spelled = {str(sn.get("name") or "").lower(): sn.get("name") for sn in (props(live_net).get("subnets") or [])}
+        subnets = {spelled.get(s.name.lower(), s.name): s.address_prefix for s in net.subnets}
         add(Desired(Kind.VIRTUAL_NETWORK, f"virtual_network.{net.name}", {
             "location": norm_location(v.location),
             "addressSpace": sorted(net.address_space),
-            "subnets": dict(sorted((s.name, s.address_prefix) for s in net.subnets)),
+            "subnets": dict(sorted({**unmanaged, **subnets}.items())),
         }, vnet_id(sub, t.resource_group, net.name), depends_on=[rg_addr[t.resource_group.lower()]],
-            ctx={"existing": net.existing, "location": v.location, "name": net.name},
+            ctx={"existing": net.existing, "location": v.location, "name": net.name, "live": live_net,
+                 "unmanaged_subnets": sorted(unmanaged, key=str.lower)},
             replace_fields=("location",)))
 
     policy_addr = {p.name: f"policy.{p.name}" for p in manifest.policies}
@@ -232,7 +251,12 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
 
     for rp in manifest.recovery_plans:
         groups = [sorted(g.vms, key=str.lower) for g in rp.groups]
-        add(Desired(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.name}", {"groups": groups},
+        rp_attrs: dict[str, Any] = {"groups": groups}
+        live_rp = live.recovery_plan(rp.name)
+        actions = live_rp_actions(live_rp) if live_rp is not None else []
+        if actions:  # set in Azure, not declared: kept in place, removed only under prune
+            rp_attrs["actions"] = [] if prune.recovery_plan_actions else [f"{a['part']} ({a['type']})" for a in actions]
+        add(Desired(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.name}", rp_attrs,
                     f"{vid}/replicationRecoveryPlans/{rp.name}",
                     depends_on=[f"protected_vm.{n}" for g in rp.groups for n in g.vms],
                     ctx={"name": rp.name, "groups": [list(g.vms) for g in rp.groups]}))

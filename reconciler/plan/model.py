@@ -57,6 +57,7 @@ class Kind(str, Enum):
     VAULT = "vault"
     STORAGE_ACCOUNT = "storage_account"
     VIRTUAL_NETWORK = "virtual_network"
+    SUBNET = "subnet"  # additive: a subnet of a declared vnet the manifest does not list (unmanaged / pruned)
     VMM_SERVER = "vmm_server"  # registration (manual) only
     HYPERV_SITE = "hyperv_site"  # fabric of type HyperVSite
     HYPERV_HOST = "hyperv_host"  # registration (manual) only
@@ -112,11 +113,15 @@ class Change:
 
 @dataclass
 class Unmanaged:
-    """An object in the vault the manifest does not declare (left alone)."""
+    """An object in the vault the manifest does not declare (left alone), or, with `part`,
+    a part of a declared object asr does not manage (a tag, a recovery-plan group action)."""
 
     kind: Kind
     name: str
     arm_id: str | None = None
+    # additive: e.g. "tags.owner", "groups.Boot[1].endGroupActions.check-sql"; None = the whole object
+    part: str | None = None
+    note: str | None = None  # one human phrase, e.g. "ManualActionDetails"
 
 
 @dataclass
@@ -191,5 +196,6 @@ class Plan:
             c["reason"] = Reason(c.get("reason", "none"))
             c["requests"] = [Request(**r) for r in c.get("requests", [])]
             changes.append(Change(**c))
-        unmanaged = [Unmanaged(kind=Kind(u["kind"]), name=u["name"], arm_id=u.get("arm_id")) for u in d.pop("unmanaged", [])]
+        unmanaged = [Unmanaged(kind=Kind(u["kind"]), name=u["name"], arm_id=u.get("arm_id"), part=u.get("part"),
+                               note=u.get("note")) for u in d.pop("unmanaged", [])]
         return cls(changes=changes, unmanaged=unmanaged, **d)

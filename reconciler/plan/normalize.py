@@ -19,6 +19,8 @@ id whose case changes (`/Subscriptions/` vs `/subscriptions/`) never shows a dif
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from reconciler.live.ids import norm_id, parse_id
@@ -26,7 +28,9 @@ from reconciler.live.state import LiveState, props
 from reconciler.plan.model import Kind
 
 __all__ = ["norm_id", "comparable", "normalize_live", "norm_location", "norm_start_time", "vm_status",
-           "IDLE_SCENARIOS", "in_failover", "scenario_in_progress", "live_rp_groups"]
+           "IDLE_SCENARIOS", "in_failover", "scenario_in_progress", "live_rp_groups",
+           "live_rp_actions", "rp_group_label", "ACTION_KEYS", "merged_tags", "LOCK_TAG", "canonical",
+           "vnet_settings"]
 
 IDLE_SCENARIOS = {"", "none"}
 LOCK_TAG = "asr-lock"
@@ -46,6 +50,18 @@ def norm_start_time(value: Any) -> str:
     if "T" in s:  # a full timestamp: keep the time of day
         s = s.split("T", 1)[1]
     return s[:5]
+
+
+def merged_tags(live_tags: dict | None, declared: dict, *, prune: bool = False) -> dict[str, str]:
+    """What a tag write sends: the live tags (without asr's lease tag) with the declared keys set
+    (tag names are case-insensitive in Azure: a declared key replaces the live key of any case);
+    under `prune: {tags: true}` only the declared tags. Sorted by key: deterministic."""
+    out = {} if prune else {k: v for k, v in (live_tags or {}).items() if str(k).lower() != LOCK_TAG}
+    for k, v in declared.items():
+        for old in [x for x in out if str(x).lower() == str(k).lower()]:
+            del out[old]
+        out[k] = v
+    return dict(sorted(out.items(), key=lambda kv: str(kv[0]).lower()))
 
 
 def comparable(value: Any, _key: str | None = None) -> Any:
@@ -173,6 +189,69 @@ def live_rp_groups(live: LiveState, plan: dict) -> list[list[str]]:
     return out
 
 
+ACTION_KEYS = ("startGroupActions", "endGroupActions")
+
+# Read-only properties (Microsoft.Network 2026-03-01 VirtualNetwork / Subnet) that a read returns
+# and a PUT ignores: left out of a read-modify-write body, so that the body depends only on what
+# can be configured (a NIC of a failed-over VM joining a subnet does not change it).
+VNET_READ_ONLY = ("etag", "provisioningState", "resourceGuid", "systemData", "type")
+SUBNET_READ_ONLY = ("etag", "type", "provisioningState", "ipConfigurations", "ipConfigurationProfiles",
+                    "privateEndpoints", "resourceNavigationLinks", "serviceAssociationLinks", "purpose")
+
+
+def canonical(value: Any) -> Any:
+    """A deep copy with keys sorted (request bodies must be a deterministic function of their inputs)."""
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    return value
+
+
+def vnet_settings(live_vnet: dict) -> dict[str, Any]:
+    """A live vnet as a PUT body would carry it: every settable property (tags, dhcpOptions, each
+    subnet's NSG, route table, service endpoints, delegations, NAT gateway...), read-only ones out."""
+    body = {k: v for k, v in live_vnet.items() if k not in ("id", "name", *VNET_READ_ONLY)}
+    p = {k: v for k, v in (live_vnet.get("properties") or {}).items() if k not in VNET_READ_ONLY}
+    subnets = []
+    for sn in p.get("subnets") or []:
+        sn = {k: v for k, v in sn.items() if k not in SUBNET_READ_ONLY}
+        sn["properties"] = {k: v for k, v in (sn.get("properties") or {}).items() if k not in SUBNET_READ_ONLY}
+        subnets.append(sn)
+    p["subnets"] = subnets
+    body["properties"] = p
+    return canonical(body)
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()[:16]
+
+
+def rp_group_label(groups: list[dict], index: int) -> str:
+    """`Shutdown`, `Failover`, or `Boot[n]` (1-based position among the Boot groups)."""
+    g = groups[index]
+    gtype = str(g.get("groupType") or "")
+    if gtype.lower() != "boot":
+        return gtype
+    n = sum(1 for x in groups[:index + 1] if str(x.get("groupType") or "").lower() == "boot")
+    return f"Boot[{n}]"
+
+
+def live_rp_actions(plan: dict) -> list[dict[str, str]]:
+    """Every group action of a live recovery plan: `{part, name, type}` in Azure's order,
+    `part` = `groups.<label>.<startGroupActions|endGroupActions>.<actionName>`."""
+    groups = props(plan).get("groups") or []
+    out = []
+    for i in range(len(groups)):
+        label = rp_group_label(groups, i)
+        for key in ACTION_KEYS:
+            for a in groups[i].get(key) or []:
+                name = str(a.get("actionName") or "")
+                typ = str((a.get("customDetails") or {}).get("instanceType") or "")
+                out.append({"part": f"groups.{label}.{key}.{name}", "name": name, "type": typ})
+    return out
+
+
 def _obj(kind: Kind, address: str, arm_id: str | None, attrs: dict, status: dict | None = None) -> dict[str, Any]:
     return {"kind": kind.value, "address": address, "id": arm_id, "attrs": attrs, "status": status or {}}
 
@@ -216,7 +295,7 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             "location": norm_location(n.get("location")),
             "addressSpace": sorted((np_.get("addressSpace") or {}).get("addressPrefixes") or []),
             "subnets": dict(sorted(subnets.items())),
-        }))
+        }, {"settings": _digest(vnet_settings(n))}))  # what an update keeps: a saved plan is stale if it moved
     for f in live.fabrics:
         fp = props(f)
         friendly = fp.get("friendlyName") or f.get("name")
@@ -270,8 +349,13 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             "currentScenario": st["currentScenario"] if scenario_in_progress(st) else "None",
         }))
     for rp in live.recovery_plans:
-        put(_obj(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.get('name')}", rp.get("id"),
-                 {"groups": live_rp_groups(live, rp)}))
+        attrs: dict[str, Any] = {"groups": live_rp_groups(live, rp)}
+        actions = live_rp_actions(rp)
+        status = None
+        if actions:  # group actions set in Azure (portal, SDK): kept by updates, removed only under prune
+            attrs["actions"] = [f"{a['part']} ({a['type']})" for a in actions]
+            status = {"actions": _digest([[g.get(k) for k in ACTION_KEYS] for g in props(rp).get("groups") or []])}
+        put(_obj(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.get('name')}", rp.get("id"), attrs, status))
     return out
 
 

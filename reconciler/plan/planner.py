@@ -29,7 +29,8 @@ from reconciler.plan import requests as rq
 from reconciler.plan.desired import Desired, desired_objects, mapping_name, network_mapping_name
 from reconciler.plan.graph import order
 from reconciler.plan.model import Action, Change, Kind, Plan, Reason, Unmanaged
-from reconciler.plan.normalize import comparable, in_failover, normalize_live, scenario_in_progress, vm_status
+from reconciler.plan.normalize import (comparable, in_failover, live_rp_actions, normalize_live,
+                                      scenario_in_progress, vm_status)
 
 __all__ = ["make_plan", "manifest_fingerprint", "changed_fields"]
 
@@ -142,10 +143,15 @@ class _Planner:
 
         def upd(mode: str, changed: list[str]) -> list:
             if mode == "replace":
-                return [rq.vault_delete(m), rq.vault_create(m)]
-            return security_split(m, self.live, set(changed))
+                return [rq.vault_delete(m), rq.vault_create(m, d.ctx["tags"])]
+            return security_split(m, self.live, set(changed), d.ctx["tags"])
 
         lo = self.live_obj(d.address)
+        if lo is not None and not m.prune.tags:  # undeclared tags: kept, listed as unmanaged
+            declared = {k.lower() for k in m.vault.tags}
+            for k in sorted(lo["attrs"].get("tags") or {}, key=str.lower):
+                if k.lower() not in declared:
+                    self.unmanaged.append(Unmanaged(Kind.VAULT, d.address.split(".", 1)[1], lo["id"], part=f"tags.{k}"))
         if lo is not None and lo["attrs"].get("storageRedundancy") is None:
             d.skip_compare = d.skip_compare + ("storageRedundancy",)  # not reported: nothing to compare
         c = self.plan_generic(d, [rq.vault_create(m)], upd)
@@ -169,10 +175,27 @@ class _Planner:
     def plan_vnet(self, d: Desired) -> None:
         m = self.m
         net = next(n for n in m.target.networks if n.name == d.ctx["name"])
-        self.plan_generic(d, [rq.vnet_put(m, net)],
-                          lambda mode, ch: [rq.vnet_delete(m, net.name), rq.vnet_put(m, net)]
-                          if mode == "replace" else [rq.vnet_put(m, net)],
-                          existing=d.ctx["existing"])
+        c = self.plan_generic(d, [rq.vnet_put(m, net)],
+                              lambda mode, ch: [rq.vnet_delete(m, net.name), rq.vnet_put(m, net)]
+                              if mode == "replace" else [rq.vnet_update(m, net, d.ctx["live"])],
+                              existing=d.ctx["existing"])
+        if c.action == Action.UPDATE:
+            c.note = (f"{c.note}; the vnet is sent back as read with only declared fields changed: tags, DNS servers, "
+                      "subnet settings (NSG, route table, ...) and subnets not in the manifest are kept")
+        # subnets in Azure the manifest does not list: unmanaged (the update above keeps them), or,
+        # under `prune: {subnets: true}`, a destroy of their own (never an update that drops them)
+        live_subnets = {str(sn.get("name") or "").lower(): sn for sn in props(d.ctx["live"]).get("subnets") or []}
+        for name in d.ctx["unmanaged_subnets"]:
+            sn = live_subnets.get(name.lower()) or {}
+            addr = f"{net.name}/{name}"
+            if not (m.prune.subnets and not d.ctx["existing"]):
+                self.unmanaged.append(Unmanaged(Kind.SUBNET, addr, sn.get("id")))
+            elif c.action != Action.REPLACE:  # a replaced vnet loses its subnets anyway (shown as replace)
+                self.changes.append(Change(
+                    f"subnet.{addr}", Kind.SUBNET, Action.DELETE, Reason.NOT_IN_MANIFEST,
+                    before={"addressPrefix": d.attrs["subnets"].get(name)}, arm_id=sn.get("id"),
+                    depends_on=[d.address], requests=[rq.subnet_delete(m, net.name, name)],
+                    note=f"subnet {name} of {net.name} is not in the manifest and `prune: subnets` is on"))
 
     def plan_private_endpoint(self, d: Desired) -> None:
         m, name = self.m, d.ctx["name"]
@@ -400,7 +423,17 @@ class _Planner:
         groups = [[ids[n] for n in g if n in ids] for g in d.ctx["groups"]]
         complete = len(ids) == len(names) and fabric_id is not None
         create = [rq.rp_create(self.m, d.ctx["name"], fabric_id, groups)] if complete else []
-        self.plan_generic(d, create, lambda mode, ch: [rq.rp_update(self.m, d.ctx["name"], groups)] if complete else [])
+        live_rp = self.live.recovery_plan(d.ctx["name"])
+        prune_actions = self.m.prune.recovery_plan_actions
+        c = self.plan_generic(d, create, lambda mode, ch: [rq.rp_update(self.m, d.ctx["name"], groups, live_rp, prune_actions)]
+                              if complete else [])
+        if live_rp is not None and not prune_actions:  # actions set in Azure: kept, listed as unmanaged
+            kept = live_rp_actions(live_rp)
+            if kept and c.action == Action.UPDATE:
+                c.note = f"{c.note}; keeps the {len(kept)} group action(s) set in Azure (listed as unmanaged)"
+            for a in kept:
+                self.unmanaged.append(Unmanaged(Kind.RECOVERY_PLAN, d.ctx["name"], live_rp.get("id"),
+                                                part=a["part"], note=a["type"] or None))
 
     # --- undeclared objects ----------------------------------------------
     def plan_undeclared(self) -> None:
@@ -490,7 +523,7 @@ class _Planner:
             vault=self.m.vault.name,
             resource_group=self.m.vault.resource_group,
             changes=changes,
-            unmanaged=sorted(self.unmanaged, key=lambda u: (u.kind.value, u.name.lower())),
+            unmanaged=sorted(self.unmanaged, key=lambda u: (u.kind.value, u.name.lower(), u.part or "")),
             manifest_fingerprint=manifest_fingerprint(self.m),
             live_fingerprint=self.live.fingerprint(fps),
             live_fingerprints=fps,
@@ -512,11 +545,12 @@ PE_REMOVAL_NOTE = ("servers registered through it lose their private path to the
                    "Disabled they cannot reach it at all) until another endpoint exists")
 
 
-def security_split(m: Any, live: LiveState, changed: set[str]) -> list:
-    """A vault update: tags / redundancy as before, security settings in their own read-modify-write PATCH."""
+def security_split(m: Any, live: LiveState, changed: set[str], tags: dict[str, str] | None = None) -> list:
+    """A vault update: tags (merged: undeclared ones kept) / redundancy as before, security settings in
+    their own read-modify-write PATCH."""
     sec = changed & set(rq.SECURITY_ATTRS)
     rest = changed - sec
-    out = [rq.vault_update(m, rest)] if rest else []
+    out = [rq.vault_update(m, rest, tags)] if rest else []
     if sec:
         out.append(rq.vault_security_update(m, live.vault, sec))
     return out

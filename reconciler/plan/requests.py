@@ -15,6 +15,7 @@ from typing import Any
 from reconciler.live.ids import AZURE_FABRIC, parse_id
 from reconciler.live.state import props
 from reconciler.plan.model import Request
+from reconciler.plan.normalize import canonical, vnet_settings
 
 SR = "site_recovery"
 
@@ -46,18 +47,22 @@ def vault_body(location: str, tags: dict, redundancy: str) -> dict[str, Any]:
     }
 
 
-def vault_create(manifest: Any) -> Request:
+def vault_create(manifest: Any, tags: dict[str, str] | None = None) -> Request:
+    """`tags`: the merged map when the vault is re-created (replace), so undeclared tags survive."""
     v = manifest.vault
     return Request("vaults.vaults.begin_create_or_update", {
         "resource_group_name": v.resource_group, "vault_name": v.name,
-        "vault": with_vault_security(vault_body(v.location, dict(v.tags), v.storage_redundancy.value), manifest)})
+        "vault": with_vault_security(vault_body(v.location, dict(tags) if tags is not None else dict(v.tags),
+                                                v.storage_redundancy.value), manifest)})
 
 
-def vault_update(manifest: Any, changed: set[str]) -> Request:
+def vault_update(manifest: Any, changed: set[str], tags: dict[str, str] | None = None) -> Request:
+    """PATCH with only the changed fields. `tags` replaces the vault's whole tag map (ARM PATCH
+    semantics), so it is the merged map (normalize.merged_tags): live tags kept, declared keys set."""
     v = manifest.vault
     body: dict[str, Any] = {}
     if "tags" in changed:
-        body["tags"] = dict(v.tags)
+        body["tags"] = dict(tags) if tags is not None else dict(v.tags)
     if "storageRedundancy" in changed:
         body["properties"] = {"redundancySettings": {"standardTierStorageRedundancy": v.storage_redundancy.value}}
     return Request("vaults.vaults.begin_update", {"resource_group_name": v.resource_group, "vault_name": v.name,
@@ -100,6 +105,38 @@ def vnet_put(manifest: Any, net: Any) -> Request:
                 "subnets": [{"name": s.name, "properties": {"addressPrefix": s.address_prefix}} for s in net.subnets],
             },
         }})
+
+
+def vnet_update(manifest: Any, net: Any, live_vnet: dict) -> Request:
+    """Read-modify-write of a virtual network: a vnet PUT replaces the whole resource (tags,
+    dhcpOptions, and every subnet with its NSG, route table, service endpoints, delegations...),
+    so the body is the vnet as read, with only what the manifest declares changed: the address
+    space and the declared subnets' prefixes (declared subnets missing in Azure are appended).
+    Subnets the manifest does not list stay in the body untouched."""
+    body = vnet_settings(live_vnet)  # a fresh copy: tags, dhcpOptions, subnets..., read-only values out
+    p = body["properties"]
+    p["addressSpace"] = {**(p.get("addressSpace") or {}), "addressPrefixes": list(net.address_space)}
+    subnets = p["subnets"]
+    by_name = {str(sn.get("name") or "").lower(): sn for sn in subnets}
+    for s in net.subnets:
+        sn = by_name.get(s.name.lower())
+        if sn is None:
+            subnets.append({"name": s.name, "properties": {"addressPrefix": s.address_prefix}})
+            continue
+        sp = sn["properties"]
+        current = sp.get("addressPrefix") or ((sp.get("addressPrefixes") or [None])[0])
+        if str(current or "").lower() != s.address_prefix.lower():
+            sp.pop("addressPrefixes", None)
+            sp["addressPrefix"] = s.address_prefix
+    body.setdefault("location", manifest.vault.location)
+    return Request("network.virtual_networks.begin_create_or_update", {
+        "resource_group_name": manifest.target.resource_group, "virtual_network_name": net.name,
+        "parameters": canonical(body)})
+
+
+def subnet_delete(manifest: Any, vnet: str, subnet: str) -> Request:
+    return Request("network.subnets.begin_delete", {"resource_group_name": manifest.target.resource_group,
+                                                    "virtual_network_name": vnet, "subnet_name": subnet})
 
 
 def vnet_delete(manifest: Any, name: str) -> Request:
@@ -293,10 +330,32 @@ def rp_create(manifest: Any, name: str, primary_fabric_id: str, groups: list[lis
                                  "failoverDeploymentModel": "ResourceManager", "groups": rp_groups_body(groups)}}})
 
 
-def rp_update(manifest: Any, name: str, groups: list[list[tuple[str, str]]]) -> Request:
+def rp_update(manifest: Any, name: str, groups: list[list[tuple[str, str]]], live_plan: dict | None = None,
+              prune_actions: bool = False) -> Request:
+    """UpdateRecoveryPlanInput replaces every group, so the body carries the groups as Azure holds
+    them with only the Boot groups' members changed: every group's startGroupActions /
+    endGroupActions are kept (the Shutdown and Failover groups too), matched by position among the
+    Boot groups. A Boot group beyond the manifest's that carries actions is kept, empty, with them.
+    Under `prune: {recoveryPlanActions: true}` the actions are left out (removed)."""
+    new = rp_groups_body(groups)
+    if live_plan is None:
+        return Request(f"{SR}.replication_recovery_plans.begin_update", {
+            **_vault_args(manifest), "recovery_plan_name": name, "input": {"properties": {"groups": new}}})
+    out: list[dict[str, Any]] = []
+    boot = 0
+    for g in props(live_plan).get("groups") or []:
+        acts = {k: ([] if prune_actions else canonical(list(g.get(k) or []))) for k in ("startGroupActions", "endGroupActions")}
+        if str(g.get("groupType") or "").lower() != "boot":
+            out.append({"groupType": g.get("groupType"), "replicationProtectedItems": [], **acts})
+            continue
+        if boot < len(new):
+            out.append({**new[boot], **acts})
+        elif acts["startGroupActions"] or acts["endGroupActions"]:
+            out.append({"groupType": "Boot", "replicationProtectedItems": [], **acts})
+        boot += 1
+    out.extend(new[boot:])
     return Request(f"{SR}.replication_recovery_plans.begin_update", {
-        **_vault_args(manifest), "recovery_plan_name": name,
-        "input": {"properties": {"groups": rp_groups_body(groups)}}})
+        **_vault_args(manifest), "recovery_plan_name": name, "input": {"properties": {"groups": out}}})
 
 
 def rp_delete(manifest: Any, name: str) -> Request:

@@ -101,7 +101,13 @@ def test_failing_jobs_are_reported_and_a_rerun_fixes_them(emu, clients, capsys):
 
 
 def test_saved_plan_applies_exactly_and_refuses_when_stale(emu, clients, capsys, tmp_path):
+    import yaml
+
     manifest, estate = example("hyperv-site")
+    doc = yaml.safe_load(Path(manifest).read_text())
+    doc["vault"]["tags"] = {"env": "prod"}  # a declared tag: undeclared ones are unmanaged, never drift
+    manifest = str(tmp_path / "hyperv-site.yaml")
+    Path(manifest).write_text(yaml.safe_dump(doc, sort_keys=False))
     emu.reset(estate=estate, time_scale=SCALE)
     assert asr(["apply", manifest, "--auto-approve", "--log-format", "text"]) == 0
     rg, vault = vault_of(manifest)

@@ -137,7 +137,7 @@ def test_recovery_plan_group_order_matters(quickstart):
     assert c.address == "recovery_plan.tier1" and c.action == Action.UPDATE
     assert c.requests[0].operation == "site_recovery.replication_recovery_plans.begin_update"
     ids = [[i["virtualMachineId"] for i in g["replicationProtectedItems"]]
-           for g in c.requests[0].args["input"]["properties"]["groups"]]
+           for g in c.requests[0].args["input"]["properties"]["groups"] if g["groupType"] == "Boot"]
     assert len(ids[0]) == 1 and len(ids[1]) == 3
 
 

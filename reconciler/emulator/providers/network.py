@@ -27,6 +27,12 @@ VNET = RG + "/providers/Microsoft.Network/virtualNetworks/{virtualNetworkName}"
 SUBNET = VNET + "/subnets/{subnetName}"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]$|^[A-Za-z0-9]$")
 PROVISION_SECONDS = 1.0
+# not copied from a PUT body as given: read-only in the 2026-03-01 Subnet / VirtualNetwork schemas
+# (ignored in a PUT), or built by the handlers below
+SUBNET_NOT_COPIED = {"provisioningState", "ipConfigurations", "ipConfigurationProfiles", "privateEndpoints",
+                    "resourceNavigationLinks", "serviceAssociationLinks", "purpose", "addressPrefix", "addressPrefixes"}
+VNET_NOT_COPIED = {"provisioningState", "resourceGuid", "addressSpace", "dhcpOptions", "subnets",
+                  "virtualNetworkPeerings", "enableDdosProtection", "privateEndpointVNetPolicies"}
 
 
 def register(routes: RouteTable) -> None:
@@ -102,6 +108,12 @@ def _subnet_json(vid: str, name: str, props: dict, prefixes: list, state_label: 
     for key in ("networkSecurityGroup", "routeTable", "serviceEndpoints", "defaultOutboundAccess"):
         if props.get(key) is not None:
             p[key] = props[key]
+    # every other settable property is stored and returned as given (natGateway,
+    # serviceEndpointPolicies, applicationGatewayIPConfigurations, sharingScope, ...): a vnet PUT
+    # replaces subnets whole, so what a client leaves out is gone, and what it sends back stays
+    for key, value in props.items():
+        if key not in p and key not in SUBNET_NOT_COPIED and not key.startswith("_") and value is not None:
+            p[key] = value
     return {"name": name, "id": f"{vid}/subnets/{name}", "etag": _etag(), "type": SUBNET_TYPE, "properties": p}
 
 
@@ -222,6 +234,9 @@ def build_vnet(state: EmulatorState, ctx_sub: str, rg: str, name: str, body: dic
             "privateEndpointVNetPolicies": props.get("privateEndpointVNetPolicies") or "Disabled",
         },
     }
+    for key, value in props.items():  # other settable properties (encryption, ddosProtectionPlan, ...) as given
+        if key not in VNET_NOT_COPIED and not key.startswith("_") and value is not None:
+            vnet["properties"][key] = value
     tags = check_tags(body.get("tags"))
     if tags:
         vnet["tags"] = tags

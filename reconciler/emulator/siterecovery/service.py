@@ -1328,6 +1328,8 @@ class SiteRecovery:
                 acts = g.get(k)
                 if acts is not None and not isinstance(acts, list):
                     raise bad(f"{k} must be a list.", "InvalidRequestContent", f"{path}.{k}")
+                for ai, act in enumerate(acts or []):
+                    _check_rp_action(act, f"{path}.{k}[{ai}]")
             out.append({"groupType": gtype, "items": keys, "startGroupActions": list(g.get("startGroupActions") or []),
                         "endGroupActions": list(g.get("endGroupActions") or [])})
         types = [g["groupType"] for g in out]
@@ -1515,3 +1517,23 @@ def _created_marker(res: dict) -> str | None:
     sd = res.get("systemData") or {}
     m = sd.get("createdAt") or res.get("_createdAt") or (res.get("properties") or {}).get("_createdAt")
     return str(m) if m else None
+
+
+RP_ACTION_TYPES = ("ManualActionDetails", "ScriptActionDetails", "AutomationRunbookActionDetails")
+
+
+def _check_rp_action(act: Any, path: str) -> None:
+    """A RecoveryPlanAction as the 2025-08-01 spec requires it (actionName, failoverTypes,
+    failoverDirections, customDetails with a known instanceType); stored and returned as given.
+    The error code is a guess (docs/emulator.md)."""
+    if not isinstance(act, dict):
+        raise bad("A recovery plan action is an object.", "InvalidRequestContent", path)
+    if not isinstance(act.get("actionName"), str) or not act["actionName"]:
+        raise missing(f"{path}.actionName")
+    for key in ("failoverTypes", "failoverDirections"):
+        if not isinstance(act.get(key), list):
+            raise missing(f"{path}.{key}")
+    typ = (act.get("customDetails") or {}).get("instanceType") if isinstance(act.get("customDetails"), dict) else None
+    if typ not in RP_ACTION_TYPES:
+        raise bad(f"customDetails.instanceType {typ!r} is not one of {', '.join(RP_ACTION_TYPES)}.",
+                  "InvalidRequestContent", f"{path}.customDetails.instanceType")

@@ -72,7 +72,8 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
         "unmanaged": {"type": "array", "items": {
             "type": "object", "required": ["kind", "name"],
             "properties": {"kind": {"enum": [k.value for k in Kind]}, "name": {"type": "string"},
-                           "arm_id": {"type": ["string", "null"]}}}},
+                           "arm_id": {"type": ["string", "null"]},
+                           "part": {"type": ["string", "null"]}, "note": {"type": ["string", "null"]}}}},
     },
 }
 

@@ -68,7 +68,8 @@ def render_markdown(plan: Plan) -> str:
         for c in left:
             lines.append(f"- `{c.address}`: {_esc(c.note or c.reason.value)}")
         for u in plan.unmanaged:
-            lines.append(f"- `{u.kind.value}.{u.name}`: unmanaged (not in the manifest)")
+            what = f"`{u.kind.value}.{u.name}` {_esc(u.part)}" if u.part else f"`{u.kind.value}.{u.name}`"
+            lines.append(f"- {what}: unmanaged (not in the manifest)" + (f" ({_esc(u.note)})" if u.note else ""))
         lines.append("")
         lines.append("</details>")
         lines.append("")

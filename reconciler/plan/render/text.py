@@ -66,6 +66,17 @@ def _same(a: Any, b: Any) -> bool:
     return comparable({"x": a}) == comparable({"x": b})
 
 
+def unmanaged_label(u: Any) -> str:
+    """`subnet.corp-vnet/legacy`, or for a part of a declared object
+    `recovery_plan.tier1: groups.Boot[1].endGroupActions.check-sql (ManualActionDetails)`."""
+    label = f"{u.kind.value}.{u.name}"
+    if getattr(u, "part", None):
+        label += f": {u.part}"
+    if getattr(u, "note", None):
+        label += f" ({u.note})"
+    return label
+
+
 def render_text(plan: Plan, *, color: bool = False) -> str:
     from reconciler.plan.render import summary_line
 
@@ -104,7 +115,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         out.add()
         out.add("Unmanaged (in Azure, not in the manifest; left alone unless `prune:` opts in):")
         for u in plan.unmanaged:
-            out.add(f"  ? {u.kind.value}.{u.name}")
+            out.add(f"  ? {unmanaged_label(u)}")
     for w in plan.warnings:
         out.add()
         out.add(out.c("33", f"Warning: {w}"))
