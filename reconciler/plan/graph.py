@@ -35,23 +35,17 @@ def order(changes: list[Change]) -> list[Change]:
                 seen.append(d)
         c.depends_on = seen
 
-    done: dict[str, bool] = {}
+    done: set[str] = set()
     visiting: set[str] = set()
 
-    def visit(c: Change) -> None:
-        if c.address in done:
-            return
-        if c.address in visiting:
-            raise CycleError(f"dependency cycle through {c.address}")
-        visiting.add(c.address)
+    def finish(c: Change) -> None:
+        """Wave and blocked list of `c`, once every dependency is done."""
         wave = 0
         blocked: list[str] = list(c.blocked_by)
         for d in c.depends_on:
             dep = by_addr[d]
-            visit(dep)
-            if dep.action == Action.MANUAL:
-                if d not in blocked:
-                    blocked.append(d)
+            if dep.action == Action.MANUAL and d not in blocked:
+                blocked.append(d)
             for b in dep.blocked_by:
                 if b not in blocked:
                     blocked.append(b)
@@ -60,16 +54,29 @@ def order(changes: list[Change]) -> list[Change]:
         c.wave = wave
         if c.action not in (Action.NOOP, Action.DELETE):
             c.blocked_by = blocked
-        visiting.discard(c.address)
-        done[c.address] = True
 
-    import sys
-
-    limit = sys.getrecursionlimit()
-    if len(changes) + 100 > limit:
-        sys.setrecursionlimit(len(changes) * 2 + 1000)
-    for c in changes:
-        visit(c)
+    # depth-first, with an explicit stack (a plan of 10,000 VMs is deeper than Python's recursion limit)
+    for root in changes:
+        if root.address in done:
+            continue
+        visiting.add(root.address)
+        stack: list[tuple[Change, int]] = [(root, 0)]
+        while stack:
+            c, i = stack[-1]
+            if i < len(c.depends_on):
+                stack[-1] = (c, i + 1)
+                dep = by_addr[c.depends_on[i]]
+                if dep.address in done:
+                    continue
+                if dep.address in visiting:
+                    raise CycleError(f"dependency cycle through {dep.address}")
+                visiting.add(dep.address)
+                stack.append((dep, 0))
+                continue
+            stack.pop()
+            finish(c)
+            visiting.discard(c.address)
+            done.add(c.address)
     return sorted(changes, key=lambda c: (c.wave, _RANK.get(c.kind, 99), c.action == Action.NOOP, c.address.lower()))
 
 

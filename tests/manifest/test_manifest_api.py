@@ -168,10 +168,9 @@ def test_unknown_key_suggestions_follow_the_source_shape():
         (64, 39, "protectedVMs[2].source.host", "unknown key 'host' (allowed: hypervSite)")]
 
 
-def test_large_manifest_validates_quickly():
-    """5,000 VMs in 50 recovery plans: well under a few seconds, and undefined names stay cheap."""
-    import time
-
+def test_large_manifest_validates():
+    """5,000 VMs in 50 recovery plans validate, and 5,000 undefined names are 5,000 located errors.
+    Its speed is measured by bench/validate_scale.py (speed targets live in bench/, not in timed tests)."""
     import yaml
 
     doc = yaml.safe_load(QUICKSTART.read_text())
@@ -180,13 +179,11 @@ def test_large_manifest_validates_quickly():
     doc["recoveryPlans"] = [{"name": f"rp{j}", "groups": [{"vms": [f"vm{i:05d}" for i in range(j * 100, j * 100 + 100)]}]}
                             for j in range(50)]
     text = yaml.safe_dump(doc, sort_keys=False)
-    start = time.perf_counter()
     m, diags = validate_text(text, "big.yaml", env={})
     assert diags == [] and len(m.protected_vms) == 5000
     broken = text.replace("- vm0", "- vx0")
     _, diags = validate_text(broken, "big.yaml", env={})
     assert len(diags) == 5000 and all(d.rule_id == "E2001" for d in diags)
-    assert time.perf_counter() - start < 10
 
 
 def test_recovery_plan_limit_of_100_vms():
