@@ -4,7 +4,9 @@
     ├── UserError                 the user can fix it by editing input or flags
     │   ├── ManifestError         invalid manifest (carries diagnostics)
     │   ├── UsageError            bad command-line usage, missing terminal for a prompt
-    │   └── PlanStaleError        a saved plan whose manifest or live state moved
+    │   ├── PlanStaleError        a saved plan whose manifest or live state moved
+    │   └── PlanMismatchError     a saved plan edited after it was written, or whose
+    │                             actions are not what the manifest and live state give
     └── AzureError                Azure (or the emulator) refused or failed
         ├── AuthenticationError   no credential, or token refused (401)
         ├── AuthorizationError    principal lacks a permission (403)
@@ -48,6 +50,10 @@ class UsageError(UserError):
 
 
 class PlanStaleError(UserError):
+    pass
+
+
+class PlanMismatchError(UserError):
     pass
 
 

@@ -2,14 +2,22 @@
 
 FILE (a manifest): reads the live state, makes the plan, shows it, and asks for
 confirmation on a terminal (--auto-approve for pipelines; without a terminal and
-without --auto-approve it fails instead of prompting). Afterwards it re-plans and
-continues while more becomes possible (servers registering with a new vault).
+without --auto-approve it fails instead of prompting). Afterwards it re-plans; what
+became possible during the run (servers registering with a new vault, a recovery
+plan to update after a replace) is shown as a new plan and needs the same approval:
+--auto-approve approves it too, a terminal asks again, otherwise it is not run and
+apply exits 1 naming it.
 
-PLAN (a file written by `asr plan --out`): re-reads the live state, refuses the
-plan if the manifest or the live state changed since it was made, and applies
-exactly its actions.
+PLAN (a file written by `asr plan --out`): checked, not trusted (docs/security.md).
+Its digest must match its content; the manifest it names and the live state are
+read again, the plan is refused if either changed since it was made, and it is made
+again from them: every change's action and requests must be exactly the saved ones.
+All of this before anything is sent. It then applies exactly those actions, once,
+and names what became possible meanwhile (re-plan to continue).
 
-Deletes and replacements need --allow-destroy; otherwise nothing is changed.
+Deletes and replacements need --allow-destroy (any request whose operation deletes,
+removes, purges or disables something, whatever the change's action says);
+otherwise nothing is changed.
 One apply per vault at a time (a lease in the vault's `asr-lock` tag).
 Exit status 0 when everything converged, 1 otherwise.
 """
@@ -59,12 +67,16 @@ def _is_saved_plan(text: str) -> dict | None:
     return None
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def _confirm(args: argparse.Namespace) -> None:
     from reconciler.errors import UsageError
 
     if args.auto_approve:
         return
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not _interactive():
         raise UsageError("no terminal to ask for confirmation; nothing was changed",
                          hint="review the plan with `asr plan`, then run `asr apply --auto-approve` in pipelines")
     answer = input("\nDo you want to perform these actions? Only 'yes' will be accepted: ")
@@ -105,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
         plan = None
         manifest = load_manifest(path)
     clients = Clients(manifest.subscription)
+    if plan is not None:
+        # Checked before the lease is taken, so a refused plan writes nothing at all;
+        # checked again under the lease (_run_locked) before anything is sent.
+        _check_saved(args, saved, plan, manifest, clients)
     early = make_progress("json" if json_out else "text", out if json_out else info)
     # One apply per vault: take the lease before reading, so the plan is made and
     # checked under it (a vault that does not exist yet is created first, then locked).
@@ -117,6 +133,77 @@ def run(args: argparse.Namespace) -> int:
         lock.release()
 
 
+def _check_saved(args: argparse.Namespace, saved: dict, plan: Any, manifest: Any, clients: Any) -> Any:
+    """Refuse a saved plan that is stale, or whose actions are not what the manifest
+    and the live state give now; return the plan made again from them."""
+    from reconciler.apply.lock import strip_lock_tag
+    from reconciler.apply.runner import refuse_destroy
+    from reconciler.azure.errors import azure_errors
+    from reconciler.live import read_live_state
+    from reconciler.plan import check_plan_current, check_plan_matches, make_plan
+
+    with azure_errors("read live state"):
+        live = strip_lock_tag(read_live_state(clients, manifest))
+    check_plan_current(saved, manifest, live)
+    fresh = make_plan(manifest, live, plan.manifest_path)
+    check_plan_matches(plan, fresh)
+    if not args.allow_destroy:
+        refuse_destroy(fresh)
+    return fresh
+
+
+SAVED_REMAINS = ("became possible during apply; a saved plan runs only what was reviewed: "
+                 "re-plan to continue")
+
+
+def _followup_approval(args: argparse.Namespace, info: Any, progress: dict[str, Any], saved_path: str | None) -> Any:
+    """The Applier's `approve`: show what became possible during apply as a new plan,
+    then say whether it runs (None) or why not. A saved plan never runs more."""
+    def approve(new: Any, work: list) -> str | None:
+        p = progress.get("progress")
+        if p is not None:
+            p.pause()
+        try:
+            return _approve(new, work)
+        finally:
+            if p is not None:
+                p.resume()
+
+    def _approve(new: Any, work: list) -> str | None:
+        names = ", ".join(f"{c.address} ({c.action.value})" for c in work)
+        print(f"\n{len(work)} more action(s) became possible during apply:", file=info)
+        _render_plan(new, info)
+        if saved_path is not None:
+            print(f"error: {len(work)} more action(s) became possible during apply and were not run: {names}",
+                  file=sys.stderr)
+            print("hint: a saved plan runs only what was reviewed; re-plan to continue: `asr plan MANIFEST --out "
+                  "PLAN`, review it, then `asr apply PLAN`", file=sys.stderr)
+            sys.stderr.flush()
+            return SAVED_REMAINS
+        if args.auto_approve:
+            print("Approved by --auto-approve.", file=info)
+            info.flush()
+            return None
+        if not _interactive():
+            print(f"error: {len(work)} more action(s) became possible during apply and were not run: {names}; "
+                  "no terminal to ask for approval", file=sys.stderr)
+            print("hint: review them with `asr plan`, then run `asr apply` again (`--auto-approve` in pipelines)",
+                  file=sys.stderr)
+            sys.stderr.flush()
+            return "became possible during apply; not approved (no terminal to ask, no --auto-approve)"
+        try:
+            answer = input("\nDo you want to perform these actions too? Only 'yes' will be accepted: ")
+        except EOFError:
+            answer = ""
+        if answer.strip() == "yes":
+            return None
+        print(f"error: {len(work)} more action(s) were not approved and not run: {names}", file=sys.stderr)
+        print("hint: review them with `asr plan`, then run `asr apply` again", file=sys.stderr)
+        return "became possible during apply; not approved"
+
+    return approve
+
+
 def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, manifest: Any, clients: Any,
                 lock: Any, out: Any, info: Any, json_out: bool) -> int:
     from reconciler.apply.lock import strip_lock_tag
@@ -125,23 +212,25 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
     from reconciler.apply.summary import exit_status, render, render_errors
     from reconciler.azure.errors import azure_errors
     from reconciler.live import read_live_state
-    from reconciler.plan import Kind, check_plan_current, make_plan
+    from reconciler.plan import Kind, make_plan
 
-    replan = None
+    manifest_path = path
     if saved is not None:
-        with azure_errors("read live state"):
-            live = strip_lock_tag(read_live_state(clients, manifest))
-        check_plan_current(saved, manifest, live)
-        print(f"Applying the saved plan {path} (made {plan.created_at or 'at an unknown time'}); "
-              "the manifest and the live state are unchanged since.", file=info)
+        made_at = plan.created_at or "at an unknown time"
+        manifest_path = plan.manifest_path
+        # What runs is the plan made again now, under the lease; it was just found
+        # equal to the saved one in every action and request.
+        plan = _check_saved(args, saved, plan, manifest, clients)
+        print(f"Applying the saved plan {path} (made {made_at}); the manifest and the live state are unchanged "
+              "since, and planning again from them gives exactly its actions.", file=info)
     else:
         with azure_errors("read live state"):
             live = strip_lock_tag(read_live_state(clients, manifest))
         plan = make_plan(manifest, live, path)
 
-        def replan() -> Any:
-            with azure_errors("re-read live state"):
-                return make_plan(manifest, strip_lock_tag(read_live_state(clients, manifest)), path)
+    def replan() -> Any:
+        with azure_errors("re-read live state"):
+            return make_plan(manifest, strip_lock_tag(read_live_state(clients, manifest)), manifest_path)
 
     _render_plan(plan, info)
     if not args.allow_destroy:
@@ -155,8 +244,11 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
         _confirm(args)
 
     progress = make_progress(args.log_format, out)
+    shown: dict[str, Any] = {"progress": progress}
     applier = Applier(clients, parallelism=args.parallelism, emit=progress, allow_destroy=args.allow_destroy,
-                      replan=replan, lock=lock if lock.held else None)
+                      replan=replan, lock=lock if lock.held else None,
+                      approve=_followup_approval(args, info, shown, path if saved is not None else None),
+                      registration_wait=0 if saved is not None else None)
     try:
         with azure_errors("apply"):
             try:
