@@ -79,7 +79,12 @@ def test_terminal_confirmation(emu, clients, answers, rc):
     assert "+ protected_vm.sql01" in followup and "+ recovery_plan.tier1" in followup
     assert "Do you want to perform these actions too?" in followup
     if answers == ["yes", "yes"]:
-        assert "Apply complete" in p.stdout and len(_items(clients)) == 4
+        assert len(_items(clients)) == 4
+        # what ran is what was shown: the first plan's 7 runnable creates (its other 7 were
+        # shown as blocked) and the 7 approved afterwards
+        assert "Plan: 14 to add, 0 to change, 0 to replace, 0 to destroy. (1 manual step, 7 blocked)" in p.stdout
+        assert "Plan: 7 to add, 0 to change, 0 to replace, 0 to destroy." in followup
+        assert "Apply complete: 14 succeeded, 0 failed, 0 skipped" in p.stdout
     else:
         assert "were not approved and not run" in p.stdout
         assert "not approved" in p.stdout.split("Apply incomplete", 1)[1]
