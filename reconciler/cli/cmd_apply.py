@@ -38,6 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation (pipelines)")
     p.add_argument("--parallelism", type=int, default=10, help="requests in flight at once (default 10); ASR jobs are followed without holding a slot")
     p.add_argument("--allow-destroy", action="store_true", help="allow deletes and replacements shown in the plan")
+    p.add_argument("--manifest", metavar="FILE",
+                   help="with PLAN: apply it only if it was made from this manifest (pipelines: the plan file "
+                        "names its manifest, so pin the one the pipeline reviewed)")
     p.add_argument("--wait-protected", action="store_true",
                    help="after applying, wait until every VM is Protected (initial replication done)")
     p.add_argument("--log-format", choices=["auto", "text", "json"], default="auto",
@@ -50,6 +53,13 @@ def _render_plan(plan: Any, out: Any) -> None:
     text = render(plan, "text", color=use_color(out))
     out.write(text if text.endswith("\n") else text + "\n")
     out.flush()
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _is_saved_plan(text: str) -> dict | None:
@@ -89,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.apply.progress import make_progress
     from reconciler.azure.clients import Clients
     from reconciler.azure.errors import azure_errors
-    from reconciler.errors import UsageError
+    from reconciler.errors import PlanMismatchError, UsageError
     from reconciler.plan import load_plan
 
     if args.parallelism < 1:
@@ -112,8 +122,14 @@ def run(args: argparse.Namespace) -> int:
         if manifest_path and not os.path.isabs(manifest_path) and not os.path.exists(manifest_path):
             alt = os.path.join(os.path.dirname(path), manifest_path)
             manifest_path = alt if os.path.exists(alt) else manifest_path
+        if getattr(args, "manifest", None) and not _same_file(args.manifest, manifest_path):
+            raise PlanMismatchError(
+                f"{path}: the plan was made from the manifest {plan.manifest_path}, not {args.manifest}; "
+                "nothing was changed", hint="make the plan from the manifest the pipeline reviews, then apply it")
         manifest = load_manifest(manifest_path)
     else:
+        if getattr(args, "manifest", None):
+            raise UsageError("--manifest goes with a saved PLAN; with a manifest FILE, FILE is the manifest")
         plan = None
         manifest = load_manifest(path)
     clients = Clients(manifest.subscription)

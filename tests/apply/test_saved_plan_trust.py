@@ -215,6 +215,25 @@ def test_a_cosmetic_edit_with_a_recomputed_digest_is_accepted_and_runs_the_deriv
     assert "planning again from them gives exactly its actions" in out and "reviewed by the CAB" not in out
 
 
+def test_manifest_pins_the_manifest_a_saved_plan_names(emu, clients, tmp_path, capsys):
+    """The plan file names its manifest: a plan made from another manifest of the
+    checkout passes the fingerprint and re-derivation checks for *that* manifest;
+    `--manifest` (as the example pipelines use it) pins the reviewed one."""
+    m = _applied(emu, tmp_path, capsys)
+    other = tmp_path / "other.yaml"
+    shutil.copy(m, other)
+    _edit_manifest(other, lambda d: _vm(d, "app01")["target"].update(size="Standard_D4s_v5"))
+    plan_file = tmp_path / "plan.json"
+    assert asr(["plan", str(other), "--out", str(plan_file), "--detailed-exitcode"]) == 2
+    err = _refused(emu, capsys, plan_file, "--manifest", str(m))
+    assert f"{plan_file}: the plan was made from the manifest {other}, not {m}; nothing was changed" in err
+    capsys.readouterr()
+    assert asr(["plan", str(m), "--out", str(plan_file)]) == 0
+    assert asr(["apply", str(plan_file), "--manifest", str(m)]) == 0
+    assert asr(["apply", str(m), "--manifest", str(m), "--auto-approve"]) == 1
+    assert "--manifest goes with a saved PLAN" in capsys.readouterr().err
+
+
 # --- the destroy gate looks at the operations ------------------------------------------
 
 
