@@ -4,6 +4,7 @@
     ├── UserError                 the user can fix it by editing input or flags
     │   ├── ManifestError         invalid manifest (carries diagnostics)
     │   ├── UsageError            bad command-line usage, missing terminal for a prompt
+    │   ├── ConfigurationError    a setting asr reads is wrong (CA bundle file, AZURE_TOKEN_CREDENTIALS)
     │   ├── PlanStaleError        a saved plan whose manifest or live state moved
     │   └── PlanMismatchError     a saved plan edited after it was written, or whose
     │                             actions are not what the manifest and live state give
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 class AsrError(Exception):
     exit_code = 1
+    debug: tuple[str, ...] = ()  # extra lines printed with ASR_DEBUG=1 (already redacted)
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -46,6 +48,10 @@ class ManifestError(UserError):
 
 
 class UsageError(UserError):
+    pass
+
+
+class ConfigurationError(UserError):
     pass
 
 

@@ -106,9 +106,9 @@ class Clients:
     @property
     def credential(self) -> Any:
         if self._credential is None:
-            from azure.identity import DefaultAzureCredential
+            from reconciler.azure.credentials import build_credential  # checks the CA bundles first
 
-            self._credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+            self._credential = build_credential(self.settings.ca_bundle)
         return self._credential
 
     def _kwargs(self) -> dict[str, Any]:

@@ -35,9 +35,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
         raise UsageError(f"--out {args.out}: the directory {os.path.dirname(args.out) or '.'} does not exist")
-    from reconciler.ops.export import export_manifest
+    from reconciler.ops.export import export
 
-    text = export_manifest(Clients(args.subscription), args.subscription, args.resource_group, args.vault)
+    result = export(Clients(args.subscription), args.subscription, args.resource_group, args.vault)
+    for w in result.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    text = result.text
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -55,6 +55,22 @@ def _print_error(err: AsrError) -> None:
     print(f"error: {err.message}", file=sys.stderr)
     if err.hint:
         print(f"hint: {err.hint}", file=sys.stderr)
+    if os.environ.get("ASR_DEBUG"):
+        _print_debug(err)
+
+
+def _print_debug(err: AsrError) -> None:
+    """ASR_DEBUG=1: the error's own detail lines, then the chain of underlying exceptions (redacted)."""
+    from reconciler.azure.credentials import redact
+
+    for line in err.debug:
+        print(f"debug: {line}", file=sys.stderr)
+    cause, seen = err.__cause__, set()
+    while cause is not None and id(cause) not in seen and len(seen) < 5:
+        seen.add(id(cause))
+        text = " | ".join(str(cause).strip().splitlines()[:6])[:600]
+        print(f"debug: caused by {type(cause).__module__}.{type(cause).__name__}: {redact(text)}", file=sys.stderr)
+        cause = cause.__cause__ or cause.__context__
 
 
 def main(argv: list[str] | None = None) -> int:

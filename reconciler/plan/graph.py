@@ -13,7 +13,9 @@ from __future__ import annotations
 from reconciler.plan.model import Action, Change, Kind
 
 KIND_ORDER = [
-    Kind.RESOURCE_GROUP, Kind.VAULT, Kind.STORAGE_ACCOUNT, Kind.VIRTUAL_NETWORK, Kind.VMM_SERVER,
+    Kind.RESOURCE_GROUP, Kind.VAULT, Kind.ALERT_SETTINGS, Kind.STORAGE_ACCOUNT, Kind.VIRTUAL_NETWORK,
+    Kind.PRIVATE_ENDPOINT,  # before any server registers (Learn: private endpoints first)
+    Kind.VMM_SERVER,
     Kind.HYPERV_SITE, Kind.HYPERV_HOST, Kind.POLICY, Kind.POLICY_ASSOCIATION, Kind.NETWORK_MAPPING,
     Kind.PROTECTED_VM, Kind.RECOVERY_PLAN,
 ]

@@ -65,6 +65,8 @@ class Kind(str, Enum):
     NETWORK_MAPPING = "network_mapping"
     PROTECTED_VM = "protected_vm"
     RECOVERY_PLAN = "recovery_plan"
+    PRIVATE_ENDPOINT = "private_endpoint"  # additive: Site Recovery private endpoint of the vault
+    ALERT_SETTINGS = "alert_settings"  # additive: the vault's Site Recovery email notifications
 
 
 @dataclass
