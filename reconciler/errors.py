@@ -5,7 +5,9 @@
     │   ├── ManifestError         invalid manifest (carries diagnostics)
     │   ├── UsageError            bad command-line usage, missing terminal for a prompt
     │   ├── ConfigurationError    a setting asr reads is wrong (CA bundle file, AZURE_TOKEN_CREDENTIALS)
-    │   └── PlanStaleError        a saved plan whose manifest or live state moved
+    │   ├── PlanStaleError        a saved plan whose manifest or live state moved
+    │   └── PlanMismatchError     a saved plan edited after it was written, or whose
+    │                             actions are not what the manifest and live state give
     └── AzureError                Azure (or the emulator) refused or failed
         ├── AuthenticationError   no credential, or token refused (401)
         ├── AuthorizationError    principal lacks a permission (403)
@@ -54,6 +56,10 @@ class ConfigurationError(UserError):
 
 
 class PlanStaleError(UserError):
+    pass
+
+
+class PlanMismatchError(UserError):
     pass
 
 

@@ -33,6 +33,12 @@ class Progress:
     def close(self) -> None:
         pass
 
+    def pause(self) -> None:
+        """Stop drawing while apply shows a plan and asks a question."""
+
+    def resume(self) -> None:
+        pass
+
 
 def describe(e: dict[str, Any]) -> str | None:
     kind = e.get("event")
@@ -196,6 +202,12 @@ class RichProgress(Progress):
 
     def close(self) -> None:
         self.live.stop()
+
+    def pause(self) -> None:
+        self.live.stop()
+
+    def resume(self) -> None:
+        self.live.start()
 
 
 def make_progress(fmt: str = "auto", stream: TextIO | None = None) -> Progress:

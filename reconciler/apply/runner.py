@@ -1,16 +1,22 @@
 """One `asr apply`, from a Plan to a result: the order of the steps around the
 executor.
 
-1. Refuse deletes and replacements without allow_destroy, before any change.
+1. Refuse deletes and replacements without allow_destroy, before any change: a
+   change is destructive when any of its requests' operations is (`OpSpec.destructive`
+   in operations.py) or when its action is delete / replace.
 2. Create the vault (and its resource group) first if the plan says so: the lock
    lives in the vault, so it must exist; the create is sent with
    `If-None-Match: *` so two appliers cannot both create it.
 3. Take the vault lock (a lease in a vault tag, renewed while running).
 4. Execute the rest of the graph.
-5. From a manifest (not a saved plan): re-plan from Azure and run again while the
-   new plan has work this run can do (things that became possible: a VMM server
-   or Hyper-V host that registered once its vault or site existed, jobs awaited),
-   a bounded number of rounds. A saved plan is applied exactly, once.
+5. With `replan`: re-plan from Azure; when the new plan has work that became
+   possible during this run (a VMM server or Hyper-V host that registered once its
+   vault or site existed, a recovery plan to update after a replace), hand the new
+   plan to `approve`, which shows it and says whether it may run (None) or why not
+   (a reason string). Without `approve`, nothing more runs. Destructive follow-ups
+   still need allow_destroy. A bounded number of rounds. The CLI gives a saved plan
+   an `approve` that always says no: it is applied exactly, once, and what remains
+   is reported.
 6. Release the lock. Optionally wait until every VM is Protected.
 """
 
@@ -31,6 +37,7 @@ from reconciler.apply.executor import (
     Outcome,
 )
 from reconciler.apply.lock import VaultLock
+from reconciler.apply.operations import OPERATIONS
 from reconciler.apply.pacing import WritePacer
 from reconciler.errors import AsrError, UsageError
 from reconciler.plan.model import Action, Change, Kind, Plan, Reason
@@ -38,6 +45,10 @@ from reconciler.plan.model import Action, Change, Kind, Plan, Reason
 MAX_ROUNDS = 6
 
 Emit = Callable[[dict[str, Any]], None]
+# approve(new_plan, work) -> None to run `work` (shown to the user and approved), or the
+# reason it is not run (recorded as the skipped outcomes' reason)
+Approve = Callable[[Plan, list[Change]], "str | None"]
+NOT_SHOWN = "became possible during apply; not run, as nobody was shown it to approve: run `asr apply` again"
 
 
 def _env_float(name: str, default: float) -> float:
@@ -47,10 +58,32 @@ def _env_float(name: str, default: float) -> float:
         return default
 
 
+def destructive_operations(change: Change) -> list[str]:
+    """The operations of `change`'s requests that delete, remove, purge or disable
+    something (`OpSpec.destructive`); an operation not in the allow-list counts too."""
+    out: list[str] = []
+    for r in change.requests:
+        spec = OPERATIONS.get(r.operation)
+        if (spec is None or spec.destructive) and r.operation not in out:
+            out.append(r.operation)
+    return out
+
+
+def destroying(plan: Plan) -> list[Change]:
+    """Changes that need --allow-destroy: by what they send, and by their action."""
+    return [c for c in plan.changes if c.destructive or destructive_operations(c)]
+
+
+def _destroy_label(c: Change) -> str:
+    if c.destructive:
+        return f"{c.address} ({c.action.value})"
+    return f"{c.address} ({c.action.value}, but sends {', '.join(destructive_operations(c))})"
+
+
 def refuse_destroy(plan: Plan) -> None:
-    bad = plan.destructive
+    bad = destroying(plan)
     if bad:
-        lines = ", ".join(f"{c.address} ({c.action.value})" for c in bad)
+        lines = ", ".join(_destroy_label(c) for c in bad)
         raise UsageError(
             f"the plan deletes or replaces {len(bad)} object(s): {lines}; nothing was changed",
             hint="review the plan, then re-run with --allow-destroy to allow it",
@@ -107,12 +140,15 @@ class Applier:
         registration_wait: float | None = None,
         lock_ttl: float | None = None,
         lock: VaultLock | None = None,
+        approve: Approve | None = None,
     ) -> None:
         self.clients = clients
         self.parallelism = parallelism
         self.emit = emit or (lambda e: None)
         self.allow_destroy = allow_destroy
         self.replan = replan
+        self.approve = approve
+        self.followups_run = 0  # actions run after approval of a re-plan
         self.registration_wait = (registration_wait if registration_wait is not None
                                   else _env_float("ASR_REGISTRATION_WAIT", 20.0))
         self.replan_interval = _env_float("ASR_REPLAN_INTERVAL", 5.0)
@@ -146,9 +182,9 @@ class Applier:
 
     def _apply(self, plan: Plan) -> ApplyResult:
         t0 = time.monotonic()
+        Executor(self.clients, plan).check()  # unknown operations / bad arguments: refuse before any call
         if not self.allow_destroy:
             refuse_destroy(plan)
-        Executor(self.clients, plan).check()  # unknown operations / bad arguments: refuse before any call
         total: dict[str, Outcome] = {}
         interrupted = False
         pre = pre_lock_addresses(plan) if not (self.lock is not None and self.lock.held) else set()
@@ -186,8 +222,9 @@ class Applier:
                     self.emit({"event": "failed", "address": "(re-plan)", "code": getattr(err, "code", None),
                                "message": err.message})
                     break
-                if not self.allow_destroy and new.destructive:
-                    for c in new.destructive:
+                bad = destroying(new)
+                if not self.allow_destroy and bad:
+                    for c in bad:
                         total[c.address] = Outcome(c.address, c.action.value, SKIPPED,
                                                    reason="the re-plan wants to delete or replace it; needs --allow-destroy")
                     self.emit({"event": "phase", "message": "the new plan would delete or replace; stopping"})
@@ -217,8 +254,17 @@ class Applier:
                         break
                     time.sleep(self.replan_interval)
                     continue
+                refusal = self.approve(new, work) if self.approve is not None else NOT_SHOWN
+                if refusal is not None:
+                    self._refresh_pending(new, total)
+                    for c in work:
+                        total[c.address] = Outcome(c.address, c.action.value, SKIPPED, reason=refusal)
+                    self.emit({"event": "phase", "message": f"{len(work)} more action(s) not run: "
+                               + ", ".join(c.address for c in work)})
+                    break
                 rounds += 1
-                self.emit({"event": "phase", "message": f"re-planned: {len(work)} more action(s) now possible"})
+                self.followups_run += len(work)
+                self.emit({"event": "phase", "message": f"running {len(work)} more action(s), approved during apply"})
                 r = self._execute(new, None, {})
                 _merge(total, r, self.emit)
                 interrupted = r.interrupted

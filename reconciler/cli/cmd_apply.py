@@ -2,14 +2,22 @@
 
 FILE (a manifest): reads the live state, makes the plan, shows it, and asks for
 confirmation on a terminal (--auto-approve for pipelines; without a terminal and
-without --auto-approve it fails instead of prompting). Afterwards it re-plans and
-continues while more becomes possible (servers registering with a new vault).
+without --auto-approve it fails instead of prompting). Afterwards it re-plans; what
+became possible during the run (servers registering with a new vault, a recovery
+plan to update after a replace) is shown as a new plan and needs the same approval:
+--auto-approve approves it too, a terminal asks again, otherwise it is not run and
+apply exits 1 naming it.
 
-PLAN (a file written by `asr plan --out`): re-reads the live state, refuses the
-plan if the manifest or the live state changed since it was made, and applies
-exactly its actions.
+PLAN (a file written by `asr plan --out`): checked, not trusted (docs/security.md).
+Its digest must match its content; the manifest it names and the live state are
+read again, the plan is refused if either changed since it was made, and it is made
+again from them: every change's action and requests must be exactly the saved ones.
+All of this before anything is sent. It then applies exactly those actions, once,
+and names what became possible meanwhile (re-plan to continue).
 
-Deletes and replacements need --allow-destroy; otherwise nothing is changed.
+Deletes and replacements need --allow-destroy (any request whose operation deletes,
+removes, purges or disables something, whatever the change's action says);
+otherwise nothing is changed.
 One apply per vault at a time (a lease in the vault's `asr-lock` tag): another apply
 fails at once naming the holder and the lock ID, or waits with --lock-timeout;
 `asr force-unlock FILE LOCK_ID` removes a lease left behind.
@@ -42,6 +50,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_approve_argument(p, dest="auto_approve")
     p.add_argument("--parallelism", type=int, default=10, help="requests in flight at once (default 10); ASR jobs are followed without holding a slot")
     p.add_argument("--allow-destroy", action="store_true", help="allow deletes and replacements shown in the plan")
+    p.add_argument("--manifest", metavar="FILE",
+                   help="with PLAN: apply it only if it was made from this manifest (pipelines: the plan file "
+                        "names its manifest, so pin the one the pipeline reviewed)")
     p.add_argument("--wait-protected", action="store_true",
                    help="after applying, wait until every VM is Protected (initial replication done)")
     p.add_argument("--log-format", choices=["auto", "text", "json"], default="auto",
@@ -60,6 +71,13 @@ def _render_plan(plan: Any, out: Any) -> None:
     out.flush()
 
 
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
 def _is_saved_plan(text: str) -> dict | None:
     stripped = text.lstrip()
     if not stripped.startswith("{"):
@@ -75,12 +93,16 @@ def _is_saved_plan(text: str) -> dict | None:
     return None
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def _confirm(args: argparse.Namespace) -> None:
     from reconciler.errors import UsageError
 
     if args.auto_approve:
         return
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not _interactive():
         raise UsageError("no terminal to ask for confirmation; nothing was changed",
                          hint="review the plan with `asr plan`, then run `asr apply --auto-approve` in pipelines")
     answer = input("\nDo you want to perform these actions? Only 'yes' will be accepted: ")
@@ -93,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.apply.progress import make_progress
     from reconciler.azure.clients import Clients
     from reconciler.azure.errors import azure_errors
-    from reconciler.errors import UsageError
+    from reconciler.errors import PlanMismatchError, UsageError
     from reconciler.plan import load_plan
 
     if args.parallelism < 1:
@@ -125,11 +147,21 @@ def run(args: argparse.Namespace) -> int:
         if manifest_path and not os.path.isabs(manifest_path) and not os.path.exists(manifest_path):
             alt = os.path.join(os.path.dirname(path), manifest_path)
             manifest_path = alt if os.path.exists(alt) else manifest_path
+        if getattr(args, "manifest", None) and not _same_file(args.manifest, manifest_path):
+            raise PlanMismatchError(
+                f"{path}: the plan was made from the manifest {plan.manifest_path}, not {args.manifest}; "
+                "nothing was changed", hint="make the plan from the manifest the pipeline reviews, then apply it")
         manifest = load_manifest(manifest_path)
     else:
+        if getattr(args, "manifest", None):
+            raise UsageError("--manifest goes with a saved PLAN; with a manifest FILE, FILE is the manifest")
         plan = None
         manifest = load_manifest(path)
     clients = Clients(manifest.subscription)
+    if plan is not None:
+        # Checked before the lease is taken, so a refused plan writes nothing at all;
+        # checked again under the lease (_run_locked) before anything is sent.
+        _check_saved(args, saved, plan, manifest, clients)
     early = make_progress("json" if json_out else "text", out if json_out else info)
     # One apply per vault: take the lease before reading, so the plan is made and
     # checked under it (a vault that does not exist yet is created first, then locked).
@@ -142,6 +174,81 @@ def run(args: argparse.Namespace) -> int:
         lock.release()
 
 
+def _check_saved(args: argparse.Namespace, saved: dict, plan: Any, manifest: Any, clients: Any) -> Any:
+    """Refuse a saved plan that is stale, or whose actions are not what the manifest
+    and the live state give now; return the plan made again from them."""
+    from reconciler.apply.lock import strip_lock_tag
+    from reconciler.apply.runner import refuse_destroy
+    from reconciler.azure.errors import azure_errors
+    from reconciler.live import read_live_state
+    from reconciler.plan import check_plan_current, check_plan_matches, make_plan
+
+    with azure_errors("read live state"):
+        live = strip_lock_tag(read_live_state(clients, manifest))
+    check_plan_current(saved, manifest, live)
+    fresh = make_plan(manifest, live, plan.manifest_path)
+    if plan.partial:  # a partial plan is made again with the same targets
+        from reconciler.plan.graph import restrict
+
+        restrict(fresh, list(plan.targets))
+    check_plan_matches(plan, fresh)
+    if not args.allow_destroy:
+        refuse_destroy(fresh)
+    return fresh
+
+
+SAVED_REMAINS = ("became possible during apply; a saved plan runs only what was reviewed: "
+                 "re-plan to continue")
+
+
+def _followup_approval(args: argparse.Namespace, info: Any, progress: dict[str, Any], saved_path: str | None) -> Any:
+    """The Applier's `approve`: show what became possible during apply as a new plan,
+    then say whether it runs (None) or why not. A saved plan never runs more."""
+    def approve(new: Any, work: list) -> str | None:
+        p = progress.get("progress")
+        if p is not None:
+            p.pause()
+        try:
+            return _approve(new, work)
+        finally:
+            if p is not None:
+                p.resume()
+
+    def _approve(new: Any, work: list) -> str | None:
+        names = ", ".join(f"{c.address} ({c.action.value})" for c in work)
+        print(f"\n{len(work)} more action(s) became possible during apply:", file=info)
+        _render_plan(new, info)
+        if saved_path is not None:
+            print(f"error: {len(work)} more action(s) became possible during apply and were not run: {names}",
+                  file=sys.stderr)
+            print("hint: a saved plan runs only what was reviewed; re-plan to continue: `asr plan MANIFEST --out "
+                  "PLAN`, review it, then `asr apply PLAN`", file=sys.stderr)
+            sys.stderr.flush()
+            return SAVED_REMAINS
+        if args.auto_approve:
+            print("Approved by --auto-approve.", file=info)
+            info.flush()
+            return None
+        if not _interactive():
+            print(f"error: {len(work)} more action(s) became possible during apply and were not run: {names}; "
+                  "no terminal to ask for approval", file=sys.stderr)
+            print("hint: review them with `asr plan`, then run `asr apply` again (`--auto-approve` in pipelines)",
+                  file=sys.stderr)
+            sys.stderr.flush()
+            return "became possible during apply; not approved (no terminal to ask, no --auto-approve)"
+        try:
+            answer = input("\nDo you want to perform these actions too? Only 'yes' will be accepted: ")
+        except EOFError:
+            answer = ""
+        if answer.strip() == "yes":
+            return None
+        print(f"error: {len(work)} more action(s) were not approved and not run: {names}", file=sys.stderr)
+        print("hint: review them with `asr plan`, then run `asr apply` again", file=sys.stderr)
+        return "became possible during apply; not approved"
+
+    return approve
+
+
 def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, manifest: Any, clients: Any,
                 lock: Any, out: Any, info: Any, json_out: bool) -> int:
     from reconciler.apply.lock import strip_lock_tag
@@ -150,34 +257,38 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
     from reconciler.apply.summary import exit_status, render, render_errors
     from reconciler.azure.errors import azure_errors
     from reconciler.live import read_live_state
-    from reconciler.plan import Kind, check_plan_current, make_plan
+    from reconciler.plan import Kind, make_plan
 
-    replan = None
+    manifest_path = path
+    # --target / --vm, or the targets a saved partial plan was made with: a re-plan keeps
+    # to them (and to what the first plan showed, so a manual step that got done is seen as done)
+    targets = list(plan.targets) if saved is not None and plan.partial else targets_of(args)
+    first: set[str] = set()
+
+    def targeted(p: Any) -> Any:
+        if targets:
+            from reconciler.plan.graph import restrict
+
+            restrict(p, targets, also=first)
+        return p
+
     if saved is not None:
-        with azure_errors("read live state"):
-            live = strip_lock_tag(read_live_state(clients, manifest))
-        check_plan_current(saved, manifest, live)
-        print(f"Applying the saved plan {path} (made {plan.created_at or 'at an unknown time'}); "
-              "the manifest and the live state are unchanged since.", file=info)
+        made_at = plan.created_at or "at an unknown time"
+        manifest_path = plan.manifest_path
+        # What runs is the plan made again now, under the lease; it was just found
+        # equal to the saved one in every action and request.
+        plan = _check_saved(args, saved, plan, manifest, clients)
+        print(f"Applying the saved plan {path} (made {made_at}); the manifest and the live state are unchanged "
+              "since, and planning again from them gives exactly its actions.", file=info)
     else:
         with azure_errors("read live state"):
             live = strip_lock_tag(read_live_state(clients, manifest))
-        targets = targets_of(args)
-        first: set[str] = set()
-
-        def targeted(p: Any) -> Any:
-            if targets:
-                from reconciler.plan.graph import restrict
-
-                restrict(p, targets, also=first)
-            return p
-
         plan = targeted(make_plan(manifest, live, path))
-        first.update(c.address for c in plan.changes)
+    first.update(c.address for c in plan.changes)
 
-        def replan() -> Any:
-            with azure_errors("re-read live state"):
-                return targeted(make_plan(manifest, strip_lock_tag(read_live_state(clients, manifest)), path))
+    def replan() -> Any:
+        with azure_errors("re-read live state"):
+            return targeted(make_plan(manifest, strip_lock_tag(read_live_state(clients, manifest)), manifest_path))
 
     _render_plan(plan, info)
     if not args.allow_destroy:
@@ -191,8 +302,11 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
         _confirm(args)
 
     progress = make_progress(args.log_format, out)
+    shown: dict[str, Any] = {"progress": progress}
     applier = Applier(clients, parallelism=args.parallelism, emit=progress, allow_destroy=args.allow_destroy,
-                      replan=replan, lock=lock if lock.held else None)
+                      replan=replan, lock=lock if lock.held else None,
+                      approve=_followup_approval(args, info, shown, path if saved is not None else None),
+                      registration_wait=0 if saved is not None else None)
     try:
         with azure_errors("apply"):
             try:

@@ -227,6 +227,52 @@ def _applied(env, emulator, tmp_path) -> Path:
     return m
 
 
+def test_modified_saved_plan(env, emulator, tmp_path):
+    import json
+
+    emulator.reset(time_scale=600)
+    m = manifest(tmp_path)
+    assert asr(["plan", m.name, "--out", "plan.json"], env, tmp_path).returncode == 0
+    plan = tmp_path / "plan.json"
+    data = json.loads(plan.read_text())
+    data["changes"][0]["note"] = "edited"
+    plan.write_text(json.dumps(data))
+    r = asr(["apply", "plan.json", "--auto-approve"], env, tmp_path)
+    assert r.returncode == 1
+    check("plan-modified", r.stderr, tmp_path)
+
+
+def test_saved_plan_not_what_the_manifest_gives(env, emulator, tmp_path):
+    import json
+
+    from reconciler.plan.saved import plan_digest
+
+    m = _applied(env, emulator, tmp_path)
+    assert asr(["plan", m.name, "--out", "plan.json"], env, tmp_path).returncode == 0
+    plan = tmp_path / "plan.json"
+    data = json.loads(plan.read_text())
+    c = next(c for c in data["changes"] if c["address"] == "protected_vm.app02")
+    c["action"] = "update"
+    c["requests"] = [{"operation": "resources.resource_groups.begin_delete",
+                      "args": {"resource_group_name": "contoso-failover-rg"}}]
+    data["digest"] = plan_digest(data)
+    plan.write_text(json.dumps(data))
+    r = asr(["apply", "plan.json", "--auto-approve", "--allow-destroy"], env, tmp_path)
+    assert r.returncode == 1
+    check("plan-mismatch", r.stderr, tmp_path)
+
+
+def test_saved_plan_follow_up_not_run(env, emulator, tmp_path):
+    m = _applied(env, emulator, tmp_path)
+    data = yaml.safe_load(m.read_text())
+    next(v for v in data["protectedVMs"] if v["name"] == "app02")["target"]["diskType"] = "Premium_LRS"
+    m.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert asr(["plan", m.name, "--out", "plan.json"], env, tmp_path).returncode == 0
+    r = asr(["apply", "plan.json", "--auto-approve", "--allow-destroy"], env, tmp_path)
+    assert r.returncode == 1
+    check("followup-saved", r.stderr, tmp_path)
+
+
 def test_destroy_needs_allow_destroy(env, emulator, tmp_path):
     m = _applied(env, emulator, tmp_path)
     data = yaml.safe_load(m.read_text())
@@ -279,6 +325,7 @@ def test_every_block_in_the_page_has_a_test():
     tested = {
         "invalid-manifest", "unset-env", "no-credentials", "managed-identity-refused", "federated-token-rejected",
         "cli-not-signed-in", "ca-bundle-missing", "permission-denied", "unreachable", "tls", "throttled",
-        "manual-step", "stale-plan", "destroy-refused", "no-terminal", "locked", "not-allowed",
+        "manual-step", "stale-plan", "plan-modified", "plan-mismatch", "followup-saved", "destroy-refused",
+        "no-terminal", "locked", "not-allowed",
     }
     assert names == tested

@@ -63,6 +63,7 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
         "live_fingerprints": {"type": "object", "additionalProperties": {"type": "string"}},
         "partial": {"type": "boolean"},
         "targets": {"type": "array", "items": {"type": "string"}},
+        "digest": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},  # saved plans only
         "has_changes": {"type": "boolean"},
         "warnings": {"type": "array", "items": {"type": "string"}},
         "summary": {"type": "object",
