@@ -286,6 +286,13 @@ class _Planner:
                               f"(job {job.get('name')}); apply waits for it")
                 return
             if pitem is not None:
+                if rq.os_disk_id(pitem) is None:
+                    n = len((props(pitem).get("customDetails") or {}).get("diskDetails") or [])
+                    self.add(d, Action.MANUAL, Reason.NOT_DISCOVERED, None, d.attrs,
+                             note=f"Azure marks none of the {n} disks of VM {vm.name} as its OS disk (vhdType "
+                                  "OperatingSystem), so asr cannot tell which one to send; check that Site Recovery "
+                                  "discovered the VM's operating system (integration services), then plan again")
+                    return
                 self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=[rq.vm_enable(self.m, ctx)])
                 return
             cont = ctx["container"]
