@@ -179,6 +179,8 @@ class Job:
                 "endTime": iso(t_end) if ts in ("Succeeded", "Failed") else UNSET_TIME,
                 "errors": [self._error_json(i)] if ts == "Failed" else [],
             }
+            if spec.group is None:  # a plain task (CreateFabricTests.json, TestEnableDR.json): F-043
+                task["customDetails"] = {"instanceType": "TaskDetails"}
             if spec.group is not None:
                 task["groupTaskCustomDetails"] = {
                     "instanceType": "RecoveryPlanGroupTaskDetails",

@@ -343,7 +343,7 @@ class Policy:
                     "applicationConsistentSnapshotFrequencyInHours": self.app_consistent,
                     "replicationInterval": self.interval,
                     "onlineReplicationStartTime": self.start_time,
-                    "encryption": "Disable",
+                    "encryption": "Disabled",  # as read back in TestEnableDR.json (F-021)
                     "activeStorageAccountId": self.storage_accounts[0] if self.storage_accounts else None,
                 },
             },

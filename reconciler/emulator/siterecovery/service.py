@@ -1045,9 +1045,14 @@ class SiteRecovery:
             item.vault, scenario, friendly, target_id=item.name, target_name=item.vm.friendly,
             target_type="ProtectionEntity", tasks=tasks, on_success=done, on_failure=failed,
             client_request_id=crid, fabric_id=fabric.id, fail=fail, fail_task=fail_task,
-            affected={"PrimaryFabricProviderId": fabric.kind, "PrimaryVmmName": fabric.friendly,
-                      "PrimaryCloudName": item.container.friendly, "RecoveryFabricProviderId": "Azure",
-                      "ProtectedItemName": item.vm.friendly},
+            # the keys of the EnableDr job of TestEnableDR.json (F-047); other item jobs: unconfirmed
+            affected={"primaryVmId": item.vm.name, "primaryVmName": item.vm.friendly, "recoveryVmId": "",
+                      "recoveryVmName": item.settings.get("recoveryAzureVmName") or item.vm.friendly,
+                      "protectionProfileId": guid(item.vault.id, "policy", item.policy),
+                      "primaryCloudId": item.container.name, "primaryCloudName": item.container.friendly,
+                      "recoveryCloudName": AZURE_FABRIC, "primaryVmmId": fabric.internal_id,
+                      "primaryVmmName": fabric.friendly, "recoveryVmmName": AZURE_FABRIC,
+                      "primaryFabricProviderId": fabric.kind, "recoveryFabricProviderId": "Azure"},
         )
         item.job = job
         return job
