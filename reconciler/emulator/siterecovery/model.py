@@ -257,7 +257,8 @@ class Container:
                 "protectedItemCount": len(self.items),
                 "pairingStatus": "Paired" if self.paired_policies() else "NotPaired",
                 "role": "Primary",
-                "fabricSpecificDetails": {"instanceType": self.fabric.kind},
+                # null for a Hyper-V site's container (TestEnableDR.json, F-006); VMM: unconfirmed
+                "fabricSpecificDetails": None if self.fabric.kind == "HyperVSite" else {"instanceType": self.fabric.kind},
             },
         }
 

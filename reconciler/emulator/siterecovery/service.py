@@ -1447,7 +1447,8 @@ class SiteRecovery:
         def done(at: float) -> None:
             vault.plans[name.lower()] = RecoveryPlan(vault, name, fabric.name, model, groups)
 
-        job = self.start_job(vault, "CreateRecoveryPlan", "Create a recovery plan", target_id=name, target_name=name,
+        # a recovery plan job's targetObjectId is a GUID, its targetObjectName the plan (ReplicationJobs_Get.json): F-072
+        job = self.start_job(vault, "CreateRecoveryPlan", "Create a recovery plan", target_id=guid(vault.id, "recoveryplan", name), target_name=name,
                              target_type="RecoveryPlan", tasks=[("CreateRecoveryPlanTask", "Create a recovery plan task", DURATIONS["CreateRecoveryPlan"])],
                              on_success=done, client_request_id=crid, fabric_id=fabric.id)
         vault.pending[("plan", name.lower())] = job
@@ -1467,7 +1468,7 @@ class SiteRecovery:
         def done(at: float) -> None:
             plan.groups = groups
 
-        job = self.start_job(vault, "UpdateRecoveryPlan", "Update a recovery plan", target_id=plan.name, target_name=plan.name,
+        job = self.start_job(vault, "UpdateRecoveryPlan", "Update a recovery plan", target_id=guid(vault.id, "recoveryplan", plan.name), target_name=plan.name,
                              target_type="RecoveryPlan", tasks=[("UpdateRecoveryPlanTask", "Update a recovery plan task", DURATIONS["UpdateRecoveryPlan"])],
                              on_success=done, client_request_id=crid)
         plan.job = job
@@ -1482,7 +1483,7 @@ class SiteRecovery:
             if vault.plans.get(plan.name.lower()) is plan:
                 del vault.plans[plan.name.lower()]
 
-        job = self.start_job(vault, "DeleteRecoveryPlan", "Delete a recovery plan", target_id=plan.name, target_name=plan.name,
+        job = self.start_job(vault, "DeleteRecoveryPlan", "Delete a recovery plan", target_id=guid(vault.id, "recoveryplan", plan.name), target_name=plan.name,
                              target_type="RecoveryPlan", tasks=[("DeleteRecoveryPlanTask", "Delete a recovery plan task", DURATIONS["DeleteRecoveryPlan"])],
                              on_success=done, client_request_id=crid)
         plan.job = job
