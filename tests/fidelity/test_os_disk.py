@@ -1,0 +1,61 @@
+"""How Azure marks the OS disk and how asr chooses vhdId from that marking, not from
+the disk's position (docs/fidelity.md F-012, F-013, F-066)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fidelity.helpers import RG, V, estate, get, protectables, vmm_tree
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _pi(*disks):
+    return {"name": "vm", "properties": {"customDetails": {"diskDetails": [
+        {"vhdId": vid, "vhdType": kind, "maxSizeMB": 1024} for vid, kind in disks]}}}
+
+
+def test_os_disk_id_follows_the_marking():
+    """F-013"""
+    from reconciler.plan.requests import os_disk_id
+
+    assert os_disk_id(_pi(("d0", "Data"), ("d1", "OperatingSystem"))) == "d1"
+    assert os_disk_id(_pi(("d0", "OperatingSystem"), ("d1", "Data"))) == "d0"
+    assert os_disk_id(_pi(("d0", "operatingsystem"))) == "d0"  # compared as PowerShell does: ignoring case
+    # TestEnableDR.json: a VM whose OS was not discovered has its one disk marked Data; PowerShell sent it
+    assert os_disk_id(_pi(("d0", "Data"))) == "d0"
+    # several disks, none marked: the position says nothing
+    assert os_disk_id(_pi(("d0", "Data"), ("d1", "Data"))) is None
+    assert os_disk_id(_pi(("d0", "OperatingSystem"), ("d1", "OperatingSystem"))) is None
+
+
+def test_apply_enables_with_the_marked_os_disk_when_it_is_not_first(emulator, monkeypatch, capsys):
+    """F-012 F-013 F-066: sql01's OS disk is its second disk; asr's enable sends that disk
+    as vhdId (the emulator fails the prerequisites check of an enable whose vhdId is a data disk)"""
+    from reconciler.azure.clients import Clients
+    from reconciler.cli.main import main as asr
+
+    monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
+    monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
+    monkeypatch.setenv("ASR_REPLAN_INTERVAL", "0.3")
+    emulator.reset(estate=estate(sql01={"disksGB": [512, 127], "osDisk": 1}), time_scale=600)
+    rc = asr(["apply", str(REPO / "examples" / "quickstart.yaml"), "--auto-approve", "--log-format", "text"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "0 failed" in out
+    c = Clients("00000000-0000-0000-0000-000000000001")
+    try:
+        sr = c.site_recovery()
+        fabric, container = vmm_tree(sr)
+        pi = protectables(sr, fabric, container)["sql01"]
+        os_disk = [d for d in pi["properties"]["customDetails"]["diskDetails"] if d["vhdType"] == "OperatingSystem"]
+        assert [d["maxSizeMB"] for d in os_disk] == [127 * 1024]
+        item = get(sr, pi["properties"]["replicationProtectedItemId"])
+        disks = item["properties"]["providerSpecificDetails"]["azureVmDiskDetails"]
+        assert [(d["vhdId"], d["vhdType"]) for d in disks if d["vhdType"] == "OperatingSystem"] == [(os_disk[0]["vhdId"],
+                                                                                                       "OperatingSystem")]
+        (job,) = [j for j in sr.replication_jobs.list(RG, V) if j.properties.scenario_name == "EnableDr"
+                  and j.properties.target_object_name == "sql01"]
+        assert job.properties.state == "Succeeded"
+    finally:
+        c.close()
