@@ -59,3 +59,41 @@ def test_apply_enables_with_the_marked_os_disk_when_it_is_not_first(emulator, mo
         assert job.properties.state == "Succeeded"
     finally:
         c.close()
+
+
+def _plan_with_disks(mark):
+    """The quickstart planned on a hand-built live state whose sql01 disks carry `mark`."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "plan"))
+    from livebuilder import Builder
+
+    from reconciler.manifest import load_manifest
+    from reconciler.plan import make_plan
+
+    m = load_manifest(str(REPO / "examples" / "quickstart.yaml"))
+    b = Builder(m).azure_resources().register({"vmm01/Gold": [
+        ("sql01", "Windows", [512, 127]), ("app01", "Windows", [127]), ("app02", "Windows", [127]),
+        ("web01", "Linux", [64])]})
+    live = b.build()
+    for items in live.protectable_items.values():
+        for it in items:
+            if it["properties"]["friendlyName"] == "sql01":
+                for d, kind in zip(it["properties"]["customDetails"]["diskDetails"], mark):
+                    d["vhdType"] = kind
+    return make_plan(m, live, "q.yaml").by_address()["protected_vm.sql01"], live
+
+
+def test_plan_sends_the_marked_disk_and_stops_when_none_is_marked():
+    """F-013: the planner's enable request; several disks and no marking: a manual step, no guess"""
+    from reconciler.plan.model import Action
+
+    c, live = _plan_with_disks(["Data", "OperatingSystem"])
+    assert c.action == Action.CREATE
+    psd = c.requests[0].args["input"]["properties"]["providerSpecificDetails"]
+    (sql,) = [it for items in live.protectable_items.values() for it in items if it["properties"]["friendlyName"] == "sql01"]
+    assert psd["vhdId"] == sql["properties"]["customDetails"]["diskDetails"][1]["vhdId"]
+    assert psd["disksToInclude"] == [d["vhdId"] for d in sql["properties"]["customDetails"]["diskDetails"]]
+    c, _ = _plan_with_disks(["Data", "Data"])
+    assert c.action == Action.MANUAL and c.requests == []
+    assert "none of the 2 disks of VM sql01" in c.note and "OperatingSystem" in c.note
