@@ -106,6 +106,7 @@ def test_hyperv_site_created_with_the_base_creation_input(sr, emulator):
     (cont,) = get(sr, f"{site['id']}/replicationProtectionContainers")["value"]
     assert cont["name"] == "cloud_" + site["properties"]["internalIdentifier"]
     assert (cont["properties"]["friendlyName"], cont["properties"]["fabricType"]) == ("branch-site", "HyperVSite")
+    assert cont["properties"]["fabricSpecificDetails"] is None and cont["properties"]["role"] == "Primary"
 
 
 def test_site_create_also_takes_what_the_sdk_user_sends_and_refuses_other_types(sr, emulator):
@@ -134,3 +135,29 @@ def test_reconciler_creates_sites_as_azures_own_clients_do():
     m = SimpleNamespace(vault=SimpleNamespace(resource_group=RG, name=V))
     req = rq.site_create(m, "branch-site")
     assert req.args["input"] == {"properties": {"customDetails": {"instanceType": "FabricSpecificCreationInput"}}}
+
+
+def test_lists_page_with_a_skiptoken_next_link(emulator, clients):
+    """F-082: lists page with nextLink ($skipToken), as TestEnableDR.json's protectable items did"""
+    from tests.fidelity.helpers import estate
+
+    emulator.reset(estate=estate(), time_scale=1, page_size=2)
+    emulator.advance(60)
+    sr = clients.site_recovery()
+    fabric, container = vmm_tree(sr)
+    page = get(sr, f"{container['id']}/replicationProtectableItems")
+    from urllib.parse import unquote
+
+    assert len(page["value"]) == 2 and "$skiptoken=" in unquote(page["nextLink"]).lower()
+    assert len(list(sr.replication_protectable_items.list_by_replication_protection_containers(
+        RG, V, fabric["name"], container["name"]))) == 4
+
+
+def test_reconciler_reads_placeholder_times_as_no_time():
+    """F-044 F-031: 0001-01-01T00:00:00 (task not started/ended) and 1753-01-01T01:01:01Z (idle
+    scenario) are not times: the reconciler's job reader takes them as none"""
+    from reconciler.live.jobs import parse_time
+
+    assert parse_time("0001-01-01T00:00:00") is None
+    assert parse_time("1753-01-01T01:01:01Z") is None
+    assert parse_time("2021-03-24T14:08:54.8449532Z").year == 2021
