@@ -154,7 +154,7 @@ def test_lists_page_with_a_skiptoken_next_link(emulator, clients):
 
 
 def test_reconciler_reads_placeholder_times_as_no_time():
-    """F-044 F-031: 0001-01-01T00:00:00 (task not started/ended) and 1753-01-01T01:01:01Z (idle
+    """F-044: 0001-01-01T00:00:00 (task not started/ended) and 1753-01-01T01:01:01Z (idle
     scenario) are not times: the reconciler's job reader takes them as none"""
     from reconciler.live.jobs import parse_time
 
