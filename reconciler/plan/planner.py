@@ -29,6 +29,7 @@ from reconciler.plan import requests as rq
 from reconciler.plan.desired import Desired, desired_objects, mapping_name, network_mapping_name
 from reconciler.plan.graph import order
 from reconciler.plan.model import Action, Change, Kind, Plan, Reason, Unmanaged
+from reconciler.plan.support import prerequisite_problems
 from reconciler.plan.normalize import comparable, in_failover, normalize_live, scenario_in_progress, vm_status
 
 __all__ = ["make_plan", "manifest_fingerprint", "changed_fields"]
@@ -293,6 +294,10 @@ class _Planner:
                                   "OperatingSystem), so asr cannot tell which one to send; check that Site Recovery "
                                   "discovered the VM's operating system (integration services), then plan again")
                     return
+                problems = prerequisite_problems(pitem, vm.target.vm_name or vm.name)
+                if problems:
+                    self.warnings.append(f"{d.address}: Azure's enable prerequisites check will fail: "
+                                         + "; ".join(problems))
                 self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=[rq.vm_enable(self.m, ctx)])
                 return
             cont = ctx["container"]

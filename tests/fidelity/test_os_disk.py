@@ -97,3 +97,29 @@ def test_plan_sends_the_marked_disk_and_stops_when_none_is_marked():
     c, _ = _plan_with_disks(["Data", "Data"])
     assert c.action == Action.MANUAL and c.requests == []
     assert "none of the 2 disks of VM sql01" in c.note and "OperatingSystem" in c.note
+
+
+def test_plan_warns_of_what_the_prerequisites_check_will_refuse():
+    """F-061 F-063: the plan names what the enable job would fail on, from the discovered VM"""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "plan"))
+    from livebuilder import Builder
+
+    from reconciler.manifest import load_manifest
+    from reconciler.plan import make_plan
+
+    m = load_manifest(str(REPO / "examples" / "quickstart.yaml"))
+    live = Builder(m).azure_resources().register({"vmm01/Gold": [
+        ("sql01", "Windows", [127, 5000]), ("app01", "Windows", [127]), ("app02", "Windows", [127]),
+        ("web01", "Linux", [64])]}).build()
+    for items in live.protectable_items.values():
+        for it in items:
+            if it["properties"]["friendlyName"] == "app01":
+                it["properties"]["customDetails"]["generation"] = "2"
+                it["properties"]["customDetails"]["diskDetails"][0]["maxSizeMB"] = 400 * 1024
+    plan = make_plan(m, live, "q.yaml")
+    text = "\n".join(plan.warnings)
+    assert "protected_vm.sql01: Azure's enable prerequisites check will fail: its data disk" in text and "5000 GB" in text
+    assert "protected_vm.app01: Azure's enable prerequisites check will fail: its OS disk has 400 GB" in text
+    assert "app02" not in text and "web01" not in text
