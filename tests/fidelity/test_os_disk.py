@@ -30,7 +30,7 @@ def test_os_disk_id_follows_the_marking():
 
 
 def test_apply_enables_with_the_marked_os_disk_when_it_is_not_first(emulator, monkeypatch, capsys):
-    """F-012 F-013 F-066: sql01's OS disk is its second disk; asr's enable sends that disk
+    """F-012 F-013 F-017 F-066: sql01's OS disk is its second disk; asr's enable sends that disk
     as vhdId (the emulator fails the prerequisites check of an enable whose vhdId is a data disk)"""
     from reconciler.azure.clients import Clients
     from reconciler.cli.main import main as asr
@@ -50,6 +50,7 @@ def test_apply_enables_with_the_marked_os_disk_when_it_is_not_first(emulator, mo
         pi = protectables(sr, fabric, container)["sql01"]
         os_disk = [d for d in pi["properties"]["customDetails"]["diskDetails"] if d["vhdType"] == "OperatingSystem"]
         assert [d["maxSizeMB"] for d in os_disk] == [127 * 1024]
+        assert pi["properties"]["protectionStatus"] == "Protected"  # F-017 (unconfirmed)
         item = get(sr, pi["properties"]["replicationProtectedItemId"])
         disks = item["properties"]["providerSpecificDetails"]["azureVmDiskDetails"]
         assert [(d["vhdId"], d["vhdType"]) for d in disks if d["vhdType"] == "OperatingSystem"] == [(os_disk[0]["vhdId"],
