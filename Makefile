@@ -1,27 +1,44 @@
 # Two commands for a fresh machine with only Python 3.11+:
-#   make demo   creates .venv, installs asr, runs validate/plan/apply/plan against the embedded emulator
-#   make test   creates .venv, installs asr with its test extra, runs the whole suite
+#   make demo   creates .venv, installs asr with its emulator, runs validate/plan/apply/plan against it
+#   make test   creates .venv, installs asr with the emulator and test extras, runs the whole suite
+# `make install`: the runtime and the emulator (the `emulator` extra), without the test tools.
+# The distribution is `asr-iac` (the name `asr` on PyPI is another project); the command is `asr`.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 # the suite mostly waits on the emulator: 3 workers fit 2 cores
 TEST_WORKERS ?= 3
 
 .PHONY: demo test install clean bench schema
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+# setuptools >= 77 reads the SPDX `license` string (the wheel test builds without isolation).
+# The distribution was called `asr` before: remove it, it would shadow asr-iac's files.
+# setuptools' "Editable installation" notice (a UserWarning of the build backend) is silenced.
+PIP_SETUP := $(BIN)/python -m pip install --quiet --upgrade pip 'setuptools>=77' wheel && \
+	{ ! $(BIN)/python -m pip show --quiet asr >/dev/null 2>&1 || $(BIN)/python -m pip uninstall --quiet -y asr; }
+PIP_EDITABLE := PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet -e
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(PIP_SETUP)
+	$(PIP_EDITABLE) '.[emulator]'
 	touch $(STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP_SETUP)
+	$(PIP_EDITABLE) '.[emulator,test]'
+	touch $(STAMP) $(TEST_STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/asr demo examples/quickstart.yaml
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 schema: $(STAMP)

@@ -4,6 +4,7 @@
     ├── UserError                 the user can fix it by editing input or flags
     │   ├── ManifestError         invalid manifest (carries diagnostics)
     │   ├── UsageError            bad command-line usage, missing terminal for a prompt
+    │   ├── ConfigurationError    a setting asr reads is wrong (CA bundle file, AZURE_TOKEN_CREDENTIALS)
     │   └── PlanStaleError        a saved plan whose manifest or live state moved
     └── AzureError                Azure (or the emulator) refused or failed
         ├── AuthenticationError   no credential, or token refused (401)
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 class AsrError(Exception):
     exit_code = 1
+    debug: tuple[str, ...] = ()  # extra lines printed with ASR_DEBUG=1 (already redacted)
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -44,6 +46,10 @@ class ManifestError(UserError):
 
 
 class UsageError(UserError):
+    pass
+
+
+class ConfigurationError(UserError):
     pass
 
 

@@ -9,6 +9,12 @@ while the apply runs; removed at the end. An expired lease may be taken over,
 and so may a lease held by a process of this same host that no longer exists;
 both say whose it was. Works the same on Azure and on the emulator: it only
 uses the vault's tags and ETag.
+
+The LOCK ID of a lease is the first 12 hex digits of sha256(holder|host|pid|since):
+stable while the lease is renewed, different for every apply. The "locked" error
+shows it; `asr force-unlock FILE LOCK_ID` removes that lease and only that one.
+`acquire(wait=SECONDS)` (`asr apply --lock-timeout`) waits for a held lease instead
+of failing, saying who holds it.
 """
 
 from __future__ import annotations
@@ -65,6 +71,13 @@ class LeaseInfo:
     def expired(self, now: _dt.datetime | None = None) -> bool:
         return (now or _now()) >= self.expires
 
+    @property
+    def lock_id(self) -> str:
+        import hashlib
+
+        key = "|".join([self.holder, self.host, str(self.pid), _fmt(self.since)])
+        return hashlib.sha256(key.encode()).hexdigest()[:12]
+
     def describe(self) -> str:
         return f"{self.holder} on {self.host} (pid {self.pid}) since {_fmt(self.since)}"
 
@@ -80,6 +93,48 @@ def _fmt(d: _dt.datetime) -> str:
 def _parse(s: str) -> _dt.datetime:
     d = _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
     return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
+
+
+def _human(seconds: float) -> str:
+    s = int(seconds)
+    if s >= 60 and s % 60 == 0:
+        return f"{s // 60}m"
+    return f"{seconds:g}s"
+
+
+def force_unlock(clients: Any, resource_group: str, vault: str, lock_id: str) -> LeaseInfo:
+    """Remove the vault's lease if its LOCK ID is `lock_id`; the lease removed. A UsageError
+    when the vault is not locked or is locked under another ID (nothing is changed)."""
+    from azure.core.exceptions import HttpResponseError
+
+    from reconciler.errors import UsageError
+
+    for _ in range(3):
+        v = _as_dict(clients.vaults.vaults.get(resource_group, vault))
+        tags, etag = dict(v.get("tags") or {}), v.get("etag")
+        current = LeaseInfo.parse(tags.get(TAG))
+        if current is None:
+            raise UsageError(f"vault {vault} is not locked; nothing to unlock")
+        if current.lock_id != lock_id.strip().lower():
+            raise UsageError(f"lock ID {lock_id} does not match the lock of vault {vault} (lock ID {current.lock_id}, "
+                             f"held by {current.describe()}); nothing was changed",
+                             hint="copy the lock ID from the `locked by another apply` error")
+        rest = {k: val for k, val in tags.items() if k != TAG}
+        try:
+            got = _as_dict(clients.vaults.vaults.begin_update(resource_group, vault, {"tags": rest},
+                                                              headers={"If-Match": etag or "*"},
+                                                              polling_interval=1).result())
+        except HttpResponseError as exc:
+            if getattr(exc, "status_code", None) in (409, 412):
+                continue  # renewed in between: look again (same lock ID while it is the same lease)
+            raise
+        if TAG in (got.get("tags") or {}):  # a server that merges tags: leave an expired lease instead
+            expired = "|".join([current.holder, current.host, str(current.pid), _fmt(current.since),
+                                _fmt(_now() - _dt.timedelta(seconds=1))])
+            clients.vaults.vaults.begin_update(resource_group, vault, {"tags": {**rest, TAG: expired}},
+                                               polling_interval=1).result()
+        return current
+    raise LockHeldError(f"the lock of vault {vault} kept changing; nothing was removed", hint="try again")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -162,7 +217,31 @@ class VaultLock:
                     and info.since == self.since and info.holder == self.holder)
 
     # --- public ---------------------------------------------------------------
-    def acquire(self, attempts: int = 5) -> None:
+    def acquire(self, attempts: int = 5, *, wait: float = 0.0) -> None:
+        """Take the lease; with `wait` > 0, wait up to that many seconds for a held one
+        (polling every ASR_LOCK_POLL seconds, default 5), saying who holds it."""
+        if wait <= 0:
+            return self._acquire(attempts)
+        deadline = time.monotonic() + wait
+        poll = max(0.05, float(os.environ.get("ASR_LOCK_POLL", "5")))
+        said: str | None = None
+        while True:
+            try:
+                return self._acquire(attempts)
+            except LockHeldError as err:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    err.message = f"{err.message} (waited {_human(wait)}, --lock-timeout)"
+                    err.args = (err.message,)
+                    raise
+                holder = getattr(err, "lease", None)
+                if holder is not None and holder.lock_id != said:
+                    said = holder.lock_id
+                    self.emit({"event": "lock_wait", "vault": self.vault, "holder": holder.describe(),
+                               "lock_id": holder.lock_id, "until": _fmt(holder.expires), "timeout": _human(wait)})
+                time.sleep(min(poll, max(left, 0.05)))
+
+    def _acquire(self, attempts: int = 5) -> None:
         from azure.core.exceptions import HttpResponseError
 
         for attempt in range(attempts):
@@ -172,11 +251,15 @@ class VaultLock:
                 stale = current.expired() or (current.host == self.host and current.pid != self.pid
                                               and not _pid_alive(current.pid))
                 if not stale:
-                    raise LockHeldError(
+                    err = LockHeldError(
                         f"vault {self.vault} is locked by another apply: {current.describe()}, "
-                        f"lease until {_fmt(current.expires)}",
-                        hint="wait for it to finish; a crashed holder's lease expires by itself",
+                        f"lease until {_fmt(current.expires)} (lock ID {current.lock_id})",
+                        hint="wait for it to finish (`asr apply --lock-timeout 10m` waits); a crashed holder's lease "
+                             "expires by itself; if you are sure it is gone: "
+                             f"`asr force-unlock MANIFEST {current.lock_id}`",
                     )
+                    err.lease = current
+                    raise err
                 self.taken_over = current
             self.since = _now()
             self.value = self._value(self.since + _dt.timedelta(seconds=self.ttl))
@@ -206,13 +289,13 @@ class VaultLock:
     def held(self) -> bool:
         return self.value is not None and not self.lost
 
-    def acquire_if_vault_exists(self) -> bool:
+    def acquire_if_vault_exists(self, wait: float = 0.0) -> bool:
         """Take the lock if the vault exists (True); False if it does not exist yet
         (the apply creates it first, then locks)."""
         from azure.core.exceptions import ResourceNotFoundError
 
         try:
-            self.acquire()
+            self.acquire(wait=wait)
         except ResourceNotFoundError:
             return False
         return True

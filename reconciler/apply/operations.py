@@ -83,6 +83,10 @@ OPERATIONS: dict[str, OpSpec] = _table(
     OpSpec("network.virtual_networks.begin_delete", LRO, destructive=True),
     OpSpec("network.subnets.begin_create_or_update", LRO),
     OpSpec("network.subnets.begin_delete", LRO, destructive=True),
+    # vault security: Site Recovery private endpoints, email notifications
+    OpSpec("network.private_endpoints.begin_create_or_update", LRO),
+    OpSpec("network.private_endpoints.begin_delete", LRO, destructive=True),
+    OpSpec(f"{_SR}.replication_alert_settings.create", SYNC),
     # site recovery: fabrics (Hyper-V sites)
     OpSpec(f"{_SR}.replication_fabrics.begin_create", ASR, target_arg="fabric_name",
            scenarios=("CreateSite", "AddSite", "CreateFabric")),

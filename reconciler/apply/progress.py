@@ -66,8 +66,13 @@ def describe(e: dict[str, Any]) -> str | None:
                 "Azure jobs already started keep running")
     if kind == "note":
         return f"{a}: {e.get('message')}"
+    if kind == "outcome":
+        return f"{a}: {e.get('status')} ({e.get('reason')})"
     if kind == "lock":
         return f"locked vault {e.get('vault')} for this apply (lease until {e.get('until')})"
+    if kind == "lock_wait":
+        return (f"vault {e.get('vault')} is locked by {e.get('holder')} (lock ID {e.get('lock_id')}, lease until "
+                f"{e.get('until')}); waiting up to {e.get('timeout')} (--lock-timeout)")
     if kind == "lock_takeover":
         return f"took over an expired or abandoned lock of vault {e.get('vault')} held by {e.get('previous')}"
     if kind == "lock_lost":
@@ -78,6 +83,41 @@ def describe(e: dict[str, Any]) -> str | None:
         return (f"protection: {e.get('protected')}/{e.get('total')} protected"
                 + (f"; waiting for {', '.join(e.get('waiting') or [])}" if e.get("waiting") else ""))
     return None
+
+
+_STATUS_OF = {"done": "succeeded", "failed": "failed", "skipped": "skipped", "manual": "manual",
+              "interrupted": "in_progress"}
+
+
+class LiveCounts:
+    """The latest status of each address as the events tell it, counted with the statuses and
+    words of the final summary (summary.counts_line). An address counts once, under its latest
+    status (skipped in one round, done in the next: succeeded); the runner's closing "result"
+    event carries every final status, so the last counts shown are the summary's."""
+
+    def __init__(self) -> None:
+        self.status: dict[str, str] = {}
+
+    def update(self, e: dict[str, Any]) -> None:
+        kind = e.get("event")
+        a = e.get("address")
+        if kind == "result":
+            self.status = dict(e.get("statuses") or {})
+        elif kind == "outcome" and a:
+            self.status[a] = str(e.get("status"))
+        elif kind in _STATUS_OF and a:
+            self.status[a] = _STATUS_OF[kind]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for s in self.status.values():
+            out[s] = out.get(s, 0) + 1
+        return out
+
+    def line(self) -> str:
+        from reconciler.apply.summary import counts_line
+
+        return counts_line(self.counts())
 
 
 class TextProgress(Progress):
@@ -113,8 +153,7 @@ class RichProgress(Progress):
 
         self.console = Console(file=stream or sys.stdout)
         self.rows: dict[str, dict[str, Any]] = {}
-        self.counts = {"done": 0, "failed": 0, "skipped": 0}
-        self._skipped: set[str] = set()  # skipped in an earlier round may be done in a later one
+        self.counts = LiveCounts()
         self._lock = threading.Lock()
         self.live = Live(self._table(), console=self.console, refresh_per_second=4, transient=True)
         self.live.start()
@@ -122,8 +161,7 @@ class RichProgress(Progress):
     def _table(self) -> Any:
         from rich.table import Table
 
-        t = Table(show_header=True, header_style="bold", expand=False,
-                  title=f"done {self.counts['done']}  failed {self.counts['failed']}  skipped {self.counts['skipped']}")
+        t = Table(show_header=True, header_style="bold", expand=False, title=self.counts.line())
         t.add_column("action")
         t.add_column("state")
         t.add_column("job")
@@ -136,26 +174,19 @@ class RichProgress(Progress):
         kind = e.get("event")
         a = e.get("address")
         with self._lock:
+            self.counts.update(e)
             if kind == "start" and a:
                 self.rows[a] = {"state": e.get("action", "")}
             elif kind == "job" and a:
                 self.rows.setdefault(a, {}).update(state=e.get("state", ""), job=e.get("scenario") or e.get("job", ""),
                                                    percent=e.get("percent"))
             elif kind == "done" and a:
-                self.counts["done"] += 1
-                if a in self._skipped:
-                    self._skipped.discard(a)
-                    self.counts["skipped"] -= 1
                 self.rows.pop(a, None)
                 self.console.print(f"[green]✓[/green] {describe(e)}")
             elif kind == "failed":
-                self.counts["failed"] += 1
                 self.rows.pop(a, None)
                 self.console.print(f"[red]✗[/red] {describe(e)}")
             elif kind in ("skipped", "manual"):
-                if a not in self._skipped:
-                    self._skipped.add(a)
-                    self.counts["skipped"] += 1
                 self.console.print(f"[yellow]-[/yellow] {describe(e)}")
             else:
                 line = describe(e)

@@ -83,11 +83,15 @@ def actionable(plan: Plan) -> list[Change]:
     return out
 
 
-def _merge(total: dict[str, Outcome], result: ApplyResult) -> None:
+def _merge(total: dict[str, Outcome], result: ApplyResult, emit: Emit | None = None) -> None:
     for o in result.outcomes:
         prev = total.get(o.address)
         if prev is not None and prev.status == SUCCEEDED and o.status == UNCHANGED:
             continue
+        if emit is not None and prev is not None and prev.status in (MANUAL, SKIPPED) and o.status == UNCHANGED:
+            # nothing to do any more (a host registered meanwhile): no executor event says so
+            emit({"event": "outcome", "address": o.address, "status": UNCHANGED,
+                  "reason": f"no longer {prev.status}: nothing to do now"})
         total[o.address] = o
 
 
@@ -152,7 +156,7 @@ class Applier:
         if pre:
             self.emit({"event": "phase", "message": f"creating vault {plan.vault} before taking its lock"})
             r = self._execute(plan, pre, {})
-            _merge(total, r)
+            _merge(total, r, self.emit)
             interrupted = r.interrupted
             if any(total[a].status != SUCCEEDED and total[a].status != UNCHANGED for a in pre):
                 for c in plan.changes:
@@ -168,7 +172,7 @@ class Applier:
             if not interrupted and not self._stopped:
                 rest = {c.address for c in plan.changes} - pre
                 r = self._execute(plan, rest, dict(total))
-                _merge(total, r)
+                _merge(total, r, self.emit)
                 interrupted = r.interrupted
             rounds = 1
             registration_deadline = None
@@ -216,7 +220,7 @@ class Applier:
                 rounds += 1
                 self.emit({"event": "phase", "message": f"re-planned: {len(work)} more action(s) now possible"})
                 r = self._execute(new, None, {})
-                _merge(total, r)
+                _merge(total, r, self.emit)
                 interrupted = r.interrupted
         except KeyboardInterrupt:
             interrupted = True
@@ -225,6 +229,10 @@ class Applier:
     def _refresh_pending(self, new: Plan, total: dict[str, Outcome]) -> None:
         for c in new.changes:
             prev = total.get(c.address)
+            if prev is not None and prev.status in (MANUAL, SKIPPED) and not c.is_change:
+                # e.g. a host registered meanwhile: say so, the live counters follow (progress.LiveCounts)
+                self.emit({"event": "outcome", "address": c.address, "status": UNCHANGED,
+                           "reason": f"no longer {prev.status}: nothing to do now"})
             if prev is None or prev.status in (MANUAL, SKIPPED):
                 if c.action == Action.MANUAL:
                     total[c.address] = Outcome(c.address, c.action.value, MANUAL,
@@ -239,6 +247,8 @@ class Applier:
         order = [c.address for c in plan.changes] + [a for a in total if a not in plan.by_address()]
         res = ApplyResult(outcomes=[total[a] for a in order if a in total], interrupted=interrupted,
                           seconds=time.monotonic() - t0)
+        # the final status of every address: live displays end on the counts the summary prints
+        self.emit({"event": "result", "statuses": {o.address: o.status for o in res.outcomes}})
         counter = getattr(self.clients, "counter", None)
         if counter is not None:
             res.requests = dict(counter.snapshot())

@@ -13,6 +13,14 @@ from reconciler.apply.executor import FAILED, IN_PROGRESS, MANUAL, SKIPPED, SUCC
 OK_LINES = 50  # successes listed one by one; failures, skips and manual steps always all
 
 
+def counts_line(counts: dict[str, int]) -> str:
+    """`3 succeeded, 0 failed, 1 skipped, 0 manual, 0 still running in Azure, 2 unchanged`: the
+    words of the final summary, which the live display (progress.LiveCounts) uses too."""
+    c = {k: counts.get(k, 0) for k in (SUCCEEDED, FAILED, SKIPPED, MANUAL, IN_PROGRESS, UNCHANGED)}
+    return (f"{c[SUCCEEDED]} succeeded, {c[FAILED]} failed, {c[SKIPPED]} skipped, {c[MANUAL]} manual, "
+            f"{c[IN_PROGRESS]} still running in Azure, {c[UNCHANGED]} unchanged")
+
+
 def render_text(result: ApplyResult, out: TextIO) -> None:
     ok = result.by_status(SUCCEEDED)
     failed = result.by_status(FAILED)
@@ -29,9 +37,9 @@ def render_text(result: ApplyResult, out: TextIO) -> None:
         head = "Apply incomplete"
     else:
         head = "Apply complete"
-    print(f"{head}: {len(ok)} succeeded, {len(failed)} failed, {len(skipped)} skipped, "
-          f"{len(manual)} manual, {len(running)} still running in Azure, {len(unchanged)} unchanged "
-          f"({result.seconds:.1f} s).", file=out)
+    counts = {SUCCEEDED: len(ok), FAILED: len(failed), SKIPPED: len(skipped), MANUAL: len(manual),
+              IN_PROGRESS: len(running), UNCHANGED: len(unchanged)}
+    print(f"{head}: {counts_line(counts)} ({result.seconds:.1f} s).", file=out)
     for o in ok[:OK_LINES]:
         jobs = ", ".join(f"{j['name']} {j['state']}" for j in o.jobs if j.get("name"))
         print(f"  ok       {o.address} ({o.action}){' [' + jobs + ']' if jobs else ''}", file=out)

@@ -106,12 +106,14 @@ class Clients:
     @property
     def credential(self) -> Any:
         if self._credential is None:
-            from azure.identity import DefaultAzureCredential
+            from reconciler.azure.credentials import build_credential  # checks the CA bundles first
 
-            self._credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+            self._credential = build_credential(self.settings.ca_bundle)
         return self._credential
 
     def _kwargs(self) -> dict[str, Any]:
+        from reconciler.azure.debuglog import policies as debug_policies
+
         kw: dict[str, Any] = {
             "base_url": self.settings.endpoint,
             "credential_scopes": [ARM_SCOPE],
@@ -123,6 +125,7 @@ class Clients:
             "retry_backoff_max": self.settings.retry_backoff_max,
             "raw_response_hook": self.counter,
             "logging_enable": False,
+            "per_retry_policies": debug_policies(),  # ASR_LOG=debug / --debug: reconciler/azure/debuglog.py
         }
         if self.settings.ca_bundle:
             kw["connection_verify"] = self.settings.ca_bundle

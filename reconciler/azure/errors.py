@@ -24,6 +24,7 @@ from reconciler.errors import (
     AuthenticationError,
     AuthorizationError,
     AzureError,
+    ConfigurationError,
     ConflictError,
     NotFoundError,
     OperationFailedError,
@@ -104,6 +105,19 @@ def translate(exc: BaseException, action: str | None = None) -> AsrError:
     except Exception:  # pragma: no cover - azure-identity is a dependency
         CredentialUnavailableError = ()  # type: ignore[assignment]
 
+    from reconciler.azure.credentials import CredentialChainError
+
+    if isinstance(exc, CredentialChainError):
+        return _credential_chain_error(exc, prefix)
+
+    if isinstance(exc, ValueError) and "AZURE_TOKEN_CREDENTIALS" in str(exc):
+        return ConfigurationError(f"{prefix}{_first_line(exc)}",
+                                  hint="fix or unset AZURE_TOKEN_CREDENTIALS (it limits which credentials are tried)")
+
+    bundle = _bad_ca_bundle(exc)
+    if bundle:
+        return bundle
+
     if CredentialUnavailableError and isinstance(exc, CredentialUnavailableError):
         return AuthenticationError(f"{prefix}no Azure credentials found", hint=_NO_CREDENTIAL_HINT)
 
@@ -173,6 +187,131 @@ def translate(exc: BaseException, action: str | None = None) -> AsrError:
         return UnreachableError(f"{prefix}endpoint unreachable: {_first_line(exc)}",
                                 hint="check the network and ASR_ARM_ENDPOINT")
     return OperationFailedError(f"{prefix}{type(exc).__name__}: {_first_line(exc)}")
+
+
+# ------------------------------------------------------------------ credentials
+
+_CLI_LOGIN_HINT = "sign in with `az login` (and `az account set --subscription ID`)"
+
+
+def _describe(a: Any) -> str:
+    """One credential's failure, in words (from its own message and the identity answers)."""
+    import os
+
+    r = a.responses[-1] if a.responses else None
+    answer = ""
+    if r is not None:
+        answer = f"{r.status}" + (f" {r.error}" if r.error else "") + (f": {_one_line(r.description)}" if r.description else "")
+    if a.name == "ManagedIdentityCredential":
+        if r is not None:
+            return f"the managed identity endpoint {r.url} answered {answer}"
+        if a.unavailable and not os.environ.get("IDENTITY_ENDPOINT"):
+            return "no managed identity here (IDENTITY_ENDPOINT is not set and no instance metadata endpoint answered)"
+    if a.name == "WorkloadIdentityCredential":
+        token_file = os.environ.get("AZURE_FEDERATED_TOKEN_FILE")
+        if r is not None:
+            return (f"Microsoft Entra ID ({r.url}) rejected the federated token from AZURE_FEDERATED_TOKEN_FILE="
+                    f"{token_file}: {answer}")
+        if a.unavailable and not token_file:
+            return "not configured (AZURE_FEDERATED_TOKEN_FILE is not set)"
+    if a.name == "EnvironmentCredential":
+        if r is not None:
+            return f"Microsoft Entra ID ({r.url}) refused the service principal AZURE_CLIENT_ID: {answer}"
+        if a.unavailable:
+            return "not configured (AZURE_CLIENT_ID / AZURE_TENANT_ID / AZURE_CLIENT_SECRET are not set)"
+    if a.name == "AzureCliCredential":
+        if "az login" in a.message:
+            return "the Azure CLI is not signed in"
+        if "not found on path" in a.message:
+            return "the Azure CLI (az) is not installed"
+    if r is not None:
+        return f"{r.method} {r.url} answered {answer}"
+    return _one_line(a.message)
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(str(text).split())
+    for cut in (" Trace ID:", " Content:", " To mitigate this issue"):
+        if cut in line:
+            line = line[:line.index(cut)]
+    return line[:300]
+
+
+def _credential_hint(decisive: Any, token_credentials: str | None, attempts: list[Any]) -> str:
+    if decisive is None:
+        cli = any(a.name == "AzureCliCredential" and "az login" in a.message for a in attempts)
+        hint = _CLI_LOGIN_HINT if cli else _NO_CREDENTIAL_HINT
+    elif decisive.name == "ManagedIdentityCredential":
+        hint = ("check that a managed identity is assigned here; IDENTITY_ENDPOINT / IDENTITY_HEADER must be the "
+                "ones this host provides (the emulator's come from its `export` lines and change on every start)")
+    elif decisive.name == "WorkloadIdentityCredential":
+        hint = ("check AZURE_CLIENT_ID and AZURE_TENANT_ID, that the pipeline refreshed the token file, and that the "
+                "app registration has a federated credential for this issuer and subject")
+    elif decisive.name == "EnvironmentCredential":
+        hint = "check AZURE_CLIENT_ID / AZURE_TENANT_ID / AZURE_CLIENT_SECRET (an expired secret is refused too)"
+    elif decisive.name == "AzureCliCredential":
+        hint = _CLI_LOGIN_HINT
+    else:
+        hint = _NO_CREDENTIAL_HINT
+    if token_credentials and token_credentials.strip().lower() not in ("dev", "prod"):
+        tried = token_credentials.strip()
+        if tried.lower() == "managedidentitycredential":
+            limit = (f"AZURE_TOKEN_CREDENTIALS={tried} (the emulator's `export` lines set it) limits the chain to the "
+                     "managed identity: `az login`, a service principal and workload identity are not tried")
+        else:
+            limit = f"AZURE_TOKEN_CREDENTIALS={tried} limits the chain to {tried}"
+        hint = f"{limit}; `unset AZURE_TOKEN_CREDENTIALS` to use the others. Otherwise: {hint}"
+    elif token_credentials:
+        hint = f"AZURE_TOKEN_CREDENTIALS={token_credentials.strip()} limits which credentials are tried. {hint}"
+    return hint
+
+
+def _credential_chain_error(exc: Any, prefix: str) -> AuthenticationError:
+    from reconciler.azure.credentials import redact
+
+    attempts = list(exc.attempts)
+    # azure-identity calls some refusals "unavailable" (an App Service endpoint answering 401): an
+    # identity endpoint that answered with an error is a failure all the same
+    decisive = next((a for a in reversed(attempts) if not a.unavailable or a.responses), None)
+    if decisive is not None:
+        message = f"{prefix}could not get an Azure token: {decisive.name}: {_describe(decisive)}"
+    else:
+        tried = "; ".join(f"{a.name}: {_describe(a)}" for a in attempts)
+        message = f"{prefix}no Azure credentials found (tried {tried})"
+    err = AuthenticationError(redact(message), hint=redact(_credential_hint(decisive, exc.token_credentials, attempts)))
+    debug = [f"AZURE_TOKEN_CREDENTIALS={exc.token_credentials or '(not set)'}; the chain tried, in order:"]
+    for a in attempts:
+        debug.append(f"{a.name} ({'unavailable' if a.unavailable and not a.responses else 'failed'}): {' | '.join(a.message.split(chr(10)))}")
+        for r in a.responses:
+            debug.append(f"{a.name}: {r.method} {r.url} -> {r.status} {r.error or ''}: {r.description or ''}")
+    err.debug = tuple(redact(line) for line in debug)
+    return err
+
+
+def _bad_ca_bundle(exc: BaseException) -> AsrError | None:
+    """A CA bundle requests / ssl could not load: a TLS configuration problem naming the file."""
+    import os
+    import re
+
+    text = ""
+    seen = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        text += " " + str(cur)
+        cur = cur.__cause__ or cur.__context__ or getattr(cur, "inner_exception", None)
+    m = re.search(r"Could not find a suitable TLS CA certificate bundle, invalid path: (\S+)", text)
+    no_pem = re.search(r"NO_CERTIFICATE_OR_CRL_FOUND|\[X509\]|PEM lib", text)
+    if not m and not no_pem:
+        return None
+    path = m.group(1) if m else None
+    var = next((v for v in ("ASR_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+                if os.environ.get(v) and (path is None or os.environ.get(v) == path)), None)
+    where = f"{var}={os.environ.get(var)}" if var else (path or "the CA bundle")
+    what = "no such file" if m else "not a PEM certificate bundle"
+    return ConfigurationError(f"TLS configuration: {where}: {what}",
+                              hint=f"point {var or 'ASR_CA_BUNDLE'} at the PEM file of the CA that signs the "
+                                   "endpoint's certificate, or unset it")
 
 
 def _first_line(exc: BaseException) -> str:

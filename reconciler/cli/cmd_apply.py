@@ -10,7 +10,9 @@ plan if the manifest or the live state changed since it was made, and applies
 exactly its actions.
 
 Deletes and replacements need --allow-destroy; otherwise nothing is changed.
-One apply per vault at a time (a lease in the vault's `asr-lock` tag).
+One apply per vault at a time (a lease in the vault's `asr-lock` tag): another apply
+fails at once naming the holder and the lock ID, or waits with --lock-timeout;
+`asr force-unlock FILE LOCK_ID` removes a lease left behind.
 Exit status 0 when everything converged, 1 otherwise.
 """
 
@@ -22,18 +24,32 @@ import os
 import sys
 from typing import Any
 
-from reconciler.cli.common import load_manifest, use_color
+from reconciler.cli.common import add_approve_argument, add_target_arguments, load_manifest, targets_of, use_color
+
+
+EPILOG = """examples:
+  asr apply examples/quickstart.yaml                      # plan, show, ask, apply
+  asr apply examples/quickstart.yaml --auto-approve --wait-protected   # pipelines (--yes is the same)
+  asr plan examples/quickstart.yaml --out tfplan.json && asr apply tfplan.json
+  asr apply examples/quickstart.yaml --log-format json --yes > apply.log
+  asr apply examples/quickstart.yaml --vm sql01           # only sql01 and what it needs
+
+How-to: README "Use it" and docs/operations.md"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE|PLAN", help="a manifest, or a plan saved with `asr plan --out`")
-    p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation (pipelines)")
+    add_approve_argument(p, dest="auto_approve")
     p.add_argument("--parallelism", type=int, default=10, help="requests in flight at once (default 10); ASR jobs are followed without holding a slot")
     p.add_argument("--allow-destroy", action="store_true", help="allow deletes and replacements shown in the plan")
     p.add_argument("--wait-protected", action="store_true",
                    help="after applying, wait until every VM is Protected (initial replication done)")
     p.add_argument("--log-format", choices=["auto", "text", "json"], default="auto",
                    help="progress output: auto (live display on a terminal, text otherwise), text, json")
+    add_target_arguments(p)
+    p.add_argument("--lock-timeout", metavar="DURATION", default="0s",
+                   help="wait up to DURATION (30s, 5m) for another apply's lock of the vault instead of failing "
+                        "(default 0s: fail at once, naming the holder)")
 
 
 def _render_plan(plan: Any, out: Any) -> None:
@@ -82,6 +98,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
+    from reconciler.ops.status import parse_duration
+
+    try:
+        lock_wait = parse_duration(args.lock_timeout)
+    except ValueError as exc:
+        raise UsageError(f"--lock-timeout: {exc}") from None
     path = args.file
     try:
         with open(path, encoding="utf-8") as fh:
@@ -95,6 +117,9 @@ def run(args: argparse.Namespace) -> int:
 
     saved = _is_saved_plan(text)
     if saved is not None:
+        if targets_of(args):
+            raise UsageError("--target and --vm apply to a manifest; a saved plan applies exactly what it holds",
+                             hint="make a partial plan with `asr plan FILE --target ADDRESS --out PLAN`")
         plan = load_plan(path)
         manifest_path = plan.manifest_path
         if manifest_path and not os.path.isabs(manifest_path) and not os.path.exists(manifest_path):
@@ -110,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     # checked under it (a vault that does not exist yet is created first, then locked).
     lock = VaultLock(clients, manifest.vault.resource_group, manifest.vault.name, emit=early)
     with azure_errors(f"lock vault {manifest.vault.name}"):
-        lock.acquire_if_vault_exists()
+        lock.acquire_if_vault_exists(wait=lock_wait)
     try:
         return _run_locked(args, path, saved, plan, manifest, clients, lock, out, info, json_out)
     finally:
@@ -137,11 +162,22 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
     else:
         with azure_errors("read live state"):
             live = strip_lock_tag(read_live_state(clients, manifest))
-        plan = make_plan(manifest, live, path)
+        targets = targets_of(args)
+        first: set[str] = set()
+
+        def targeted(p: Any) -> Any:
+            if targets:
+                from reconciler.plan.graph import restrict
+
+                restrict(p, targets, also=first)
+            return p
+
+        plan = targeted(make_plan(manifest, live, path))
+        first.update(c.address for c in plan.changes)
 
         def replan() -> Any:
             with azure_errors("re-read live state"):
-                return make_plan(manifest, strip_lock_tag(read_live_state(clients, manifest)), path)
+                return targeted(make_plan(manifest, strip_lock_tag(read_live_state(clients, manifest)), path))
 
     _render_plan(plan, info)
     if not args.allow_destroy:

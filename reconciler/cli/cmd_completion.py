@@ -1,9 +1,5 @@
 """Print a shell completion script for bash, zsh or fish.
 
-    source <(asr completion bash)          # bash
-    asr completion zsh > "${fpath[1]}/_asr" # zsh
-    asr completion fish > ~/.config/fish/completions/asr.fish
-
 The scripts are generated from the same argparse tree the command uses, so they
 never fall behind the real flags.
 """
@@ -13,8 +9,14 @@ from __future__ import annotations
 import argparse
 
 
+EPILOG = """examples:
+  source <(asr completion bash)                      # bash, this shell
+  asr completion zsh > "${fpath[1]}/_asr"            # zsh
+  asr completion fish > ~/.config/fish/completions/asr.fish"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("shell", choices=["bash", "zsh", "fish"])
+    p.add_argument("shell", choices=["bash", "zsh", "fish"], help="the shell to complete for")
 
 
 def _tree() -> dict[str, dict]:

@@ -1,15 +1,16 @@
 """Try asr without Azure: start an embedded emulator (a local HTTPS Azure Resource
-Manager endpoint with a simulated VMM estate), then run, against it,
+Manager endpoint with a simulated VMM estate), then run against it, exactly as you
+would against Azure:
 
-    asr validate FILE
-    asr plan FILE
-    asr apply FILE --auto-approve
-    asr plan FILE --detailed-exitcode     (expected: no changes)
-    asr status FILE
+  asr validate FILE
+  asr plan FILE
+  asr apply FILE --auto-approve
+  asr plan FILE --detailed-exitcode     (expected: no changes)
+  asr status FILE
 
-exactly as you would against Azure. Simulated time runs fast (--time-scale) so
-initial replication completes in seconds. The emulator stops when the demo ends;
-to keep one running, use `asr emulator serve` and eval its export lines.
+Simulated time runs fast (--time-scale) so initial replication completes in
+seconds. The emulator stops when the demo ends; to keep one running, use
+`asr emulator serve` and eval its export lines.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ import argparse
 import os
 import sys
 import time
+
+
+EPILOG = """examples:
+  asr demo                                           # the quickstart (what `make demo` runs)
+  asr demo examples/hyperv-site.yaml --time-scale 1200"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,7 +37,10 @@ def _banner(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.cli.common import require_emulator_extra
     from reconciler.cli.main import main as asr_main
+
+    require_emulator_extra()
     from reconciler.emulator.testing import EmulatorProcess
     from reconciler.errors import UsageError
 

@@ -2,12 +2,7 @@
 
 `asr emulator serve` prints `export NAME=VALUE` lines (ASR_ARM_ENDPOINT,
 ASR_CA_BUNDLE, IDENTITY_ENDPOINT, IDENTITY_HEADER, AZURE_TOKEN_CREDENTIALS) and a
-`# asr emulator ready` comment on stdout, then serves until stopped (Ctrl-C). In a
-shell:
-
-    asr emulator serve > emulator.env &
-    until grep -q ready emulator.env; do sleep 0.2; done
-    . ./emulator.env        # asr now talks to the emulator
+`# asr emulator ready` comment on stdout, then serves until stopped (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -17,9 +12,19 @@ import re
 import sys
 
 
+EPILOG = """examples:
+  asr emulator serve > emulator.env &
+  until grep -q ready emulator.env; do sleep 0.2; done
+  . ./emulator.env                                   # asr now talks to the emulator
+  asr emulator serve --time-scale 600 --faults throttle=0.2,seed=7
+
+Reference: docs/emulator.md"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    sub = p.add_subparsers(dest="emulator_command", required=True)
-    s = sub.add_parser("serve", help="serve until stopped", description="Serve the emulator on loopback until stopped (Ctrl-C).")
+    sub = p.add_subparsers(dest="emulator_command", required=True, metavar="COMMAND")
+    s = sub.add_parser("serve", help="serve until stopped", description="Serve the emulator on loopback until stopped (Ctrl-C).",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("--estate", metavar="FILE", help="estate file (default: the quickstart estate)")
     s.add_argument("--port", type=int, default=0, help="HTTPS port on 127.0.0.1 (0: a free port)")
     s.add_argument("--faults", metavar="SPEC", help="e.g. throttle=0.2,error=0.05,latency=50ms,jobfail=0.02,seed=7")
@@ -36,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown emulator command {args.emulator_command!r}")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: {args.port} is not a TCP port")
+    from reconciler.cli.common import require_emulator_extra
+
+    require_emulator_extra()
     from reconciler.emulator.server import ServeError, serve
 
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 
-EPILOG = """example:
+EPILOG = """examples:
   asr export --subscription 00000000-0000-0000-0000-000000000001 --resource-group contoso-dr-rg \\
              --vault contoso-asr-vault --out contoso.yaml
 
@@ -35,9 +35,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
         raise UsageError(f"--out {args.out}: the directory {os.path.dirname(args.out) or '.'} does not exist")
-    from reconciler.ops.export import export_manifest
+    from reconciler.ops.export import export
 
-    text = export_manifest(Clients(args.subscription), args.subscription, args.resource_group, args.vault)
+    result = export(Clients(args.subscription), args.subscription, args.resource_group, args.vault)
+    for w in result.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    text = result.text
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(text)

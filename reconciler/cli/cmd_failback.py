@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 
-EPILOG = """example:
+EPILOG = """examples:
   asr failback examples/quickstart.yaml --recovery-plan tier1 --yes
 
 How-to: docs/operations.md"""

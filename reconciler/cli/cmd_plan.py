@@ -12,8 +12,19 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from reconciler.cli.common import load_manifest
+from reconciler.cli.common import add_target_arguments, load_manifest, targets_of
 from reconciler.cli.common import use_color as _use_color  # tests call cmd_plan._use_color
+
+
+EPILOG = """examples:
+  asr plan examples/quickstart.yaml
+  asr plan examples/quickstart.yaml --out tfplan.json      # review it, then `asr apply tfplan.json`
+  asr plan examples/quickstart.yaml --format markdown > plan.md   # a pull-request comment
+  asr plan examples/quickstart.yaml --detailed-exitcode    # 0 no changes, 2 changes
+  asr plan manifests/ --out plans/                         # every manifest of a folder
+  asr plan examples/quickstart.yaml --vm sql01 --out sql01.json   # only sql01 and what it needs
+
+Show a saved plan again (no Azure call): asr show tfplan.json"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,13 +32,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="PLAN",
                    help="save the plan (JSON, with fingerprints) for `asr apply PLAN`; with DIR, a folder that "
                         "receives one <manifest>.plan.json per manifest")
-    p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    p.add_argument("--format", choices=["text", "json", "markdown"], default="text",
+                   help="text (default, for people), json (docs/plan-json.md, for programs) or markdown "
+                        "(a pull-request comment)")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 0 when there are no changes, 2 when there are, 1 on error")
+    add_target_arguments(p)
 
 
-def plan_file(path: str, manifest: Any = None) -> Any:
-    """Load, read live state and plan one manifest. Raises AsrError subclasses."""
+def plan_file(path: str, manifest: Any = None, targets: list[str] | None = None) -> Any:
+    """Load, read live state and plan one manifest (only `targets` and what they need,
+    when given). Raises AsrError subclasses."""
     from reconciler.azure.clients import Clients
     from reconciler.azure.errors import azure_errors
     from reconciler.live import read_live_state
@@ -40,7 +55,12 @@ def plan_file(path: str, manifest: Any = None) -> Any:
             live = read_live_state(clients, manifest)
     finally:
         clients.close()
-    return make_plan(manifest, live, path)
+    plan = make_plan(manifest, live, path)
+    if targets:
+        from reconciler.plan.graph import restrict
+
+        restrict(plan, targets)
+    return plan
 
 
 def _quiet_sdk_logs() -> None:
@@ -60,8 +80,10 @@ def run(args: argparse.Namespace) -> int:
     if not os.path.exists(path):
         raise UsageError(f"{path}: no such file or directory")
     if os.path.isdir(path):
+        if targets_of(args):
+            raise UsageError("--target and --vm take one manifest, not a folder")
         return _run_dir(args)
-    plan = plan_file(path)
+    plan = plan_file(path, targets=targets_of(args))
     out = sys.stdout
     out.write(render(plan, args.format, color=args.format == "text" and _use_color(out)))
     if args.out:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 
-EPILOG = """example:
+EPILOG = """examples:
   asr reprotect examples/quickstart.yaml --vm sql01
 
 How-to: docs/operations.md"""

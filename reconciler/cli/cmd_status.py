@@ -3,7 +3,9 @@ items, marked unmanaged), plus the registration of VMM servers and Hyper-V hosts
 
 With --check, exits 2 when any declared VM is not protected, not healthy or over its
 RPO threshold, or a declared server is not connected: for monitoring. The threshold
-is --max-rpo, by default twice the replication frequency of the VM's policy.
+is --max-rpo, by default twice the replication frequency of the VM's policy. Vault
+settings that leave it exposed (public network access with no Site Recovery private
+endpoint, no alerts) are warnings; they fail --check only with --strict-security.
 Exit status: 0 ok, 2 check failed (only with --check), 1 error.
 """
 
@@ -16,6 +18,7 @@ EPILOG = """examples:
   asr status examples/quickstart.yaml
   asr status examples/quickstart.yaml --check --max-rpo 15m     # for monitoring
   asr status examples/quickstart.yaml --format json
+  asr status examples/quickstart.yaml --format html > status.html
 
 How-to: docs/operations.md"""
 
@@ -24,9 +27,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
     p.add_argument("file", metavar="FILE", help="the manifest")
-    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.add_argument("--format", choices=["text", "json", "html"], default="text",
+                   help="output format (default text); html: one self-contained page (protection state and RPO)")
     p.add_argument("--check", action="store_true",
                    help="exit 2 when a declared VM is unprotected, unhealthy or over the RPO threshold")
+    p.add_argument("--strict-security", action="store_true",
+                   help="with --check, also exit 2 on vault security warnings (public access without a private "
+                        "endpoint, no alerts)")
     p.add_argument("--max-rpo", metavar="DURATION",
                    help="RPO threshold for --check: seconds, or 15m / 1h (default: twice the policy's frequency)")
 
@@ -45,9 +52,13 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"--max-rpo: {exc}") from None
     ctx = OpsContext.load(args.file)
-    rep = read_status(ctx, max_rpo=max_rpo)
+    rep = read_status(ctx, max_rpo=max_rpo, strict_security=getattr(args, "strict_security", False))
     if args.format == "json":
         ctx.say(json.dumps(rep.as_dict(), indent=2))
+    elif args.format == "html":
+        from reconciler.ops.report_html import run_by, status_html
+
+        ctx.say(status_html(rep, who=run_by(ctx.clients)))
     else:
         ctx.say(render_text(rep))
     if args.check and not rep.ok:

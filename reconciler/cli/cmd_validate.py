@@ -13,8 +13,17 @@ import argparse
 import sys
 
 
+EPILOG = """examples:
+  asr validate examples/quickstart.yaml
+  asr validate examples/                        # every asr/v1 manifest under a folder
+  asr validate manifests/ --format sarif > asr.sarif
+  asr validate --only-manifests $(git diff --name-only)   # a pre-commit hook
+
+Manifest reference: docs/manifest-reference.md"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", metavar="FILE|DIR")
+    p.add_argument("files", nargs="+", metavar="FILE|DIR", help="manifests, or folders searched for asr/v1 manifests")
     p.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text",
                    help="output format (default: text)")
     p.add_argument("--only-manifests", action="store_true",

@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 
 
-EPILOG = """example:
-  asr vault-credentials examples/quickstart.yaml --out kit/ --proxy http://proxy:3128
+EPILOG = """examples:
+  asr vault-credentials examples/quickstart.yaml --proxy http://proxy:3128
+  (the kit goes to ~/.asr/kit/<vault>; keep it out of a git working tree)
 
 How-to: docs/operations.md"""
 
@@ -21,7 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
     p.add_argument("file", metavar="FILE", help="the manifest")
-    p.add_argument("--out", required=True, metavar="DIR", help="directory to write the kit to (created if missing)")
+    p.add_argument("--out", metavar="DIR",
+                   help="folder to write the kit to (default ~/.asr/kit/VAULT; created with mode 0700; "
+                        "refused if others can write it)")
     p.add_argument("--proxy", metavar="URL", help="proxy the servers use to reach Azure, http://HOST:PORT")
     p.add_argument("--proxy-user", metavar="NAME",
                    help="proxy user name; the scripts ask for the password when they run (never stored)")

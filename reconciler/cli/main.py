@@ -14,8 +14,12 @@ from reconciler.errors import AsrError, ManifestError
 # name -> (module, one-line help). Order is the order in `asr --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("reconciler.cli.cmd_validate", "check manifests offline"),
+    "fmt": ("reconciler.cli.cmd_fmt", "rewrite manifests in the canonical layout, comments kept (--check for CI)"),
     "plan": ("reconciler.cli.cmd_plan", "read live state and print the ordered actions"),
     "apply": ("reconciler.cli.cmd_apply", "carry out a plan (from a manifest or a saved plan)"),
+    "force-unlock": ("reconciler.cli.cmd_force_unlock", "remove the lock an apply left on a vault (names the holder)"),
+    "show": ("reconciler.cli.cmd_show", "render a saved plan again (no Azure call)"),
+    "graph": ("reconciler.cli.cmd_graph", "print the dependency graph of a manifest or a saved plan (Mermaid, DOT)"),
     "status": ("reconciler.cli.cmd_status", "protection state, health and RPO of every VM"),
     "failover": ("reconciler.cli.cmd_failover", "test / planned / unplanned failover, commit, cleanup"),
     "reprotect": ("reconciler.cli.cmd_reprotect", "reverse replication after a failover"),
@@ -29,17 +33,35 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+EPILOG = """examples:
+  asr validate examples/quickstart.yaml
+  asr plan examples/quickstart.yaml --out tfplan.json
+  asr apply tfplan.json
+  asr <command> --help          # every command's options and examples
+
+Colour is off with --no-color, NO_COLOR=1 or TERM=dumb; --yes and --auto-approve are the same flag."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="asr",
         description="Infrastructure-as-code for Azure Site Recovery: Hyper-V and VMM to Azure.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"asr {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (modname, help_text) in COMMANDS.items():
         mod = importlib.import_module(modname)
-        p = sub.add_parser(name, help=help_text, description=(mod.__doc__ or help_text).strip())
+        p = sub.add_parser(name, help=help_text, description=(mod.__doc__ or help_text).strip(),
+                           epilog=getattr(mod, "EPILOG", None), formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
+        if name not in ("completion", "emulator"):  # the emulator logs with --log-requests
+            from reconciler.cli.common import add_no_color_argument
+
+            add_no_color_argument(p)
+            p.add_argument("--debug", action="store_true",
+                           help="log every HTTP request and response to stderr, secrets redacted (also ASR_LOG=debug)")
         p.set_defaults(_run=mod.run)
     return parser
 
@@ -55,6 +77,22 @@ def _print_error(err: AsrError) -> None:
     print(f"error: {err.message}", file=sys.stderr)
     if err.hint:
         print(f"hint: {err.hint}", file=sys.stderr)
+    if os.environ.get("ASR_DEBUG"):
+        _print_debug(err)
+
+
+def _print_debug(err: AsrError) -> None:
+    """ASR_DEBUG=1: the error's own detail lines, then the chain of underlying exceptions (redacted)."""
+    from reconciler.azure.credentials import redact
+
+    for line in err.debug:
+        print(f"debug: {line}", file=sys.stderr)
+    cause, seen = err.__cause__, set()
+    while cause is not None and id(cause) not in seen and len(seen) < 5:
+        seen.add(id(cause))
+        text = " | ".join(str(cause).strip().splitlines()[:6])[:600]
+        print(f"debug: caused by {type(cause).__module__}.{type(cause).__name__}: {redact(text)}", file=sys.stderr)
+        cause = cause.__cause__ or cause.__context__
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 1
+    no_color_was, log_was = os.environ.get("NO_COLOR"), os.environ.get("ASR_LOG")
+    if getattr(args, "no_color", False):
+        os.environ["NO_COLOR"] = "1"  # one switch for every renderer (ours, rich's, the diagnostics')
+    if getattr(args, "debug", False):
+        os.environ["ASR_LOG"] = "debug"  # read where the SDK clients are built (reconciler/azure/clients.py)
     try:
         return int(args._run(args) or 0)
     except AsrError as err:
@@ -83,6 +126,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("hint: re-run with ASR_DEBUG=1 for details and report it", file=sys.stderr)
         return 1
+    finally:
+        for flag, name, was in (("no_color", "NO_COLOR", no_color_was), ("debug", "ASR_LOG", log_was)):
+            if getattr(args, flag, False):
+                if was is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = was
 
 
 def entry() -> None:  # pragma: no cover

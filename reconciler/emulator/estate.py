@@ -428,7 +428,10 @@ def register_due(sr: Any) -> None:
             key = ("vmm:" + server.name).lower()
             if key in vault.registered:
                 continue
-            due = vault.created + est.registration_delay
+            reachable = reachable_at(vault)
+            if reachable is None:
+                continue  # public access disabled and no private endpoint: the server cannot reach the vault
+            due = reachable + est.registration_delay
             if due <= now + TIME_EPSILON:
                 sr.register_vmm(vault, server, max(due, vault.created))
                 vault.registered.add(key)
@@ -448,12 +451,28 @@ def register_due(sr: Any) -> None:
                 key = ("host:" + site.name + "/" + host.name).lower()
                 if key in vault.registered:
                     continue
-                due = max(vault.created, fabric.created) + est.registration_delay
+                reachable = reachable_at(vault)
+                if reachable is None:
+                    continue
+                due = max(reachable, fabric.created) + est.registration_delay
                 if due <= now + TIME_EPSILON:
                     sr.register_host(vault, fabric, host, due)
                     vault.registered.add(key)
                 else:
                     _wake_at(sr, due, scheduled)
+
+
+def reachable_at(vault: Any) -> float | None:
+    """When on-premises servers can first reach the vault: its creation, or, for a vault whose
+    public network access is Disabled, the approval of its first Site Recovery private endpoint
+    (None: not reachable). Learn: with a private endpoint "the vault is locked down and isn't
+    accessible from networks other than those networks that have private endpoints"."""
+    res = getattr(vault, "_res", None) or {}
+    p = res.get("properties") or {}
+    if str(p.get("publicNetworkAccess") or "Enabled").lower() != "disabled":
+        return vault.created
+    at = p.get("_siteRecoveryPrivateEndpointAt")
+    return None if at is None else max(vault.created, float(at))
 
 
 def _wake_at(sr: Any, due: float, scheduled: set[float]) -> None:

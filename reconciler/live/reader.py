@@ -120,6 +120,36 @@ def _builders() -> Any:
     return ops
 
 
+def _security_reads(clients: Any, sr: Any, manifest: Any) -> dict[str, tuple[Callable[[], Any], str]]:
+    """Vault security lists, read only when the manifest manages them (a plan without them costs nothing more):
+    the private endpoints of the vault's resource group when `vault.privateEndpoints` is declared (even empty:
+    the list is then authoritative), the Site Recovery alert settings when `vault.alerts.email` is."""
+    v = manifest.vault
+    rg, name = v.resource_group, v.name
+    out: dict[str, tuple[Callable[[], Any], str]] = {}
+    if "private_endpoints" in getattr(v, "model_fields_set", ()):
+        out["private_endpoints"] = (lambda: clients.network.private_endpoints.list(rg), f"list private endpoints in {rg}")
+    alerts = getattr(v, "alerts", None)
+    if alerts is not None and alerts.email is not None:
+        out["alert_settings"] = (lambda: sr.replication_alert_settings.list(rg, name), "list alert settings")
+    return out
+
+
+def site_recovery_endpoints(endpoints: list[dict], live: LiveState) -> list[dict]:
+    """The private endpoints whose connection targets this vault with group id AzureSiteRecovery."""
+    vid = norm_id(live.vault.get("id") or "") if live.vault else ""
+    out = []
+    for pe in endpoints:
+        p = pe.get("properties") or {}
+        for c in (p.get("privateLinkServiceConnections") or []) + (p.get("manualPrivateLinkServiceConnections") or []):
+            cp = c.get("properties") or {}
+            if norm_id(cp.get("privateLinkServiceId") or "") == vid and any(
+                    str(g).lower() == "azuresiterecovery" for g in cp.get("groupIds") or []):
+                out.append(pe)
+                break
+    return out
+
+
 def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKERS) -> LiveState:
     """Read everything the planner needs for `manifest` through `clients`."""
     t0 = time.monotonic()
@@ -152,6 +182,7 @@ def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKE
         "jobs": (lambda: _raw_pages(sr, _builders().build_replication_jobs_list_request(
             rg, vault, clients.subscription_id, filter=f"startTime ge '{since}'")), "list replication jobs"),
     }
+    round1.update(_security_reads(clients, sr, manifest))
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="asr-read") as pool:
         futures = {k: pool.submit(_collect, fn, action, missing_ok=k != "resource_groups")
                    for k, (fn, action) in round1.items()}
@@ -165,6 +196,8 @@ def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKE
             for key in ("fabrics", "providers", "containers", "replication_networks", "policies",
                         "container_mappings", "network_mappings", "protected_items", "recovery_plans"):
                 setattr(live, key, results[key] or [])
+            live.private_endpoints = site_recovery_endpoints(results.get("private_endpoints") or [], live)
+            live.alert_settings = results.get("alert_settings") or []
             live.jobs = [j for j in results["jobs"] or []
                          if str((j.get("properties") or {}).get("state", "")).lower() not in _DONE_JOB_STATES]
 

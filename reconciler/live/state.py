@@ -46,6 +46,10 @@ class LiveState:
     protected_items: list[dict] = field(default_factory=list)
     recovery_plans: list[dict] = field(default_factory=list)
     jobs: list[dict] = field(default_factory=list)  # jobs not finished yet
+    # additive (vault security; read only when the manifest declares them): Site Recovery private
+    # endpoints of the vault (in the vault's resource group), and its replicationAlertSettings
+    private_endpoints: list[dict] = field(default_factory=list)
+    alert_settings: list[dict] = field(default_factory=list)
     requests_made: int = 0
     read_seconds: float = 0.0
 

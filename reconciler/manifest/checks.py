@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 from typing import Any, Callable, Iterator
 
 from reconciler.manifest import naming
@@ -573,3 +574,52 @@ def sites_have_hosts(doc: _Doc) -> Iterator[Diagnostic]:
         hosts = site.get("hosts", [])
         if name in used and isinstance(hosts, list) and not hosts:
             yield Diagnostic(path + ("hosts",), f"Hyper-V site '{name}' lists no hosts, but VMs replicate from it", "W2004", at_key=True)
+
+
+# ---------------------------------------------------------------- vault security
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\Z")
+_VNET_ID = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+\Z",
+                      re.IGNORECASE)
+LEARN_PRIVATE_ENDPOINTS = "https://learn.microsoft.com/azure/site-recovery/hybrid-how-to-enable-replication-private-endpoints"
+
+
+@check
+def vault_security(doc: _Doc) -> Iterator[Diagnostic]:
+    vault = doc.vault
+    pes = _items(vault, "privateEndpoints", ("vault",))
+    yield from _dupes(pes, "private endpoint")
+    networks = _Names(doc.network_by_name)
+    for path, pe in pes:
+        name = _s(pe, "name")
+        if name is not None and not naming.VNET.match(name):
+            yield Diagnostic(path + ("name",), f"'{name}' is not a valid private endpoint name (2-64 letters, digits, "
+                             "'_', '.', '-'; starts with a letter or digit, ends with a letter, digit or '_')", "E6003")
+        net = _s(pe, "network")
+        subnet = _s(pe, "subnet")
+        if net is None:
+            continue
+        if net.startswith("/"):
+            if not _VNET_ID.match(net):
+                yield Diagnostic(path + ("network",), f"'{net}' is not a virtual network id (/subscriptions/<id>/"
+                                 "resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<name>)", "E6004")
+        elif net not in doc.network_by_name:
+            yield _undefined(path + ("network",), "network", net, networks, " in target.networks")
+        elif subnet is not None:
+            subnets = _names(_items(doc.network_by_name[net], "subnets", ()))
+            if subnet not in subnets:
+                yield _undefined(path + ("subnet",), "subnet", subnet, subnets, f" in network '{net}'")
+    if pes and vault.get("identity") != "SystemAssigned":
+        where = ("vault", "identity") if "identity" in vault else ("vault", "privateEndpoints")
+        yield Diagnostic(where, "Site Recovery private endpoints need the vault's system-assigned managed identity: "
+                         f"set vault.identity: SystemAssigned (see {LEARN_PRIVATE_ENDPOINTS})", "E6001",
+                         at_key="identity" not in vault)
+    email = _dict(_dict(vault, "alerts"), "email")
+    for rpath, addr in _strs(email, "recipients", ("vault", "alerts", "email")):
+        if not _EMAIL.match(addr):
+            yield Diagnostic(rpath, f"'{addr}' is not an email address (local@domain.tld)", "E6002")
+    if vault.get("publicNetworkAccess") == "Disabled" and not pes:
+        yield Diagnostic(("vault", "publicNetworkAccess"),
+                         "public network access is Disabled but no private endpoint is declared: VMM servers and "
+                         "Hyper-V hosts cannot reach the vault unless one exists (declare vault.privateEndpoints)",
+                         "W6001")

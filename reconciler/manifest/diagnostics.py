@@ -72,11 +72,17 @@ _RULES = [
     Rule("E5003", "app-consistent snapshot frequency", "App-consistent snapshots are taken every 0-12 hours (0 turns them off), and not less often than the recovery point retention: the frequency must not exceed the retention."),
     Rule("E5004", "initial replication start", 'initialReplicationStart is "immediately" or a time of day "HH:MM" (24-hour clock).'),
     Rule("E5005", "log storage account", "A VM with Premium_LRS disks needs a logStorageAccount, and replication logs always go to a Standard storage account."),
+    # E6xxx: vault security
+    Rule("E6001", "private endpoint without managed identity", "Site Recovery private endpoints need the vault's system-assigned managed identity (vault.identity: SystemAssigned): Learn, \"Replicate on-premises machines by using private endpoints\", has the identity enabled before the endpoint is created."),
+    Rule("E6002", "email address", "Alert recipients are email addresses: local@domain.tld, no spaces."),
+    Rule("E6003", "private endpoint name", "Private endpoint names have 2-64 characters: letters, digits, underscores, periods and hyphens; they start with a letter or digit and end with a letter, digit or underscore."),
+    Rule("E6004", "virtual network id", "A private endpoint's network is a target.networks name or the ARM id of a virtual network: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<name>."),
     # W: warnings, do not fail validation
     Rule("W2001", "unused policy", "A policy is not associated with any VMM cloud or Hyper-V site."),
     Rule("W2002", "test network is a production network", "target.testNetwork is also a failover network of some VM or network mapping: test failovers would share it with production failovers."),
     Rule("W2003", "unmapped target network", "A VMM VM fails over into a network that no VM network of its VMM server is mapped to; ASR needs a network mapping for VMM-managed VMs."),
     Rule("W2004", "Hyper-V site without hosts", "VMs replicate from a Hyper-V site that lists no hosts; list the hosts that register into it, so `asr vault-credentials` and the plan's manual steps name them."),
+    Rule("W6001", "public access disabled without a private endpoint", "vault.publicNetworkAccess is Disabled and no private endpoint is declared: VMM servers and Hyper-V hosts cannot reach the vault unless a private endpoint made elsewhere exists."),
     Rule("W3002", "unknown region", "The vault location is not a known public Azure region."),
     Rule("W4001", "networks overlap", "Two failover networks (other than the test network) have overlapping address spaces, so they cannot be peered or routed together."),
 ]

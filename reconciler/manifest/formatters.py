@@ -25,8 +25,8 @@ INFORMATION_URI = "https://github.com/asr-project/asr/blob/main/docs/manifest-re
 
 
 def use_color(stream: IO) -> bool:
-    """Colour only on a terminal; NO_COLOR (any non-empty value) always wins; FORCE_COLOR forces it."""
-    if os.environ.get("NO_COLOR"):
+    """Colour only on a terminal; NO_COLOR (any non-empty value) and TERM=dumb always win; FORCE_COLOR forces it."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM", "") == "dumb":
         return False
     if os.environ.get("FORCE_COLOR"):
         return True

@@ -55,6 +55,41 @@ class DiskType(str, Enum):
     PREMIUM_LRS = "Premium_LRS"
 
 
+class VaultIdentity(str, Enum):
+    """Managed identity of the vault (IdentityData.type)."""
+
+    NONE = "None"
+    SYSTEM_ASSIGNED = "SystemAssigned"
+
+
+class PublicNetworkAccess(str, Enum):
+    """Inbound access to the vault from public networks (VaultProperties.publicNetworkAccess)."""
+
+    ENABLED = "Enabled"
+    DISABLED = "Disabled"
+
+
+class PrivateEndpoint(_Model):
+    name: str = Field(description="Private endpoint name (Microsoft.Network/privateEndpoints), created in the vault's resource group.")
+    network: str = Field(description="Name of an entry in `target.networks`, or the ARM id of an existing virtual network (the bypass network that on-premises reaches privately).")
+    subnet: str = Field(description="Subnet of that network the endpoint takes its private IP addresses from.")
+
+
+class AzureMonitorAlerts(_Model):
+    replication_issues: bool | None = Field(default=None, description="Azure Monitor alerts for all replication issues (alertsForAllReplicationIssues); omitted: left as Azure has it.")
+    failover_issues: bool | None = Field(default=None, description="Azure Monitor alerts for all failover issues (alertsForAllFailoverIssues); omitted: left as Azure has it.")
+
+
+class EmailAlerts(_Model):
+    send_to_owners: bool = Field(default=False, description="Email Site Recovery notifications to the subscription owners (replicationAlertSettings sendToOwners).")
+    recipients: list[str] = Field(default_factory=list, description="Other email addresses that get Site Recovery notifications (customEmailAddresses).")
+
+
+class VaultAlerts(_Model):
+    azure_monitor: AzureMonitorAlerts | None = Field(default=None, description="Built-in Azure Monitor alerts of the vault (monitoringSettings.azureMonitorAlertSettings).")
+    email: EmailAlerts | None = Field(default=None, description="Site Recovery email notifications (classic alerts: the vault's replicationAlertSettings).")
+
+
 class Vault(_Model):
     name: str = Field(description="Recovery Services vault name (2-50 characters: letters, digits, hyphens; starts with a letter).")
     resource_group: str = Field(description="Resource group of the vault; created if missing.")
@@ -64,6 +99,19 @@ class Vault(_Model):
         description="Backup storage redundancy of the vault. Can only be changed before items are protected.",
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Azure tags on the vault.")
+    identity: VaultIdentity | None = Field(
+        default=None,
+        description="Managed identity of the vault: None (the default) or SystemAssigned. Site Recovery private endpoints need SystemAssigned. Omitted: left as Azure has it.",
+    )
+    public_network_access: PublicNetworkAccess | None = Field(
+        default=None,
+        description="Enabled (the default) or Disabled: whether the vault accepts traffic from public networks. Omitted: Enabled on create, otherwise left as Azure has it.",
+    )
+    private_endpoints: list[PrivateEndpoint] = Field(
+        default_factory=list,
+        description="Site Recovery private endpoints of the vault (group id AzureSiteRecovery). Created before any VMM server or Hyper-V host registers.",
+    )
+    alerts: VaultAlerts | None = Field(default=None, description="Azure Monitor alerts and email notifications of the vault.")
 
 
 class Cloud(_Model):

@@ -13,7 +13,9 @@ def add_selector_arguments(p: argparse.ArgumentParser) -> None:
     sel.add_argument("--vm", action="append", default=[], metavar="NAME",
                      help="a VM declared in the manifest (repeatable)")
     sel.add_argument("--recovery-plan", metavar="NAME", help="a recovery plan declared in the manifest")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")
+    from reconciler.cli.common import add_approve_argument
+
+    add_approve_argument(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="result format (default text)")
 
 

@@ -12,10 +12,25 @@ Choices (documented in docs/operations.md):
 - `target.testNetwork`: the one virtual network of the target resource group that no
   network mapping and no VM uses, if there is exactly one;
 - `vmName` is written only when it differs from the VM name.
+
+Anything live that the manifest cannot express is left out of the declarations (so it
+stays unmanaged: `asr plan` leaves undeclared objects alone) and written as a YAML
+comment at the end of the file, with a warning on stderr:
+- a Hyper-V site without a replication policy association yet (VMM clouds without one
+  are simply not listed: a VMM server often has clouds nobody protects);
+- a VM whose target resource group, network or log storage account is in another
+  resource group than `target.resourceGroup`, or whose policy is not its cloud's/site's;
+- then, as a safety net, whatever `validate_text` (the same checks as `asr validate`)
+  still rejects: the offending VM, recovery plan, site, cloud, mapping, network, storage
+  account or policy is moved to the comments, and what referred to it follows (a recovery
+  plan naming a VM left out is left out whole, never trimmed: trimming would be a change).
+Strings holding `${` are written as `$${` (the manifest's literal form).
 """
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -61,6 +76,7 @@ def read_export_state(clients: Any, subscription: str, resource_group: str, vaul
             if target_rg:
                 break
     live.target_resource_group = target_rg or resource_group
+    _read_security(clients, live)
     trg = live.target_resource_group
     if trg.lower() != resource_group.lower():
         with azure_errors(f"list storage accounts and virtual networks in {trg}"):
@@ -75,9 +91,32 @@ def read_export_state(clients: Any, subscription: str, resource_group: str, vaul
     return live
 
 
-def build_manifest(live: Any) -> dict[str, Any]:
-    """Manifest (as plain data, camelCase keys, in the documented key order) from live state."""
+@dataclass
+class Omitted:
+    """A live object the manifest cannot express: written as a comment, warned about."""
+    what: str  # "Hyper-V site 'branch-site'"
+    reason: str
+    section: str  # where it would go: "source.hypervSites", "protectedVMs", ...
+    data: Any = None  # what it would look like, for the comment
+
+
+@dataclass
+class Export:
+    text: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def _same_rg(arm_id: str | None, rg: str) -> bool:
+    return not arm_id or (_rg_of(arm_id) or rg).lower() == rg.lower()
+
+
+def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str, Any]:
+    """Manifest (as plain data, camelCase keys, in the documented key order) from live state;
+    what it cannot express goes to `omitted`."""
     from reconciler.plan.normalize import normalize_live
+
+    if omitted is None:
+        omitted = []
 
     objs = normalize_live(live)
 
@@ -92,6 +131,7 @@ def build_manifest(live: Any) -> dict[str, Any]:
         vault["storageRedundancy"] = vattrs["storageRedundancy"]
     if vattrs.get("tags"):
         vault["tags"] = vattrs["tags"]
+    vault.update(vault_security(vattrs, objs, live))
 
     assoc = {name: o["attrs"].get("policy") for name, o in of("policy_association")}
     netmaps = {name: o["attrs"].get("targetNetwork") for name, o in of("network_mapping")}
@@ -115,9 +155,17 @@ def build_manifest(live: Any) -> dict[str, Any]:
         hosts = sorted(addr.split("/", 1)[1] for addr, _ in of("hyperv_host") if addr.split("/", 1)[0] == name)
         pol = next((p for key, p in assoc.items() if key.split("/", 1)[0] == name and p), None)
         entry = {"name": name, "hosts": hosts}
-        if pol:
-            entry["policy"] = pol
+        if not pol:
+            omitted.append(Omitted(f"Hyper-V site '{name}'", "it has no replication policy association yet, and a manifest "
+                                   "gives every Hyper-V site its policy; add `policy: NAME` (one of `policies`) to declare "
+                                   "it, and `asr apply` associates it", "source.hypervSites", entry))
+            continue
+        entry["policy"] = pol
         sites.append(entry)
+    declared_policy = {f"{s['name']}".lower(): s["policy"] for s in sites}
+    for srv in vmm_servers:
+        for cl in srv["clouds"]:
+            declared_policy[f"{srv['name']}/{cl['name']}".lower()] = cl["policy"]
 
     vms = []
     for name, o in sorted(of("protected_vm"), key=lambda x: x[0].lower()):
@@ -143,7 +191,25 @@ def build_manifest(live: Any) -> dict[str, Any]:
             target["diskType"] = a["diskType"]
         if a.get("logStorageAccount"):
             target["logStorageAccount"] = _last(a["logStorageAccount"])
-        vms.append({"name": name, "source": source, "target": target})
+        entry = {"name": name, "source": source, "target": target}
+        trg = live.target_resource_group
+        elsewhere = [what for what, arm_id in (("target resource group", a.get("targetResourceGroup")),
+                                               ("network", a.get("targetNetwork")),
+                                               ("log storage account", a.get("logStorageAccount")))
+                     if arm_id and not _same_rg(arm_id, trg)]
+        pol, want = a.get("policy"), declared_policy.get(src.lower())
+        if elsewhere:
+            omitted.append(Omitted(f"VM '{name}'", f"its {' and '.join(elsewhere)} "
+                                   f"{'is' if len(elsewhere) == 1 else 'are'} outside resource group {trg}, and a "
+                                   "manifest has one target.resourceGroup for VMs, networks and storage", "protectedVMs",
+                                   entry))
+            continue
+        if pol and want and pol.lower() != want.lower():
+            omitted.append(Omitted(f"VM '{name}'", f"it replicates with policy '{pol}', but its "
+                                   f"{'cloud' if '/' in src else 'site'} is associated with '{want}', and a manifest "
+                                   "gives a VM the policy of its cloud or site", "protectedVMs", entry))
+            continue
+        vms.append(entry)
 
     storage = [{"name": name, "sku": o["attrs"].get("sku") or "Standard_LRS"} for name, o in sorted(of("storage_account"))]
     networks = []
@@ -184,10 +250,167 @@ def build_manifest(live: Any) -> dict[str, Any]:
     return doc
 
 
-def export_manifest(clients: Any, subscription: str, resource_group: str, vault: str) -> str:
-    """The manifest YAML for an existing vault."""
+def _read_security(clients: Any, live: Any) -> None:
+    """The vault's Site Recovery private endpoints and email alert setting (two more lists)."""
+    from reconciler.live.reader import site_recovery_endpoints
+
+    rg, name = live.resource_group, live.vault_name
+    with azure_errors(f"list private endpoints in {rg}"):
+        try:
+            live.private_endpoints = site_recovery_endpoints(
+                [as_json(x) for x in clients.network.private_endpoints.list(rg)], live)
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise
+    with azure_errors("list alert settings"):
+        live.alert_settings = [as_json(x) for x in clients.site_recovery().replication_alert_settings.list(rg, name)]
+
+
+def vault_security(vattrs: dict[str, Any], objs: dict[str, dict], live: Any) -> dict[str, Any]:
+    """identity, publicNetworkAccess, privateEndpoints and alerts as the vault holds them."""
+    out: dict[str, Any] = {}
+    if vattrs.get("identity") == "SystemAssigned":
+        out["identity"] = "SystemAssigned"
+    if vattrs.get("publicNetworkAccess"):
+        out["publicNetworkAccess"] = vattrs["publicNetworkAccess"]
+    pes = []
+    for addr, o in sorted(objs.items()):
+        if o["kind"] != "private_endpoint":
+            continue
+        sid = o["attrs"].get("subnet") or ""
+        vnet_id, _, subnet = sid.partition("/subnets/")
+        declared = _rg_of(vnet_id) and _rg_of(vnet_id).lower() == live.target_resource_group.lower() \
+            and (_last(vnet_id) or "").lower() in live.virtual_networks
+        pes.append({"name": addr.split(".", 1)[1], "network": _last(vnet_id) if declared else vnet_id, "subnet": subnet})
+    if pes:
+        out["privateEndpoints"] = pes
+    alerts: dict[str, Any] = {}
+    mon = {k: vattrs[a] for k, a in (("replicationIssues", "replicationIssueAlerts"), ("failoverIssues", "failoverIssueAlerts"))
+           if vattrs.get(a) is not None}
+    if mon:
+        alerts["azureMonitor"] = mon
+    setting = next((o["attrs"] for o in objs.values() if o["kind"] == "alert_settings"), None)
+    if setting and (setting.get("sendToOwners") or setting.get("recipients")):
+        alerts["email"] = {"sendToOwners": bool(setting.get("sendToOwners")), "recipients": list(setting.get("recipients") or [])}
+    if alerts:
+        out["alerts"] = alerts
+    return out
+
+
+_UNITS = {  # path prefix (as key names; ints are list indices) -> what is left out whole
+    ("protectedVMs",): ("VM", "protectedVMs"),
+    ("recoveryPlans",): ("recovery plan", "recoveryPlans"),
+    ("source", "hypervSites"): ("Hyper-V site", "source.hypervSites"),
+    ("target", "networks"): ("virtual network", "target.networks"),
+    ("target", "storageAccounts"): ("storage account", "target.storageAccounts"),
+    ("policies",): ("policy", "policies"),
+}
+
+
+def _container(doc: dict[str, Any], keys: tuple) -> Any:
+    cur: Any = doc
+    for k in keys:
+        cur = cur.get(k) if isinstance(cur, dict) else None
+    return cur
+
+
+def _unit_of(path: tuple) -> tuple[tuple, int, str, str] | None:
+    """(list path, index, kind, section) of the element of the manifest an error lies in."""
+    if len(path) >= 5 and path[:2] == ("source", "vmmServers") and isinstance(path[2], int) \
+            and path[3] in ("clouds", "networkMappings") and isinstance(path[4], int):
+        kind = "VMM cloud" if path[3] == "clouds" else "network mapping"
+        return path[:4], path[4], kind, f"source.vmmServers[{path[2]}].{path[3]}"
+    for prefix, (kind, section) in _UNITS.items():
+        n = len(prefix)
+        if path[:n] == prefix and len(path) > n and isinstance(path[n], int):
+            return prefix, path[n], kind, section
+    return None
+
+
+def _escape_env(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("${", "$${")
+    if isinstance(value, list):
+        return [_escape_env(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _escape_env(v) for k, v in value.items()}
+    return value
+
+
+def _dump(doc: Any) -> str:
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=120)
+
+
+def make_valid(doc: dict[str, Any], omitted: list[Omitted], *, rounds: int = 10) -> dict[str, Any]:
+    """Move whatever `asr validate` rejects out of `doc` (into `omitted`), until it validates."""
+    from reconciler.manifest import validate_text
+
+    doc = copy.deepcopy(doc)
+    for _ in range(rounds):
+        _, diags = validate_text(_dump(doc), "export")
+        errors = [d for d in diags if d.is_error]
+        if not errors:
+            return doc
+        drop: dict[tuple, dict[int, list[str]]] = {}
+        for d in errors:
+            unit = _unit_of(tuple(d.path))
+            if unit is None:
+                continue
+            lpath, idx, _kind, _section = unit
+            drop.setdefault(lpath, {}).setdefault(idx, []).append(d.message)
+        if not drop:
+            break
+        for lpath, by_index in drop.items():
+            items = _container(doc, lpath)
+            if not isinstance(items, list):
+                continue
+            kind, section = _unit_of(lpath + (0,))[2:]  # type: ignore[index]
+            for idx in sorted(by_index, reverse=True):
+                item = items.pop(idx)
+                label = item.get("name") or item.get("vmNetwork") if isinstance(item, dict) else item
+                omitted.append(Omitted(f"{kind} '{label}'", "; ".join(dict.fromkeys(by_index[idx])), section, item))
+    _, diags = validate_text(_dump(doc), "export")
+    left = [d for d in diags if d.is_error]
+    if left:  # nothing asr knows how to leave out: say so rather than write an invalid file silently
+        from reconciler.errors import OperationFailedError
+
+        raise OperationFailedError("asr export could not produce a valid manifest: "
+                                   + "; ".join(f"{'.'.join(map(str, d.path))}: {d.message}" for d in left[:5]),
+                                   hint="please report this with the vault's shape (no names needed)")
+    return doc
+
+
+def _comment(omitted: list[Omitted]) -> str:
+    if not omitted:
+        return ""
+    lines = ["", "# Not declared: `asr export` cannot express these in a manifest. They stay as they are in",
+             "# Azure (asr leaves undeclared objects alone); declare them by hand to manage them."]
+    for o in omitted:
+        lines.append("#")
+        lines.append(f"# {o.section}: {o.what}: {o.reason}")
+        if o.data is not None:
+            snippet = _dump([o.data]).rstrip("\n").splitlines()
+            lines += [f"#   {ln}" for ln in snippet]
+    return "\n".join(lines) + "\n"
+
+
+def export(clients: Any, subscription: str, resource_group: str, vault: str) -> Export:
+    """The manifest YAML for an existing vault, and a warning for everything it leaves out."""
     live = read_export_state(clients, subscription, resource_group, vault)
-    doc = build_manifest(live)
+    omitted: list[Omitted] = []
+    doc = build_manifest(live, omitted)
+    for o in omitted:  # commented entries are written as they would be declared
+        o.data = _escape_env(o.data)
+    doc = make_valid(_escape_env(doc), omitted)
     head = (f"# Exported by `asr export` from vault {vault} (resource group {resource_group}).\n"
             "# Check it with `asr validate`, then `asr plan` should show no changes.\n")
-    return head + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=120)
+    if omitted:
+        head += f"# {len(omitted)} object(s) could not be declared: see the comments at the end.\n"
+    text = head + _dump(doc) + _comment(omitted)
+    warnings = [f"not exported: {o.what}: {o.reason}" for o in omitted]
+    return Export(text=text, warnings=warnings)
+
+
+def export_manifest(clients: Any, subscription: str, resource_group: str, vault: str) -> str:
+    """The manifest YAML for an existing vault (see `export` for the warnings)."""
+    return export(clients, subscription, resource_group, vault).text

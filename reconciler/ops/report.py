@@ -130,10 +130,17 @@ def drill_markdown(rep: DrillReport) -> str:
     return "\n".join(out) + "\n"
 
 
+def _drill_html(rep: DrillReport) -> str:
+    from reconciler.ops.report_html import drill_html  # the page with RTO and timeline: `asr drill --format html`
+
+    return drill_html(rep)
+
+
 DRILL_RENDERERS: dict[str, Callable[[DrillReport], str]] = {
     "text": drill_text,
     "json": drill_json,
     "markdown": drill_markdown,
+    "html": _drill_html,
 }
 
 

@@ -67,11 +67,17 @@ class StatusReport:
     vms: list[VmRow] = field(default_factory=list)
     registration: list[RegistrationRow] = field(default_factory=list)
     requests: int = 0
+    # additive: vault-level settings that leave the vault exposed (warnings); they fail --check only
+    # with --strict-security
+    security_warnings: list[str] = field(default_factory=list)
+    strict_security: bool = False
 
     @property
     def problems(self) -> list[str]:
         out = [f"{r.vm}: {p}" for r in self.vms if r.managed for p in r.problems]
         out += [f"{r.server}: {p}" for r in self.registration if r.declared for p in r.problems]
+        if self.strict_security:
+            out += [f"vault {self.vault}: {w}" for w in self.security_warnings]
         return out
 
     @property
@@ -82,7 +88,8 @@ class StatusReport:
         return {"format": "asr-status", "format_version": 1,
                 "file": self.file, "vault": self.vault, "resource_group": self.resource_group,
                 "vms": [r.as_dict() for r in self.vms], "registration": [r.as_dict() for r in self.registration],
-                "check": {"ok": self.ok, "problems": self.problems}, "requests": self.requests}
+                "check": {"ok": self.ok, "problems": self.problems}, "requests": self.requests,
+                "security": {"warnings": self.security_warnings, "strict": self.strict_security}}
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr)?\s*$", re.I)
@@ -244,10 +251,45 @@ def registration_rows(manifest: Any, inv: Inventory) -> list[RegistrationRow]:
     return rows
 
 
-def read_status(ctx: Any, *, max_rpo: int | None = None) -> StatusReport:
+def read_status(ctx: Any, *, max_rpo: int | None = None, strict_security: bool = False) -> StatusReport:
     inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault,
                          parts=("items", "policies", "fabrics", "providers"))
-    return build_status(ctx.manifest, inv, file=ctx.file, max_rpo=max_rpo)
+    rep = build_status(ctx.manifest, inv, file=ctx.file, max_rpo=max_rpo)
+    rep.security_warnings = security_warnings(read_vault(ctx))
+    rep.strict_security = strict_security
+    rep.requests += 1
+    return rep
+
+
+def read_vault(ctx: Any) -> dict[str, Any]:
+    from reconciler.azure.errors import azure_errors
+    from reconciler.ops.inventory import as_json
+
+    with azure_errors(f"read vault {ctx.vault}"):
+        return as_json(ctx.clients.vaults.vaults.get(ctx.resource_group, ctx.vault))
+
+
+def security_warnings(vault: dict[str, Any]) -> list[str]:
+    """What leaves the vault exposed: public network access without a Site Recovery private endpoint,
+    and no alert that would tell anyone replication broke."""
+    p = vault.get("properties") or {}
+    out = []
+    public = str(p.get("publicNetworkAccess") or "Enabled").lower() == "enabled"
+    private = str(p.get("privateEndpointStateForSiteRecovery") or "None").lower() == "enabled"
+    if public and not private:
+        out.append("public network access is Enabled and there is no Site Recovery private endpoint: servers reach "
+                   "the vault over the internet (vault.publicNetworkAccess, vault.privateEndpoints; docs/security.md)")
+    mon = p.get("monitoringSettings") or {}
+    am = mon.get("azureMonitorAlertSettings") or {}
+    classic = mon.get("classicAlertSettings") or {}
+    if str(am.get("alertsForAllReplicationIssues")).lower() != "enabled" and \
+            str(classic.get("emailNotificationsForSiteRecovery")).lower() != "enabled":
+        out.append("no alerts for replication issues: neither Azure Monitor alerts nor Site Recovery email "
+                   "notifications are on, so nobody is told when replication breaks (vault.alerts)")
+    if str(am.get("alertsForAllFailoverIssues")).lower() != "enabled" and \
+            str(classic.get("emailNotificationsForSiteRecovery")).lower() != "enabled":
+        out.append("no alerts for failover issues (vault.alerts.azureMonitor.failoverIssues)")
+    return out
 
 
 # --- rendering -----------------------------------------------------------------
@@ -285,6 +327,9 @@ def render_text(rep: StatusReport) -> str:
         lines += [f"  {p}" for p in probs]
     else:
         lines.append("All declared VMs are protected, healthy and within their RPO.")
+    if rep.security_warnings and not rep.strict_security:
+        lines += ["", "Vault security warnings (fail --check only with --strict-security):"]
+        lines += [f"  warning: {w}" for w in rep.security_warnings]
     return "\n".join(lines)
 
 

@@ -89,6 +89,7 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
     }, vid, depends_on=[rg_addr[v.resource_group.lower()]],
         ctx={"location": v.location, "tags": dict(v.tags), "redundancy": v.storage_redundancy.value},
         replace_fields=("location",)))
+    add_vault_security(out[vault_addr], manifest)
 
     for sa in t.storage_accounts:
         add(Desired(Kind.STORAGE_ACCOUNT, f"storage_account.{sa.name}", {
@@ -235,4 +236,54 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
                     f"{vid}/replicationRecoveryPlans/{rp.name}",
                     depends_on=[f"protected_vm.{n}" for g in rp.groups for n in g.vms],
                     ctx={"name": rp.name, "groups": [list(g.vms) for g in rp.groups]}))
+    add_security_objects(out, manifest, live)
     return out
+
+
+# ---------------------------------------------------------------- vault security
+
+
+def add_vault_security(vault: Desired, manifest: Any) -> None:
+    """identity, publicNetworkAccess and alert states on the vault; undeclared ones are left to Azure."""
+    from reconciler.plan.requests import declared_security
+
+    sec = declared_security(manifest)
+    vault.attrs.update(sec)
+    vault.skip_compare = vault.skip_compare + tuple(k for k, val in sec.items() if val is None)
+
+
+def pe_subnet_id(manifest: Any, pe: Any) -> str:
+    if pe.network.startswith("/"):
+        return f"{pe.network.rstrip('/')}/subnets/{pe.subnet}"
+    return subnet_id(manifest.subscription, manifest.target.resource_group, pe.network, pe.subnet)
+
+
+def add_security_objects(out: dict[str, Desired], manifest: Any, live: LiveState) -> None:
+    """Private endpoints (before any server registers) and the email alert setting."""
+    v = manifest.vault
+    sub = manifest.subscription
+    vault_addr = f"vault.{v.name}"
+    vid = vault_id(sub, v.resource_group, v.name)
+    pe_addrs = []
+    for pe in v.private_endpoints:
+        addr = f"private_endpoint.{pe.name}"
+        deps = [vault_addr] + ([] if pe.network.startswith("/") else [f"virtual_network.{pe.network}"])
+        sid = pe_subnet_id(manifest, pe)
+        out[addr] = Desired(Kind.PRIVATE_ENDPOINT, addr, {
+            "location": norm_location(v.location), "subnet": sid, "vault": vid, "groupIds": ["AzureSiteRecovery"],
+        }, f"/subscriptions/{sub}/resourceGroups/{v.resource_group}/providers/Microsoft.Network/privateEndpoints/{pe.name}",
+            depends_on=deps, ctx={"name": pe.name, "subnet_id": sid, "vault_id": vid},
+            replace_fields=("location", "subnet", "vault", "groupIds"))
+        pe_addrs.append(addr)
+    # Learn ("Replicate on-premises machines by using private endpoints"): private endpoints are created
+    # before any VMM server or Hyper-V host registers, so registration (and the Hyper-V sites hosts register
+    # into) waits for them
+    for d in out.values():
+        if d.kind in (Kind.VMM_SERVER, Kind.HYPERV_SITE, Kind.HYPERV_HOST):
+            d.depends_on = d.depends_on + pe_addrs
+    email = v.alerts.email if v.alerts is not None else None
+    if email is not None:
+        addr = f"alert_settings.{v.name}"
+        out[addr] = Desired(Kind.ALERT_SETTINGS, addr, {
+            "sendToOwners": bool(email.send_to_owners), "recipients": sorted(email.recipients, key=str.lower),
+        }, f"{vid}/replicationAlertSettings/defaultAlertSetting", depends_on=[vault_addr])

@@ -65,6 +65,8 @@ class Kind(str, Enum):
     NETWORK_MAPPING = "network_mapping"
     PROTECTED_VM = "protected_vm"
     RECOVERY_PLAN = "recovery_plan"
+    PRIVATE_ENDPOINT = "private_endpoint"  # additive: Site Recovery private endpoint of the vault
+    ALERT_SETTINGS = "alert_settings"  # additive: the vault's Site Recovery email notifications
 
 
 @dataclass
@@ -134,6 +136,9 @@ class Plan:
     # additive (planner): sha256 per address of the normalized live objects read; lets
     # check_plan_current name exactly what moved
     live_fingerprints: dict[str, str] = field(default_factory=dict)
+    # additive (`--target`): the plan holds only these addresses and what they depend on
+    partial: bool = False
+    targets: list[str] = field(default_factory=list)
 
     # --- queries -------------------------------------------------------
     def by_address(self) -> dict[str, Change]:

@@ -196,7 +196,10 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             "storageRedundancy": red,
             # the applier's vault lease tag is not configuration (docs/design.md, Applier)
             "tags": dict(sorted((k, val) for k, val in (v.get("tags") or {}).items() if k.lower() != LOCK_TAG)),
+            **vault_security_attrs(v),
         }))
+        for o in security_objects(live):
+            put(o)
     for a in live.storage_accounts.values():
         put(_obj(Kind.STORAGE_ACCOUNT, f"storage_account.{a.get('name')}", a.get("id"), {
             "location": norm_location(a.get("location")),
@@ -269,4 +272,63 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
     for rp in live.recovery_plans:
         put(_obj(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.get('name')}", rp.get("id"),
                  {"groups": live_rp_groups(live, rp)}))
+    return out
+
+
+# ---------------------------------------------------------------- vault security
+
+
+def _on(value: Any) -> bool | None:
+    return None if value is None else str(value).lower() == "enabled"
+
+
+def vault_security_attrs(vault: dict) -> dict[str, Any]:
+    """identity, publicNetworkAccess and the alert states of a live vault."""
+    p = props(vault)
+    mon = p.get("monitoringSettings") or {}
+    am = mon.get("azureMonitorAlertSettings") or {}
+    classic = mon.get("classicAlertSettings") or {}
+    identity = str((vault.get("identity") or {}).get("type") or "None")
+    return {
+        "identity": "SystemAssigned" if "systemassigned" in identity.replace(" ", "").lower() else identity,
+        "publicNetworkAccess": p.get("publicNetworkAccess") or "Enabled",
+        "replicationIssueAlerts": _on(am.get("alertsForAllReplicationIssues")),
+        "failoverIssueAlerts": _on(am.get("alertsForAllFailoverIssues")),
+        "emailNotifications": _on(classic.get("emailNotificationsForSiteRecovery")),
+    }
+
+
+def private_endpoint_attrs(pe: dict) -> dict[str, Any]:
+    p = props(pe)
+    conns = (p.get("privateLinkServiceConnections") or []) + (p.get("manualPrivateLinkServiceConnections") or [])
+    cp = props(conns[0]) if conns else {}
+    return {
+        "location": norm_location(pe.get("location")),
+        "subnet": (p.get("subnet") or {}).get("id"),
+        "vault": cp.get("privateLinkServiceId"),
+        "groupIds": sorted(cp.get("groupIds") or []),
+    }
+
+
+def send_to_owners(value: Any) -> bool:
+    return str(value or "").lower() in ("send", "true")
+
+
+def alert_settings_attrs(setting: dict) -> dict[str, Any]:
+    p = props(setting)
+    return {"sendToOwners": send_to_owners(p.get("sendToOwners")),
+            "recipients": sorted(p.get("customEmailAddresses") or [], key=str.lower)}
+
+
+def security_objects(live: LiveState) -> list[dict[str, Any]]:
+    """Private endpoints (Site Recovery, this vault) and the email alert setting, normalized."""
+    out = []
+    for pe in live.private_endpoints:
+        p = props(pe)
+        conns = (p.get("privateLinkServiceConnections") or []) + (p.get("manualPrivateLinkServiceConnections") or [])
+        state = (props(conns[0]).get("privateLinkServiceConnectionState") or {}).get("status") if conns else None
+        out.append(_obj(Kind.PRIVATE_ENDPOINT, f"private_endpoint.{pe.get('name')}", pe.get("id"),
+                        private_endpoint_attrs(pe), {"connection": state, "provisioningState": p.get("provisioningState")}))
+    for a in live.alert_settings[:1]:
+        out.append(_obj(Kind.ALERT_SETTINGS, f"alert_settings.{live.vault_name}", a.get("id"), alert_settings_attrs(a)))
     return out

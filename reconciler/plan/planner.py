@@ -144,12 +144,21 @@ class _Planner:
         def upd(mode: str, changed: list[str]) -> list:
             if mode == "replace":
                 return [rq.vault_delete(m), rq.vault_create(m)]
-            return [rq.vault_update(m, set(changed))]
+            return security_split(m, self.live, set(changed))
 
         lo = self.live_obj(d.address)
         if lo is not None and lo["attrs"].get("storageRedundancy") is None:
             d.skip_compare = d.skip_compare + ("storageRedundancy",)  # not reported: nothing to compare
-        self.plan_generic(d, [rq.vault_create(m)], upd)
+        c = self.plan_generic(d, [rq.vault_create(m)], upd)
+        if c.action == Action.UPDATE and str((c.before or {}).get("publicNetworkAccess")).lower() == "disabled" \
+                and str((c.after or {}).get("publicNetworkAccess")).lower() == "enabled":
+            c.note = (c.note or "") + "; public network access is turned back on: the vault accepts traffic from public networks again"
+        if c.action == Action.UPDATE and str((c.before or {}).get("publicNetworkAccess")).lower() != "disabled" and \
+                str((c.after or {}).get("publicNetworkAccess")).lower() == "disabled" and not m.vault.private_endpoints \
+                and not self.live.private_endpoints and self.live.providers:
+            servers = sorted({props(p).get("friendlyName") or p.get("name") for p in self.live.providers})
+            self.warnings.append(f"{d.address}: public network access is turned off and the vault has no Site Recovery "
+                                 f"private endpoint: {', '.join(servers)} can no longer reach it (replication stops)")
 
     def plan_storage(self, d: Desired) -> None:
         m, name, sku = self.m, d.ctx["name"], d.ctx["sku"]
@@ -165,6 +174,29 @@ class _Planner:
                           lambda mode, ch: [rq.vnet_delete(m, net.name), rq.vnet_put(m, net)]
                           if mode == "replace" else [rq.vnet_put(m, net)],
                           existing=d.ctx["existing"])
+
+    def plan_private_endpoint(self, d: Desired) -> None:
+        m, name = self.m, d.ctx["name"]
+        create = [rq.private_endpoint_put(m, name, d.ctx["subnet_id"], d.ctx["vault_id"])]
+        c = self.plan_generic(d, create, lambda mode, ch: [rq.private_endpoint_delete(m, name)] + create)
+        if c.action == Action.REPLACE:
+            c.note = (f"{', '.join(c.replace_fields)} of a private endpoint cannot change in place: it is deleted and "
+                      "created again; " + PE_REMOVAL_NOTE)
+        if c.action in (Action.CREATE, Action.REPLACE):
+            c.note = ((c.note + "; ") if c.note and c.action == Action.REPLACE else "") + dns_note(m)
+            registered = sorted({props(p).get("friendlyName") or p.get("name") for p in self.live.providers})
+            if registered:
+                self.warnings.append(registered_before_endpoint(d.address, registered, self.path))
+
+    def plan_alert_settings(self, d: Desired) -> None:
+        held = self.live.alert_settings[0] if self.live.alert_settings else None
+        lo = self.live_obj(d.address)
+        put = [rq.alert_settings_put(self.m, held)]
+        if lo is None and self.live.vault is not None:
+            # never configured: Azure answers its default setting, which the list may omit
+            self.add(d, Action.UPDATE, Reason.DRIFTED, None, d.attrs, requests=put, note="email notifications configured")
+            return
+        self.plan_generic(d, put, lambda mode, ch: put)
 
     def plan_vmm(self, d: Desired) -> None:
         lo = self.live_obj(d.address)
@@ -416,6 +448,8 @@ class _Planner:
                                            arm_id=o["id"], requests=[rq.network_mapping_delete(self.m, o["id"])]))
             elif kind == Kind.POLICY and prune.policies:
                 deleted_policies.add(name.lower())
+            elif kind == Kind.PRIVATE_ENDPOINT and "private_endpoints" in self.m.vault.model_fields_set:
+                self.changes.append(private_endpoint_removal(self.m, addr, o))
             else:
                 self.unmanaged.append(Unmanaged(kind, name, o["id"]))
         # policies last: their associations (declared or not) go first
@@ -451,6 +485,7 @@ class _Planner:
             Kind.HYPERV_HOST: self.plan_host, Kind.POLICY: self.plan_policy,
             Kind.POLICY_ASSOCIATION: self.plan_association, Kind.NETWORK_MAPPING: self.plan_network_mapping,
             Kind.PROTECTED_VM: self.plan_vm, Kind.RECOVERY_PLAN: self.plan_rp,
+            Kind.PRIVATE_ENDPOINT: self.plan_private_endpoint, Kind.ALERT_SETTINGS: self.plan_alert_settings,
         }
         for d in self.desired.values():
             handlers[d.kind](d)
@@ -480,3 +515,46 @@ class _Planner:
 def make_plan(manifest: Any, live: LiveState, manifest_path: str = "") -> Plan:
     """The ordered actions that bring `live` to what `manifest` declares."""
     return _Planner(manifest, live, manifest_path).run()
+
+
+# ---------------------------------------------------------------- vault security
+
+LEARN_PE = "https://learn.microsoft.com/azure/site-recovery/hybrid-how-to-enable-replication-private-endpoints"
+PE_REMOVAL_NOTE = ("servers registered through it lose their private path to the vault (with public network access "
+                   "Disabled they cannot reach it at all) until another endpoint exists")
+
+
+def security_split(m: Any, live: LiveState, changed: set[str]) -> list:
+    """A vault update: tags / redundancy as before, security settings in their own read-modify-write PATCH."""
+    sec = changed & set(rq.SECURITY_ATTRS)
+    rest = changed - sec
+    out = [rq.vault_update(m, rest)] if rest else []
+    if sec:
+        out.append(rq.vault_security_update(m, live.vault, sec))
+    return out
+
+
+def dns_note(m: Any) -> str:
+    return ("DNS: the endpoint's Site Recovery names (<id>-asr-pod01-{id1,prot2,rcm1,srs1,tel1}.<geo>."
+            "privatelink.siterecovery.windowsazure.com) must resolve to its private IPs on-premises: link the private DNS "
+            "zone privatelink.siterecovery.windowsazure.com to the endpoint's network with an A record per name, or "
+            "add them to the DNS servers on-premises use (docs/security.md); created before any server registers")
+
+
+def registered_before_endpoint(address: str, servers: list[str], path: str) -> str:
+    return (f"{address}: {', '.join(servers)} registered with the vault before it had a private endpoint. Azure "
+            f"creates Site Recovery private endpoints only for vaults with no registered items ({LEARN_PE}), so this "
+            "create is expected to be refused. Re-registering through the endpoint takes: disable replication of the "
+            "VMs, remove the policy associations, unregister each VMM server / Hyper-V host (or start from a new "
+            f"vault), apply again so the endpoint is created, then `asr vault-credentials {path or 'FILE'}` for fresh "
+            "credentials and re-run the provider registration on every server; initial replication starts over")
+
+
+def private_endpoint_removal(m: Any, addr: str, o: dict) -> Change:
+    name = addr.split(".", 1)[1]
+    public = str((m.vault.public_network_access.value if m.vault.public_network_access else "")).lower()
+    note = "not in vault.privateEndpoints: deleted; " + PE_REMOVAL_NOTE
+    if public == "disabled":
+        note += "; public network access stays Disabled"
+    return Change(addr, Kind.PRIVATE_ENDPOINT, Action.DELETE, Reason.NOT_IN_MANIFEST, before=o["attrs"], after=None,
+                  arm_id=o["id"], requests=[rq.private_endpoint_delete(m, name)], note=note)

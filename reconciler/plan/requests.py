@@ -50,7 +50,7 @@ def vault_create(manifest: Any) -> Request:
     v = manifest.vault
     return Request("vaults.vaults.begin_create_or_update", {
         "resource_group_name": v.resource_group, "vault_name": v.name,
-        "vault": vault_body(v.location, dict(v.tags), v.storage_redundancy.value)})
+        "vault": with_vault_security(vault_body(v.location, dict(v.tags), v.storage_redundancy.value), manifest)})
 
 
 def vault_update(manifest: Any, changed: set[str]) -> Request:
@@ -320,3 +320,104 @@ def rp_update(manifest: Any, name: str, groups: list[list[tuple[str, str]]]) -> 
 
 def rp_delete(manifest: Any, name: str) -> Request:
     return Request(f"{SR}.replication_recovery_plans.begin_delete", {**_vault_args(manifest), "recovery_plan_name": name})
+
+
+# ---------------------------------------------------------------- vault security
+
+SECURITY_ATTRS = ("identity", "publicNetworkAccess", "replicationIssueAlerts", "failoverIssueAlerts", "emailNotifications")
+SITE_RECOVERY_GROUP = "AzureSiteRecovery"
+
+
+def _state(on: bool) -> str:
+    return "Enabled" if on else "Disabled"
+
+
+def declared_security(manifest: Any) -> dict[str, Any]:
+    """The vault security attributes the manifest declares (None: left to Azure), in the normalized shape."""
+    v = manifest.vault
+    alerts = v.alerts
+    mon = alerts.azure_monitor if alerts is not None else None
+    email = alerts.email if alerts is not None else None
+    return {
+        "identity": v.identity.value if v.identity is not None else None,
+        "publicNetworkAccess": v.public_network_access.value if v.public_network_access is not None else None,
+        "replicationIssueAlerts": mon.replication_issues if mon is not None else None,
+        "failoverIssueAlerts": mon.failover_issues if mon is not None else None,
+        "emailNotifications": (bool(email.send_to_owners or email.recipients) if email is not None else None),
+    }
+
+
+def _monitoring(sec: dict[str, Any], held: dict | None = None) -> dict[str, Any] | None:
+    """monitoringSettings: what the vault holds (`held`), with the declared alert states set."""
+    out = {k: dict(val) for k, val in (held or {}).items() if isinstance(val, dict)}
+    if sec["replicationIssueAlerts"] is not None:
+        out.setdefault("azureMonitorAlertSettings", {})["alertsForAllReplicationIssues"] = _state(sec["replicationIssueAlerts"])
+    if sec["failoverIssueAlerts"] is not None:
+        out.setdefault("azureMonitorAlertSettings", {})["alertsForAllFailoverIssues"] = _state(sec["failoverIssueAlerts"])
+    if sec["emailNotifications"] is not None:
+        out.setdefault("classicAlertSettings", {})["emailNotificationsForSiteRecovery"] = _state(sec["emailNotifications"])
+    return out or None
+
+
+def with_vault_security(body: dict[str, Any], manifest: Any) -> dict[str, Any]:
+    """A vault create body with the declared identity, network access and alerts."""
+    sec = declared_security(manifest)
+    if sec["identity"] is not None:
+        body["identity"] = {"type": sec["identity"]}
+    if sec["publicNetworkAccess"] is not None:
+        body["properties"]["publicNetworkAccess"] = sec["publicNetworkAccess"]
+    mon = _monitoring(sec)
+    if mon:
+        body["properties"]["monitoringSettings"] = mon
+    return body
+
+
+def vault_security_update(manifest: Any, live_vault: dict | None, changed: set[str]) -> Request:
+    """PATCH of the vault's security settings, read-modify-write: the changed fields only, and
+    monitoringSettings as the vault holds it with just the declared alert states changed."""
+    v = manifest.vault
+    sec = declared_security(manifest)
+    held = props(live_vault)
+    body: dict[str, Any] = {}
+    if "identity" in changed:
+        body["identity"] = {"type": sec["identity"]}
+    p: dict[str, Any] = {}
+    if "publicNetworkAccess" in changed:
+        p["publicNetworkAccess"] = sec["publicNetworkAccess"]
+    if changed & {"replicationIssueAlerts", "failoverIssueAlerts", "emailNotifications"}:
+        p["monitoringSettings"] = _monitoring(sec, held.get("monitoringSettings"))
+    if p:
+        body["properties"] = p
+    return Request("vaults.vaults.begin_update", {"resource_group_name": v.resource_group, "vault_name": v.name,
+                                                  "vault": body})
+
+
+def private_endpoint_put(manifest: Any, name: str, subnet_id: str, vault_arm_id: str) -> Request:
+    v = manifest.vault
+    return Request("network.private_endpoints.begin_create_or_update", {
+        "resource_group_name": v.resource_group, "private_endpoint_name": name,
+        "parameters": {
+            "location": v.location,
+            "properties": {
+                "subnet": {"id": subnet_id},
+                "privateLinkServiceConnections": [{"name": name, "properties": {
+                    "privateLinkServiceId": vault_arm_id, "groupIds": [SITE_RECOVERY_GROUP]}}],
+            },
+        }})
+
+
+def private_endpoint_delete(manifest: Any, name: str) -> Request:
+    return Request("network.private_endpoints.begin_delete", {"resource_group_name": manifest.vault.resource_group,
+                                                             "private_endpoint_name": name})
+
+
+def alert_settings_put(manifest: Any, held: dict | None) -> Request:
+    """replicationAlertSettings/defaultAlertSetting (ConfigureAlertRequest), locale kept as held."""
+    email = manifest.vault.alerts.email
+    locale = props(held).get("locale") if held else None
+    body_props: dict[str, Any] = {"sendToOwners": "Send" if email.send_to_owners else "DoNotSend",
+                                  "customEmailAddresses": list(email.recipients)}
+    if locale:
+        body_props["locale"] = locale
+    return Request(f"{SR}.replication_alert_settings.create", {
+        **_vault_args(manifest), "alert_setting_name": "defaultAlertSetting", "request": {"properties": body_props}})

@@ -38,6 +38,7 @@ def normalize(text: str, tmp: Path) -> str:
     text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<guid>", text)
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?", "<time>", text)
     text = re.sub(r"\bpid \d+", "pid N", text)
+    text = re.sub(r"\b(lock ID |force-unlock MANIFEST )[0-9a-f]{12}\b", r"\1<lock-id>", text)
     text = re.sub(r"\|\d+\|", "|N|", text)
     text = re.sub(r"\d+(\.\d+)? ?s\b", "N s", text)
     return text
@@ -117,6 +118,53 @@ def test_no_credentials(env, tmp_path):
     r = asr(["plan", manifest(tmp_path).name], env, tmp_path)
     assert r.returncode == 1
     check("no-credentials", r.stderr, tmp_path)
+
+
+def test_managed_identity_refused(env, tmp_path):
+    # the emulator's `export` lines from an earlier start: its identity header changed since
+    env["IDENTITY_HEADER"] = "stale-identity-header-from-an-earlier-start"
+    r = asr(["plan", manifest(tmp_path).name], env, tmp_path)
+    assert r.returncode == 1
+    assert "stale-identity-header" not in r.stderr + r.stdout
+    check("managed-identity-refused", r.stderr, tmp_path)
+
+
+def test_federated_token_rejected(env, tmp_path):
+    from reconciler.emulator import certs
+    from tests.azure.fake_identity import FakeIdentity
+
+    tls = certs.generate(str(tmp_path / "entra-tls"))
+    (tmp_path / "federated-token").write_text("eyJhbGciOiJSUzI1NiJ9.not-a-valid-token.c2ln")
+    for k in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "AZURE_TOKEN_CREDENTIALS"):
+        env.pop(k, None)
+    with FakeIdentity(401, tls=tls, echo=False) as entra:
+        env.update(AZURE_FEDERATED_TOKEN_FILE=str(tmp_path / "federated-token"), AZURE_CLIENT_ID=READER_ID,
+                   AZURE_TENANT_ID=SUB, AZURE_AUTHORITY_HOST=entra.url, REQUESTS_CA_BUNDLE=tls.ca_cert)
+        r = asr(["plan", manifest(tmp_path).name], env, tmp_path)
+    assert r.returncode == 1
+    assert "not-a-valid-token" not in r.stderr + r.stdout
+    check("federated-token-rejected", r.stderr, tmp_path)
+
+
+def test_cli_not_signed_in(env, tmp_path):
+    for k in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER"):
+        env.pop(k, None)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "az").write_text("#!/bin/sh\necho \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n")
+    (bin_dir / "az").chmod(0o755)
+    env["AZURE_TOKEN_CREDENTIALS"] = "AzureCliCredential"
+    env["PATH"] = f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}"
+    r = asr(["plan", manifest(tmp_path).name], env, tmp_path)
+    assert r.returncode == 1
+    check("cli-not-signed-in", r.stderr, tmp_path)
+
+
+def test_ca_bundle_missing(env, tmp_path):
+    env["ASR_CA_BUNDLE"] = str(tmp_path / "old-emulator" / "ca.pem")
+    r = asr(["plan", manifest(tmp_path).name], env, tmp_path)
+    assert r.returncode == 1
+    check("ca-bundle-missing", r.stderr, tmp_path)
 
 
 def test_permission_denied(env, emulator, tmp_path):
@@ -229,7 +277,8 @@ def test_operation_not_allowed_in_state(env, emulator, tmp_path):
 def test_every_block_in_the_page_has_a_test():
     names = set(doc_blocks())
     tested = {
-        "invalid-manifest", "unset-env", "no-credentials", "permission-denied", "unreachable", "tls", "throttled",
+        "invalid-manifest", "unset-env", "no-credentials", "managed-identity-refused", "federated-token-rejected",
+        "cli-not-signed-in", "ca-bundle-missing", "permission-denied", "unreachable", "tls", "throttled",
         "manual-step", "stale-plan", "destroy-refused", "no-terminal", "locked", "not-allowed",
     }
     assert names == tested

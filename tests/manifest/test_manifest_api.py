@@ -224,7 +224,8 @@ def test_every_rule_is_exercised():
 
 def test_examples_directory_holds_exactly_the_three_manifests(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
-    names = ["examples/hyperv-site.yaml", "examples/multi-cloud.yaml", "examples/quickstart.yaml"]
+    names = ["examples/hyperv-site.yaml", "examples/multi-cloud.yaml", "examples/private-vault.yaml",
+             "examples/quickstart.yaml"]
     assert find_manifests(["examples"]) == names  # estates and CI pipelines are not manifests
     assert main(["validate", "examples"]) == 0
     assert capsys.readouterr().out.splitlines() == [f"{n}: valid" for n in names]

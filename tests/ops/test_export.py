@@ -68,3 +68,110 @@ def test_export_of_a_missing_vault(emulator, capsys):
     _, err = capsys.readouterr()
     assert code == 1 and "Traceback" not in err
     assert err.startswith("error: vault nope not found in resource group nope-rg")
+
+
+def _export_validate_plan(capsys, tmp_path, rg: str, vault: str) -> tuple[str, str]:
+    """export -> `asr validate` exit 0 -> `asr plan --detailed-exitcode` exit 0; (manifest text, export stderr)."""
+    out = tmp_path / "exported.yaml"
+    code = main(["export", "--subscription", SUB, "--resource-group", rg, "--vault", vault, "--out", str(out)])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    code = main(["validate", str(out)])
+    v_out, v_err = capsys.readouterr()
+    assert code == 0, v_out + v_err + out.read_text()
+    code = main(["plan", str(out), "--detailed-exitcode"])
+    p_out, p_err = capsys.readouterr()
+    assert code == 0, p_out + p_err + out.read_text()
+    return out.read_text(), err
+
+
+def test_export_of_a_hyperv_site_without_policy_association(emulator, capsys, tmp_path):
+    """Issue 10, part 7: the site exists (hosts registered), a policy exists, nothing associates them."""
+    from tests.ops.helpers import JOB_SLACK, make_vault
+
+    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "hyperv-site.yaml"), time_scale=600)
+    m = example_manifest("hyperv-site.yaml")
+    c = make_vault(m, emulator)
+    sr = c.site_recovery()
+    rg, vault = m.vault.resource_group, m.vault.name
+    sr.replication_fabrics.begin_create(rg, vault, "branch-site",
+                                        {"properties": {"customDetails": {"instanceType": "HyperVSite"}}}, polling=False)
+    sr.replication_policies.begin_create(rg, vault, "every-15-min", {"properties": {"providerSpecificInput": {
+        "instanceType": "HyperVReplicaAzure", "recoveryPointHistoryDuration": 12,
+        "applicationConsistentSnapshotFrequencyInHours": 0, "replicationInterval": 900}}}, polling=False)
+    emulator.advance(JOB_SLACK)
+    text, err = _export_validate_plan(capsys, tmp_path, rg, vault)
+    assert ("warning: not exported: Hyper-V site 'branch-site': it has no replication policy association yet" in err)
+    doc = yaml.safe_load(text)
+    assert "hypervSites" not in doc["source"]
+    assert [p["name"] for p in doc["policies"]] == ["every-15-min"]
+    assert "# source.hypervSites: Hyper-V site 'branch-site': it has no replication policy association" in text
+    assert "#   - name: branch-site" in text and "#     - HV-HOST-01" in text
+
+
+def test_export_of_a_tag_that_looks_like_an_environment_reference(emulator, capsys, tmp_path):
+    """A live value with `${` would read back as an environment reference (E0004): written as `$${`."""
+    m = example_manifest("quickstart.yaml")
+    emulator.reset(time_scale=600)
+    c = protect(emulator, m, wait_protected=False)
+    rg, vault = m.vault.resource_group, m.vault.name
+    c.vaults.vaults.begin_update(rg, vault, {"tags": {"owner": "${TEAM}", "cost-center": "cc-42"}}).result()
+    text, err = _export_validate_plan(capsys, tmp_path, rg, vault)
+    assert "owner: $${TEAM}" in text
+    from reconciler.manifest import load_manifest
+
+    assert load_manifest(str(tmp_path / "exported.yaml")).vault.tags["owner"] == "${TEAM}"
+
+
+def test_export_leaves_out_what_validate_rejects_and_what_refers_to_it():
+    """The safety net: an error inside a VM leaves the VM out, and a recovery plan naming it follows."""
+    from reconciler.ops.export import Omitted, make_valid
+
+    doc = yaml.safe_load(open(os.path.join(EXAMPLES, "quickstart.yaml"), encoding="utf-8"))
+    doc["protectedVMs"][0]["target"]["size"] = "not a size"
+    first = doc["protectedVMs"][0]["name"]
+    assert any(first in g["vms"] for p in doc.get("recoveryPlans", []) for g in p["groups"])
+    omitted: list[Omitted] = []
+    fixed = make_valid(doc, omitted)
+    assert first not in [v["name"] for v in fixed["protectedVMs"]]
+    assert not any(first in g["vms"] for p in fixed.get("recoveryPlans", []) for g in p["groups"])
+    kinds = [(o.section, o.what) for o in omitted]
+    assert ("protectedVMs", f"VM '{first}'") in kinds and any(s == "recoveryPlans" for s, _ in kinds)
+    from reconciler.manifest import validate_text
+
+    assert not [d for d in validate_text(yaml.safe_dump(fixed), "x")[1] if d.is_error]
+
+
+def test_export_of_a_vm_whose_network_is_in_another_resource_group(emulator, capsys, tmp_path):
+    """A hub network outside target.resourceGroup cannot be declared: the VM, and the recovery
+    plan naming it, are left as comments (trimming the plan would be a change)."""
+    from tests.ops.helpers import JOB_SLACK, _fc, _friendly, _js
+
+    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "hyperv-site.yaml"), time_scale=600)
+    m = example_manifest("hyperv-site.yaml")
+    c = protect(emulator, m)
+    rg, vault, loc = m.vault.resource_group, m.vault.name, m.vault.location
+    c.resources.resource_groups.create_or_update("hub-network-rg", {"location": loc})
+    c.network.virtual_networks.begin_create_or_update("hub-network-rg", "hub-vnet", {"location": loc, "properties": {
+        "addressSpace": {"addressPrefixes": ["10.90.0.0/16"]},
+        "subnets": [{"name": "lan", "properties": {"addressPrefix": "10.90.1.0/24"}}]}}, polling=False)
+    emulator.advance(JOB_SLACK)
+    sr = c.site_recovery()
+    item = next(_js(i) for i in sr.replication_protected_items.list(rg, vault) if _friendly(_js(i)) == "file01")
+    fab, cont = _fc(item["id"])
+    nics = (item["properties"]["providerSpecificDetails"].get("vmNics") or [])
+    hub = f"/subscriptions/{SUB}/resourceGroups/hub-network-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet"
+    sr.replication_protected_items.begin_update(rg, vault, fab, cont, item["name"], {"properties": {
+        "selectedRecoveryAzureNetworkId": hub,
+        "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"},
+        "vmNics": [{"nicId": n.get("nicId"), "selectionType": "SelectedByUser",
+                    "ipConfigs": [{"ipConfigName": "ipconfig1", "isPrimary": True, "recoverySubnetName": "lan"}]}
+                   for n in nics]}}, polling=False)
+    emulator.advance(JOB_SLACK)
+    text, err = _export_validate_plan(capsys, tmp_path, rg, vault)
+    assert ("warning: not exported: VM 'file01': its network is outside resource group smallbiz-failover-rg" in err), err
+    assert "warning: not exported: recovery plan 'office': " in err
+    doc = yaml.safe_load(text)
+    assert sorted(v["name"] for v in doc["protectedVMs"]) == ["dc02", "print01"]
+    assert "recoveryPlans" not in doc or not doc["recoveryPlans"]
+    assert "# protectedVMs: VM 'file01': its network is outside" in text and "# recoveryPlans: recovery plan 'office'" in text

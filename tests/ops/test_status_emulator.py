@@ -192,4 +192,4 @@ def test_status_cost_grows_with_pages_not_vms(emulator, capsys, tmp_path):
     assert len(doc["vms"]) == 300
     stats = emulator.stats()
     assert stats["writes"] == 0
-    assert stats["requests"] <= 6 + 3  # 300 items = 6 pages of 50, plus policies, fabrics, providers
+    assert stats["requests"] <= 6 + 3 + 1  # 300 items = 6 pages of 50, plus policies, fabrics, providers, the vault

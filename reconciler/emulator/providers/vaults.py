@@ -186,6 +186,49 @@ def _identity(given: object, current: dict | None, state: EmulatorState) -> dict
     return out
 
 
+def _public_access(value: object) -> str | None:
+    """VaultProperties.publicNetworkAccess: Enabled | Disabled (PublicNetworkAccess enum)."""
+    if value is None:
+        return None
+    match = [v for v in ("Enabled", "Disabled") if v.lower() == str(value).lower()]
+    if not match:
+        raise ArmError(400, "InvalidRequestContent", f"The request content was invalid: publicNetworkAccess '{value}' is not one of Enabled, Disabled.",
+                       target="properties.publicNetworkAccess")
+    return match[0]
+
+
+def _monitoring(given: object, current: dict | None) -> dict:
+    """monitoringSettings merged into what the vault holds (a PATCH of one alert setting keeps the others);
+    every state is Enabled | Disabled (AlertsState)."""
+    if not isinstance(given, dict):
+        raise ArmError(400, "InvalidRequestContent", "The request content was invalid: 'properties.monitoringSettings' must be an object.")
+    out = {k: dict(v) for k, v in ((current or {}).get("properties", {}).get("monitoringSettings") or {}).items() if isinstance(v, dict)}
+    for group, keys in (("azureMonitorAlertSettings", ("alertsForAllJobFailures", "alertsForAllReplicationIssues", "alertsForAllFailoverIssues")),
+                        ("classicAlertSettings", ("alertsForCriticalOperations", "emailNotificationsForSiteRecovery"))):
+        g = given.get(group)
+        if g is None:
+            continue
+        if not isinstance(g, dict):
+            raise ArmError(400, "InvalidRequestContent", f"The request content was invalid: 'monitoringSettings.{group}' must be an object.")
+        for k in keys:
+            if g.get(k) is None:
+                continue
+            if str(g[k]) not in ("Enabled", "Disabled"):
+                raise ArmError(400, "InvalidRequestContent", f"The request content was invalid: {group}.{k} '{g[k]}' must be Enabled or Disabled.",
+                               target=f"properties.monitoringSettings.{group}.{k}")
+            out.setdefault(group, {})[k] = str(g[k])
+    return out
+
+
+def _keep_private_endpoints(vault: dict, current: dict | None) -> None:
+    """Private endpoint connections are made by the network provider, never by a vault PUT: keep them."""
+    cp = (current or {}).get("properties") or {}
+    for key in ("privateEndpointConnections", "privateEndpointStateForSiteRecovery", "privateEndpointStateForBackup",
+                "_siteRecoveryPrivateEndpointAt"):
+        if key in cp:
+            vault["properties"][key] = cp[key]
+
+
 def _system_data(ctx: Ctx, current: dict | None) -> dict:
     who = ctx.principal.client_id if ctx.principal else "unknown"
     now = ctx.state.now_iso()
@@ -243,7 +286,7 @@ def create_or_update(ctx: Ctx) -> Reply:
         "sku": _sku(body.get("sku"), current),
         "properties": {
             "provisioningState": "Succeeded",
-            "publicNetworkAccess": props.get("publicNetworkAccess") or (current or {}).get("properties", {}).get("publicNetworkAccess", "Enabled"),
+            "publicNetworkAccess": _public_access(props.get("publicNetworkAccess")) or (current or {}).get("properties", {}).get("publicNetworkAccess", "Enabled"),
             "redundancySettings": redundancy,
             "privateEndpointStateForBackup": "None",
             "privateEndpointStateForSiteRecovery": "None",
@@ -254,9 +297,10 @@ def create_or_update(ctx: Ctx) -> Reply:
     }
     for key in ("monitoringSettings", "securitySettings", "restoreSettings", "encryption"):
         if props.get(key) is not None:
-            vault["properties"][key] = props[key]
+            vault["properties"][key] = _monitoring(props[key], current) if key == "monitoringSettings" else props[key]
         elif current and key in current["properties"]:
             vault["properties"][key] = current["properties"][key]
+    _keep_private_endpoints(vault, current)
     tags = check_tags(body.get("tags"))
     if tags:
         vault["tags"] = tags
@@ -307,7 +351,8 @@ def update(ctx: Ctx) -> dict:
         vault["properties"]["redundancySettings"] = red
     for key in ("publicNetworkAccess", "monitoringSettings", "securitySettings", "restoreSettings", "encryption"):
         if props.get(key) is not None:
-            vault["properties"][key] = props[key]
+            vault["properties"][key] = {"publicNetworkAccess": lambda v: _public_access(v),
+                                        "monitoringSettings": lambda v: _monitoring(v, current)}.get(key, lambda v: v)(props[key])
     if body.get("sku") is not None:
         vault["sku"] = _sku(body["sku"], current)
     if "identity" in body:

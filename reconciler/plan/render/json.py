@@ -61,6 +61,8 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
         "manifest_fingerprint": {"type": "string"},
         "live_fingerprint": {"type": "string"},
         "live_fingerprints": {"type": "object", "additionalProperties": {"type": "string"}},
+        "partial": {"type": "boolean"},
+        "targets": {"type": "array", "items": {"type": "string"}},
         "has_changes": {"type": "boolean"},
         "warnings": {"type": "array", "items": {"type": "string"}},
         "summary": {"type": "object",

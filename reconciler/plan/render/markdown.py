@@ -19,6 +19,11 @@ def render_markdown(plan: Plan) -> str:
     lines.append("")
     lines.append(f"**{summary_line(plan)}**")
     lines.append("")
+    if getattr(plan, "partial", False):
+        lines.append("> [!IMPORTANT]")
+        lines.append(f"> **Partial plan** (`--target`): only {', '.join(f'`{t}`' for t in plan.targets)} and what "
+                     "they depend on; other changes the manifest may need are not shown and will not be applied.")
+        lines.append("")
     work = [c for c in plan.changes if c.action != Action.NOOP]
     destructive = [c for c in work if c.destructive]
     if destructive:
@@ -67,7 +72,29 @@ def render_markdown(plan: Plan) -> str:
         lines.append("")
         lines.append("</details>")
         lines.append("")
+    if work:
+        lines.extend(_graph_block(plan, work))
     for w in plan.warnings:
         lines.append(f"> [!NOTE]\n> {_esc(w)}")
         lines.append("")
     return "\n".join(lines)
+
+
+GRAPH_MAX_NODES = 150  # GitHub refuses to draw much bigger Mermaid charts
+
+
+def _graph_block(plan: Plan, work: list) -> list[str]:
+    """The changes with work and what they directly depend on, as a collapsed Mermaid chart."""
+    from reconciler.plan.graph import to_mermaid
+
+    wanted = {c.address for c in work} | {d for c in work for d in c.depends_on}
+    nodes = [c for c in plan.changes if c.address in wanted]
+    lines = ["<details><summary>Dependency graph</summary>", ""]
+    if len(nodes) > GRAPH_MAX_NODES:
+        lines.append(f"{len(nodes)} objects: too many to draw here; `asr graph PLAN --format dot` draws them all.")
+    else:
+        lines.append("```mermaid")
+        lines.extend(to_mermaid(nodes).rstrip("\n").splitlines())
+        lines.append("```")
+    lines += ["", "</details>", ""]
+    return lines

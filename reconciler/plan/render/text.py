@@ -73,6 +73,9 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     out.add(f"Vault {plan.vault} (resource group {plan.resource_group}, subscription {plan.subscription})")
     if plan.requests_made:
         out.add(f"Live state read with {plan.requests_made} requests.")
+    if getattr(plan, "partial", False):
+        out.add(out.c("33", f"Partial plan (--target): only {', '.join(plan.targets)} and what they depend on; "
+                            "other changes the manifest may need are not shown and will not be applied."))
     out.add()
     work = [c for c in plan.changes if c.action != Action.NOOP]
     left = [c for c in plan.changes if c.action == Action.NOOP and c.reason != Reason.NONE]
