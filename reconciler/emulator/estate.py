@@ -56,6 +56,7 @@ class EstateVM:
     generation: str = "2"
     health: str = "Normal"  # replicationHealth once replicating: Normal | Warning | Critical
     rpo_seconds: int | None = None  # reported RPO once Protected (default: about the policy's interval)
+    os_disk: int = 0  # index in disks_gb of the OS disk (Azure marks it vhdType OperatingSystem)
 
 
 @dataclass
@@ -100,7 +101,8 @@ class Estate:
 
 TOP_KEYS = {"subscription", "subscriptions", "registrationDelaySeconds", "principals", "azure", "vmmServers",
             "hypervSites", "seed"}
-VM_KEYS = {"name", "osType", "disksGB", "nics", "cpu", "memoryMB", "generation", "replicationHealth", "rpoSeconds"}
+VM_KEYS = {"name", "osType", "disksGB", "osDisk", "nics", "cpu", "memoryMB", "generation", "replicationHealth",
+           "rpoSeconds"}
 NIC_KEYS = {"vmNetwork", "ipAddress"}
 SEED_KEYS = {"resourceGroups", "vaults", "storageAccounts", "virtualNetworks", "sites", "policies", "associations",
              "networkMappings", "protectedVMs", "recoveryPlans"}
@@ -167,7 +169,8 @@ def _vm(c: _Checker, v: Any, path: str, networks: set[str] | None) -> EstateVM |
     if not isinstance(mem, int) or isinstance(mem, bool) or not 256 <= mem <= 4 * 1024 * 1024:
         c.err(f"{path}.memoryMB", "must be an integer (MB) of at least 256")
         mem = 4096
-    gen = d.get("generation", 2)
+    # default 2, but 1 for Linux: generation 2 Linux VMs are not supported (Hyper-V support matrix)
+    gen = d.get("generation", 1 if os_type == "Linux" else 2)
     if gen not in (1, 2, "1", "2"):
         c.err(f"{path}.generation", "must be 1 or 2")
         gen = 2
@@ -179,7 +182,11 @@ def _vm(c: _Checker, v: Any, path: str, networks: set[str] | None) -> EstateVM |
     if rpo is not None and (not isinstance(rpo, int) or isinstance(rpo, bool) or rpo < 0):
         c.err(f"{path}.rpoSeconds", "must be a number of seconds >= 0")
         rpo = None
-    return EstateVM(name, os_type, list(disks), nics, cpu, mem, str(gen), health, rpo)
+    os_disk = d.get("osDisk", 0)
+    if not isinstance(os_disk, int) or isinstance(os_disk, bool) or not 0 <= os_disk < len(disks):
+        c.err(f"{path}.osDisk", f"must be the index of the OS disk in disksGB (0-{len(disks) - 1})")
+        os_disk = 0
+    return EstateVM(name, os_type, list(disks), nics, cpu, mem, str(gen), health, rpo, os_disk)
 
 
 def _connected(c: _Checker, d: dict, path: str) -> bool:
@@ -574,7 +581,7 @@ def _apply_seed(sr: Any, seed: dict, present: float) -> None:
     for i, s in enumerate(seed.get("sites") or []):
         vname, _ = vault_of(s, f"seed.sites[{i}]")
         arm.call("PUT", f"{vpath(vname)}/replicationFabrics/{s['name']}",
-                 {"properties": {"customDetails": {"instanceType": "HyperVSite"}}}, f"seed.sites[{i}]")
+                 {"properties": {"customDetails": {"instanceType": "FabricSpecificCreationInput"}}}, f"seed.sites[{i}]")
     for i, p in enumerate(seed.get("policies") or []):
         vname, _ = vault_of(p, f"seed.policies[{i}]")
         start = p.get("initialReplicationStart", "immediately")
@@ -654,7 +661,7 @@ def _apply_seed(sr: Any, seed: dict, present: float) -> None:
             "hvHostVmId": vm.name,
             "vmName": vm.friendly,
             "osType": vm.os_type,
-            "vhdId": vm.disk_ids[0],
+            "vhdId": vm.disk_ids[vm.os_disk],
             "targetAzureVmName": t.get("vmName") or vm.friendly,
             "targetAzureV2ResourceGroupId": f"/subscriptions/{sub}/resourceGroups/{trg}",
             "useManagedDisks": "true",

@@ -38,7 +38,10 @@ def utcnow() -> _dt.datetime:
 
 
 def parse_time(value: Any) -> _dt.datetime | None:
-    """An ISO 8601 time (or datetime) as an aware datetime (naive = UTC); None if unreadable."""
+    """An ISO 8601 time (or datetime) as an aware datetime (naive = UTC); None if unreadable,
+    and None for the placeholders Azure shows instead of a time: `0001-01-01T00:00:00` on a
+    task that has not started or ended (.NET DateTime.MinValue, TestEnableDR.json) and
+    `1753-01-01T01:01:01Z` on an idle currentScenario (docs/fidelity.md F-044, F-031)."""
     if value is None:
         return None
     if isinstance(value, _dt.datetime):
@@ -56,6 +59,8 @@ def parse_time(value: Any) -> _dt.datetime | None:
             s2 = f"{head}.{frac[:6]}{tz}"
         d = _dt.datetime.fromisoformat(s2)
     except ValueError:
+        return None
+    if d.year <= 1753:
         return None
     return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
 

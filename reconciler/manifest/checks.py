@@ -297,19 +297,11 @@ def target_vm_names(doc: _Doc) -> Iterator[Diagnostic]:
             hint = "" if explicit is not None else "; set target.vmName to a valid Azure name"
             yield Diagnostic(
                 npath,
-                f"'{target_name}' is not a valid Azure VM name: 1-64 letters, digits, hyphens, periods and underscores, "
-                f"starting with a letter or digit, not ending with a period or hyphen{hint}",
+                f"'{target_name}' is not a valid name for the Azure VM: 1-63 letters, digits and hyphens, "
+                f"starting and ending with a letter or digit (Site Recovery's Hyper-V support matrix){hint}",
                 "E3006",
             )
             continue
-        if not naming.WINDOWS_COMPUTER_NAME.match(target_name):
-            why = "has a period" if "." in target_name else f"has {len(target_name)} characters"
-            yield Diagnostic(
-                npath,
-                f"'{target_name}' {why}: fine for a Linux VM, but a Windows computer name has at most 15 characters "
-                "and no period",
-                "W3001",
-            )
         folded = target_name.lower()
         if folded in seen and name is not None and seen[folded] != name.lower():
             yield Diagnostic(npath, f"Azure VM name '{target_name}' is also the target of VM '{seen[folded]}'", "E2007")

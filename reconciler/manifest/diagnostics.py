@@ -54,7 +54,7 @@ _RULES = [
     Rule("E3003", "storage account name", "Storage account names have 3-24 characters: lower-case letters and digits only."),
     Rule("E3004", "virtual network name", "Virtual network names have 2-64 characters: letters, digits, underscores, periods and hyphens; they start with a letter or digit and end with a letter, digit or underscore."),
     Rule("E3005", "subnet name", "Subnet names have 1-80 characters: letters, digits, underscores, periods and hyphens; they start with a letter or digit and end with a letter, digit or underscore."),
-    Rule("E3006", "VM name", "Azure VM names have 1-64 characters: letters, digits, hyphens, periods and underscores; they start with a letter or digit and do not end with a period or hyphen. The target name defaults to the source VM name."),
+    Rule("E3006", "VM name", "Site Recovery names the Azure VM with 1-63 characters: letters, digits and hyphens, starting and ending with a letter or digit (Hyper-V to Azure support matrix); otherwise the enable job fails its prerequisites check. The target name defaults to the source VM name."),
     Rule("E3007", "subscription id", "The subscription is a UUID such as 00000000-0000-0000-0000-000000000001."),
     Rule("E3008", "ARM resource name", "Names that become Azure resource names (policies, recovery plans, Hyper-V sites) have 1-260 characters and none of < > % & : \\ ? / # or control characters."),
     Rule("E3009", "tags", "Azure tags: at most 50, names of 1-512 characters without < > % & \\ ? /, values of at most 256 characters."),
@@ -83,7 +83,6 @@ _RULES = [
     Rule("W2003", "unmapped target network", "A VMM VM fails over into a network that no VM network of its VMM server is mapped to; ASR needs a network mapping for VMM-managed VMs."),
     Rule("W2004", "Hyper-V site without hosts", "VMs replicate from a Hyper-V site that lists no hosts; list the hosts that register into it, so `asr vault-credentials` and the plan's manual steps name them."),
     Rule("W6001", "public access disabled without a private endpoint", "vault.publicNetworkAccess is Disabled and no private endpoint is declared: VMM servers and Hyper-V hosts cannot reach the vault unless a private endpoint made elsewhere exists."),
-    Rule("W3001", "Windows computer name", "Windows computer names have at most 15 characters and no periods; a longer target VM name works for Linux only."),
     Rule("W3002", "unknown region", "The vault location is not a known public Azure region."),
     Rule("W4001", "networks overlap", "Two failover networks (other than the test network) have overlapping address spaces, so they cannot be peered or routed together."),
 ]

@@ -14,9 +14,11 @@ RESOURCE_GROUP = re.compile(r"[-\w.()]{0,89}[-\w()]\Z", re.UNICODE)
 STORAGE_ACCOUNT = re.compile(r"[a-z0-9]{3,24}\Z")
 VNET = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]\Z")
 SUBNET = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?\Z")
-VM = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?\Z")
+# Hyper-V to Azure support matrix (learn.microsoft.com/azure/site-recovery/hyper-v-azure-support-matrix,
+# "Azure VM requirements"): 1-63 letters, numbers and hyphens, starting and ending with a letter or
+# number. The emulator's enable prerequisites check uses the same rule (docs/fidelity.md F-060).
+VM = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 VM_SIZE = re.compile(r"(?i:standard|basic)_[A-Za-z0-9_-]+\Z")
-WINDOWS_COMPUTER_NAME = re.compile(r"[A-Za-z0-9_-]{1,15}\Z")
 SUBSCRIPTION = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 ARM_NAME_FORBIDDEN = re.compile(r"[<>%&:\\?/#\x00-\x1f\x7f]")
 TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")

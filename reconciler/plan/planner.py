@@ -31,6 +31,7 @@ from reconciler.plan.graph import order
 from reconciler.plan.model import Action, Change, Kind, Plan, Reason, Unmanaged
 from reconciler.plan.normalize import (comparable, in_failover, live_rp_actions, normalize_live,
                                       scenario_in_progress, vm_status)
+from reconciler.plan.support import prerequisite_problems
 
 __all__ = ["make_plan", "manifest_fingerprint", "changed_fields"]
 
@@ -341,6 +342,17 @@ class _Planner:
                               f"(job {job.get('name')}); apply waits for it")
                 return
             if pitem is not None:
+                if rq.os_disk_id(pitem) is None:
+                    n = len((props(pitem).get("customDetails") or {}).get("diskDetails") or [])
+                    self.add(d, Action.MANUAL, Reason.NOT_DISCOVERED, None, d.attrs,
+                             note=f"Azure marks none of the {n} disks of VM {vm.name} as its OS disk (vhdType "
+                                  "OperatingSystem), so asr cannot tell which one to send; check that Site Recovery "
+                                  "discovered the VM's operating system (integration services), then plan again")
+                    return
+                problems = prerequisite_problems(pitem, vm.target.vm_name or vm.name)
+                if problems:
+                    self.warnings.append(f"{d.address}: Azure's enable prerequisites check will fail: "
+                                         + "; ".join(problems))
                 self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=[rq.vm_enable(self.m, ctx)])
                 return
             cont = ctx["container"]

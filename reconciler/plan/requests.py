@@ -147,7 +147,9 @@ def vnet_delete(manifest: Any, name: str) -> Request:
 def site_create(manifest: Any, site: str) -> Request:
     return Request(f"{SR}.replication_fabrics.begin_create", {
         **_vault_args(manifest), "fabric_name": site,
-        "input": {"properties": {"customDetails": {"instanceType": "HyperVSite"}}}})
+        # what Azure's own clients send (ReplicationFabrics_Create.json, PowerShell
+        # CreateFabricTests.json); the site reads back as HyperVSite (docs/fidelity.md F-002)
+        "input": {"properties": {"customDetails": {"instanceType": "FabricSpecificCreationInput"}}}})
 
 
 def policy_provider_input(policy: Any) -> dict[str, Any]:
@@ -235,12 +237,29 @@ def protectable_from_item(item: dict[str, Any]) -> dict[str, Any]:
     when the discovered-VM list of that container was not read)."""
     p = props(item)
     psd = p.get("providerSpecificDetails") or {}
-    disks = [{"vhdId": d.get("vhdId"), "maxSizeMB": d.get("maxSizeMB")} for d in psd.get("azureVmDiskDetails") or []]
+    disks = [{"vhdId": d.get("vhdId"), "maxSizeMB": d.get("maxSizeMB"), "vhdType": d.get("vhdType")}
+             for d in psd.get("azureVmDiskDetails") or []]
     return {"id": p.get("protectableItemId"), "name": parse_id(p.get("protectableItemId")).get("replicationprotectableitems")
             or item.get("name"),
             "properties": {"friendlyName": p.get("friendlyName"), "customDetails": {
                 "instanceType": "HyperVVirtualMachine", "sourceItemId": psd.get("vmId") or item.get("name"),
                 "osDetails": {"osType": (psd.get("oSDetails") or {}).get("osType")}, "diskDetails": disks}}}
+
+
+def os_disk_id(protectable: dict[str, Any]) -> str | None:
+    """The vhdId of the protectable item's OS disk, as Azure marks it: the disk whose
+    `vhdType` is "OperatingSystem" (PowerShell's ASRProtectableItem.UpdateDiskDetails picks
+    it that way and New-AzRecoveryServicesAsrReplicationProtectedItem sends it as vhdId).
+    A VM whose only disk is not marked (TestEnableDR.json: "Data", osDetails null) sends
+    that disk, as PowerShell did there. None when several disks and none (or several) is
+    marked: the position in the list says nothing (docs/fidelity.md F-012, F-013)."""
+    disks = [d for d in ((props(protectable).get("customDetails") or {}).get("diskDetails") or []) if d.get("vhdId")]
+    marked = [d for d in disks if str(d.get("vhdType") or "").lower() == "operatingsystem"]
+    if len(marked) == 1:
+        return marked[0]["vhdId"]
+    if len(disks) == 1 and not marked:
+        return disks[0]["vhdId"]
+    return None
 
 
 def vm_enable(manifest: Any, ctx: dict[str, Any]) -> Request:
@@ -258,7 +277,7 @@ def vm_enable(manifest: Any, ctx: dict[str, Any]) -> Request:
         "hvHostVmId": cd.get("sourceItemId") or pitem.get("name"),
         "vmName": vm.name,
         "osType": os_type,
-        "vhdId": vhd_ids[0] if vhd_ids else None,
+        "vhdId": os_disk_id(pitem),
         "disksToInclude": vhd_ids,
         "targetAzureVmName": t.vm_name or vm.name,
         "targetAzureNetworkId": ctx["target_network_id"],

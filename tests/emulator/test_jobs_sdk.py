@@ -69,7 +69,7 @@ def test_lro_location_follows_the_job(emulator):
     poller = asr.replication_policies.begin_create(RG, V, "p1", POLICY, polling=False)
     initial = poller.polling_method()._initial_response.http_response
     assert initial.status_code == 202
-    assert "/replicationOperationResults/" in initial.headers["Location"]
+    assert "/replicationPolicies/p1/operationresults/" in initial.headers["Location"]  # docs/fidelity.md F-050
     assert "/replicationOperationStatus/" in initial.headers["Azure-AsyncOperation"]
     assert int(initial.headers["Retry-After"]) >= 1
     token = Clients(SUB).credential.get_token("https://management.azure.com/.default").token

@@ -92,7 +92,8 @@ def mutate(body, path, value):
      "InvalidLogStorageAccount"),
     ("properties.providerSpecificDetails.targetAzureV2ResourceGroupId", f"/subscriptions/{SUB}/resourceGroups/nope", "ResourceGroupNotFound"),
     ("properties.providerSpecificDetails.diskType", "Ultra_LRS", "InvalidDiskType"),
-    ("properties.providerSpecificDetails.targetAzureVmName", "web01_dr!", "InvalidVmName"),
+    # an invalid targetAzureVmName fails the enable job's prerequisites check instead
+    # (tests/fidelity/test_enable_prerequisites.py)
 ])
 def test_enable_protection_bad_input_is_400(ctx, path, value, code):
     asr, fabric, container, pis, policy = ctx

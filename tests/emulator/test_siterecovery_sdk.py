@@ -120,7 +120,7 @@ def test_policy_mapping_network_mapping_lifecycle(asr):
     assert isinstance(d, m.HyperVReplicaAzurePolicyDetails)
     assert (d.replication_interval, d.recovery_point_history_duration_in_hours,
             d.application_consistent_snapshot_frequency_in_hours) == (300, 24, 4)
-    assert d.encryption == "Disable" and d.online_replication_start_time is None
+    assert d.encryption == "Disabled" and d.online_replication_start_time is None
     upd = asr.replication_policies.begin_update(RG, V, "every-5-min", {"properties": {"replicationProviderSettings": {
         "instanceType": "HyperVReplicaAzure", "replicationInterval": 900}}}).result()
     assert upd.properties.provider_specific_details.replication_interval == 900

@@ -48,7 +48,7 @@ def test_load_manifest_raises_with_positioned_diagnostics():
 
 
 def test_warnings_do_not_make_a_manifest_invalid():
-    m, diags = validate_file(Path(__file__).parent / "warn" / "03-unknown-region.yaml")
+    m, diags = validate_file(Path(__file__).parent / "warn" / "02-unknown-region.yaml")
     assert m is not None and [d.rule_id for d in diags] == ["W3002"]
 
 

@@ -156,7 +156,7 @@ SARIF_REQUIRED = {
 def test_sarif_structure_and_round_trip(capsys, monkeypatch):
     monkeypatch.chdir(HERE.parents[1])  # repo root: URIs are relative to it
     rel = MANY.relative_to(HERE.parents[1])
-    rc = main(["validate", "--format", "sarif", str(rel), "tests/manifest/warn/03-unknown-region.yaml"])
+    rc = main(["validate", "--format", "sarif", str(rel), "tests/manifest/warn/02-unknown-region.yaml"])
     out, err = capsys.readouterr()
     assert rc == 1 and err == ""
     doc = json.loads(out)
@@ -165,7 +165,7 @@ def test_sarif_structure_and_round_trip(capsys, monkeypatch):
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == list(RULES)
     results = run["results"]
-    want = diags_of(rel) + diags_of(Path("tests/manifest/warn/03-unknown-region.yaml"))
+    want = diags_of(rel) + diags_of(Path("tests/manifest/warn/02-unknown-region.yaml"))
     assert len(results) == len(want) == 3
     for r, d in zip(results, want):
         loc = r["locations"][0]["physicalLocation"]
@@ -260,7 +260,7 @@ def _official_sarif_schema() -> dict:
 def test_sarif_validates_against_the_official_oasis_schema(capsys, monkeypatch):
     monkeypatch.chdir(HERE.parents[1])
     rel = MANY.relative_to(HERE.parents[1])
-    assert main(["validate", "--format", "sarif", str(rel), "tests/manifest/warn/03-unknown-region.yaml",
+    assert main(["validate", "--format", "sarif", str(rel), "tests/manifest/warn/02-unknown-region.yaml",
                  "examples/quickstart.yaml"]) == 1
     doc = json.loads(capsys.readouterr().out)
     schema = _official_sarif_schema()

@@ -124,7 +124,9 @@ class Builder:
                                          "customDetails": {"instanceType": "HyperVVirtualMachine", "sourceItemId": vmid,
                                                            "osDetails": {"osType": os_type},
                                                            "diskDetails": [{"vhdId": _guid("vhd", name, str(i)),
-                                                                            "maxSizeMB": gb * 1024, "vhdType": "VHDX",
+                                                                            "maxSizeMB": gb * 1024,
+                                                                            # Azure marks the OS disk (docs/fidelity.md F-012)
+                                                                            "vhdType": "OperatingSystem" if i == 0 else "Data",
                                                                             "vhdName": f"{name}-disk{i}"}
                                                                            for i, gb in enumerate(disks)]}}})
         self.live.protectable_items[cid.lower()] = items

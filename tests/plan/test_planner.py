@@ -48,7 +48,7 @@ def test_fresh_subscription_creates_with_manual_registration(name):
     for s in m.source.hyperv_sites:
         site = by[f"hyperv_site.{s.name}"]
         assert site.action == Action.CREATE and not site.blocked_by
-        assert site.requests[0].args["input"] == {"properties": {"customDetails": {"instanceType": "HyperVSite"}}}
+        assert site.requests[0].args["input"] == {"properties": {"customDetails": {"instanceType": "FabricSpecificCreationInput"}}}
 
 
 def test_registered_quickstart_enables_every_vm_with_exact_requests(quickstart):

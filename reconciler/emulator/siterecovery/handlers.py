@@ -1,6 +1,6 @@
 """HTTP handlers of the Site Recovery tree (api-version 2025-08-01).
 
-Every write answers 202 with `Location` (.../replicationOperationResults/{id}),
+Every write answers 202 with `Location` (<resource>/operationresults/{job}),
 `Azure-AsyncOperation` (.../replicationOperationStatus/{id}) and `Retry-After`;
 both URLs follow the replication job the write started: InProgress while it runs,
 then the final resource (200), nothing (204, deletes) or the job's error.
@@ -87,9 +87,26 @@ def started(ctx: Ctx, sr: SiteRecovery, vault: Vault, job: Job | None, result: C
         job._operation = op  # type: ignore[attr-defined]
         if job.final is not None:  # finished already (zero-length job)
             sr._finish(job, job.final_at or state.now())
-    loc = ctx.url(f"{vault.id}/replicationOperationResults/{op.id}", **{"api-version": API[0]})
+    # As recorded (PowerShell TestEnableDR.json, 202 of an enable PUT): Location at the written
+    # resource's `/operationresults/{job}`, Azure-AsyncOperation at the vault's
+    # `replicationOperationStatus/{job}` (ReplicationFabrics_Create.json and the other examples),
+    # both named by the job's GUID, and x-ms-request-id = the job's ARM id (docs/fidelity.md F-050).
+    loc = ctx.url(f"{_resource_path(ctx)}/operationresults/{op.id}", **{"api-version": API[0]})
     status = ctx.url(f"{vault.id}/replicationOperationStatus/{op.id}", **{"api-version": API[0]})
-    return accepted(ctx, op, location=loc, async_operation=status)
+    reply = accepted(ctx, op, location=loc, async_operation=status)
+    reply.headers["x-ms-request-id"] = job.id
+    return reply
+
+
+def _resource_path(ctx: Ctx) -> str:
+    """The path of the resource a write acts on: the request path, less the action
+    segment of a POST (`.../replicationProtectedItems/{i}/testFailover` -> the item)."""
+    path = ctx.path.split("?", 1)[0].rstrip("/")
+    if ctx.method == "POST":
+        path = path.rsplit("/", 1)[0]
+    if path.lower().startswith("/subscriptions/"):
+        path = "/Subscriptions/" + path[len("/subscriptions/"):]
+    return path
 
 
 def replayed(handler: Callable[[Ctx], Reply]) -> Callable[[Ctx], Reply]:
@@ -595,6 +612,10 @@ def register(routes: RouteTable) -> None:
     routes.add("GET", V + "/replicationJobs/{jobName}", get_job, api_versions=a)
     routes.add("GET", V + "/replicationOperationResults/{operationId}", op_results, api_versions=a,
                action="Microsoft.RecoveryServices/vaults/replicationOperationResults/read")
+    # Location URLs: {resource}/operationresults/{job} (see `started`)
+    for base in (F, P, M, NM, I, RP):
+        routes.add("GET", base + "/operationresults/{operationId}", op_results, api_versions=a,
+                   action="Microsoft.RecoveryServices/vaults/replicationOperationResults/read")
     routes.add("GET", V + "/replicationOperationStatus/{operationId}", op_status, api_versions=a,
                action="Microsoft.RecoveryServices/vaults/replicationOperationStatus/read")
 

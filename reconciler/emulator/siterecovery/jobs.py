@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 QUEUE_DELAY = 2.0  # simulated seconds a job stays NotStarted
 
+UNSET_TIME = "0001-01-01T00:00:00"  # start/end of a task that has not started/ended, as Azure shows it
 IDLE_START = "1753-01-01T01:01:01Z"  # what Azure shows as startTime of the idle scenario "None"
 
 
@@ -93,6 +94,7 @@ class Job:
     on_success: Callable[[float], None] | None = None
     on_failure: Callable[[float], None] | None = None
     custom_instance_type: str = "AsrJobDetails"
+    fail_task: int | None = None  # index of the task a failure ends the job in (None: the last)
 
     def __post_init__(self) -> None:
         if not self.task_ids:
@@ -108,7 +110,13 @@ class Job:
 
     @property
     def duration(self) -> float:
+        if self.fail is not None and self.fail_task is not None:
+            return sum(t.seconds for t in self.tasks[: self.fail_task + 1])
         return sum(t.seconds for t in self.tasks)
+
+    @property
+    def failed_task(self) -> int:
+        return self.fail_task if self.fail_task is not None else len(self.tasks) - 1
 
     @property
     def end(self) -> float:
@@ -128,8 +136,11 @@ class Job:
         return {
             "code": self.fail.code,
             "message": self.fail.message,
+            # ASR's ARMExceptionDetails: code, message, possibleCauses, recommendedAction, activityId... (F-052)
             "details": [
-                {"code": self.fail.code, "message": self.fail.message, "target": self.target_object_name}
+                {"code": self.fail.code, "message": self.fail.message, "possibleCauses": self.fail.possible_causes,
+                 "recommendedAction": self.fail.recommended_action, "activityId": self.activity_id,
+                 "target": self.target_object_name}
             ],
         }
 
@@ -140,8 +151,10 @@ class Job:
         t = self.start
         for i, spec in enumerate(self.tasks):
             t_end = t + spec.seconds
-            last = i == len(self.tasks) - 1
-            if self.final == "Cancelled" and (self.final_at or 0) < t_end:
+            last = i == self.failed_task if self.fail is not None else i == len(self.tasks) - 1
+            if self.fail is not None and i > self.failed_task:
+                ts = "NotStarted"  # after the failed task (unconfirmed)
+            elif self.final == "Cancelled" and (self.final_at or 0) < t_end:
                 ts = "Cancelled" if (self.final_at or 0) >= t else "Skipped"
             elif now < t or state == "NotStarted":
                 ts = "NotStarted"
@@ -161,10 +174,13 @@ class Job:
                 "stateDescription": _DESCR.get(ts, ts),
                 "taskType": "TaskDetails",
                 "allowedActions": [],
-                "startTime": iso(t) if ts not in ("NotStarted", "Skipped") else None,
-                "endTime": iso(t_end) if ts in ("Succeeded", "Failed") else None,
+                # a task not started / not ended shows .NET's DateTime.MinValue (TestEnableDR.json): F-044
+                "startTime": iso(t) if ts not in ("NotStarted", "Skipped") else UNSET_TIME,
+                "endTime": iso(t_end) if ts in ("Succeeded", "Failed") else UNSET_TIME,
                 "errors": [self._error_json(i)] if ts == "Failed" else [],
             }
+            if spec.group is None:  # a plain task (CreateFabricTests.json, TestEnableDR.json): F-043
+                task["customDetails"] = {"instanceType": "TaskDetails"}
             if spec.group is not None:
                 task["groupTaskCustomDetails"] = {
                     "instanceType": "RecoveryPlanGroupTaskDetails",
@@ -198,15 +214,16 @@ class Job:
             "state": state,
             "stateDescription": _DESCR.get(state, state),
             "tasks": tasks,
-            "errors": [self._error_json(len(self.tasks) - 1)] if state == "Failed" else [],
+            "errors": [self._error_json(self.failed_task)] if state == "Failed" else [],
             "startTime": iso(self.start if now >= self.start else self.created),
-            "endTime": iso(self.final_at) if self.final else None,
             "allowedActions": _ALLOWED.get(state, []),
             "targetObjectId": self.target_object_id,
             "targetObjectName": self.target_object_name,
             "targetInstanceType": self.target_instance_type,
             "customDetails": {"instanceType": self.custom_instance_type, "affectedObjectDetails": dict(self.affected)},
         }
+        if self.final:  # a running job has no endTime at all (CreateFabricTests.json, TestEnableDR.json): F-045
+            props["endTime"] = iso(self.final_at)
         return {
             "name": self.name,
             "type": "Microsoft.RecoveryServices/vaults/replicationJobs",

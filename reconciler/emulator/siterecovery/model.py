@@ -157,7 +157,7 @@ class VM:
     """An on-premises VM as ASR discovers it (a protectable item)."""
 
     __slots__ = ("container", "name", "friendly", "os_type", "disks_gb", "disk_ids", "nics", "provider",
-                 "cpu", "memory_mb", "generation", "host", "health", "rpo_override")
+                 "cpu", "memory_mb", "generation", "host", "health", "rpo_override", "os_disk")
 
     def __init__(self, container: "Container", name: str, friendly: str, os_type: str, disks_gb: list[int],
                  nics: list[tuple[str, str | None, str | None]], provider: Provider, cpu: int, memory_mb: int,
@@ -176,6 +176,7 @@ class VM:
         self.host = host
         self.health = "Normal"  # estate replicationHealth (degraded replication for status tests)
         self.rpo_override: int | None = None  # estate rpoSeconds
+        self.os_disk = 0  # index of the OS disk in disks_gb (estate osDisk)
 
     @property
     def id(self) -> str:
@@ -212,8 +213,11 @@ class VM:
                     "sourceItemId": self.name,
                     "generation": self.generation,
                     "osDetails": self.os_details(),
+                    # vhdType marks the OS disk "OperatingSystem" (what PowerShell's
+                    # ASRProtectableItem looks for, PSObjects.cs), others "Data" (TestEnableDR.json): F-012
                     "diskDetails": [
-                        {"maxSizeMB": gb * 1024, "vhdType": "Dynamic", "vhdId": self.disk_ids[i], "vhdName": self.disk_name(i)}
+                        {"maxSizeMB": gb * 1024, "vhdType": "OperatingSystem" if i == self.os_disk else "Data",
+                         "vhdId": self.disk_ids[i], "vhdName": self.disk_name(i)}
                         for i, gb in enumerate(self.disks_gb)
                     ],
                     "hasPhysicalDisk": "NotPresent",
@@ -253,7 +257,8 @@ class Container:
                 "protectedItemCount": len(self.items),
                 "pairingStatus": "Paired" if self.paired_policies() else "NotPaired",
                 "role": "Primary",
-                "fabricSpecificDetails": {"instanceType": self.fabric.kind},
+                # null for a Hyper-V site's container (TestEnableDR.json, F-006); VMM: unconfirmed
+                "fabricSpecificDetails": None if self.fabric.kind == "HyperVSite" else {"instanceType": self.fabric.kind},
             },
         }
 
@@ -339,7 +344,7 @@ class Policy:
                     "applicationConsistentSnapshotFrequencyInHours": self.app_consistent,
                     "replicationInterval": self.interval,
                     "onlineReplicationStartTime": self.start_time,
-                    "encryption": "Disable",
+                    "encryption": "Disabled",  # as read back in TestEnableDR.json (F-021)
                     "activeStorageAccountId": self.storage_accounts[0] if self.storage_accounts else None,
                 },
             },
@@ -583,12 +588,12 @@ class ProtectedItem:
             "instanceType": "HyperVReplicaAzure",
             "azureVmDiskDetails": [
                 {
-                    "vhdType": "OperatingSystem" if i == 0 else "DataDisk",
+                    "vhdType": "OperatingSystem" if i == vm.os_disk else "DataDisk",
                     "vhdId": vm.disk_ids[i],
                     "diskId": vm.disk_ids[i],
                     "vhdName": vm.disk_name(i),
                     "maxSizeMB": str(vm.disks_gb[i] * 1024),
-                    "lunId": str(i - 1) if i else "-1",
+                    "lunId": "-1" if i == vm.os_disk else str(i - 1 if i > vm.os_disk else i),
                 }
                 for i in included
             ],

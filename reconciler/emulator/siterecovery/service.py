@@ -57,9 +57,18 @@ JOBFAIL = JobError(
 )
 
 VM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+# Hyper-V to Azure support matrix, "Azure VM requirements" (learn.microsoft.com/azure/site-recovery/
+# hyper-v-azure-support-matrix): VM name 1-63 letters, numbers and hyphens, starting and ending with a
+# letter or number; OS disk up to 2,048 GB (generation 1) / 300 GB (generation 2); at most 16 data disks of
+# up to 4,095 GB; generation 2 Linux not supported. "Prerequisites check fails if unsupported": F-060..F-066.
+AZURE_VM_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+OS_DISK_MAX_GB = {"1": 2048, "2": 300}
+DATA_DISK_MAX_GB = 4095
+DATA_DISK_MAX_COUNT = 16
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
 # tuples, not sets: a JSON list or object in the body must be a 400, not an unhashable-type crash
 DISK_TYPES = ("Premium_LRS", "StandardSSD_LRS", "Standard_LRS")
+SITE_CREATE_TYPES = ("FabricSpecificCreationInput", "HyperVSite")
 DIRECTIONS = ("PrimaryToRecovery", "RecoveryToPrimary")
 TFO_NETWORK_TYPES = ("NoNetworkAttachAsInput", "VmNetworkAsInput")
 
@@ -187,6 +196,7 @@ class SiteRecovery:
         fabric_id: str | None = None,
         affected: dict[str, str] | None = None,
         fail: JobError | None = None,
+        fail_task: int | None = None,
     ) -> Job:
         now = self.now()
         name = str(uuid.UUID(int=self.state.rng.getrandbits(128), version=4))
@@ -210,6 +220,8 @@ class SiteRecovery:
         )
         if fail is None and self.state.job_should_fail():
             fail = JOBFAIL
+        elif fail is not None:
+            job.fail_task = fail_task
         job.fail = fail
         vault.jobs.append(job)
         vault.jobs_by_name[name.lower()] = job
@@ -422,6 +434,7 @@ class SiteRecovery:
             nics.append((base64.b64encode(raw.encode()).decode(), spec.get("vmNetwork"), spec.get("ipAddress")))
         vm = VM(container, vname, evm.name, evm.os_type, list(evm.disks_gb), nics, provider, evm.cpu, evm.memory_mb,
                 evm.generation, host or guid(scope, "host"))
+        vm.os_disk = getattr(evm, "os_disk", 0)
         vm.health = getattr(evm, "health", "Normal")
         vm.rpo_override = getattr(evm, "rpo_seconds", None)
         container.vms[vname] = vm
@@ -430,10 +443,14 @@ class SiteRecovery:
     # ================================================================== fabrics
     def create_site(self, vault: Vault, name: str, body: Any, crid: str | None = None) -> Job | None:
         inst = get(body, "properties.customDetails.instanceType", required=True, types=str)
-        if inst != "HyperVSite":
+        # Azure's own clients send the base creation input and read back a HyperVSite
+        # (ReplicationFabrics_Create.json; PowerShell CreateFabricTests.json): F-002.
+        # "HyperVSite" (what an SDK user may send) is accepted too: unconfirmed.
+        if inst not in SITE_CREATE_TYPES:
             raise bad(f"Fabric type '{inst}' cannot be created in this vault: only Hyper-V sites "
-                      "(customDetails.instanceType 'HyperVSite') are created over ARM; VMM servers register "
-                      "through the Azure Site Recovery provider.", "InvalidFabricType", "properties.customDetails.instanceType")
+                      "(customDetails.instanceType 'FabricSpecificCreationInput', read back as 'HyperVSite') are "
+                      "created over ARM; VMM servers register through the Azure Site Recovery provider.",
+                      "InvalidFabricType", "properties.customDetails.instanceType")
         if not VM_NAME_RE.match(name) or len(name) > 64:
             raise bad(f"The site name '{name}' is invalid: use letters, digits and hyphens.", "InvalidSiteName")
         existing = vault.fabrics.get(name.lower())
@@ -454,10 +471,13 @@ class SiteRecovery:
             cname = "cloud_" + fabric.internal_id
             fabric.containers[cname] = Container(fabric, cname, name)
 
-        job = self.start_job(vault, "CreateSite", "Create Hyper-V site", target_id=name, target_name=name,
-                             target_type="Server", tasks=[("CreateSite", "Create the Hyper-V site", DURATIONS["CreateSite"])],
+        # CreateFabricTests.json: "Create a site", one task RegisterVmmTask "Registering the server",
+        # targetObjectId = the site's internalIdentifier (F-040)
+        internal = guid(vault.id, "fabric", name)
+        job = self.start_job(vault, "CreateSite", "Create a site", target_id=internal, target_name=name,
+                             target_type="Server", tasks=[("RegisterVmmTask", "Registering the server", DURATIONS["CreateSite"])],
                              on_success=done, client_request_id=crid,
-                             affected={"PrimaryFabricProviderId": "HyperVSite", "PrimaryVmmName": name})
+                             affected={"PrimaryVmmId": internal, "PrimaryVmmName": name, "PrimaryFabricProviderId": "HyperVSite"})
         vault.pending[("fabric", name.lower())] = job
         job._body_key = _body_key(body)  # type: ignore[attr-defined]
         return job
@@ -799,6 +819,7 @@ class SiteRecovery:
         if name.lower() in c.items:
             raise ArmError(409, "ReplicationProtectedItemExists", f"A replicated item named '{name}' already exists.")
         settings, nic_settings = self._enable_settings(vault, vm, psd)
+        prereq = self._enable_prerequisites(vm, settings)
         item = ProtectedItem(c, name, vm, pol.name, settings, nic_settings, self.now())
         c.items[name.lower()] = item
         vault.items_by_vm[vm.name.lower()] = item
@@ -812,8 +833,54 @@ class SiteRecovery:
         def failed(at: float) -> None:
             self._remove_item(item)
 
-        job = self._item_job(item, "EnableProtection", done, failed, crid)
+        job = self._item_job(item, "EnableProtection", done, failed, crid, fail=prereq, fail_task=0 if prereq else None)
         return job
+
+    def _enable_prerequisites(self, vm: VM, s: dict[str, Any]) -> JobError | None:
+        """What Azure checks in the EnableDr job's first task ("Prerequisites check for enabling
+        protection", TestEnableDR.json) rather than synchronously: the support matrix's Azure VM
+        requirements. The error codes are the emulator's (no recorded source gives them): unconfirmed."""
+        name = s.get("recoveryAzureVmName") or vm.friendly
+        fix_name = "Set a valid name for the Azure VM in the replicated item's compute properties."
+        if not AZURE_VM_NAME_RE.match(name):
+            return JobError("AzureVmNameInvalid",
+                            f"The Azure VM name '{name}' is not supported: it must have 1-63 characters, letters, "
+                            "numbers and hyphens only, and start and end with a letter or number.",
+                            "The name of the virtual machine in Azure does not meet Azure's requirements.", fix_name)
+        if vm.generation == "2" and vm.os_type.lower() == "linux":
+            return JobError("Generation2LinuxNotSupported",
+                            f"The virtual machine '{vm.friendly}' is a generation 2 Linux VM, which Site Recovery "
+                            "does not replicate from Hyper-V to Azure.",
+                            "Linux generation 2 VMs aren't supported.", "Protect a generation 1 Linux VM.")
+        included = [i for i, d in enumerate(vm.disk_ids) if d.lower() in {x.lower() for x in (s.get("_disksToInclude") or vm.disk_ids)}]
+        os_gb = vm.disks_gb[vm.os_disk]
+        limit = OS_DISK_MAX_GB.get(vm.generation, 2048)
+        if os_gb > limit:
+            return JobError("OsDiskSizeNotSupported",
+                            f"The operating system disk of '{vm.friendly}' is {os_gb} GB; a generation {vm.generation} "
+                            f"VM's operating system disk can be at most {limit} GB in Azure.",
+                            "The operating system disk is larger than Azure supports.",
+                            "Shrink the operating system disk, then enable replication again.")
+        data = [i for i in included if i != vm.os_disk]
+        if len(data) > DATA_DISK_MAX_COUNT:
+            return JobError("DataDiskCountNotSupported",
+                            f"'{vm.friendly}' replicates {len(data)} data disks; at most {DATA_DISK_MAX_COUNT} are supported.",
+                            "The virtual machine has more data disks than Site Recovery supports.",
+                            "Exclude data disks from replication or consolidate them.")
+        big = [i for i in data if vm.disks_gb[i] > DATA_DISK_MAX_GB]
+        if big:
+            return JobError("DataDiskSizeNotSupported",
+                            f"The data disk '{vm.disk_name(big[0])}' of '{vm.friendly}' is {vm.disks_gb[big[0]]} GB; "
+                            f"data disks can be at most {DATA_DISK_MAX_GB} GB.",
+                            "A data disk is larger than Azure supports.", "Exclude the disk from replication or shrink it.")
+        vhd = s.get("_vhdId")
+        if vhd is not None and vhd.lower() != vm.disk_ids[vm.os_disk].lower():
+            return JobError("OsDiskNotSelected",
+                            f"The disk '{vhd}' given as the operating system disk (vhdId) of '{vm.friendly}' is a data "
+                            f"disk; its operating system disk is '{vm.disk_ids[vm.os_disk]}'.",
+                            "The wrong disk was chosen as the operating system disk.",
+                            "Send the vhdId of the disk the protectable item marks vhdType 'OperatingSystem'.")
+        return None
 
     def _protectable_by_id(self, vault: Vault, c: Container, pi_id: str) -> VM:
         p = parse(pi_id)
@@ -871,9 +938,9 @@ class SiteRecovery:
                           f"{root}.diskType")
         s["_diskType"] = disk_type or "Standard_LRS"
         vm_name = psd.get("targetAzureVmName")
-        if vm_name is not None:
-            self._check_vm_name(vm_name, vm.os_type, f"{root}.targetAzureVmName")
-        s["recoveryAzureVmName"] = vm_name or vm.friendly
+        if vm_name is not None and not isinstance(vm_name, str):
+            raise bad(f"targetAzureVmName must be a string, not {vm_name!r}.", "InvalidParameter", f"{root}.targetAzureVmName")
+        s["recoveryAzureVmName"] = vm_name or vm.friendly  # checked by the enable job's prerequisites check
         size = psd.get("targetVmSize")
         if size is not None and (not isinstance(size, str) or not re.match(r"^(Standard|Basic)_[A-Za-z0-9_]+$", size)):
             raise bad(f"targetVmSize {size!r} is not an Azure VM size.", "InvalidVmSize", f"{root}.targetVmSize")
@@ -896,7 +963,7 @@ class SiteRecovery:
                 if not isinstance(d, str) or d.lower() not in known:
                     raise bad(f"The disk '{d}' is not a disk of the virtual machine '{vm.friendly}'.", "DiskNotFound",
                               f"{root}.disksToInclude")
-            if vm.disk_ids[0].lower() not in {d.lower() for d in disks}:
+            if vm.disk_ids[vm.os_disk].lower() not in {d.lower() for d in disks}:
                 raise bad("The operating system disk must be replicated.", "OsDiskNotIncluded", f"{root}.disksToInclude")
             s["_disksToInclude"] = list(disks)
         per_disk = psd.get("disksToIncludeForManagedDisks")
@@ -920,13 +987,14 @@ class SiteRecovery:
                 if dd.get("logStorageAccountId"):
                     self.storage_account(vault, dd["logStorageAccountId"], f"{path}.logStorageAccountId")
                 types[dd["diskId"].lower()] = dt or s["_diskType"]
-            if vm.disk_ids[0].lower() not in types:
+            if vm.disk_ids[vm.os_disk].lower() not in types:
                 raise bad("The operating system disk must be replicated.", "OsDiskNotIncluded", f"{root}.disksToIncludeForManagedDisks")
             s["_disksToInclude"] = [d for d in vm.disk_ids if d.lower() in types]
             s["_diskTypes"] = types
         vhd = psd.get("vhdId")
         if vhd is not None and (not isinstance(vhd, str) or vhd.lower() not in {d.lower() for d in vm.disk_ids}):
             raise bad(f"vhdId '{vhd}' is not a disk of the virtual machine '{vm.friendly}'.", "DiskNotFound", f"{root}.vhdId")
+        s["_vhdId"] = vhd
         os_type = psd.get("osType")
         if os_type is not None and os_type not in ("Windows", "Linux"):
             raise bad(f"osType must be 'Windows' or 'Linux', not {os_type!r}.", "InvalidParameter", f"{root}.osType")
@@ -943,10 +1011,10 @@ class SiteRecovery:
         return s, nic
 
     def _check_vm_name(self, name: Any, os_type: str, target: str) -> None:
-        limit = 15 if os_type.lower() == "windows" else 64
-        if not isinstance(name, str) or not name or len(name) > limit or not VM_NAME_RE.match(name) or name.endswith("-"):
-            raise bad(f"The Azure VM name {name!r} is invalid: 1-{limit} letters, digits and hyphens for a {os_type} VM, "
-                      "not ending with a hyphen.", "InvalidVmName", target)
+        # update (PATCH): synchronous, with the support matrix's rule (the code is the emulator's: unconfirmed)
+        if not isinstance(name, str) or not AZURE_VM_NAME_RE.match(name):
+            raise bad(f"The Azure VM name {name!r} is invalid: 1-63 letters, numbers and hyphens, starting and "
+                      "ending with a letter or number.", "InvalidVmName", target)
 
     def _schedule_replication_end(self, item: ProtectedItem) -> None:
         end = item.ir_end
@@ -969,16 +1037,22 @@ class SiteRecovery:
             del vault.items_by_vm[item.vm.name.lower()]
 
     def _item_job(self, item: ProtectedItem, operation: str, done: Callable[[float], None],
-                  failed: Callable[[float], None] | None, crid: str | None, plan: RecoveryPlan | None = None) -> Job:
+                  failed: Callable[[float], None] | None, crid: str | None, plan: RecoveryPlan | None = None,
+                  fail: JobError | None = None, fail_task: int | None = None) -> Job:
         scenario, friendly, tasks = sm.OPERATIONS[operation]
         fabric = item.container.fabric
         job = self.start_job(
             item.vault, scenario, friendly, target_id=item.name, target_name=item.vm.friendly,
             target_type="ProtectionEntity", tasks=tasks, on_success=done, on_failure=failed,
-            client_request_id=crid, fabric_id=fabric.id,
-            affected={"PrimaryFabricProviderId": fabric.kind, "PrimaryVmmName": fabric.friendly,
-                      "PrimaryCloudName": item.container.friendly, "RecoveryFabricProviderId": "Azure",
-                      "ProtectedItemName": item.vm.friendly},
+            client_request_id=crid, fabric_id=fabric.id, fail=fail, fail_task=fail_task,
+            # the keys of the EnableDr job of TestEnableDR.json (F-047); other item jobs: unconfirmed
+            affected={"primaryVmId": item.vm.name, "primaryVmName": item.vm.friendly, "recoveryVmId": "",
+                      "recoveryVmName": item.settings.get("recoveryAzureVmName") or item.vm.friendly,
+                      "protectionProfileId": guid(item.vault.id, "policy", item.policy),
+                      "primaryCloudId": item.container.name, "primaryCloudName": item.container.friendly,
+                      "recoveryCloudName": AZURE_FABRIC, "primaryVmmId": fabric.internal_id,
+                      "primaryVmmName": fabric.friendly, "recoveryVmmName": AZURE_FABRIC,
+                      "primaryFabricProviderId": fabric.kind, "recoveryFabricProviderId": "Azure"},
         )
         item.job = job
         return job
@@ -1375,7 +1449,8 @@ class SiteRecovery:
         def done(at: float) -> None:
             vault.plans[name.lower()] = RecoveryPlan(vault, name, fabric.name, model, groups)
 
-        job = self.start_job(vault, "CreateRecoveryPlan", "Create a recovery plan", target_id=name, target_name=name,
+        # a recovery plan job's targetObjectId is a GUID, its targetObjectName the plan (ReplicationJobs_Get.json): F-072
+        job = self.start_job(vault, "CreateRecoveryPlan", "Create a recovery plan", target_id=guid(vault.id, "recoveryplan", name), target_name=name,
                              target_type="RecoveryPlan", tasks=[("CreateRecoveryPlanTask", "Create a recovery plan task", DURATIONS["CreateRecoveryPlan"])],
                              on_success=done, client_request_id=crid, fabric_id=fabric.id)
         vault.pending[("plan", name.lower())] = job
@@ -1395,7 +1470,7 @@ class SiteRecovery:
         def done(at: float) -> None:
             plan.groups = groups
 
-        job = self.start_job(vault, "UpdateRecoveryPlan", "Update a recovery plan", target_id=plan.name, target_name=plan.name,
+        job = self.start_job(vault, "UpdateRecoveryPlan", "Update a recovery plan", target_id=guid(vault.id, "recoveryplan", plan.name), target_name=plan.name,
                              target_type="RecoveryPlan", tasks=[("UpdateRecoveryPlanTask", "Update a recovery plan task", DURATIONS["UpdateRecoveryPlan"])],
                              on_success=done, client_request_id=crid)
         plan.job = job
@@ -1410,7 +1485,7 @@ class SiteRecovery:
             if vault.plans.get(plan.name.lower()) is plan:
                 del vault.plans[plan.name.lower()]
 
-        job = self.start_job(vault, "DeleteRecoveryPlan", "Delete a recovery plan", target_id=plan.name, target_name=plan.name,
+        job = self.start_job(vault, "DeleteRecoveryPlan", "Delete a recovery plan", target_id=guid(vault.id, "recoveryplan", plan.name), target_name=plan.name,
                              target_type="RecoveryPlan", tasks=[("DeleteRecoveryPlanTask", "Delete a recovery plan task", DURATIONS["DeleteRecoveryPlan"])],
                              on_success=done, client_request_id=crid)
         plan.job = job

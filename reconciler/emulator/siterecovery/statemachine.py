@@ -48,11 +48,13 @@ TFO: dict[str | None, tuple[str, str, list[str] | None]] = {
 # operation (as in allowedOperations) -> (job scenarioName, friendly name, tasks [(name, friendly, seconds)])
 # Durations are simulated seconds (see docs/emulator.md).
 OPERATIONS: dict[str, tuple[str, str, list[tuple[str, str, float]]]] = {
+    # task names as the EnableDr job of PowerShell's TestEnableDR.json shows them (docs/fidelity.md F-042)
     "EnableProtection": ("EnableDr", "Enable replication", [
-        ("PrerequisiteCheck", "Prerequisites check for enabling protection", 10),
-        ("EnableProtectionOnPrimary", "Identifying the replication target", 30),
-        ("EnableReplication", "Enable replication", 60),
-        ("StartInitialReplication", "Starting initial replication", 20),
+        ("EnableProtectionPrerequisitesCheck", "Prerequisites check for enabling protection", 10),
+        ("CreateProtectionTarget", "Identifying the replication target", 30),
+        ("EnableProtection", "Enable replication", 40),
+        ("VmStartInitialReplication", "Starting initial replication", 20),
+        ("UpdateDraState", "Updating the provider states", 20),
     ]),
     "DisableProtection": ("DisableDr", "Disable replication", [
         ("DisableProtectionOnPrimary", "Disable replication on the primary", 40),

@@ -78,7 +78,7 @@ CASES: list[tuple[str, str, object]] = [
     ("vnet-name-hyphen", "a virtual network name ending with a hyphen", sub(("    - name: corp-test-vnet\n", "    - name: corp-test-\n"), ("testNetwork: corp-test-vnet", "testNetwork: corp-test-"))),
     ("subnet-name", "a subnet name starting with an underscore", sub(("{name: servers, addressPrefix: 10.20.1.0/24}", "{name: _servers, addressPrefix: 10.20.1.0/24}"))),
     ("vm-name-space", "a source VM name that is no Azure VM name", sub(("  - name: file01", "  - name: file 01"))),
-    ("vm-name-long", "a target VM name over 64 characters", sub(("vmName: sql01-dr", "vmName: sql01-dr-" + "x" * 60))),
+    ("vm-name-long", "a target VM name over 63 characters", sub(("vmName: sql01-dr", "vmName: sql01-dr-" + "x" * 60))),
     ("policy-name-slash", "a policy name that cannot be an ARM name", sub(("  - name: every-15-min", "  - name: every/15/min"), ("policy: every-15-min", "policy: every/15/min"))),
     ("vm-size", "a VM size without its Standard_ prefix", sub(("size: Standard_D4s_v5", "size: D4s_v5"))),
     ("tag-name", "a tag name with a character Azure refuses", sub(("tags: {env: prod}", "tags: {env: prod, \"cost/center\": \"4711\"}"))),
@@ -110,11 +110,11 @@ CASES: list[tuple[str, str, object]] = [
     ("dup-host", "a Hyper-V host in two sites", sub(("      policy: every-15-min\n", "      policy: every-15-min\n    - name: branch-site-2\n      hosts: [hv-host-01]\n      policy: every-15-min\n"))),
     ("plan-mixed-sources", "a recovery plan with VMs from a VMM server and a site", sub(("      - vms: [app01]", "      - vms: [app01, file01]"))),
     ("dup-target-vm-name", "two VMs failing over to one Azure VM name", sub(("vmName: sql01-dr", "vmName: app01"))),
+    ("vm-name-period", "a target VM name with a period (Site Recovery allows letters, digits and hyphens only)", sub(("vmName: sql01-dr", "vmName: sql01.dr"))),
 ]
 
 WARN_CASES: list[tuple[str, str, object]] = [
     ("unused-policy", "a policy nothing uses", sub(("protectedVMs:\n", "  - name: spare\nprotectedVMs:\n"))),
-    ("windows-name", "a target VM name too long for Windows", sub(("vmName: sql01-dr", "vmName: sql01-disaster-recovery"))),
     ("unknown-region", "a location that is not an Azure region", sub(("location: westeurope", "location: West Europe"))),
     ("networks-overlap", "two failover networks with overlapping spaces", sub(("    - name: corp-test-vnet\n", "    - name: corp-dmz-vnet\n      addressSpace: [10.10.0.0/20]\n    - name: corp-test-vnet\n"))),
     ("test-network-in-use", "a VM failing over into the test network", sub(("target: {network: corp-vnet, subnet: servers}", "target: {network: corp-test-vnet, subnet: servers}"))),
