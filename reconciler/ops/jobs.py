@@ -33,6 +33,7 @@ __all__ = ["JobFollower", "JobView", "SUCCESS", "TERMINAL", "Watch", "group_end_
 
 TERMINAL = {"succeeded", "failed", "cancelled", "canceled", "suspended", "completedwithinformation", "skipped"}
 SUCCESS = {"succeeded", "completedwithinformation", "skipped"}
+RUNNING = {"", "notstarted", "inprogress", "cancelling", "running", "waiting"}
 
 
 class JobView(_SharedJobView):
@@ -42,6 +43,13 @@ class JobView(_SharedJobView):
 
     TERMINAL_STATES = frozenset(TERMINAL)
     SUCCESS_STATES = frozenset(SUCCESS)
+
+    @property
+    def terminal(self) -> bool:
+        """A known end state; or a state this code does not know once the job has an end
+        time (it is then reported as Azure wrote it, never waited on for hours)."""
+        s = self.state.lower()
+        return s in self.TERMINAL_STATES or (s not in RUNNING and self.ended is not None)
 
 
 @dataclass
