@@ -25,7 +25,7 @@ from typing import Any, Callable
 from reconciler.errors import AsrError
 from reconciler.ops.context import OpsContext, confirm, select_targets
 from reconciler.ops.failover import describe_effect, execute, job_end, job_ok, prepare, test_network_id
-from reconciler.ops.inventory import as_json, read_inventory
+from reconciler.ops.inventory import list_jobs, read_inventory
 from reconciler.ops.jobs import JobView, group_end_times, iso, parse_time, utcnow, vm_end_times
 from reconciler.ops.states import ItemState, Operation, PlanState
 
@@ -151,10 +151,9 @@ def run_drill(ctx: OpsContext, plan_name: str, *, yes: bool, verify_command: str
 
 def _measure(ctx: OpsContext, rep: DrillReport, items: list[ItemState], plan: PlanState, job_name: str | None) -> None:
     """Times to recover per group and VM, from the plan job and the job list (one read)."""
-    sr = ctx.clients.site_recovery()
     since = parse_time(rep.started_at) or utcnow()
-    flt = f"startTime ge '{iso(since - _dt.timedelta(minutes=5))}'"
-    jobs = [JobView.from_json(as_json(j)) for j in sr.replication_jobs.list(ctx.resource_group, ctx.vault, filter=flt)]
+    jobs = [JobView.from_json(j) for j in
+            list_jobs(ctx.clients, ctx.resource_group, ctx.vault, iso(since - _dt.timedelta(minutes=5)))]
     job = next((j for j in jobs if j.name == job_name), None)
     after = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",))
     if job is None:

@@ -102,6 +102,7 @@ class Job:
     suspend: bool = False  # a test failover job: Suspended (WaitingForStopTestFailover) when its tasks end
     suspended_at: float | None = None
     details_when_done: list[dict[str, Any]] = field(default_factory=list)  # customDetails.protectedItemDetails
+    overlay: dict[str, Any] | None = None  # test hook: properties written over the rendering (SiteRecovery.overlay)
 
     def __post_init__(self) -> None:
         if not self.task_ids:
@@ -218,6 +219,8 @@ class Job:
             "targetInstanceType": self.target_instance_type,
             "customDetails": self._custom_details(state),
         }
+        if self.overlay:
+            props.update(self.overlay)
         return {
             "name": self.name,
             "type": "Microsoft.RecoveryServices/vaults/replicationJobs",

@@ -385,7 +385,7 @@ class ProtectedItem:
     and allowedOperations (statemachine.py)."""
 
     __slots__ = ("container", "name", "vm", "policy", "settings", "nic_settings", "phase", "tfo", "job",
-                 "ir_start", "ir_end", "ir_kind", "protected_since", "last_failover", "last_tfo", "created", "tfo_job",
+                 "ir_start", "ir_end", "ir_kind", "protected_since", "last_failover", "last_tfo", "created", "tfo_job", "overlay",
                  "frozen_replicated", "rev", "_cache", "_text", "__weakref__")
 
     def __init__(self, container: Container, name: str, vm: VM, policy: str, settings: dict[str, Any],
@@ -406,6 +406,7 @@ class ProtectedItem:
         self.last_failover: float | None = None
         self.last_tfo: float | None = None
         self.tfo_job: Job | None = None  # the test failover job waiting for its cleanup
+        self.overlay: dict[str, Any] | None = None  # test hook: properties written over the rendering
         self.created = created
         self.frozen_replicated: float | None = None  # replication stopped (failed over) at
         self.rev = 0  # bumped by every change of settings / nic_settings (render cache key)
@@ -677,6 +678,7 @@ class ProtectedItem:
                 "providerSpecificDetails": details,
                 "recoveryContainerId": vault.azure_container_id,
                 "eventCorrelationId": guid(self.id, "events"),
+                **(self.overlay or {}),
             },
         })
 

@@ -102,6 +102,7 @@ class SiteRecovery:
         self.state = state
         self.estate = estate  # estate.Estate or None
         self.vaults: dict[str, Vault] = {}
+        self.job_overlays: dict[str, dict[str, Any]] = {}  # lower scenarioName -> properties (overlay())
 
     # ------------------------------------------------------------------ time
     def now(self) -> float:
@@ -211,6 +212,7 @@ class SiteRecovery:
         if fail is None and self.state.job_should_fail():
             fail = JOBFAIL
         job.fail = fail
+        job.overlay = self.job_overlays.get(scenario.lower())
         vault.jobs.append(job)
         vault.jobs_by_name[name.lower()] = job
         end = job.end
@@ -246,6 +248,37 @@ class SiteRecovery:
                 err = job.error_body() or {"code": "JobFailed", "message": "The job failed."}
                 op.fail(ArmError(400, err["code"], err["message"], details=err.get("details")))
             op.end = at
+
+    def overlay(self, body: Any) -> dict[str, Any]:
+        """Test hook (POST /_emulator/overlay): write `properties` over what the emulator
+        renders, to see how asr copes with a value no recording shows.
+        {"protectedItem": "<VM name>", "properties": {...}}: that item, from now on;
+        {"jobScenario": "<scenarioName>", "properties": {...}}: every job of that scenario
+        started from now on (and those running). {"properties": null} removes it."""
+        if not isinstance(body, dict) or not isinstance(body.get("properties", {}), (dict, type(None))):
+            raise ValueError('expected {"protectedItem" | "jobScenario": NAME, "properties": {...}}')
+        props = body.get("properties") or None
+        if body.get("protectedItem"):
+            name = str(body["protectedItem"]).lower()
+            found = [it for v in self.vaults.values() for it in v.protected_items()
+                     if name in (it.vm.friendly.lower(), it.name.lower())]
+            if not found:
+                raise ValueError(f"no replicated item {body['protectedItem']!r}")
+            for it in found:
+                it.overlay = props
+                it.rev += 1
+            return {"ok": True, "items": [it.id for it in found]}
+        if body.get("jobScenario"):
+            scen = str(body["jobScenario"]).lower()
+            if props is None:
+                self.job_overlays.pop(scen, None)
+            else:
+                self.job_overlays[scen] = props
+            hit = [j for v in self.vaults.values() for j in v.jobs if j.scenario.lower() == scen and j.final is None]
+            for j in hit:
+                j.overlay = props
+            return {"ok": True, "jobs": [j.name for j in hit]}
+        raise ValueError('expected "protectedItem" or "jobScenario"')
 
     def end_suspended(self, job: Job | None, at: float) -> None:
         """A suspended test failover job ends Succeeded when its cleanup job succeeds
