@@ -137,9 +137,11 @@ def test_item_current_scenario_names_the_running_job(emulator):
     assert job.properties.target_instance_type == "ProtectionEntity"
     emulator.advance(200)
     p = asr.replication_protected_items.get(RG, V, *key).properties
-    assert p.current_scenario.scenario_name == "None" and p.test_failover_state == "Completed"
+    # the test failover waits for its cleanup: its suspended job stays the current scenario
+    # (ReplicationProtectedItems_TestFailover.json; docs/fidelity.md L-002)
+    assert p.current_scenario.scenario_name == "TestFailover" and p.test_failover_state == "WaitingForCompletion"
     names = [t.name for t in asr.replication_jobs.get(RG, V, job.name).properties.tasks]
-    assert names == ["PrerequisiteCheck", "CreateTestVm", "StartTestVm"]
+    assert names == ["VmTfoPrerequisitesCheck", "VmTfoInitiateFailover", "VmTfoPrepareTestVm", "VmTfoBootTestVm"]  # L-004
 
 
 def test_jobfail_fault_fails_jobs_and_rolls_back(emulator):

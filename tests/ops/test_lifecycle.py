@@ -172,7 +172,7 @@ def test_azure_refusal_is_reported_per_vm_with_azures_message(fast, capsys):
     assert lines[0] == "error: test failed:"
     assert lines[1].startswith("  sql01: test failover of sql01: ") and "corp-test-vnet" in lines[1]
     assert lines[2].startswith("  app01: test failover of app01: ")
-    assert status(capsys, QS)["sql01"]["test_failover_state"] == "MarkedForDeletion"  # L-006
+    assert status(capsys, QS)["sql01"]["test_failover_state"] == "None"
 
 
 def test_failback_resumes_after_interruption(fast, capsys):
