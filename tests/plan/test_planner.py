@@ -207,6 +207,19 @@ def test_enable_in_progress_is_an_await_not_a_duplicate_create(quickstart):
     assert "protected_vm.web01" not in work(plan)
 
 
+def test_a_test_failover_job_waiting_for_cleanup_is_not_awaited(quickstart):
+    """A Suspended test failover job (WaitingForStopTestFailover, docs/fidelity.md L-001)
+    never ends by itself: it is no reason to wait before enabling a VM."""
+    live = applied(quickstart)
+    live.protected_items = [i for i in live.protected_items if i["properties"]["friendlyName"] != "web01"]
+    live.__dict__.pop("protected_items_by_name", None)
+    live.jobs = [{"id": "/x/replicationJobs/job-44", "name": "job-44", "properties": {
+        "state": "Suspended", "stateDescription": "WaitingForStopTestFailover", "scenarioName": "TestFailover",
+        "targetObjectName": "web01"}}]
+    c = make_plan(quickstart, live, "q.yaml").by_address()["protected_vm.web01"]
+    assert c.reason != Reason.OPERATION_IN_PROGRESS, (c.action, c.reason, c.note)
+
+
 def test_unmanaged_listed_and_pruned_only_when_opted_in(quickstart):
     b = Builder(quickstart).azure_resources().register(
         {"vmm01/Gold": [(n, "Windows", [127]) for n in ("sql01", "app01", "app02", "web01", "old01")]})
