@@ -426,3 +426,16 @@ def test_L028_test_vm_details_once_suspended(sdk):
     d = j["customDetails"]["protectedItemDetails"]
     assert [(x["friendlyName"], x["testVmName"], x["networkConnectionStatus"]) for x in d] == \
         [("sql01", "sql01-test", "Connected")]
+
+
+def test_L030_other_job_tasks_are_guesses(sdk):
+    key = key_of(sdk, "app01")
+    p = as_json(sdk.replication_protected_items.begin_unplanned_failover(RG, V, *key, unplanned_body()).result())["properties"]
+    jobs = [as_json(j)["properties"] for j in sdk.replication_jobs.list(RG, V)]
+    ufo = next(j for j in jobs if j["scenarioName"] == "UnplannedFailover" and j["targetObjectName"] == "app01")
+    assert [t["name"] for t in ufo["tasks"]] == ["PrerequisiteCheck", "CreateRecoveryVm"]
+    assert p["activeLocation"] == "Recovery"
+    sdk.replication_protected_items.begin_failover_commit(RG, V, *key).result()
+    jobs = [as_json(j)["properties"] for j in sdk.replication_jobs.list(RG, V)]
+    commit = next(j for j in jobs if j["scenarioName"] == "CommitFailover" and j["targetObjectName"] == "app01")
+    assert [t["name"] for t in commit["tasks"]] == ["CommitFailover"] and commit["state"] == "Succeeded"
