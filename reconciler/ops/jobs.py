@@ -33,6 +33,7 @@ __all__ = ["JobFollower", "JobView", "SUCCESS", "TERMINAL", "Watch", "group_end_
 TERMINAL = {"succeeded", "failed", "cancelled", "canceled", "suspended", "completedwithinformation", "skipped"}
 SUCCESS = {"succeeded", "completedwithinformation", "skipped"}
 RUNNING = {"", "notstarted", "inprogress", "cancelling", "running", "waiting"}
+TASK_ENDED = {"succeeded", "failed", "cancelled", "canceled", "skipped", "completedwithinformation"}
 
 
 class JobView(_SharedJobView):
@@ -46,9 +47,15 @@ class JobView(_SharedJobView):
     @property
     def terminal(self) -> bool:
         """A known end state; or a state this code does not know once the job has an end
-        time (it is then reported as Azure wrote it, never waited on for hours)."""
+        time or all its tasks ended (it is then reported as Azure wrote it, never waited
+        on for hours)."""
         s = self.state.lower()
-        return s in self.TERMINAL_STATES or (s not in RUNNING and self.ended is not None)
+        if s in self.TERMINAL_STATES:
+            return True
+        if s in RUNNING:
+            return False
+        return self.ended is not None or (bool(self.tasks) and all(
+            str(t.get("state") or "").lower() in TASK_ENDED for t in self.tasks))
 
 
 @dataclass

@@ -132,3 +132,10 @@ def test_test_failover_reports_time_from_the_suspended_jobs_tasks(protected, cap
     assert vm["ok"] and vm["job_state"] == "Suspended"
     # the job has no endTime while it waits; its last task's end gives the time
     assert vm["ended_at"] and not vm["ended_at"].startswith("0001") and 0 < vm["duration_seconds"] < 3600
+
+
+def test_a_job_state_nobody_recorded_without_end_time_ends_when_its_tasks_do(protected, capsys):
+    protected.overlay(job_scenario="TestFailover", properties={"state": "WaitingForSomethingNew",
+                                                              "stateDescription": "WaitingForSomethingNew"})
+    code, out, err = asr(capsys, "failover", "test", QS, "--vm", "web01", "--yes")
+    assert code == 1 and "WaitingForSomethingNew" in err, out + err
