@@ -12,7 +12,9 @@ x-ms-ratelimit-remaining-subscription-{reads,writes,deletes} headers.
 
 Control routes (no token, not counted): GET /_emulator/stats, POST
 /_emulator/reset-stats, POST /_emulator/reset, POST /_emulator/advance,
-POST /_emulator/faults (new fault settings, state kept), GET /_emulator/health.
+POST /_emulator/faults (new fault settings, state kept), GET /_emulator/health,
+POST /_emulator/overlay (test hook: properties written over an item's or a job's
+rendering, `SiteRecovery.overlay`).
 """
 
 from __future__ import annotations
@@ -228,6 +230,12 @@ class EmulatorApp:
                 return JSONResponse({"ok": True})
             if name == "faults" and method == "POST":
                 return await self._control_faults(request)
+            if name == "overlay" and method == "POST":  # test hook: SiteRecovery.overlay
+                body = await _json(request)
+                from reconciler.emulator.siterecovery import get_sr
+
+                with self.state.lock:
+                    return JSONResponse(get_sr(self.state).overlay(body))
         except ArmError as exc:
             return JSONResponse({"error": exc.message}, status_code=400)
         except (ValueError, TypeError, OSError, faults.FaultSpecError) as exc:

@@ -7,6 +7,9 @@ Spec: comma-separated `key=value`, any subset of
   jobfail=RATE    share of site recovery jobs that fail (read by the job engine
                   through `state.job_should_fail()`)
   seed=N          seeds every generator, so a run repeats
+  tfojob=suspended|succeeded
+                  how a test failover job ends (not a fault: the two recorded
+                  behaviours, docs/fidelity.md L-001 and L-005; default suspended)
 """
 
 from __future__ import annotations
@@ -61,13 +64,17 @@ def parse(spec: str | None) -> FaultConfig:
             setattr(cfg, key, rate)
         elif key == "latency":
             cfg.latency = parse_duration(value)
+        elif key == "tfojob":
+            if value.lower() not in ("suspended", "succeeded"):
+                raise FaultSpecError(f"tfojob: {value!r} is not suspended or succeeded")
+            cfg.tfojob = value.lower()
         elif key == "seed":
             try:
                 cfg.seed = int(value)
             except ValueError:
                 raise FaultSpecError(f"seed: {value!r} is not an integer") from None
         else:
-            raise FaultSpecError(f"unknown fault {key!r} (known: throttle, error, latency, jobfail, seed)")
+            raise FaultSpecError(f"unknown fault {key!r} (known: throttle, error, latency, jobfail, seed, tfojob)")
     return cfg
 
 

@@ -89,6 +89,10 @@ class FaultConfig:
     jobfail: float = 0.0  # consumed by the site recovery job engine
     seed: int | None = None
     spec: str = ""
+    # how a Hyper-V-to-Azure test failover job ends (not a fault: a recorded variant, see
+    # docs/fidelity.md L-001/L-005): "suspended" (2025-08-01 examples, the default) or
+    # "succeeded" (PowerShell SessionRecords TestTFO.json, 2021)
+    tfojob: str = "suspended"
 
     @property
     def active(self) -> bool:

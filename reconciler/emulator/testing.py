@@ -159,6 +159,18 @@ class EmulatorProcess:
         (with the emulator's 400 answer) for an invalid spec."""
         return self._control("POST", "faults", {"faults": spec or ""})
 
+    def overlay(self, *, protected_item: str | None = None, job_scenario: str | None = None,
+                properties: dict | None = None) -> dict:
+        """Write `properties` over what the emulator renders for a replicated item (by VM
+        name) or for the jobs of a scenario: a value no recording shows, to test how asr
+        copes with it. properties None removes the overlay."""
+        body: dict = {"properties": properties}
+        if protected_item:
+            body["protectedItem"] = protected_item
+        if job_scenario:
+            body["jobScenario"] = job_scenario
+        return self._control("POST", "overlay", body)
+
     def advance(self, seconds: float) -> dict:
         return self._control("POST", "advance", {"seconds": seconds})
 

@@ -33,6 +33,14 @@ FAILED = frozenset({"failed", "cancelled", "canceled"})
 _TASK_DONE = SUCCEEDED | FAILED | {"skipped"}
 
 
+# ASR writes placeholders where a time is not known: "0001-01-01T00:00:00" for the start
+# and end of a task that has not started / ended (PowerShell SessionRecords
+# AsrB2ATests/TestTFO.json), "1601-01-01T00:00:00Z" for a never-run test failover
+# (ReplicationProtectedItems_FailoverCancel.json), "1753-01-01T01:01:01Z" for the idle
+# scenario's start (ReplicationProtectedItems_TestFailoverCleanup.json). None of them is a time.
+PLACEHOLDER_BEFORE_YEAR = 1900
+
+
 def utcnow() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
@@ -60,8 +68,8 @@ def parse_time(value: Any) -> _dt.datetime | None:
         d = _dt.datetime.fromisoformat(s2)
     except ValueError:
         return None
-    if d.year <= 1753:
-        return None
+    if d.year < PLACEHOLDER_BEFORE_YEAR:
+        return None  # a placeholder, not a time (see PLACEHOLDER_BEFORE_YEAR)
     return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
 
 

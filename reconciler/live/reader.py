@@ -30,7 +30,7 @@ from reconciler.azure.errors import azure_errors, is_not_found
 from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState
 
-__all__ = ["read_live_state", "MAX_WORKERS", "JOB_LOOKBACK_HOURS"]
+__all__ = ["read_live_state", "MAX_WORKERS", "JOB_LOOKBACK_HOURS", "page_is_older_than"]
 
 MAX_WORKERS = 8
 JOB_LOOKBACK_HOURS = 24
@@ -78,7 +78,25 @@ def _collect(fetch: Callable[[], Any], action: str, *, missing_ok: bool = True) 
             raise
 
 
-def _raw_pages(client: Any, request: Any) -> list[dict]:
+def page_is_older_than(page: list[dict], since: str) -> bool:
+    """True when every job of a non-empty page started before `since` (ISO time). ASR's job
+    list is not in time order (ReplicationJobs_List.json lists 2017-04-27, 2017-05-02 14:07,
+    then 2017-05-02 05:56; docs/fidelity.md L-024), so one old job says nothing; a whole
+    page of them means the `startTime` filter was ignored and older pages follow. A job
+    without a start time (NotStarted) is not old."""
+    from reconciler.live.jobs import parse_time
+
+    limit = parse_time(since)
+    if not page or limit is None:
+        return False
+    for j in page:
+        t = parse_time((j.get("properties") or {}).get("startTime"))
+        if t is None or t >= limit:
+            return False
+    return True
+
+
+def _raw_pages(client: Any, request: Any, *, stop: Callable[[list[dict]], bool] | None = None) -> list[dict]:
     """Every page of a list as REST JSON, through the SDK client's own pipeline.
 
     `request` comes from the SDK's request builder for that operation (same URL and
@@ -103,9 +121,10 @@ def _raw_pages(client: Any, request: Any) -> list[dict]:
                 raise ResourceNotFoundError(response=resp)
             raise HttpResponseError(response=resp)
         body = resp.json()
-        items.extend(body.get("value") or [])
+        page = body.get("value") or []
+        items.extend(page)
         nxt = body.get("nextLink")
-        if not nxt:
+        if not nxt or (stop is not None and stop(page)):
             return items
         parsed = urlparse(nxt)
         params = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(parsed.query).items()}
@@ -179,8 +198,10 @@ def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKE
         "protected_items": (lambda: _raw_pages(sr, _builders().build_replication_protected_items_list_request(
             rg, vault, clients.subscription_id)), "list protected items"),
         "recovery_plans": (lambda: sr.replication_recovery_plans.list(rg, vault), "list recovery plans"),
+        # bounded even where the startTime filter is ignored: paging stops at a page older than it
         "jobs": (lambda: _raw_pages(sr, _builders().build_replication_jobs_list_request(
-            rg, vault, clients.subscription_id, filter=f"startTime ge '{since}'")), "list replication jobs"),
+            rg, vault, clients.subscription_id, filter=f"startTime ge '{since}'"),
+            stop=lambda page: page_is_older_than(page, since)), "list replication jobs"),
     }
     round1.update(_security_reads(clients, sr, manifest))
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="asr-read") as pool:

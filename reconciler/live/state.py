@@ -211,6 +211,8 @@ class LiveState:
             jp = props(j)
             if _lower(jp.get("state")) not in _IN_PROGRESS_JOB_STATES:
                 continue
+            if _lower(jp.get("stateDescription")) == "waitingforstoptestfailover":
+                continue  # a test failover waiting for its cleanup: nothing to wait for (docs/fidelity.md L-001)
             if object_id and norm_id(jp.get("targetObjectId")) == norm_id(object_id):
                 out.append(j)
             elif object_name and _lower(jp.get("targetObjectName")) == _lower(object_name):

@@ -24,8 +24,8 @@ from typing import Any, Callable
 
 from reconciler.errors import AsrError
 from reconciler.ops.context import OpsContext, confirm, select_targets
-from reconciler.ops.failover import describe_effect, execute, prepare, test_network_id
-from reconciler.ops.inventory import as_json, read_inventory
+from reconciler.ops.failover import describe_effect, execute, job_end, job_ok, prepare, test_network_id
+from reconciler.ops.inventory import list_jobs, read_inventory
 from reconciler.ops.jobs import JobView, group_end_times, iso, parse_time, utcnow, vm_end_times
 from reconciler.ops.states import ItemState, Operation, PlanState
 
@@ -151,17 +151,19 @@ def run_drill(ctx: OpsContext, plan_name: str, *, yes: bool, verify_command: str
 
 def _measure(ctx: OpsContext, rep: DrillReport, items: list[ItemState], plan: PlanState, job_name: str | None) -> None:
     """Times to recover per group and VM, from the plan job and the job list (one read)."""
-    sr = ctx.clients.site_recovery()
     since = parse_time(rep.started_at) or utcnow()
-    flt = f"startTime ge '{iso(since - _dt.timedelta(minutes=5))}'"
-    jobs = [JobView.from_json(as_json(j)) for j in sr.replication_jobs.list(ctx.resource_group, ctx.vault, filter=flt)]
+    jobs = [JobView.from_json(j) for j in
+            list_jobs(ctx.clients, ctx.resource_group, ctx.vault, iso(since - _dt.timedelta(minutes=5)))]
     job = next((j for j in jobs if j.name == job_name), None)
     after = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",))
     if job is None:
         return
-    rep.failover_started_at, rep.failover_ended_at = job.start_time, job.end_time
-    t0, t1 = parse_time(job.start_time), parse_time(job.end_time)
-    ok = job.succeeded
+    # A test failover job waits for its cleanup (Suspended, no endTime): its work ended with
+    # its last task (job_end); the 0001-01-01 end of an unfinished task is no time.
+    t0, t1 = parse_time(job.start_time), job_end(job)
+    rep.failover_started_at = job.start_time
+    rep.failover_ended_at = job.end_time or (iso(t1) if t1 else None)
+    ok = job_ok(Operation.TEST, job)
     if t0 and t1 and ok:  # a failed failover has no time to recover
         rep.recovery_time_seconds = round((t1 - t0).total_seconds(), 1)
     vm_ends = vm_end_times(job, items, jobs)
@@ -214,7 +216,7 @@ def _cleanup(ctx: OpsContext, rep: DrillReport, targets: Any, *, sleep: Callable
             items = [inv.item_for(v) for v in targets.vms]
             items = [i for i in items if i is not None]
             plan = inv.plan_for(targets.recovery_plan)
-            busy = [i for i in items if i.scenario.busy]
+            busy = [i for i in items if i.busy]  # a test failover waiting for its cleanup is not busy
             if not busy or waited >= limit:
                 break
             ctx.say(f"Waiting for {', '.join(i.vm_name for i in busy)} to finish before cleaning up...")

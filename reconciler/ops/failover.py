@@ -62,16 +62,39 @@ class OperationResult:
     plan_job: str | None = None
     plan_job_state: str | None = None
     message: str = ""
+    plan_job_ok: bool | None = None  # job_ok() of the plan job, None without one
 
     @property
     def ok(self) -> bool:
-        return all(o.ok for o in self.outcomes) and (self.plan_job_state is None or self.plan_job_state.lower() in ("succeeded", "completedwithinformation"))
+        return all(o.ok for o in self.outcomes) and self.plan_job_ok is not False
 
     def as_dict(self) -> dict[str, Any]:
         return {"format": "asr-operation-result", "format_version": 1,
                 "operation": self.operation, "recovery_plan": self.recovery_plan, "ok": self.ok,
                 "plan_job": self.plan_job, "plan_job_state": self.plan_job_state, "message": self.message,
                 "vms": [o.as_dict() for o in self.outcomes]}
+
+
+def job_ok(op: Operation, job: JobView) -> bool:
+    """Did the operation's job do its work? Succeeded; and for a test failover also
+    Suspended: a Hyper-V-to-Azure test failover job waits for its cleanup in state
+    Suspended, WaitingForStopTestFailover (ReplicationJobs_Resume.json,
+    ReplicationRecoveryPlans_TestFailover.json), while PowerShell's 2021 recording
+    (TestTFO.json) shows it Succeeded: both mean the test VMs are up."""
+    if job.succeeded:
+        return True
+    return op == Operation.TEST and job.state.lower() == "suspended"
+
+
+def job_end(job: JobView) -> _dt.datetime | None:
+    """When the job's work ended: its endTime; else (a suspended test failover job has
+    none) the latest end of its tasks. Placeholder times (0001-01-01) are not times."""
+    if job.ended is not None:
+        return job.ended
+    ends = [e for e in (parse_time(t.get("endTime")) for t in job.tasks) if e is not None]
+    if not ends or any((t.get("state") or "").lower() in ("inprogress", "notstarted") for t in job.tasks):
+        return None
+    return max(ends)
 
 
 def test_network_id(ctx: OpsContext, override: str | None = None) -> tuple[str, str]:
@@ -255,10 +278,11 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
         job = w.job
         assert job is not None
         res.plan_job, res.plan_job_state = job.name, job.state
+        res.plan_job_ok = job_ok(op, job)
         plan_job = job
         for it in items:
             started_at[it.vm_name] = parse_time(job.start_time) or t0
-        if not job.succeeded:
+        if not res.plan_job_ok:
             res.message = f"recovery plan {plan.name}: {op.title} job {job.name} {job.state}: {job.error_message()}"
     else:
         errors: dict[str, str] = {}
@@ -303,8 +327,8 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
         ends = vm_end_times(plan_job, items, [])
         start = parse_time(plan_job.start_time)
         for it in items:
-            ok = plan_job.succeeded
-            end = ends.get(it.vm_name)
+            ok = job_ok(op, plan_job)
+            end = ends.get(it.vm_name) or (job_end(plan_job) if ok else None)
             res.outcomes.append(VmOutcome(
                 vm=it.vm_name, operation=op.value, ok=ok,
                 message="" if ok else res.message, job=res.plan_job, job_state=res.plan_job_state,
@@ -322,13 +346,14 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
 
 def _outcome(op: Operation, it: ItemState, job: JobView, t0: _dt.datetime | None) -> VmOutcome:
     start = parse_time(job.start_time) or t0
-    end = parse_time(job.end_time)
+    ok = job_ok(op, job)
+    end = job_end(job) if ok else parse_time(job.end_time)
     dur = (end - start).total_seconds() if (start and end) else None
     return VmOutcome(
-        vm=it.vm_name, operation=op.value, ok=job.succeeded,
-        message="" if job.succeeded else f"job {job.name} {job.state}: {job.error_message()}",
+        vm=it.vm_name, operation=op.value, ok=ok,
+        message="" if ok else f"job {job.name} {job.state}: {job.error_message()}",
         job=job.name, job_state=job.state,
-        started_at=job.start_time, ended_at=job.end_time, duration_seconds=dur,
+        started_at=job.start_time, ended_at=end.strftime("%Y-%m-%dT%H:%M:%SZ") if end else None, duration_seconds=dur,
         last_replicated_time=it.last_replicated_time,
     )
 
@@ -361,11 +386,11 @@ def prepare(ctx: OpsContext, op: Operation, targets: Targets, *, awaiting: dict[
             print(f"warning: recovery plan {plan.name} in Azure differs from {ctx.file}: it {' and '.join(bits)} "
                   f"(`asr plan {ctx.file}` shows the change)", file=ctx.err, flush=True)
     if awaiting is not None:
-        if plan is not None and plan.current_scenario.busy and running_same(op, plan.current_scenario.name) \
+        if plan is not None and plan.busy and running_same(op, plan.current_scenario.name) \
                 and plan.current_scenario.job_id:
             awaiting[f"recovery plan {plan.name}"] = plan.current_scenario.job_id
         for it in items:
-            if it.scenario.busy and running_same(op, it.scenario.name) and it.scenario.job_id:
+            if it.busy and running_same(op, it.scenario.name) and it.scenario.job_id:
                 awaiting[it.vm_name] = it.scenario.job_id
         if plan is not None and f"recovery plan {plan.name}" in awaiting:
             return items, plan, inv  # the plan's own job is what we follow; nothing else to check
@@ -467,7 +492,7 @@ def run_failback(ctx: OpsContext, targets: Targets, *, yes: bool, sleep: Callabl
         ctx.say(f"== {step.title}")
         res = execute(ctx, step, items, plan, sleep=sleep, interval=interval, timeout=timeout)
         total.outcomes = _merge(total.outcomes, res.outcomes)
-        total.plan_job, total.plan_job_state = res.plan_job, res.plan_job_state
+        total.plan_job, total.plan_job_state, total.plan_job_ok = res.plan_job, res.plan_job_state, res.plan_job_ok
         if not res.ok:
             total.message = res.message or f"{step.title} failed"
             break

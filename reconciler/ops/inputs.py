@@ -47,7 +47,8 @@ SCENARIOS: dict[Operation, tuple[str, ...]] = {
     Operation.PLANNED: ("PlannedFailover", "RecoveryPlanPlannedFailover"),
     Operation.FAILBACK: ("PlannedFailover", "Failback", "RecoveryPlanPlannedFailover"),
     Operation.UNPLANNED: ("UnplannedFailover", "RecoveryPlanUnplannedFailover"),
-    Operation.COMMIT: ("Commit", "FailoverCommit", "RecoveryPlanFailoverCommit"),
+    # CommitFailover: ReplicationRecoveryPlans_FailoverCommit.json (the plan's currentScenario)
+    Operation.COMMIT: ("CommitFailover", "Commit", "FailoverCommit", "RecoveryPlanFailoverCommit"),
     Operation.CANCEL: ("CancelFailover",),
     Operation.REPROTECT: ("Reprotect", "ReverseReplicate", "ReverseReplication", "RecoveryPlanReprotect"),
 }
@@ -98,7 +99,7 @@ def item_call(op: Operation, item: ItemState, *, test_network_id: str | None = N
                                "providerSpecificDetails": psd}}
         return Call("begin_unplanned_failover", "failover_input", body, ("UnplannedFailover",))
     if op == Operation.COMMIT:
-        return Call("begin_failover_commit", scenario_hint=("Commit", "FailoverCommit"))
+        return Call("begin_failover_commit", scenario_hint=("CommitFailover", "Commit", "FailoverCommit"))
     if op == Operation.CANCEL:
         return Call("begin_failover_cancel", scenario_hint=("CancelFailover",))
     if op == Operation.REPROTECT:
@@ -142,9 +143,9 @@ def plan_call(op: Operation, *, test_network_id: str | None = None, comments: st
                                "providerSpecificDetails": rp_psd}}
         return Call("begin_unplanned_failover", "input", body, ("UnplannedFailover", "RecoveryPlanUnplannedFailover"))
     if op == Operation.COMMIT:
-        return Call("begin_failover_commit", scenario_hint=("Commit", "FailoverCommit", "RecoveryPlanFailoverCommit"))
+        return Call("begin_failover_commit", scenario_hint=("CommitFailover", "Commit", "FailoverCommit", "RecoveryPlanFailoverCommit"))
     if op == Operation.CANCEL:
         return Call("begin_failover_cancel", scenario_hint=("CancelFailover",))
     if op == Operation.REPROTECT:
-        return Call("begin_reprotect", scenario_hint=("Reprotect", "ReverseReplicate", "RecoveryPlanReprotect"))
+        return Call("begin_reprotect", scenario_hint=("ReverseReplication", "Reprotect", "ReverseReplicate", "RecoveryPlanReprotect"))
     raise ValueError(f"unknown operation {op}")

@@ -93,6 +93,27 @@ class Inventory:
         return None
 
 
+def list_jobs(clients: Any, resource_group: str, vault: str, since: str) -> list[dict[str, Any]]:
+    """The vault's jobs started since `since` (ISO time), as REST JSON: one paged
+    `replication_jobs.list` with the `startTime` filter, bounded even where Azure ignores
+    the filter: paging stops after a page whose jobs all started before `since` (the list
+    is not in time order, docs/fidelity.md L-024), and older jobs are dropped."""
+    from reconciler.live.jobs import parse_time
+    from reconciler.live.reader import page_is_older_than
+
+    sr = clients.site_recovery()
+    limit = parse_time(since)
+    out: list[dict[str, Any]] = []
+    with azure_errors(f"list jobs of vault {vault}"):
+        for page in sr.replication_jobs.list(resource_group, vault, filter=f"startTime ge '{since}'").by_page():
+            rows = [as_json(j) for j in page]
+            out += [j for j in rows if limit is None or (parse_time((j.get("properties") or {}).get("startTime"))
+                                                          or limit) >= limit]
+            if page_is_older_than(rows, since):
+                break
+    return out
+
+
 def _list(call: Any) -> list[dict[str, Any]]:
     return [as_json(x) for x in call()]
 

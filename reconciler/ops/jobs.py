@@ -22,17 +22,18 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from reconciler.azure.errors import azure_errors
 from reconciler.errors import OperationFailedError
 from reconciler.live.jobs import JobView as _SharedJobView
 from reconciler.live.jobs import iso, parse_time, utcnow
-from reconciler.ops.inventory import as_json, same_id
+from reconciler.ops.inventory import list_jobs, same_id
 
 __all__ = ["JobFollower", "JobView", "SUCCESS", "TERMINAL", "Watch", "group_end_times", "iso", "parse_time",
            "utcnow", "vm_end_times"]
 
 TERMINAL = {"succeeded", "failed", "cancelled", "canceled", "suspended", "completedwithinformation", "skipped"}
 SUCCESS = {"succeeded", "completedwithinformation", "skipped"}
+RUNNING = {"", "notstarted", "inprogress", "cancelling", "running", "waiting"}
+TASK_ENDED = {"succeeded", "failed", "cancelled", "canceled", "skipped", "completedwithinformation"}
 
 
 class JobView(_SharedJobView):
@@ -42,6 +43,19 @@ class JobView(_SharedJobView):
 
     TERMINAL_STATES = frozenset(TERMINAL)
     SUCCESS_STATES = frozenset(SUCCESS)
+
+    @property
+    def terminal(self) -> bool:
+        """A known end state; or a state this code does not know once the job has an end
+        time or all its tasks ended (it is then reported as Azure wrote it, never waited
+        on for hours)."""
+        s = self.state.lower()
+        if s in self.TERMINAL_STATES:
+            return True
+        if s in RUNNING:
+            return False
+        return self.ended is not None or (bool(self.tasks) and all(
+            str(t.get("state") or "").lower() in TASK_ENDED for t in self.tasks))
 
 
 @dataclass
@@ -92,10 +106,7 @@ class JobFollower:
 
     def poll_once(self) -> bool:
         """One job-list read; True when anything we follow changed."""
-        sr = self.clients.site_recovery()
-        flt = f"startTime ge '{iso(self._since())}'"
-        with azure_errors(f"list jobs of vault {self.vault}"):
-            jobs = [JobView.from_json(as_json(j)) for j in sr.replication_jobs.list(self.rg, self.vault, filter=flt)]
+        jobs = [JobView.from_json(j) for j in list_jobs(self.clients, self.rg, self.vault, iso(self._since()))]
         self.reads += 1
         before = {k: (w.job.name, w.job.state, w.job.progress()) if w.job else None for k, w in self.watches.items()}
         claimed = {w.job.name for w in self.watches.values() if w.job is not None}

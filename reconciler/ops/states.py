@@ -192,8 +192,26 @@ class ItemState:
         return ""
 
     @property
+    def waiting_for_cleanup(self) -> bool:
+        """A test failover is up and waits for its cleanup: the item allows
+        TestFailoverCleanup, or shows WaitingForCompletion
+        (ReplicationProtectedItems_TestFailover.json)."""
+        return self.allows("TestFailoverCleanup") or _lower(self.test_failover_state) == "waitingforcompletion"
+
+    @property
     def in_test_failover(self) -> bool:
-        return _lower(self.test_failover_state) not in ("", "none") or "TestFailoverCleanup" in self.allowed_operations
+        """A test failover is running or waits for its cleanup. MarkedForDeletion is what
+        an idle item keeps after a cleanup (..._TestFailoverCleanup.json, and through later
+        failovers): not a test failover. Unknown values do not count either (they are shown
+        as they are by `describe`, never taken for a reason to leave the VM alone)."""
+        return self.waiting_for_cleanup or (self.scenario.busy and _lower(self.scenario.name) == "testfailover")
+
+    @property
+    def busy(self) -> bool:
+        """An operation runs on the item. A test failover waiting for its cleanup keeps
+        currentScenario TestFailover (and its job Suspended) until the cleanup: it is not
+        running any more, and the cleanup is exactly what it waits for."""
+        return self.scenario.busy and not self.waiting_for_cleanup
 
     def allows(self, wire_op: str) -> bool:
         return any(_lower(a) == _lower(wire_op) for a in self.allowed_operations)
@@ -205,7 +223,7 @@ class ItemState:
             bits[0] += f" ({self.protection_state_description})"
         if self.active_location:
             bits.append(f"active location {self.active_location}")
-        if _lower(self.test_failover_state) not in ("", "none"):
+        if _lower(self.test_failover_state) not in ("", "none", "markedfordeletion"):
             bits.append(f"test failover '{self.test_failover_state}'")
         return ", ".join(bits)
 
@@ -214,13 +232,12 @@ def already_done(state: ItemState, op: Operation) -> str | None:
     """What the item shows when `op` has already happened to it (a re-run after a lost
     answer or Ctrl-C): re-running then reports it and does nothing, so it converges.
     Conservative: only the state an operation's own success leaves behind."""
-    if state.scenario.busy:
+    if state.busy:
         return None
-    tfo = _lower(state.test_failover_state)
     prot = _lower(state.protection_state)
-    if op == Operation.TEST and tfo == "completed":
-        return "already in test failover (test failover 'Completed')"
-    if op == Operation.CLEANUP and tfo in ("", "none") and not state.allows("TestFailoverCleanup"):
+    if op == Operation.TEST and state.waiting_for_cleanup:
+        return f"already in test failover (test failover '{state.test_failover_state}', waiting for its cleanup)"
+    if op == Operation.CLEANUP and not state.waiting_for_cleanup and not state.scenario.busy:
         return "no test failover to clean up"
     if op in (Operation.PLANNED, Operation.UNPLANNED) and state.location == RECOVERY and state.allows("Commit"):
         return f"already failed over to Azure, commit pending (state '{state.protection_state}')"
@@ -237,7 +254,7 @@ def already_done(state: ItemState, op: Operation) -> str | None:
 def check_allowed(state: ItemState, op: Operation, *, file: str = "FILE") -> None:
     """Raise OperationNotAllowedError unless `op` may run on the item now."""
     who = state.vm_name
-    if state.scenario.busy:
+    if state.busy:
         job = f", job {state.scenario.job_name}" if state.scenario.job_id else ""
         since = f", started {state.scenario.start_time}" if state.scenario.start_time else ""
         raise OperationNotAllowedError(
@@ -315,6 +332,14 @@ class PlanState:
             raw=d,
         )
 
+    @property
+    def busy(self) -> bool:
+        """A scenario runs on the plan. The last scenario stays in currentScenario after it
+        ended, with currentScenarioStatus Succeeded (ReplicationRecoveryPlans_PlannedFailover.json
+        and the others); a test failover waiting for its cleanup shows Suspended
+        (ReplicationRecoveryPlans_TestFailover.json): neither is running."""
+        return self.current_scenario.busy and _lower(self.current_scenario_status) in ("inprogress", "notstarted", "")
+
     def item_ids(self) -> list[str]:
         """Protected item ids in boot-group order (Shutdown/Failover groups carry none)."""
         out: list[str] = []
@@ -328,7 +353,7 @@ class PlanState:
 def check_plan_allowed(plan: PlanState, op: Operation, *, file: str = "FILE") -> None:
     """Recovery plans carry their own allowedOperations. Older services leave it empty;
     then the per-VM checks (always made as well) decide."""
-    if plan.current_scenario.busy and _lower(plan.current_scenario_status) in ("inprogress", "notstarted", ""):
+    if plan.busy:
         job = f", job {plan.current_scenario.job_name}" if plan.current_scenario.job_id else ""
         raise OperationNotAllowedError(
             f"recovery plan {plan.name}: cannot start {op.title}: {plan.current_scenario.name} is in progress{job}",

@@ -176,7 +176,9 @@ def _row(it: ItemState, *, managed: bool, limit: int | None) -> VmRow:
     rpo = rpo_of(it)
     job = None
     if it.scenario.busy:
-        job = f"{it.scenario.name}" + (f" (job {it.scenario.job_name})" if it.scenario.job_id else "")
+        bits = ([f"job {it.scenario.job_name}"] if it.scenario.job_id else []) + \
+            (["waiting for its cleanup"] if it.waiting_for_cleanup else [])
+        job = f"{it.scenario.name}" + (f" ({', '.join(bits)})" if bits else "")
     row = VmRow(
         vm=it.vm_name, managed=managed, protection_state=it.protection_state or "Unknown",
         replication_health=it.replication_health, health_errors=_health_texts(it),

@@ -104,6 +104,7 @@ def vm_status(item: dict) -> dict[str, Any]:
         "testFailoverState": p.get("testFailoverState"),
         "currentScenario": cs.get("scenarioName"),
         "jobId": cs.get("jobId") if str(cs.get("scenarioName") or "").lower() not in IDLE_SCENARIOS else None,
+        "allowedOperations": [str(x) for x in (p.get("allowedOperations") or [])],
     }
 
 
@@ -114,7 +115,13 @@ def in_failover(status: dict[str, Any]) -> str | None:
     state = str(status.get("protectionState") or "")
     if active == "recovery":
         return f"failed over to Azure (protection state {state or 'unknown'})"
-    if tfo not in ("none", ""):
+    # A test failover is up while the item waits for its cleanup: WaitingForCompletion, or
+    # TestFailoverCleanup allowed (ReplicationProtectedItems_TestFailover.json). MarkedForDeletion
+    # is what an idle item keeps after the cleanup, through later failovers
+    # (..._TestFailoverCleanup.json, ..._PlannedFailover.json...): not a test failover, and
+    # neither is a value this code does not know (never a reason to freeze a VM).
+    waiting = "testfailovercleanup" in {str(a).lower() for a in status.get("allowedOperations") or []}
+    if tfo == "waitingforcompletion" or waiting:
         return f"in a test failover (test failover state {status.get('testFailoverState')})"
     if "failover" in state.lower() or "failedover" in state.lower():
         return f"in failover (protection state {state})"

@@ -1,6 +1,7 @@
 """The failover family on replicated items and recovery plans, through the real
 SDK: activeLocation, protectionState, testFailoverState and allowedOperations move
-as Microsoft's 2025-08-01 examples show them, and operations outside
+as Microsoft's 2025-08-01 examples show them (docs/fidelity.md, "Failover lifecycle";
+tests/fidelity/test_lifecycle_facts.py checks each fact), and operations outside
 allowedOperations are refused with 409."""
 
 from __future__ import annotations
@@ -64,11 +65,12 @@ def test_item_test_failover_failover_commit_failback_reprotect(asr, emulator):
     assert p.allowed_operations == PROTECTED_OPS
 
     p = items.begin_test_failover(RG, V, *key, tfo_input()).result().properties
-    assert p.test_failover_state == "Completed" and p.allowed_operations == ["TestFailoverCleanup"]
-    assert p.last_successful_test_failover_time is not None and p.active_location == "Primary"
+    assert p.test_failover_state == "WaitingForCompletion" and p.allowed_operations == ["TestFailoverCleanup"]
+    assert p.current_scenario.scenario_name == "TestFailover" and p.active_location == "Primary"
     assert_conflict(lambda: items.begin_failover_commit(RG, V, *key).result(), "OperationNotAllowed")
     p = items.begin_test_failover_cleanup(RG, V, *key, {"properties": {"comments": "drill ok"}}).result().properties
-    assert p.test_failover_state == "None" and p.allowed_operations == PROTECTED_OPS
+    assert p.test_failover_state == "MarkedForDeletion" and p.allowed_operations == PROTECTED_OPS
+    assert p.last_successful_test_failover_time is not None and p.current_scenario.scenario_name == "None"
 
     p = items.begin_planned_failover(RG, V, *key, planned()).result().properties
     assert (p.protection_state, p.protection_state_description) == ("PlannedFailoverCommitRequired", "Planned failover finished")
@@ -101,16 +103,17 @@ def test_item_test_failover_failover_commit_failback_reprotect(asr, emulator):
     assert p.protection_state == "Protected" and p.allowed_operations == PROTECTED_OPS and p.active_location == "Primary"
 
 
-def test_unplanned_failover_then_cancel(asr):
+def test_unplanned_failover_allows_commit_not_cancel(asr):
     key = find(asr, "app01")
     items = asr.replication_protected_items
     p = items.begin_unplanned_failover(RG, V, *key, {"properties": {
         "failoverDirection": "PrimaryToRecovery", "sourceSiteOperations": "NotRequired",
         "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}).result().properties
-    assert (p.protection_state, p.active_location) == ("UnplannedFailoverCommitRequired", "Recovery")
-    assert "CancelFailover" in p.allowed_operations and "Commit" in p.allowed_operations
-    p = items.begin_failover_cancel(RG, V, *key).result().properties
-    assert (p.protection_state, p.active_location, p.allowed_operations) == ("Protected", "Primary", PROTECTED_OPS)
+    assert (p.protection_state, p.active_location) == ("UnplannedFailoverCommitPendingStatesBegin", "Recovery")
+    assert p.allowed_operations == ["CompleteMigration", "Commit", "DisableProtection", "ChangePit"]
+    assert_conflict(lambda: items.begin_failover_cancel(RG, V, *key).result(), "OperationNotAllowed")
+    p = items.begin_failover_commit(RG, V, *key).result().properties
+    assert p.active_location == "Recovery" and "Failback" in p.allowed_operations
 
 
 def test_second_operation_while_one_runs_is_409(asr):
@@ -135,23 +138,29 @@ def test_recovery_plan_failover_family(asr):
     plan = plans.begin_test_failover(RG, V, "tier1", tfo).result()
     assert plan.properties.allowed_operations == ["TestFailoverCleanup"]
     assert plan.properties.current_scenario.scenario_name == "TestFailover"
-    assert plan.properties.current_scenario_status == "Succeeded" and plan.properties.last_test_failover_time is not None
-    assert {i.properties.test_failover_state for i in asr.replication_protected_items.list(RG, V)} == {"Completed"}
+    assert (plan.properties.current_scenario_status, plan.properties.current_scenario_status_description) == \
+        ("Suspended", "WaitingForStopTestFailover")
+    assert plan.properties.last_test_failover_time is not None
+    assert {i.properties.test_failover_state for i in asr.replication_protected_items.list(RG, V)} == {"WaitingForCompletion"}
     plan = plans.begin_test_failover_cleanup(RG, V, "tier1", {"properties": {"comments": "ok"}}).result()
     assert plan.properties.allowed_operations == ["PlannedFailover", "UnplannedFailover", "TestFailover"]
+    assert {i.properties.test_failover_state for i in asr.replication_protected_items.list(RG, V)} == {"MarkedForDeletion"}
 
     plan = plans.begin_planned_failover(RG, V, "tier1", {"properties": {
         "failoverDirection": "PrimaryToRecovery", "providerSpecificDetails": [{"instanceType": "HyperVReplicaAzure"}]}}).result()
-    assert "Commit" in plan.properties.allowed_operations and plan.properties.last_planned_failover_time is not None
+    assert plan.properties.allowed_operations == ["PlannedFailover", "UnplannedFailover", "TestFailover", "Commit"]
+    assert plan.properties.last_planned_failover_time is not None
     assert {i.properties.active_location for i in asr.replication_protected_items.list(RG, V)} == {"Recovery"}
     plan = plans.begin_failover_commit(RG, V, "tier1").result()
-    assert plan.properties.current_scenario.scenario_name == "Commit"
-    assert plan.properties.allowed_operations == ["PlannedFailover"]  # the failback
+    assert plan.properties.current_scenario.scenario_name == "CommitFailover"
+    assert plan.properties.allowed_operations == ["PlannedFailover", "UnplannedFailover", "TestFailover"]
     with pytest.raises(HttpResponseError) as ei:
         plans.begin_reprotect(RG, V, "tier1").result()
     assert ei.value.status_code == 409
     jobs = [j for j in asr.replication_jobs.list(RG, V) if j.properties.target_instance_type == "RecoveryPlan"]
-    assert [j.properties.scenario_name for j in jobs] == ["CreateRecoveryPlan", "TestFailover", "TestFailoverCleanup", "PlannedFailover", "Commit"]
+    assert [j.properties.scenario_name for j in jobs] == ["CreateRecoveryPlan", "TestFailover", "TestFailoverCleanup",
+                                                          "PlannedFailover", "CommitFailover"]
+    # the suspended test failover job ends when its cleanup does (the emulator's choice)
     assert all(j.properties.state == "Succeeded" and j.properties.target_object_name == "tier1" for j in jobs)
     tasks = jobs[1].properties.tasks
     assert [t.name for t in tasks] == ["BootGroup1", "BootGroup2"]

@@ -42,7 +42,8 @@ def test_job_progresses_with_simulated_time(emulator):
     assert p.state == "NotStarted" and p.scenario_name == "AddProtectionProfile"
     assert p.activity_id.startswith("plan-1234-policy ActivityId: ")
     assert p.target_object_name == "every-5-min" and p.target_instance_type == "ProtectionProfile"
-    assert p.allowed_actions == ["Cancel"] and p.end_time is None
+    # a NotStarted job allows nothing yet (TestTFO.json: the cleanup job's first read)
+    assert p.allowed_actions == [] and p.end_time is None
     assert [t.state for t in p.tasks] == ["NotStarted"]
     with pytest.raises(ResourceNotFoundError):  # the policy appears when its job is done
         asr.replication_policies.get(RG, V, "every-5-min")
@@ -129,15 +130,18 @@ def test_item_current_scenario_names_the_running_job(emulator):
         "failoverDirection": "PrimaryToRecovery", "networkType": "NoNetworkAttachAsInput",
         "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}, polling=False)
     p = asr.replication_protected_items.get(RG, V, *key).properties
-    assert p.current_scenario.scenario_name == "TestFailover" and p.test_failover_state == "InProgress"
+    # testFailoverState keeps its value while the job runs (docs/fidelity.md L-003)
+    assert p.current_scenario.scenario_name == "TestFailover" and p.test_failover_state == "None"
     job = asr.replication_jobs.get(RG, V, p.current_scenario.job_id.rsplit("/", 1)[-1])
     assert job.properties.target_object_id == item.name and job.properties.target_object_name == "web01"
     assert job.properties.target_instance_type == "ProtectionEntity"
     emulator.advance(200)
     p = asr.replication_protected_items.get(RG, V, *key).properties
-    assert p.current_scenario.scenario_name == "None" and p.test_failover_state == "Completed"
+    # the test failover waits for its cleanup: its suspended job stays the current scenario
+    # (ReplicationProtectedItems_TestFailover.json; docs/fidelity.md L-002)
+    assert p.current_scenario.scenario_name == "TestFailover" and p.test_failover_state == "WaitingForCompletion"
     names = [t.name for t in asr.replication_jobs.get(RG, V, job.name).properties.tasks]
-    assert names == ["PrerequisiteCheck", "CreateTestVm", "StartTestVm"]
+    assert names == ["VmTfoPrerequisitesCheck", "VmTfoInitiateFailover", "VmTfoPrepareTestVm", "VmTfoBootTestVm"]  # L-004
 
 
 def test_jobfail_fault_fails_jobs_and_rolls_back(emulator):

@@ -32,7 +32,8 @@ def protected(emulator, monkeypatch):
 def leftovers(ctx_or_path) -> dict[str, str]:
     ctx = OpsContext.load(QS) if isinstance(ctx_or_path, str) else ctx_or_path
     inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",))
-    return {i.vm_name: i.test_failover_state for i in inv.items if i.test_failover_state not in ("", "None")}
+    # MarkedForDeletion is what an idle item keeps after a cleanup (docs/fidelity.md L-006)
+    return {i.vm_name: i.test_failover_state for i in inv.items if i.in_test_failover}
 
 
 def test_drill_report_and_cleanup(protected, capsys, tmp_path):
@@ -98,7 +99,7 @@ def test_drill_refused_when_a_vm_is_in_test_failover(protected, capsys):
     code = main(["drill", QS, "--recovery-plan", "tier1", "--yes"])
     out, err = capsys.readouterr()
     assert code == 1 and "app01: test failover is not allowed" in err
-    assert leftovers(QS) == {"app01": "Completed"}  # the drill touched nothing
+    assert leftovers(QS) == {"app01": "WaitingForCompletion"}  # the drill touched nothing
 
 
 @pytest.mark.parametrize("example,plan,groups", [

@@ -57,7 +57,7 @@ def test_failed_test_failover_job_is_reported_then_converges(applied, capsys):
     code, out, err = asr(capsys, "failover", "test", QS, "--vm", "app01", "--yes")
     assert code == 0, err
     assert "test: succeeded" in out and "app01: ok" in out
-    assert leftovers(QS) == {"app01": "Completed"}
+    assert leftovers(QS) == {"app01": "WaitingForCompletion"}
     code, out, err = asr(capsys, "failover", "cleanup", QS, "--vm", "app01", "--yes")
     assert code == 0, err
     assert leftovers(QS) == {}

@@ -39,13 +39,14 @@ def test_failovers_converge_under_faults(emulator, capsys, monkeypatch):
             break
     out, _ = capsys.readouterr()
     doc = json.loads(out)
-    assert {r["vm"]: r["test_failover_state"] for r in doc["vms"]} == {v: "Completed" for v in vms}
+    assert {r["vm"]: r["test_failover_state"] for r in doc["vms"]} == {v: "WaitingForCompletion" for v in vms}
     # one test failover job per VM, however many runs it took
     from reconciler.azure.clients import Clients
     from reconciler.ops.inventory import as_json
 
     sr = Clients("00000000-0000-0000-0000-000000000001").site_recovery()
+    # each test failover job ended Suspended, waiting for its cleanup (docs/fidelity.md L-001)
     jobs = [as_json(j) for j in sr.replication_jobs.list("contoso-dr-rg", "contoso-asr-vault")]
     tfo = [j["properties"]["targetObjectName"] for j in jobs
-           if j["properties"]["scenarioName"] == "TestFailover" and j["properties"]["state"] == "Succeeded"]
+           if j["properties"]["scenarioName"] == "TestFailover" and j["properties"]["state"] == "Suspended"]
     assert sorted(tfo) == sorted(vms)

@@ -56,24 +56,24 @@ def test_vmm_cloud_lifecycle_per_vm(fast, capsys):
     assert "isolated test network corp-test-vnet" in out and "sql01: ok" in out
     assert f"Next: check the test VMs in the test network, then `asr failover cleanup {QS} --vm sql01`" in out
     st = status(capsys, QS)
-    assert st["sql01"]["test_failover_state"] == "Completed"
+    assert st["sql01"]["test_failover_state"] == "WaitingForCompletion"
     assert st["app01"]["test_failover_state"] == "None"
 
     fast.reset_stats()
     code, out, err = asr(capsys, "failover", "test", QS, "--vm", "sql01", "--yes")  # a re-run converges
     assert code == 0, err
-    assert "sql01: already in test failover (test failover 'Completed'); nothing to do" in out
+    assert "sql01: already in test failover (test failover 'WaitingForCompletion', waiting for its cleanup); nothing to do" in out
     assert fast.stats()["writes"] == 0
 
     code, out, err = asr(capsys, "failover", "planned", QS, "--vm", "sql01", "--yes")
     assert code == 1
-    assert ("error: sql01: planned failover is not allowed while the VM is in state 'Protected', active location "
-            "Primary, test failover 'Completed'; Azure allows now: TestFailoverCleanup") in err
+    assert ("error: sql01: planned failover is not allowed while the VM is in state 'Protected' (Cleanup test failover "
+            "pending), active location Primary, test failover 'WaitingForCompletion'; Azure allows now: TestFailoverCleanup") in err
     assert "clean it up first with `asr failover cleanup" in err
 
     code, out, err = asr(capsys, "failover", "cleanup", QS, "--vm", "sql01", "--yes")
     assert code == 0, err
-    assert status(capsys, QS)["sql01"]["test_failover_state"] == "None"
+    assert status(capsys, QS)["sql01"]["test_failover_state"] == "MarkedForDeletion"  # L-006
 
     code, out, err = asr(capsys, "failover", "planned", QS, "--vm", "sql01", "--yes")
     assert code == 0, err
@@ -133,15 +133,23 @@ def test_hyperv_site_lifecycle_by_recovery_plan(fast, capsys):
     assert code == 0, out
 
 
-def test_unplanned_failover_warns_and_cancel_returns(fast, capsys):
+def test_unplanned_failover_warns_cancel_is_refused_commit_works(fast, capsys):
+    """A Hyper-V VM failed over unplanned allows Commit, not CancelFailover
+    (ReplicationProtectedItems_UnplannedFailover.json; docs/fidelity.md L-010)."""
     fast.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=600)
     protect(fast, example_manifest("quickstart.yaml"))
     code, out, err = asr(capsys, "failover", "unplanned", QS, "--vm", "web01", "--yes")
     assert code == 0, err
     assert "Data written since the last recovery point can be lost" in out and "web01: last replicated" in out
+    assert status(capsys, QS)["web01"]["protection_state"] == "UnplannedFailoverCommitPendingStatesBegin"
+    fast.reset_stats()
     code, out, err = asr(capsys, "failover", "cancel", QS, "--vm", "web01", "--yes")
+    assert code == 1 and "failover cancel is not allowed" in err and "Azure allows now: CompleteMigration, Commit" in err
+    assert fast.stats()["writes"] == 0  # refused before calling Azure
+    code, out, err = asr(capsys, "failover", "commit", QS, "--vm", "web01", "--yes")
     assert code == 0, err
-    assert status(capsys, QS)["web01"]["protection_state"] == "Protected"
+    st = status(capsys, QS)["web01"]
+    assert st["active_location"] == "Recovery" and "Failback" in st["allowed_operations"]
 
 
 def test_declared_but_not_protected(fast, capsys):
@@ -233,7 +241,7 @@ def test_rerun_while_the_same_operation_runs_awaits_it(emulator, capsys):
                                                          web.container, web.name, polling=False)
     with pytest.raises(AsrError) as ei:
         _api_run(emulator, Operation.CANCEL, vms=["web01"])
-    assert "an operation is already in progress (Commit, job " in ei.value.message
+    assert "an operation is already in progress (CommitFailover, job " in ei.value.message
 
 
 def test_rerun_of_a_recovery_plan_operation_awaits_its_job(emulator, capsys):
@@ -252,4 +260,4 @@ def test_rerun_of_a_recovery_plan_operation_awaits_its_job(emulator, capsys):
     out = _api_run(emulator, Operation.TEST, plan="tier1")
     assert "test failover of recovery plan tier1 is already running; following its job" in out
     assert emulator.stats()["writes"] == 0
-    assert {r["test_failover_state"] for r in status(capsys, QS).values()} == {"Completed"}
+    assert {r["test_failover_state"] for r in status(capsys, QS).values()} == {"WaitingForCompletion"}

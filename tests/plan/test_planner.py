@@ -163,13 +163,28 @@ def test_vm_in_failover_is_reported_not_corrected(quickstart):
     item["properties"]["activeLocation"] = "Recovery"
     item["properties"]["protectionState"] = "FailedOver"
     item["properties"]["providerSpecificDetails"]["recoveryAzureVMSize"] = "Standard_B1s"  # would be drift
-    t = live.protected_item("app02")
-    t["properties"]["testFailoverState"] = "TestFailoverInProgress"
+    t = live.protected_item("app02")  # as ReplicationProtectedItems_TestFailover.json shows it
+    t["properties"]["testFailoverState"] = "WaitingForCompletion"
+    t["properties"]["allowedOperations"] = ["TestFailoverCleanup"]
+    t["properties"]["providerSpecificDetails"]["recoveryAzureVMSize"] = "Standard_B1s"
     plan = make_plan(quickstart, live, "q.yaml")
     assert not plan.has_changes
     by = plan.by_address()
     assert by["protected_vm.web01"].reason == Reason.IN_FAILOVER and "failed over" in by["protected_vm.web01"].note
     assert by["protected_vm.app02"].reason == Reason.IN_FAILOVER and "test failover" in by["protected_vm.app02"].note
+
+
+@pytest.mark.parametrize("tfo", ["MarkedForDeletion", "SomeStateNobodyRecorded"])
+def test_idle_vm_after_a_test_failover_is_still_managed(quickstart, tfo):
+    """MarkedForDeletion stays on an idle item after a cleanup (docs/fidelity.md L-006); it,
+    or a value this code does not know, never turns the VM's changes into no-ops."""
+    live = applied(quickstart)
+    t = live.protected_item("app02")
+    t["properties"]["testFailoverState"] = tfo
+    t["properties"]["providerSpecificDetails"]["recoveryAzureVMSize"] = "Standard_B1s"  # drift
+    plan = make_plan(quickstart, live, "q.yaml")
+    c = plan.by_address()["protected_vm.app02"]
+    assert c.action == Action.UPDATE and c.reason != Reason.IN_FAILOVER, (c.action, c.reason, c.note)
 
 
 def test_enable_in_progress_is_an_await_not_a_duplicate_create(quickstart):
@@ -190,6 +205,19 @@ def test_enable_in_progress_is_an_await_not_a_duplicate_create(quickstart):
         assert c.action == Action.NOOP and c.reason == Reason.OPERATION_IN_PROGRESS
         assert c.after["jobId"].endswith(job) and job in c.note
     assert "protected_vm.web01" not in work(plan)
+
+
+def test_a_test_failover_job_waiting_for_cleanup_is_not_awaited(quickstart):
+    """A Suspended test failover job (WaitingForStopTestFailover, docs/fidelity.md L-001)
+    never ends by itself: it is no reason to wait before enabling a VM."""
+    live = applied(quickstart)
+    live.protected_items = [i for i in live.protected_items if i["properties"]["friendlyName"] != "web01"]
+    live.__dict__.pop("protected_items_by_name", None)
+    live.jobs = [{"id": "/x/replicationJobs/job-44", "name": "job-44", "properties": {
+        "state": "Suspended", "stateDescription": "WaitingForStopTestFailover", "scenarioName": "TestFailover",
+        "targetObjectName": "web01"}}]
+    c = make_plan(quickstart, live, "q.yaml").by_address()["protected_vm.web01"]
+    assert c.reason != Reason.OPERATION_IN_PROGRESS, (c.action, c.reason, c.note)
 
 
 def test_unmanaged_listed_and_pruned_only_when_opted_in(quickstart):

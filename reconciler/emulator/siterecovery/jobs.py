@@ -24,6 +24,11 @@ QUEUE_DELAY = 2.0  # simulated seconds a job stays NotStarted
 
 UNSET_TIME = "0001-01-01T00:00:00"  # start/end of a task that has not started/ended, as Azure shows it
 IDLE_START = "1753-01-01T01:01:01Z"  # what Azure shows as startTime of the idle scenario "None"
+# what Azure shows as the start / end time of a task that has not started / not ended
+# (PowerShell SessionRecords AsrB2ATests/TestTFO.json, TestPlannedFailover.json)
+NO_TIME = "0001-01-01T00:00:00"
+# the state description of a test failover job waiting for its cleanup (ReplicationJobs_Resume.json)
+WAITING_FOR_CLEANUP = "WaitingForStopTestFailover"
 
 
 def iso(t: float | None) -> str | None:
@@ -95,6 +100,11 @@ class Job:
     on_failure: Callable[[float], None] | None = None
     custom_instance_type: str = "AsrJobDetails"
     fail_task: int | None = None  # index of the task a failure ends the job in (None: the last)
+    custom_extra: dict[str, Any] = field(default_factory=dict)  # more customDetails (TestFailoverJobDetails...)
+    suspend: bool = False  # a test failover job: Suspended (WaitingForStopTestFailover) when its tasks end
+    suspended_at: float | None = None
+    details_when_done: list[dict[str, Any]] = field(default_factory=list)  # customDetails.protectedItemDetails
+    overlay: dict[str, Any] | None = None  # test hook: properties written over the rendering (SiteRecovery.overlay)
 
     def __post_init__(self) -> None:
         if not self.task_ids:
@@ -125,6 +135,8 @@ class Job:
     def state(self, now: float) -> str:
         if self.final:
             return self.final
+        if self.suspended_at is not None:
+            return "Suspended"
         if now < self.start:
             return "NotStarted"
         return "InProgress"
@@ -158,11 +170,11 @@ class Job:
                 ts = "Cancelled" if (self.final_at or 0) >= t else "Skipped"
             elif now < t or state == "NotStarted":
                 ts = "NotStarted"
-            elif now < t_end and self.final is None:
+            elif now < t_end and self.final is None and self.suspended_at is None:
                 ts = "InProgress"
             elif last and self.final == "Failed":
                 ts = "Failed"
-            elif self.final is None and last:
+            elif self.final is None and self.suspended_at is None and last:
                 ts = "InProgress"  # completion event not run yet
             else:
                 ts = "Succeeded"
@@ -212,7 +224,7 @@ class Job:
             "scenarioName": self.scenario,
             "friendlyName": self.friendly_name,
             "state": state,
-            "stateDescription": _DESCR.get(state, state),
+            "stateDescription": WAITING_FOR_CLEANUP if state == "Suspended" else _DESCR.get(state, state),
             "tasks": tasks,
             "errors": [self._error_json(self.failed_task)] if state == "Failed" else [],
             "startTime": iso(self.start if now >= self.start else self.created),
@@ -220,16 +232,33 @@ class Job:
             "targetObjectId": self.target_object_id,
             "targetObjectName": self.target_object_name,
             "targetInstanceType": self.target_instance_type,
-            "customDetails": {"instanceType": self.custom_instance_type, "affectedObjectDetails": dict(self.affected)},
+            "customDetails": self._custom_details(state),
         }
         if self.final:  # a running job has no endTime at all (CreateFabricTests.json, TestEnableDR.json): F-045
             props["endTime"] = iso(self.final_at)
+        if self.overlay:
+            props.update(self.overlay)
         return {
             "name": self.name,
             "type": "Microsoft.RecoveryServices/vaults/replicationJobs",
             "id": self.id,
             "properties": props,
         }
+
+    def _custom_details(self, state: str) -> dict[str, Any]:
+        d: dict[str, Any] = {"instanceType": self.custom_instance_type}
+        for k, v in self.custom_extra.items():
+            d[k] = v
+        if self.custom_instance_type in ("TestFailoverJobDetails", "FailoverJobDetails"):
+            # empty while the job runs, filled at its end (TestTFO.json, TestPlannedFailover.json)
+            d["protectedItemDetails"] = ([dict(x) for x in self.details_when_done]
+                                         if state not in ("NotStarted", "InProgress") else [])
+        if self.custom_instance_type == "TestFailoverJobDetails" and self.scenario == "TestFailover":
+            # "Active" while it runs (TestTFO.json), "Completed" once suspended (ReplicationJobs_Resume.json)
+            # and "Active" also on a job that ended Succeeded (TestTFO.json)
+            d["testFailoverStatus"] = "Completed" if state == "Suspended" or (self.suspend and self.final) else "Active"
+        d["affectedObjectDetails"] = dict(self.affected)
+        return d
 
     def _error_json(self, task_index: int) -> dict[str, Any]:
         err = self.fail or JobError("InternalError", "The job failed.")
@@ -255,7 +284,9 @@ _DESCR = {
     "Cancelled": "Cancelled",
     "Skipped": "Skipped",
 }
-_ALLOWED = {"InProgress": ["Cancel"], "NotStarted": ["Cancel"], "Failed": ["Restart"]}
+# InProgress: [Cancel] (TestTFO.json); Suspended: [Cancel, Resume] (ReplicationJobs_Resume.json);
+# NotStarted: [] (TestTFO.json, the cleanup job's first read); Failed: [Restart] (guess)
+_ALLOWED = {"InProgress": ["Cancel"], "Suspended": ["Cancel", "Resume"], "Failed": ["Restart"]}
 
 
 # ---- $filter for the job list -------------------------------------------

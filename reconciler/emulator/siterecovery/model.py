@@ -390,7 +390,7 @@ class ProtectedItem:
     and allowedOperations (statemachine.py)."""
 
     __slots__ = ("container", "name", "vm", "policy", "settings", "nic_settings", "phase", "tfo", "job",
-                 "ir_start", "ir_end", "ir_kind", "protected_since", "last_failover", "last_tfo", "created",
+                 "ir_start", "ir_end", "ir_kind", "protected_since", "last_failover", "last_tfo", "created", "tfo_job", "overlay",
                  "frozen_replicated", "rev", "_cache", "_text", "__weakref__")
 
     def __init__(self, container: Container, name: str, vm: VM, policy: str, settings: dict[str, Any],
@@ -410,6 +410,8 @@ class ProtectedItem:
         self.protected_since: float | None = None
         self.last_failover: float | None = None
         self.last_tfo: float | None = None
+        self.tfo_job: Job | None = None  # the test failover job waiting for its cleanup
+        self.overlay: dict[str, Any] | None = None  # test hook: properties written over the rendering
         self.created = created
         self.frozen_replicated: float | None = None  # replication stopped (failed over) at
         self.rev = 0  # bumped by every change of settings / nic_settings (render cache key)
@@ -425,7 +427,8 @@ class ProtectedItem:
         return self.container.fabric.vault
 
     def busy(self) -> bool:
-        return self.job is not None and self.job.final is None
+        """A job runs on the item (a suspended test failover job does not: it waits for the cleanup)."""
+        return self.job is not None and self.job.final is None and self.job.suspended_at is None
 
     def allowed_operations(self) -> list[str]:
         return sm.allowed(self.phase, self.tfo, self.busy())
@@ -472,7 +475,8 @@ class ProtectedItem:
 
     def _signature(self) -> tuple:
         job = self.job
-        return (self.rev, self.phase, self.tfo, id(job), job.final if job is not None else None, self.last_failover,
+        return (self.rev, self.phase, self.tfo, id(job), job.final if job is not None else None,
+                job.suspended_at if job is not None else None, self.last_failover,
                 self.last_tfo, self.ir_kind, self.policy)
 
     def to_json(self, now: float) -> dict[str, Any]:
@@ -547,6 +551,8 @@ class ProtectedItem:
         fabric = self.container.fabric
         state, descr, location, _ = sm.PHASES[self.phase]
         tfo_state, tfo_descr, _ = sm.TFO[self.tfo]
+        if self.tfo == "WaitingForCompletion" and self.phase == "Protected":
+            descr = sm.TFO_PENDING_DESCRIPTION
         if self.job is not None and self.job.final is None:
             scenario = {"scenarioName": self.job.scenario, "jobId": self.job.id, "startTime": iso(self.job.created)}
         else:
@@ -677,6 +683,7 @@ class ProtectedItem:
                 "providerSpecificDetails": details,
                 "recoveryContainerId": vault.azure_container_id,
                 "eventCorrelationId": guid(self.id, "events"),
+                **(self.overlay or {}),
             },
         })
 
@@ -700,7 +707,7 @@ class RecoveryPlan:
         return f"{self.vault.id}/replicationRecoveryPlans/{self.name}"
 
     def busy(self) -> bool:
-        return self.job is not None and self.job.final is None
+        return self.job is not None and self.job.final is None and self.job.suspended_at is None
 
     def items(self) -> list[ProtectedItem]:
         out = []
@@ -717,6 +724,12 @@ class RecoveryPlan:
         items = self.items()
         if not items:
             return []
+        if all(sm.PHASES[it.phase][2] == sm.RECOVERY for it in items):
+            # failed over to Azure: ReplicationRecoveryPlans_PlannedFailover.json / _UnplannedFailover.json
+            # (before the commit) and _FailoverCommit.json (after it) show these, whatever the
+            # items allow; the items' own allowedOperations still decide (409 otherwise)
+            ops = ["PlannedFailover", "UnplannedFailover", "TestFailover"]
+            return ops + ["Commit"] if any("Commit" in it.allowed_operations() for it in items) else ops
         ops = []
         for op in sm.RECOVERY_PLAN_OPS:
             def ok(it: ProtectedItem) -> bool:
@@ -733,7 +746,9 @@ class RecoveryPlan:
         if job is not None:
             scenario = {"scenarioName": job.scenario, "jobId": job.id, "startTime": iso(job.created)}
             status = job.state(now)
-            status_descr = {"Succeeded": "Completed"}.get(status, status)
+            # Succeeded/Completed: ReplicationRecoveryPlans_PlannedFailover.json and the others;
+            # Suspended/WaitingForStopTestFailover: ReplicationRecoveryPlans_TestFailover.json
+            status_descr = {"Succeeded": "Completed", "Suspended": "WaitingForStopTestFailover"}.get(status, status)
         else:
             scenario = vault.idle_scenario()
             status, status_descr = "NotStarted", "NotStarted"

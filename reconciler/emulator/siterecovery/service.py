@@ -111,6 +111,7 @@ class SiteRecovery:
         self.state = state
         self.estate = estate  # estate.Estate or None
         self.vaults: dict[str, Vault] = {}
+        self.job_overlays: dict[str, dict[str, Any]] = {}  # lower scenarioName -> properties (overlay())
 
     # ------------------------------------------------------------------ time
     def now(self) -> float:
@@ -223,6 +224,7 @@ class SiteRecovery:
         elif fail is not None:
             job.fail_task = fail_task
         job.fail = fail
+        job.overlay = self.job_overlays.get(scenario.lower())
         vault.jobs.append(job)
         vault.jobs_by_name[name.lower()] = job
         end = job.end
@@ -242,17 +244,60 @@ class SiteRecovery:
             job.final_at = at
             if job.on_failure is not None:
                 job.on_failure(at)
+        elif job.suspend:
+            # a Hyper-V-to-Azure test failover waits for its cleanup (ReplicationJobs_Resume.json):
+            # Suspended, WaitingForStopTestFailover; its POST's operation ends with the item
+            # in WaitingForCompletion (ReplicationProtectedItems_TestFailover.json)
+            job.suspended_at = at
         else:
             job.final = "Succeeded"
             job.final_at = at
         op = getattr(job, "_operation", None)
         if op is not None and not op.done:
-            if job.final == "Succeeded":
+            if job.final == "Succeeded" or job.suspended_at is not None:
                 op.succeed()
             else:
                 err = job.error_body() or {"code": "JobFailed", "message": "The job failed."}
                 op.fail(ArmError(400, err["code"], err["message"], details=err.get("details")))
             op.end = at
+
+    def overlay(self, body: Any) -> dict[str, Any]:
+        """Test hook (POST /_emulator/overlay): write `properties` over what the emulator
+        renders, to see how asr copes with a value no recording shows.
+        {"protectedItem": "<VM name>", "properties": {...}}: that item, from now on;
+        {"jobScenario": "<scenarioName>", "properties": {...}}: every job of that scenario
+        started from now on (and those running). {"properties": null} removes it."""
+        if not isinstance(body, dict) or not isinstance(body.get("properties", {}), (dict, type(None))):
+            raise ValueError('expected {"protectedItem" | "jobScenario": NAME, "properties": {...}}')
+        props = body.get("properties") or None
+        if body.get("protectedItem"):
+            name = str(body["protectedItem"]).lower()
+            found = [it for v in self.vaults.values() for it in v.protected_items()
+                     if name in (it.vm.friendly.lower(), it.name.lower())]
+            if not found:
+                raise ValueError(f"no replicated item {body['protectedItem']!r}")
+            for it in found:
+                it.overlay = props
+                it.rev += 1
+            return {"ok": True, "items": [it.id for it in found]}
+        if body.get("jobScenario"):
+            scen = str(body["jobScenario"]).lower()
+            if props is None:
+                self.job_overlays.pop(scen, None)
+            else:
+                self.job_overlays[scen] = props
+            hit = [j for v in self.vaults.values() for j in v.jobs if j.scenario.lower() == scen and j.final is None]
+            for j in hit:
+                j.overlay = props
+            return {"ok": True, "jobs": [j.name for j in hit]}
+        raise ValueError('expected "protectedItem" or "jobScenario"')
+
+    def end_suspended(self, job: Job | None, at: float) -> None:
+        """A suspended test failover job ends Succeeded when its cleanup job succeeds
+        (the emulator's choice: no recording shows the test failover job after a cleanup)."""
+        if job is not None and job.final is None and job.suspended_at is not None:
+            job.final = "Succeeded"
+            job.final_at = at
 
     def drain(self) -> None:
         """Finish every pending job now (seed: 'as if asr had already applied')."""
@@ -1229,7 +1274,7 @@ class SiteRecovery:
         item = self.item(vault, fabric, container, name)
         op = self._failover_input(vault, action, body, item.phase)
         self._check_op(item, op if op != "Failback" else "Failback")
-        return self._run_item_op(item, op, crid)
+        return self._run_item_op(item, op, crid, body=body)
 
     def _failover_input(self, vault: Vault, action: str, body: Any, phase: str | None, plan: bool = False) -> str:
         """Validate the body of a failover-family POST; the operation name it means."""
@@ -1312,7 +1357,8 @@ class SiteRecovery:
                 self.storage_account(vault, psd["logStorageAccountId"], "properties.providerSpecificDetails.logStorageAccountId")
         return op
 
-    def _run_item_op(self, item: ProtectedItem, op: str, crid: str | None, job_for_plan: Job | None = None) -> Job:
+    def _run_item_op(self, item: ProtectedItem, op: str, crid: str | None, job_for_plan: Job | None = None,
+                     body: Any = None) -> Job:
         before = (item.phase, item.tfo)
 
         def done(at: float) -> None:
@@ -1324,22 +1370,64 @@ class SiteRecovery:
             if item.container.items.get(item.name.lower()) is item:
                 item.phase, item.tfo = before
 
-        if op == "TestFailover":
-            item.tfo = "InProgress"
-        elif op == "TestFailoverCleanup":
+        # While a test failover job runs, testFailoverState keeps its value (no recording
+        # shows it); a cleanup shows MarkedForDeletion from its start (the emulator's choice;
+        # ReplicationProtectedItems_TestFailoverCleanup.json shows it at the end).
+        if op == "TestFailoverCleanup":
             item.tfo = "MarkedForDeletion"
         if job_for_plan is not None:
             item.job = job_for_plan
             return job_for_plan
-        return self._item_job(item, op, done, failed, crid)
+        job = self._item_job(item, op, done, failed, crid)
+        self._describe_failover_job(job, [item], op, body)
+        return job
+
+    def _describe_failover_job(self, job: Job, items: list[ProtectedItem], op: str, body: Any) -> None:
+        """customDetails and suspension of a failover-family job of items (not of a plan)."""
+        props = body.get("properties") if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
+        if op in ("TestFailover", "TestFailoverCleanup"):
+            # TestFailoverJobDetails: TestTFO.json (both jobs), ReplicationJobs_Resume.json
+            job.custom_instance_type = "TestFailoverJobDetails"
+            extra: dict[str, Any] = {"comments": props.get("comments") or ""}
+            if op == "TestFailover":
+                net = str(props.get("networkId") or "").rstrip("/").split("/")[-1] or None
+                extra.update({"networkName": net, "networkFriendlyName": net,
+                              "networkType": props.get("networkType") or ("VmNetworkAsInput" if net else None)})
+                job.details_when_done = [self._item_details(it, test=True, network=net) for it in items]
+                job.suspend = self.state.config.faults.tfojob == "suspended"
+            job.custom_extra = {k: v for k, v in extra.items() if v is not None}
+        elif op in ("PlannedFailover", "UnplannedFailover", "Failback"):
+            # FailoverJobDetails: TestPlannedFailover.json (planned); unplanned and failback: guess
+            job.custom_instance_type = "FailoverJobDetails"
+            job.details_when_done = [self._item_details(it, test=False, network=None) for it in items]
+
+    @staticmethod
+    def _item_details(item: ProtectedItem, *, test: bool, network: str | None) -> dict[str, Any]:
+        target = item.settings.get("recoveryAzureVMName") or item.vm.friendly
+        d: dict[str, Any] = {"name": item.name, "friendlyName": item.vm.friendly}
+        if test:
+            # ASR names the test VM "<target VM name>-test" (ReplicationJobs_Resume.json, TestTFO.json)
+            d.update({"testVmName": f"{target}-test", "testVmFriendlyName": f"{target}-test",
+                      "networkConnectionStatus": "Connected"})
+        if network:
+            d["networkFriendlyName"] = network
+        return d
 
     def _apply_op(self, item: ProtectedItem, op: str, at: float) -> None:
         if op == "TestFailover":
-            item.tfo = "Completed"
-            item.last_tfo = at
+            # WaitingForCompletion until the cleanup (ReplicationProtectedItems_TestFailover.json)
+            item.tfo = "WaitingForCompletion"
+            item.tfo_job = item.job
+            # lastSuccessfulTestFailoverTime is the test failover job's start time
+            # (ReplicationProtectedItems_TestFailoverCleanup.json against ..._TestFailover.json)
+            item.last_tfo = item.job.start if item.job is not None else at
             return
         if op == "TestFailoverCleanup":
-            item.tfo = None
+            # MarkedForDeletion stays on the idle item (..._TestFailoverCleanup.json and the later
+            # failover examples); the suspended test failover job ends (guess: Succeeded)
+            item.tfo = "MarkedForDeletion"
+            self.end_suspended(item.tfo_job, at)
+            item.tfo_job = None
             return
         if op in ("PlannedFailover", "UnplannedFailover"):
             item.frozen_replicated = at if item.phase == "Protected" else item.frozen_replicated
@@ -1524,10 +1612,8 @@ class SiteRecovery:
             for it in items:
                 if it.container.items.get(it.name.lower()) is it:
                     self._apply_op(it, op, at)
-                    if it.job is job:
-                        pass
             if op == "TestFailover":
-                plan.last_test = at
+                plan.last_test = job.start
             elif op in ("PlannedFailover", "Failback"):
                 plan.last_planned = at
             elif op == "UnplannedFailover":
@@ -1542,7 +1628,10 @@ class SiteRecovery:
                              tasks=tasks, on_success=done, on_failure=failed, client_request_id=crid,
                              fabric_id=vault.fabrics[plan.primary_fabric.lower()].id if plan.primary_fabric.lower() in vault.fabrics else None,
                              affected={"RecoveryPlanName": plan.name})
-        job.custom_instance_type = "AsrJobDetails"
+        job.custom_instance_type = "AsrJobDetails"  # of a plan's failover job: guess
+        # a plan's test failover job waits for its cleanup too (ReplicationRecoveryPlans_TestFailover.json:
+        # currentScenarioStatus Suspended, WaitingForStopTestFailover)
+        job.suspend = op == "TestFailover" and self.state.config.faults.tfojob == "suspended"
         plan.job = job
         plan.last_job = job
         for it in items:

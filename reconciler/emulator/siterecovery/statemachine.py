@@ -1,18 +1,23 @@
 """Protection and failover state machine of a Hyper-V (VMM or site) VM replicated
-to Azure, as the ASR examples for 2025-08-01 show it.
+to Azure. Every state string, allowed operation and scenario name below is cited in
+docs/fidelity.md ("Failover lifecycle", rows L-nnn); what no recording shows is
+marked there (and in docs/emulator.md) as the emulator's guess.
 
     Enabling --EnableDr job--> InitialReplication --(disk size / rate)--> Protected
-    Protected --TestFailover--> (testFailoverState Completed) --TestFailoverCleanup--> Protected
-    Protected --PlannedFailover--> PlannedFailedOver --Commit--> FailoverCommitted
-    Protected --UnplannedFailover--> UnplannedFailedOver --Commit--> FailoverCommitted
-    UnplannedFailedOver --CancelFailover--> Protected
-    FailoverCommitted --PlannedFailover RecoveryToPrimary ("Failback")--> FailedBack
-    FailedBack --Commit--> FailbackCommitted --ReverseReplicate (reprotect)--> Resync --> Protected
+    Protected --TestFailover--> job Suspended (WaitingForStopTestFailover),
+        testFailoverState WaitingForCompletion, allowed [TestFailoverCleanup]
+        --TestFailoverCleanup (its own job)--> Protected, testFailoverState MarkedForDeletion
+        (MarkedForDeletion stays on the idle item, through later failovers)
+    Protected --PlannedFailover--> PlannedFailoverCommitRequired --Commit--> PlannedFailoverStatesBegin
+    Protected --UnplannedFailover--> UnplannedFailoverCommitPendingStatesBegin --Commit--> committed (guess)
+    committed --PlannedFailover RecoveryToPrimary ("Failback")--> FailedBack (guess)
+    FailedBack --Commit--> FailbackCommitted (guess) --ReverseReplicate (reprotect)--> Resync --> Protected
     any phase --DisableProtection--> (removed)
 
 `PHASES[phase]` is (protectionState, protectionStateDescription, activeLocation,
 allowedOperations). While a job runs on the item, allowedOperations is empty and
-`currentScenario` names the job; any other operation is answered 409.
+`currentScenario` names the job; any other operation is answered 409. A suspended
+test failover job is not "running": the item then allows TestFailoverCleanup.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ PHASES: dict[str, tuple[str, str, str, list[str]]] = {
     "Protected": ("Protected", "Protected", PRIMARY, ["PlannedFailover", "UnplannedFailover", "DisableProtection", "TestFailover"]),
     "PlannedFailedOver": ("PlannedFailoverCommitRequired", "Planned failover finished", RECOVERY,
                           ["CompleteMigration", "Commit", "DisableProtection", "ChangePit"]),
-    "UnplannedFailedOver": ("UnplannedFailoverCommitRequired", "Failover finished", RECOVERY,
-                            ["Commit", "DisableProtection", "ChangePit", "CancelFailover"]),
+    # ReplicationProtectedItems_UnplannedFailover.json (2025-08-01): no CancelFailover for Hyper-V to Azure
+    "UnplannedFailedOver": ("UnplannedFailoverCommitPendingStatesBegin", "Failover completed", RECOVERY,
+                            ["CompleteMigration", "Commit", "DisableProtection", "ChangePit"]),
     "PlannedFailoverCommitted": ("PlannedFailoverStatesBegin", "Planned failover committed", RECOVERY,
                                  ["CompleteMigration", "DisableProtection", "Failback"]),
     "UnplannedFailoverCommitted": ("UnplannedFailoverStatesBegin", "Failover committed", RECOVERY,
@@ -37,13 +43,20 @@ PHASES: dict[str, tuple[str, str, str, list[str]]] = {
     "Resync": ("InitialReplicationInProgress", "Resynchronization in progress", PRIMARY, ["DisableProtection"]),
 }
 
-# testFailoverState overlay: (state, description, allowedOperations or None = phase's)
+# testFailoverState overlay: (state, description, allowedOperations or None = phase's).
+# WaitingForCompletion: ReplicationProtectedItems_TestFailover.json; MarkedForDeletion (during
+# and after the cleanup, and through later failovers): ..._TestFailoverCleanup.json,
+# ..._PlannedFailover.json, ..._UnplannedFailover.json, ..._FailoverCommit.json, ..._Reprotect.json.
+# While the test failover job runs, the item keeps its previous value (no recording shows it).
 TFO: dict[str | None, tuple[str, str, list[str] | None]] = {
     None: ("None", "None", None),
-    "InProgress": ("InProgress", "Test failover in progress", []),
-    "Completed": ("Completed", "Test failover completed; clean up the test environment", ["TestFailoverCleanup"]),
-    "MarkedForDeletion": ("MarkedForDeletion", "Cleaning up test environment", []),
+    "WaitingForCompletion": ("WaitingForCompletion", "Waiting for user input", ["TestFailoverCleanup"]),
+    "MarkedForDeletion": ("MarkedForDeletion", "Cleaning up test environment", None),
 }
+
+# protectionStateDescription of a Protected item whose test failover waits for its cleanup
+# (ReplicationProtectedItems_TestFailover.json)
+TFO_PENDING_DESCRIPTION = "Cleanup test failover pending"
 
 # operation (as in allowedOperations) -> (job scenarioName, friendly name, tasks [(name, friendly, seconds)])
 # Durations are simulated seconds (see docs/emulator.md).
@@ -66,19 +79,25 @@ OPERATIONS: dict[str, tuple[str, str, list[tuple[str, str, float]]]] = {
     "UpdateProtection": ("UpdateVmProperties", "Update the virtual machine", [
         ("UpdateVmProperties", "Update the virtual machine properties", 20),
     ]),
+    # task names and friendly names: PowerShell SessionRecords AsrB2ATests/TestTFO.json
     "TestFailover": ("TestFailover", "Test failover", [
-        ("PrerequisiteCheck", "Prerequisites check for test failover", 15),
-        ("CreateTestVm", "Create test virtual machine", 120),
-        ("StartTestVm", "Start the virtual machine", 45),
+        ("VmTfoPrerequisitesCheck", "Prerequisites check for test failover", 15),
+        ("VmTfoInitiateFailover", "Starting test failover", 30),
+        ("VmTfoPrepareTestVm", "Creating test virtual machine", 120),
+        ("VmTfoBootTestVm", "Start the virtual machine", 15),
     ]),
-    "TestFailoverCleanup": ("TestFailoverCleanup", "Cleanup test failover", [
-        ("DeleteTestVm", "Delete the test virtual machine", 60),
+    "TestFailoverCleanup": ("TestFailoverCleanup", "Test failover cleanup", [
+        ("VmTfoCleanupPreflightsCheck", "Prerequisites check for test failover cleanup", 5),
+        ("VmTfoEndFailover", "Ending test failover", 5),
+        ("VmTfoDeleteTestVm", "Clean up the test virtual machine", 60),
     ]),
+    # AsrB2ATests/TestPlannedFailover.json
     "PlannedFailover": ("PlannedFailover", "Planned failover", [
-        ("PrerequisiteCheck", "Prerequisites check for planned failover", 15),
-        ("ShutdownPrimaryVm", "Shut down the virtual machine", 60),
-        ("SyncData", "Synchronize the latest data", 105),
-        ("CreateRecoveryVm", "Start the replica virtual machine", 120),
+        ("VmPfoPrerequisitesCheck", "Prerequisites check for planned failover", 15),
+        ("VmShutdownVmOnPrimary", "Shut down the virtual machine", 60),
+        ("VmPrepareForFailover", "Preparing for failover", 105),
+        ("VmFailover", "Start failover", 100),
+        ("VmFoStartVmOnSecondary", "Start the replica virtual machine", 20),
     ]),
     "Failback": ("PlannedFailover", "Planned failover", [
         ("PrerequisiteCheck", "Prerequisites check for planned failover", 15),
@@ -90,7 +109,8 @@ OPERATIONS: dict[str, tuple[str, str, list[tuple[str, str, float]]]] = {
         ("PrerequisiteCheck", "Prerequisites check for failover", 15),
         ("CreateRecoveryVm", "Start the replica virtual machine", 225),
     ]),
-    "Commit": ("Commit", "Commit", [
+    # plan-level scenario name: ReplicationRecoveryPlans_FailoverCommit.json; item level: guess
+    "Commit": ("CommitFailover", "Commit", [
         ("CommitFailover", "Commit the failover", 30),
     ]),
     "CancelFailover": ("CancelFailover", "Cancel failover", [
