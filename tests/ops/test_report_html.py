@@ -94,7 +94,7 @@ def test_drill_html_page(protected, capsys, tmp_path):
     assert f"test failover: job {rep['failover_job'].rsplit('/', 1)[-1]}" in s["timeline"]
     assert "cleanup: job" in s["timeline"] and "Group 1: Boot" in s["timeline"]
     for v in rep["vms"]:
-        assert f"Test failover: {v['vm']}" in s["timeline"] and f"Cleanup test failover: {v['vm']}" in s["timeline"]
+        assert f"Test failover: {v['vm']}" in s["timeline"] and f"Test failover cleanup: {v['vm']}" in s["timeline"]
     assert s["timeline"].count("Succeeded") >= 2 + 2 * len(rep["vms"])
     assert text.count('<div class="bar"><span class="task"') >= 2 * len(rep["vms"])  # bars placed in time
     # every group and VM is over an RTO of 1 s
