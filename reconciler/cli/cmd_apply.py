@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         plan = None
         manifest = load_manifest(path)
-    clients = Clients(manifest.subscription)
+    clients = Clients(manifest.subscription, settings=getattr(args, "settings", None))
     early = make_progress("json" if json_out else "text", out if json_out else info)
     # One apply per vault: take the lease before reading, so the plan is made and
     # checked under it (a vault that does not exist yet is created first, then locked).

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out}: the directory {os.path.dirname(args.out) or '.'} does not exist")
     from reconciler.ops.export import export_manifest
 
-    text = export_manifest(Clients(args.subscription), args.subscription, args.resource_group, args.vault)
+    text = export_manifest(Clients(args.subscription, settings=getattr(args, "settings", None)), args.subscription, args.resource_group, args.vault)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="exit 0 when there are no changes, 2 when there are, 1 on error")
 
 
-def plan_file(path: str, manifest: Any = None) -> Any:
+def plan_file(path: str, manifest: Any = None, settings: Any = None) -> Any:
     """Load, read live state and plan one manifest. Raises AsrError subclasses."""
     from reconciler.azure.clients import Clients
     from reconciler.azure.errors import azure_errors
@@ -34,7 +34,7 @@ def plan_file(path: str, manifest: Any = None) -> Any:
     from reconciler.plan import make_plan
 
     manifest = manifest if manifest is not None else load_manifest(path)
-    clients = Clients(manifest.subscription)
+    clients = Clients(manifest.subscription, settings=settings)
     try:
         with azure_errors(f"read live state of vault {manifest.vault.name}"):
             live = read_live_state(clients, manifest)
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: no such file or directory")
     if os.path.isdir(path):
         return _run_dir(args)
-    plan = plan_file(path)
+    plan = plan_file(path, settings=getattr(args, "settings", None))
     out = sys.stdout
     out.write(render(plan, args.format, color=args.format == "text" and _use_color(out)))
     if args.out:
@@ -90,7 +90,7 @@ def _run_dir(args: argparse.Namespace) -> int:
 
     def one(p: str) -> tuple[str, Any, AsrError | None]:
         try:
-            return p, plan_file(p), None
+            return p, plan_file(p, settings=getattr(args, "settings", None)), None
         except AsrError as err:
             return p, None, err
 

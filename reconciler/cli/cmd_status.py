@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             max_rpo = parse_duration(args.max_rpo)
         except ValueError as exc:
             raise UsageError(f"--max-rpo: {exc}") from None
-    ctx = OpsContext.load(args.file)
+    ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))
     rep = read_status(ctx, max_rpo=max_rpo)
     if args.format == "json":
         ctx.say(json.dumps(rep.as_dict(), indent=2))

@@ -9,6 +9,9 @@ import os
 import sys
 
 from reconciler import __version__
+from reconciler.cli.settings import AZURE_COMMANDS
+from reconciler.cli.settings import add_arguments as add_settings_arguments
+from reconciler.cli.settings import from_args as settings_from_args
 from reconciler.errors import AsrError, ManifestError
 
 # name -> (module, one-line help). Order is the order in `asr --help`.
@@ -40,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         mod = importlib.import_module(modname)
         p = sub.add_parser(name, help=help_text, description=(mod.__doc__ or help_text).strip())
         mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        if name in AZURE_COMMANDS:
+            add_settings_arguments(p)
+        p.set_defaults(_run=mod.run, _command=name)
     return parser
 
 
@@ -68,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 1
     try:
+        if getattr(args, "_command", None) in AZURE_COMMANDS:
+            args.settings = settings_from_args(args)  # a bad value: error naming it, exit 1
         return int(args._run(args) or 0)
     except AsrError as err:
         _print_error(err)
