@@ -200,19 +200,31 @@ class Executor:
         emit: Emit | None = None,
         tracker: JobTracker | None = None,
         pacer: WritePacer | None = None,
-        lro_timeout: float = 1800.0,
+        lro_timeout: float | None = None,
         job_timeout: float | None = None,
         lock: Any = None,
+        settings: Any = None,
+        deadline: float | None = None,
     ) -> None:
+        """`settings`: timeouts and intervals (default: the clients' `config`, else the
+        environment); `deadline`: time.monotonic() by which every wait of this apply ends
+        (default: now + settings.deadline)."""
+        from reconciler.settings import Settings
+
         self.clients = clients
         self.plan = plan
         self.parallelism = max(1, int(parallelism))
         self.emit = emit or (lambda e: None)
-        self.tracker = tracker or JobTracker(clients, plan.resource_group, plan.vault, on_update=self._job_update)
+        self.settings = settings or getattr(clients, "config", None) or Settings.from_env()
+        self.tracker = tracker or JobTracker(clients, plan.resource_group, plan.vault, settings=self.settings,
+                                             on_update=self._job_update, on_waiting=self._waiting,
+                                             deadline=deadline)
         if tracker is not None and tracker.on_update is None:
             tracker.on_update = self._job_update
+        if tracker is not None and tracker.on_waiting is None:
+            tracker.on_waiting = self._waiting
         self.pacer = pacer or WritePacer(getattr(clients, "counter", None))
-        self.lro_timeout = lro_timeout
+        self.lro_timeout = lro_timeout if lro_timeout is not None else self.settings.lro_timeout
         self.job_timeout = job_timeout
         self.lock = lock
         self._stop = threading.Event()
@@ -228,6 +240,9 @@ class Executor:
         if self.lock is not None and getattr(self.lock, "lost", False) and not self._stop.is_set():
             self.stop("the vault lock was lost")
         return self._stop.is_set()
+
+    def _waiting(self, line: str) -> None:
+        self.emit({"event": "waiting", "message": line, "jobs": len(self.tracker.pending())})
 
     def _job_update(self, t: Any, job: JobView) -> None:
         self.emit({"event": "job", "address": t.label, "job": job.name, "scenario": job.scenario,
@@ -474,21 +489,38 @@ class Executor:
             if st.pending_error is not None:  # no job from an earlier attempt: the refusal stands
                 code, message = st.pending_error
                 return self._failed(c, st, code, message)
+            if t.timed_out or t.error is not None:
+                return self._wait_ended(c, st, t, f"the job of {c.address}")
             if t.optional:  # a 200 answer without a job: the write was synchronous
                 return None if st.index < len(c.requests) else self._succeeded(c, st)
-            if t.timed_out:
-                return self._failed(c, st, "JobTimeout", f"the job for {c.address} did not finish in time")
             return self._failed(c, st, "JobNotFound", f"no ASR job was found for request {t.request_id or t.job_name}")
         job = t.job
         if not job.succeeded:
-            if not job.terminal and t.timed_out:
-                return self._failed(c, st, "JobTimeout", f"job {job.name} did not finish in time")
+            if not job.terminal:  # the wait ended before the job: deadline, or the job list unreadable
+                return self._wait_ended(c, st, t, f"job {job.name} ({job.scenario}, {job.state})")
             err = job.errors[0] if job.errors else {"code": "JobFailed",
                                                      "message": f"job {job.name} ({job.scenario}) ended {job.state}"}
             return self._failed(c, st, err["code"], err["message"])
         if st.index < len(c.requests) and c.action != Action.NOOP:
             return None
         return self._succeeded(c, st)
+
+    def _wait_ended(self, c: Change, st: "_State", t: Any, what: str) -> Outcome:
+        """The wait for a job ended before the job did: say why, with Azure's last error."""
+        from reconciler.settings import format_seconds
+
+        err = t.error
+        if t.timed_out:
+            last = f"; last error: {err.message}" if err is not None else ""
+            o = self._failed(c, st, "DeadlineExceeded",
+                             f"stopped waiting for {what} at the deadline "
+                             f"({format_seconds(self.settings.deadline)}, --deadline / ASR_DEADLINE){last}; "
+                             "the Azure job keeps running and the next apply awaits it")
+        else:
+            o = self._failed(c, st, getattr(err, "code", None) or "JobListUnreadable",
+                             f"stopped waiting for {what}: {err.message}")
+        o.error_hint = getattr(err, "hint", None)
+        return o
 
     def _await_existing(self, c: Change, st: "_State") -> Any:
         name = awaited_job(c)
