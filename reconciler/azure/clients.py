@@ -99,9 +99,11 @@ class AzureSettings:
                    connect_timeout=s.connect_timeout, read_timeout=s.read_timeout, retry_timeout=s.retry_timeout)
 
 
-def _timeouts_policy(settings: AzureSettings) -> Any:
-    """A per-call policy (outside the retries) that marks a failed request with the
-    endpoint and the timeouts in force, for `reconciler.azure.errors.translate`."""
+def _timeouts_policies(settings: AzureSettings) -> tuple[Any, Any]:
+    """(per-call policy, per-retry policy). The per-retry one remembers each attempt's
+    answer; the per-call one (outside the retries) marks a failed request with the
+    endpoint, the timeouts in force and the last answer (a 500 retried until the
+    retry time ran out is reported as that 500), for `reconciler.azure.errors.translate`."""
     from azure.core.pipeline.policies import HTTPPolicy
 
     class NoteTimeouts(HTTPPolicy):
@@ -112,9 +114,18 @@ def _timeouts_policy(settings: AzureSettings) -> Any:
                 exc.asr_endpoint = settings.endpoint  # type: ignore[attr-defined]
                 exc.asr_timeouts = (settings.connect_timeout, settings.read_timeout,  # type: ignore[attr-defined]
                                     settings.retry_timeout)
+                last = request.context.get("asr_last_response")
+                if last is not None and not hasattr(exc, "asr_last_response"):
+                    exc.asr_last_response = last  # type: ignore[attr-defined]
                 raise
 
-    return NoteTimeouts()
+    class NoteAnswer(HTTPPolicy):
+        def send(self, request: Any) -> Any:
+            response = self.next.send(request)
+            request.context["asr_last_response"] = response.http_response
+            return response
+
+    return NoteTimeouts(), NoteAnswer()
 
 
 class Clients:
@@ -164,8 +175,8 @@ class Clients:
             "connection_timeout": self.settings.connect_timeout,
             "read_timeout": self.settings.read_timeout,
             "timeout": self.settings.retry_timeout,  # RetryPolicy: total time of one request, retries included
-            "per_call_policies": [_timeouts_policy(self.settings)],
         }
+        kw["per_call_policies"], kw["per_retry_policies"] = ([p] for p in _timeouts_policies(self.settings))
         if self.settings.ca_bundle:
             kw["connection_verify"] = self.settings.ca_bundle
         return kw

@@ -202,6 +202,22 @@ def _is_timeout(exc: BaseException) -> bool:
 def _unreachable(exc: BaseException, prefix: str) -> AsrError:
     """A request that got no answer: name the endpoint, and the timeouts when one ran out."""
     endpoint = _endpoint_of(exc)
+    last = getattr(exc, "asr_last_response", None)
+    if _is_timeout(exc) and last is not None and getattr(last, "status_code", 0) >= 400:
+        # the retries ran out of time on error answers: report the answer, not a timeout
+        from azure.core.exceptions import HttpResponseError
+
+        answered = translate(HttpResponseError(response=last))
+        timeouts = getattr(exc, "asr_timeouts", None)
+        if timeouts:
+            from reconciler.settings import format_seconds
+
+            answered.message += f" (still failing after {format_seconds(timeouts[2])} of retries, ASR_RETRY_TIMEOUT)"
+            answered.args = (answered.message,)
+        if prefix:
+            answered.message = prefix + answered.message
+            answered.args = (answered.message,)
+        return answered
     if _is_timeout(exc):
         timeouts = getattr(exc, "asr_timeouts", None)
         limits = ""
