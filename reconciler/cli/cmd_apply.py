@@ -108,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
     early = make_progress("json" if json_out else "text", out if json_out else info)
     # One apply per vault: take the lease before reading, so the plan is made and
     # checked under it (a vault that does not exist yet is created first, then locked).
-    lock = VaultLock(clients, manifest.vault.resource_group, manifest.vault.name, emit=early)
+    lock = VaultLock(clients, manifest.vault.resource_group, manifest.vault.name, emit=early,
+                     ttl=clients.config.lock_ttl)
     with azure_errors(f"lock vault {manifest.vault.name}"):
         lock.acquire_if_vault_exists()
     try:
@@ -156,7 +157,7 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
 
     progress = make_progress(args.log_format, out)
     applier = Applier(clients, parallelism=args.parallelism, emit=progress, allow_destroy=args.allow_destroy,
-                      replan=replan, lock=lock if lock.held else None)
+                      replan=replan, lock=lock if lock.held else None, settings=clients.config)
     try:
         with azure_errors("apply"):
             try:
