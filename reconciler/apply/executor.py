@@ -8,9 +8,10 @@ first.
 
 A failed change stops only what depends on it (transitively); independent
 branches go on. Changes that wait for a manual step (provider registration) are
-skipped with that reason. A NOOP whose reason is OPERATION_IN_PROGRESS is an ASR
-job already running in Azure (from an earlier, interrupted apply): it is awaited
-by its job id before its dependents run, never repeated.
+skipped with that reason. An AWAIT change is an ASR job already running in Azure
+(from an earlier, interrupted apply): its request (`replication_jobs.get`) reads the
+job, which is then followed like any other before its dependents run, never
+repeated. The executor branches on actions, never on reasons.
 
 `stop()` (Ctrl-C) stops scheduling new work; changes waiting for Azure jobs stop
 waiting and are reported as still running in Azure; nothing is cancelled.
@@ -28,7 +29,7 @@ from typing import Any, Callable
 from reconciler.apply import operations as ops
 from reconciler.apply.jobs import JobTracker, JobView
 from reconciler.apply.pacing import WritePacer
-from reconciler.plan.model import Action, Change, Plan, Reason
+from reconciler.plan.model import Action, Change, Plan
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
@@ -161,33 +162,19 @@ def job_record(job: JobView) -> dict[str, Any]:
     return d
 
 
-def awaited_job(change: Change) -> str | None:
-    """The job an OPERATION_IN_PROGRESS noop waits for: a
-    `site_recovery.replication_jobs.get` request's `job_name`, else a `jobId`
-    (name or ARM id) anywhere in the change's before/after (the live state's
-    `currentScenario.jobId`)."""
-    for r in change.requests:
-        if r.operation.endswith("replication_jobs.get") and r.args.get("job_name"):
-            return str(r.args["job_name"])
+_NOUNS = {"replication_protected_items": "protection", "replication_policies": "policy",
+          "replication_protection_container_mappings": "policy association", "replication_fabrics": "site",
+          "replication_network_mappings": "network mapping", "replication_recovery_plans": "recovery plan"}
+_VERBS = {"begin_create": "create", "begin_update": "update", "begin_delete": "delete", "begin_purge": "purge"}
 
-    def find(obj: Any, depth: int) -> str | None:
-        if depth > 4:
-            return None
-        if isinstance(obj, dict):
-            for key in ("jobId", "job_id"):
-                if isinstance(obj.get(key), str) and obj[key]:
-                    return obj[key]
-            for v in obj.values():
-                hit = find(v, depth + 1)
-                if hit:
-                    return hit
-        return None
 
-    for src in (change.before, change.after):
-        hit = find(src, 0)
-        if hit:
-            return hit
-    return None
+def describe_write(spec: ops.OpSpec) -> str:
+    """For people: "enable protection", "create policy"..."""
+    noun = _NOUNS.get(spec.group, spec.group)
+    verb = _VERBS.get(spec.method, spec.method)
+    if noun == "protection":
+        verb = {"create": "enable", "delete": "disable", "purge": "disable"}.get(verb, verb)
+    return f"{verb} {noun}"
 
 
 class Executor:
@@ -252,8 +239,6 @@ class Executor:
     def check(self, changes: list[Change] | None = None) -> None:
         for c in changes if changes is not None else self.plan.changes:
             for r in c.requests:
-                if c.action == Action.NOOP and r.operation.endswith("replication_jobs.get"):
-                    continue
                 ops.check_request(r.operation, r.args, self.clients)
 
     # --- the graph ------------------------------------------------------------------
@@ -328,7 +313,7 @@ class Executor:
                             finish(addr, o)
                             progressed = True
                             continue
-                        if c.action == Action.NOOP and c.reason != Reason.OPERATION_IN_PROGRESS:
+                        if c.action == Action.NOOP:
                             finish(addr, Outcome(addr, c.action.value, UNCHANGED))
                             progressed = True
                             continue
@@ -442,13 +427,6 @@ class Executor:
         job (returns (tracked, state): the worker is given back while the job
         runs) or the change ends (returns its Outcome)."""
         try:
-            if c.action == Action.NOOP:  # OPERATION_IN_PROGRESS: await the running job
-                if st.index == 0:
-                    st.index = len(c.requests) or 1
-                    t = self._await_existing(c, st)
-                    if t is not None:
-                        return t, st
-                return self._succeeded(c, st)
             while st.index < len(c.requests):
                 if self.stopping:
                     raise Interrupted(st.jobs)
@@ -501,7 +479,7 @@ class Executor:
             err = job.errors[0] if job.errors else {"code": "JobFailed",
                                                      "message": f"job {job.name} ({job.scenario}) ended {job.state}"}
             return self._failed(c, st, err["code"], err["message"])
-        if st.index < len(c.requests) and c.action != Action.NOOP:
+        if st.index < len(c.requests):
             return None
         return self._succeeded(c, st)
 
@@ -522,13 +500,11 @@ class Executor:
         o.error_hint = getattr(err, "hint", None)
         return o
 
-    def _await_existing(self, c: Change, st: "_State") -> Any:
-        name = awaited_job(c)
-        if not name:
-            return None  # nothing known to wait for
-        short = name.rstrip("/").rsplit("/", 1)[-1]
-        sr = self.clients.site_recovery()
-        job = JobView.from_job(sr.replication_jobs.get(self.plan.resource_group, self.plan.vault, short))
+    def _await_job(self, c: Change, spec: ops.OpSpec, args: dict[str, Any], st: "_State") -> Any:
+        """An AWAIT change's request: read the running job, then follow it (None when
+        it already ended well)."""
+        short = str(args.get("job_name") or "").rstrip("/").rsplit("/", 1)[-1]
+        job = JobView.from_job(ops.resolve(self.clients, spec)(**args))
         self.emit({"event": "await", "address": c.address, "job": job.name, "state": job.state})
         if job.terminal:
             st.jobs.append(job_record(job))
@@ -536,14 +512,16 @@ class Executor:
                 err = job.errors[0] if job.errors else {"code": "JobFailed", "message": f"job {job.name} ended {job.state}"}
                 raise ChangeFailed(err["code"], err["message"])
             return None
-        return self.tracker.follow(c.address, job_name=job.name or short, sent_at=job.start_ts or time.time(),
-                                   timeout=self.job_timeout)
+        return self.tracker.follow(c.address, what=job.scenario or "job", job_name=job.name or short,
+                                   sent_at=job.start_ts or time.time(), timeout=self.job_timeout)
 
     def _run_request(self, c: Change, operation: str, args: dict[str, Any], st: "_State") -> Any:
         """Send one request. Returns the tracked job for an ASR write (the
         caller waits for it without holding a worker), None when done."""
         spec = ops.spec_for(operation)
         args = self._with_lock_tag(spec, args)
+        if spec.style == ops.AWAIT:
+            return self._await_job(c, spec, args, st)
         if spec.style == ops.ASR:
             self.pacer.acquire(should_stop=lambda: self.stopping)
             try:
@@ -571,7 +549,8 @@ class Executor:
             targets = [str(args.get(spec.target_arg, ""))] if spec.target_arg else []
             targets.append(c.address.split(".", 1)[-1].rsplit("/", 1)[-1])
             return self.tracker.follow(
-                c.address, request_id=sent.request_id, targets=tuple(targets), scenarios=spec.scenarios,
+                c.address, what=describe_write(spec), request_id=sent.request_id, targets=tuple(targets),
+                scenarios=spec.scenarios,
                 sent_at=sent.server_time or sent.sent_at, retry_after=sent.retry_after,
                 optional=sent.status == 200, timeout=self.job_timeout)
         # non-ASR write: its own poller, holding the worker (few of these)

@@ -33,6 +33,7 @@ from reconciler.errors import UsageError
 ASR = "asr"
 LRO = "lro"
 SYNC = "sync"
+AWAIT = "await"  # read an ASR job already running (the request of an AWAIT change), then follow it
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ OPERATIONS: dict[str, OpSpec] = _table(
            target_arg="replicated_protected_item_name", scenarios=("DisableDr", "DisableProtection")),
     OpSpec(f"{_SR}.replication_protected_items.begin_purge", ASR, destructive=True,
            target_arg="replicated_protected_item_name", scenarios=("DisableDr", "PurgeProtection")),
+    # jobs already running at plan time (AWAIT changes)
+    OpSpec(f"{_SR}.replication_jobs.get", AWAIT),
     # recovery plans
     OpSpec(f"{_SR}.replication_recovery_plans.begin_create", ASR, target_arg="recovery_plan_name",
            scenarios=("CreateRecoveryPlan",)),

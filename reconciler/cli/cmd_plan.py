@@ -101,7 +101,7 @@ def _run_dir(args: argparse.Namespace) -> int:
     errors = 0
     changed = 0
     docs: list[dict] = []
-    totals = {"add": 0, "change": 0, "replace": 0, "destroy": 0, "manual": 0, "blocked": 0}
+    totals = {"add": 0, "change": 0, "replace": 0, "destroy": 0, "manual": 0, "blocked": 0, "await": 0}
     for p, plan, err in results:
         if err is not None:
             errors += 1
@@ -120,7 +120,7 @@ def _run_dir(args: argparse.Namespace) -> int:
         if plan.has_changes:
             changed += 1
         for k, v in plan.summary().items():
-            totals[k] += v
+            totals[k] = totals.get(k, 0) + v
         if args.out:
             base = os.path.splitext(os.path.basename(p))[0]
             save_plan(plan, os.path.join(args.out, f"{base}.plan.json"))
@@ -128,6 +128,8 @@ def _run_dir(args: argparse.Namespace) -> int:
         extra = [f"{totals['manual']} manual"] if totals["manual"] else []
         if totals["blocked"]:
             extra.append(f"{totals['blocked']} blocked")
+        if totals["await"]:
+            extra.append(f"{totals['await']} to await")
         line = (f"All {len(paths)} manifests: {totals['add']} to add, {totals['change']} to change, "
                 f"{totals['replace']} to replace, {totals['destroy']} to destroy"
                 + (f" ({', '.join(extra)})" if extra else "") + f"; {errors} failed.")
