@@ -138,7 +138,14 @@ class Applier:
             return self._apply(plan)
         finally:
             if self.lock is not None:
-                self.lock.release()
+                try:
+                    self.lock.release()
+                except Exception as exc:  # the lease expires by itself: never hide the result for it
+                    from reconciler.azure.errors import translate
+
+                    self.emit({"event": "note", "address": f"vault.{plan.vault}",
+                               "message": f"could not remove the lock (it expires by itself within "
+                                          f"{int(self.lock.ttl)} s): {translate(exc).message}"})
 
     def _apply(self, plan: Plan) -> ApplyResult:
         t0 = time.monotonic()

@@ -385,7 +385,7 @@ class JobFollower:
         self.last_error = err
         if self._failing_since is None:
             self._failing_since = now
-        log.warning("job list read failed: %s", err.message)
+        log.info("job list read failed: %s", err.message)
         give_up = _permanent(err) or now - self._failing_since >= self.settings.job_read_errors
         for t in pending:
             if give_up:
