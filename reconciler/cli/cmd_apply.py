@@ -125,8 +125,17 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
     from reconciler.apply.runner import Applier, actionable, refuse_destroy, wait_protected
     from reconciler.apply.summary import exit_status, render, render_errors
     from reconciler.azure.errors import azure_errors
-    from reconciler.live import read_live_state
     from reconciler.plan import Kind, check_plan_current, make_plan
+
+    from reconciler.azure.heartbeat import heartbeat
+
+    def read_live_state(clients: Any, manifest: Any) -> Any:  # says what it waits for on a slow endpoint
+        from reconciler.live import read_live_state as read
+
+        with heartbeat(lambda: f"reading the live state of vault {manifest.vault.name}",
+                       every=clients.config.progress_interval, counter=clients.counter,
+                       say=lambda line: print(line, file=sys.stderr, flush=True)):
+            return read(clients, manifest)
 
     replan = None
     if saved is not None:

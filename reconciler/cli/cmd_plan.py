@@ -33,10 +33,15 @@ def plan_file(path: str, manifest: Any = None, settings: Any = None) -> Any:
     from reconciler.live import read_live_state
     from reconciler.plan import make_plan
 
+    from reconciler.azure.heartbeat import heartbeat
+
     manifest = manifest if manifest is not None else load_manifest(path)
     clients = Clients(manifest.subscription, settings=settings)
     try:
-        with azure_errors(f"read live state of vault {manifest.vault.name}"):
+        with azure_errors(f"read live state of vault {manifest.vault.name}"), heartbeat(
+                lambda: f"reading the live state of vault {manifest.vault.name} from {clients.settings.endpoint}",
+                every=clients.config.progress_interval, counter=clients.counter,
+                say=lambda line: print(line, file=sys.stderr, flush=True)):
             live = read_live_state(clients, manifest)
     finally:
         clients.close()

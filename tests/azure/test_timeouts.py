@@ -53,6 +53,7 @@ def test_plan_against_a_silent_endpoint_ends_naming_it(emulator, monkeypatch, ca
         monkeypatch.setenv("ASR_CONNECT_TIMEOUT", "1")
         monkeypatch.setenv("ASR_READ_TIMEOUT", "1")
         monkeypatch.setenv("ASR_RETRY_TIMEOUT", "3")
+        monkeypatch.setenv("ASR_PROGRESS_INTERVAL", "1")
         t0 = time.monotonic()
         rc = asr(["plan", str(REPO / "examples" / "quickstart.yaml")])
         took = time.monotonic() - t0
@@ -61,6 +62,7 @@ def test_plan_against_a_silent_endpoint_ends_naming_it(emulator, monkeypatch, ca
     assert f"127.0.0.1:{srv.port} did not answer in time" in err, err
     assert "connect timeout 1s, read timeout 1s, 3s in all with retries" in err, err
     assert "Traceback" not in err
+    assert (f"still waiting for Azure: reading the live state of vault contoso-asr-vault from {endpoint} (" in err), err
     # one request may take connect + read beyond its 3 s budget; the live read has two rounds
     assert took < 20, took
     assert srv.conns, "the client never connected"
