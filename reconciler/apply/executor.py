@@ -251,148 +251,26 @@ class Executor:
         waits for its job through the tracker, so thousands of jobs can run
         while at most `parallelism` calls are being made."""
         t0 = time.monotonic()
-        prior = dict(prior or {})
         changes = [c for c in self.plan.changes if only is None or c.address in only]
         self.check(changes)
-        index = {c.address: c for c in changes}
-        deps: dict[str, list[str]] = {}
-        dependents: dict[str, list[str]] = {a: [] for a in index}
-        for c in changes:
-            ds = [d for d in list(c.depends_on) + list(c.blocked_by)
-                  if (d in index or d in prior) and d != c.address]
-            deps[c.address] = list(dict.fromkeys(ds))
-            for d in deps[c.address]:
-                if d in dependents:
-                    dependents[d].append(c.address)
-        outcomes: dict[str, Outcome] = {a: o for a, o in prior.items() if a not in index}
-        running: dict[cf.Future, str] = {}
-        waiting: dict[str, tuple[Any, _State]] = {}  # address -> (tracked job, state)
-        busy: set[str] = set()
-        order = [c.address for c in changes]
-        pos = {a: i for i, a in enumerate(order)}
-        interrupted = False
-        wakeups: "queue.Queue[str]" = queue.Queue()
-        candidates = set(order)  # addresses worth looking at in the next scan
-        pool = cf.ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="asr-apply")
-
-        def finish(addr: str, o: Outcome) -> None:
-            outcomes[addr] = o
-            busy.discard(addr)
-            candidates.update(dependents.get(addr, ()))
-
-        def submit(addr: str, st: "_State") -> None:
-            fut = pool.submit(self._step, index[addr], st)
-            running[fut] = addr
-
+        run = _Run(self, changes, dict(prior or {}))
         try:
-            while True:
-                # resolve what needs no work, start what is ready (in plan order)
-                progressed = True
-                while progressed:
-                    progressed = False
-                    for addr in sorted(candidates, key=pos.__getitem__):
-                        if addr in outcomes or addr in busy:
-                            candidates.discard(addr)
-                            continue
-                        c = index[addr]
-                        bad = [d for d in deps[addr] if d in outcomes and outcomes[d].status not in (SUCCEEDED, UNCHANGED)]
-                        if bad:
-                            finish(addr, self._skip(c, bad, outcomes, index))
-                            progressed = True
-                            continue
-                        if any(d not in outcomes for d in deps[addr]):
-                            candidates.discard(addr)  # looked at again when a dependency ends
-                            continue
-                        if c.action == Action.MANUAL:
-                            finish(addr, self._manual(c))
-                            progressed = True
-                            continue
-                        if c.blocked_by:
-                            o = Outcome(addr, c.action.value, SKIPPED, reason=f"waits for manual step {', '.join(c.blocked_by)}")
-                            self.emit({"event": "skipped", "address": addr, "reason": o.reason})
-                            finish(addr, o)
-                            progressed = True
-                            continue
-                        if c.action == Action.NOOP:
-                            finish(addr, Outcome(addr, c.action.value, UNCHANGED))
-                            progressed = True
-                            continue
-                        if self.stopping:
-                            finish(addr, Outcome(addr, c.action.value, SKIPPED, reason=f"not started: {self._stop_reason}"))
-                            progressed = True
-                            continue
-                        if len(running) >= self.parallelism:
-                            break  # no free worker: keep the candidate for later
-                        candidates.discard(addr)
-                        busy.add(addr)
-                        self.emit({"event": "start", "address": addr, "action": c.action.value})
-                        submit(addr, _State(t0=time.monotonic()))
-                if not running and not waiting:
-                    break
-                try:
-                    done, _ = cf.wait(list(running), timeout=0.1, return_when=cf.FIRST_COMPLETED) if running \
-                        else (set(), set())
-                    if not running:
-                        try:
-                            wakeups.put(wakeups.get(timeout=0.1))
-                        except queue.Empty:
-                            pass
-                except KeyboardInterrupt:
-                    if self._stop.is_set():
-                        raise
-                    interrupted = True
-                    self.stop("interrupted")
-                    self.emit({"event": "interrupt", "in_flight": sorted(list(running.values()) + list(waiting))})
-                    continue
-                for fut in done:
-                    addr = running.pop(fut)
-                    res = fut.result()
-                    if isinstance(res, Outcome):
-                        finish(addr, res)
-                    else:  # waiting for an ASR job
-                        tracked, st = res
-                        waiting[addr] = (tracked, st)
-                        tracked.notify = lambda a=addr: wakeups.put(a)
-                        if tracked.done:
-                            wakeups.put(addr)
-                # jobs that ended: continue their change on a worker
-                while True:
-                    try:
-                        addr = wakeups.get_nowait()
-                    except queue.Empty:
-                        break
-                    if addr not in waiting or not waiting[addr][0].done:
-                        continue
-                    tracked, st = waiting.pop(addr)
-                    verdict = self._job_verdict(index[addr], tracked, st)
-                    if isinstance(verdict, Outcome):
-                        finish(addr, verdict)
-                    else:
-                        submit(addr, st)  # next request of the change
-                if self.stopping and waiting:
-                    for addr, (tracked, st) in list(waiting.items()):
-                        waiting.pop(addr)
-                        reason = "interrupted; its Azure job keeps running and the next apply awaits it"
-                        self.emit({"event": "interrupted", "address": addr, "reason": reason})
-                        finish(addr, Outcome(addr, index[addr].action.value, IN_PROGRESS, reason=reason,
-                                             jobs=st.jobs + ([job_record(tracked.job)] if tracked.job else []),
-                                             seconds=time.monotonic() - st.t0))
+            run.loop()
         except KeyboardInterrupt:
-            interrupted = True
-            self.stop("interrupted")
-            pool.shutdown(wait=False, cancel_futures=True)
-            for addr in list(running.values()) + list(waiting):
-                outcomes.setdefault(addr, Outcome(addr, index[addr].action.value, IN_PROGRESS,
-                                                  reason="interrupted; any Azure job keeps running"))
+            run.abort()
         finally:
-            pool.shutdown(wait=True)
+            run.pool.shutdown(wait=True)
             self.tracker.close()
-        for addr in order:
-            if addr not in outcomes:
-                outcomes[addr] = Outcome(addr, index[addr].action.value, SKIPPED, reason=f"not started: {self._stop_reason}")
+        return self._result(run, t0)
+
+    def _result(self, run: "_Run", t0: float) -> ApplyResult:
+        for addr in run.order:
+            if addr not in run.outcomes:
+                run.outcomes[addr] = Outcome(addr, run.index[addr].action.value, SKIPPED,
+                                             reason=f"not started: {self._stop_reason}")
         result = ApplyResult(
-            outcomes=[outcomes[a] for a in order],  # this run's changes only
-            interrupted=interrupted or self._stop.is_set(),
+            outcomes=[run.outcomes[a] for a in run.order],  # this run's changes only
+            interrupted=run.interrupted or self._stop.is_set(),
             seconds=time.monotonic() - t0,
         )
         counter = getattr(self.clients, "counter", None)
@@ -588,3 +466,166 @@ class Executor:
         body = dict(body)
         body["tags"] = {**(body.get("tags") or {}), self.lock.TAG: value}
         return {**args, body_key: body}
+
+
+class _Run:
+    """One `Executor.run`: the event loop over a graph of changes. Workers run a
+    change's requests (`Executor._step`); a change waiting for an ASR job gives its
+    worker back and is resumed (`wakeups`) when the tracker ends its wait."""
+
+    def __init__(self, ex: Executor, changes: list[Change], prior: dict[str, Outcome]) -> None:
+        self.ex = ex
+        self.index = {c.address: c for c in changes}
+        self.order = [c.address for c in changes]
+        self.pos = {a: i for i, a in enumerate(self.order)}
+        self.deps: dict[str, list[str]] = {}
+        self.dependents: dict[str, list[str]] = {a: [] for a in self.index}
+        for c in changes:
+            ds = [d for d in list(c.depends_on) + list(c.blocked_by)
+                  if (d in self.index or d in prior) and d != c.address]
+            self.deps[c.address] = list(dict.fromkeys(ds))
+            for d in self.deps[c.address]:
+                if d in self.dependents:
+                    self.dependents[d].append(c.address)
+        self.outcomes: dict[str, Outcome] = {a: o for a, o in prior.items() if a not in self.index}
+        self.running: dict[cf.Future, str] = {}
+        self.waiting: dict[str, tuple[Any, _State]] = {}  # address -> (tracked job, state)
+        self.busy: set[str] = set()
+        self.candidates = set(self.order)  # addresses worth looking at in the next scan
+        self.wakeups: "queue.Queue[str]" = queue.Queue()
+        self.interrupted = False
+        self.pool = cf.ThreadPoolExecutor(max_workers=ex.parallelism, thread_name_prefix="asr-apply")
+
+    def finish(self, addr: str, o: Outcome) -> None:
+        self.outcomes[addr] = o
+        self.busy.discard(addr)
+        self.candidates.update(self.dependents.get(addr, ()))
+
+    def submit(self, addr: str, st: _State) -> None:
+        self.running[self.pool.submit(self.ex._step, self.index[addr], st)] = addr
+
+    def loop(self) -> None:
+        while True:
+            self.schedule()
+            if not self.running and not self.waiting:
+                return
+            done = self.pause()
+            if done is None:
+                continue
+            self.collect(done)
+            self.resume()
+            if self.ex.stopping and self.waiting:
+                self.leave_waiting()
+
+    # --- resolve what needs no work, start what is ready (in plan order) -----------
+    def schedule(self) -> None:
+        progressed = True
+        while progressed:
+            progressed = False
+            for addr in sorted(self.candidates, key=self.pos.__getitem__):
+                if addr in self.outcomes or addr in self.busy:
+                    self.candidates.discard(addr)
+                    continue
+                if any(d not in self.outcomes for d in self.deps[addr]) and not self._failed_deps(addr):
+                    self.candidates.discard(addr)  # looked at again when a dependency ends
+                    continue
+                verdict = self.verdict(addr)
+                if verdict is not None:
+                    self.finish(addr, verdict)
+                    progressed = True
+                    continue
+                if len(self.running) >= self.ex.parallelism:
+                    break  # no free worker: keep the candidate for later
+                self.candidates.discard(addr)
+                self.busy.add(addr)
+                self.ex.emit({"event": "start", "address": addr, "action": self.index[addr].action.value})
+                self.submit(addr, _State(t0=time.monotonic()))
+
+    def _failed_deps(self, addr: str) -> list[str]:
+        return [d for d in self.deps[addr]
+                if d in self.outcomes and self.outcomes[d].status not in (SUCCEEDED, UNCHANGED)]
+
+    def verdict(self, addr: str) -> Outcome | None:
+        """The outcome of a change that needs no work (skipped, manual, noop), or None to start it."""
+        ex, c = self.ex, self.index[addr]
+        bad = self._failed_deps(addr)
+        if bad:
+            return ex._skip(c, bad, self.outcomes, self.index)
+        if c.action == Action.MANUAL:
+            return ex._manual(c)
+        if c.blocked_by:
+            o = Outcome(addr, c.action.value, SKIPPED, reason=f"waits for manual step {', '.join(c.blocked_by)}")
+            ex.emit({"event": "skipped", "address": addr, "reason": o.reason})
+            return o
+        if c.action == Action.NOOP:
+            return Outcome(addr, c.action.value, UNCHANGED)
+        if ex.stopping:
+            return Outcome(addr, c.action.value, SKIPPED, reason=f"not started: {ex._stop_reason}")
+        return None
+
+    # --- wait a little for workers or ended jobs -------------------------------------
+    def pause(self) -> "set[cf.Future] | None":
+        try:
+            if self.running:
+                done, _ = cf.wait(list(self.running), timeout=0.1, return_when=cf.FIRST_COMPLETED)
+                return done
+            try:
+                self.wakeups.put(self.wakeups.get(timeout=0.1))
+            except queue.Empty:
+                pass
+            return set()
+        except KeyboardInterrupt:
+            if self.ex._stop.is_set():
+                raise
+            self.interrupted = True
+            self.ex.stop("interrupted")
+            self.ex.emit({"event": "interrupt", "in_flight": sorted(list(self.running.values()) + list(self.waiting))})
+            return None
+
+    def collect(self, done: "set[cf.Future]") -> None:
+        for fut in done:
+            addr = self.running.pop(fut)
+            res = fut.result()
+            if isinstance(res, Outcome):
+                self.finish(addr, res)
+                continue
+            tracked, st = res  # waiting for an ASR job
+            self.waiting[addr] = (tracked, st)
+            tracked.notify = lambda a=addr: self.wakeups.put(a)
+            if tracked.done:
+                self.wakeups.put(addr)
+
+    def resume(self) -> None:
+        """Jobs whose wait ended: continue their change on a worker, or finish it."""
+        while True:
+            try:
+                addr = self.wakeups.get_nowait()
+            except queue.Empty:
+                return
+            if addr not in self.waiting or not self.waiting[addr][0].done:
+                continue
+            tracked, st = self.waiting.pop(addr)
+            verdict = self.ex._job_verdict(self.index[addr], tracked, st)
+            if isinstance(verdict, Outcome):
+                self.finish(addr, verdict)
+            else:
+                self.submit(addr, st)  # next request of the change
+
+    def leave_waiting(self) -> None:
+        """Stopping: changes waiting for Azure jobs stop waiting; the jobs go on."""
+        reason = "interrupted; its Azure job keeps running and the next apply awaits it"
+        for addr, (tracked, st) in list(self.waiting.items()):
+            self.waiting.pop(addr)
+            self.ex.emit({"event": "interrupted", "address": addr, "reason": reason})
+            self.finish(addr, Outcome(addr, self.index[addr].action.value, IN_PROGRESS, reason=reason,
+                                      jobs=st.jobs + ([job_record(tracked.job)] if tracked.job else []),
+                                      seconds=time.monotonic() - st.t0))
+
+    def abort(self) -> None:
+        """A second Ctrl-C: stop at once; what was in flight is reported as running in Azure."""
+        self.interrupted = True
+        self.ex.stop("interrupted")
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for addr in list(self.running.values()) + list(self.waiting):
+            self.outcomes.setdefault(addr, Outcome(addr, self.index[addr].action.value, IN_PROGRESS,
+                                                   reason="interrupted; any Azure job keeps running"))
