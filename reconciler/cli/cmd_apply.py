@@ -110,7 +110,12 @@ def run(args: argparse.Namespace) -> int:
     # checked under it (a vault that does not exist yet is created first, then locked).
     lock = VaultLock(clients, manifest.vault.resource_group, manifest.vault.name, emit=early,
                      ttl=clients.config.lock_ttl)
-    with azure_errors(f"lock vault {manifest.vault.name}"):
+    from reconciler.azure.heartbeat import heartbeat
+
+    with azure_errors(f"lock vault {manifest.vault.name}"), heartbeat(
+            lambda: f"reading vault {manifest.vault.name} to lock it ({clients.settings.endpoint})",
+            every=clients.config.progress_interval, counter=clients.counter,
+            say=lambda line: print(line, file=sys.stderr, flush=True)):
         lock.acquire_if_vault_exists()
     try:
         return _run_locked(args, path, saved, plan, manifest, clients, lock, out, info, json_out)
