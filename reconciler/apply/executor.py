@@ -8,9 +8,10 @@ first.
 
 A failed change stops only what depends on it (transitively); independent
 branches go on. Changes that wait for a manual step (provider registration) are
-skipped with that reason. A NOOP whose reason is OPERATION_IN_PROGRESS is an ASR
-job already running in Azure (from an earlier, interrupted apply): it is awaited
-by its job id before its dependents run, never repeated.
+skipped with that reason. An AWAIT change is an ASR job already running in Azure
+(from an earlier, interrupted apply): its request (`replication_jobs.get`) reads the
+job, which is then followed like any other before its dependents run, never
+repeated. The executor branches on actions, never on reasons.
 
 `stop()` (Ctrl-C) stops scheduling new work; changes waiting for Azure jobs stop
 waiting and are reported as still running in Azure; nothing is cancelled.
@@ -28,7 +29,7 @@ from typing import Any, Callable
 from reconciler.apply import operations as ops
 from reconciler.apply.jobs import JobTracker, JobView
 from reconciler.apply.pacing import WritePacer
-from reconciler.plan.model import Action, Change, Plan, Reason
+from reconciler.plan.model import Action, Change, Plan
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
@@ -161,33 +162,19 @@ def job_record(job: JobView) -> dict[str, Any]:
     return d
 
 
-def awaited_job(change: Change) -> str | None:
-    """The job an OPERATION_IN_PROGRESS noop waits for: a
-    `site_recovery.replication_jobs.get` request's `job_name`, else a `jobId`
-    (name or ARM id) anywhere in the change's before/after (the live state's
-    `currentScenario.jobId`)."""
-    for r in change.requests:
-        if r.operation.endswith("replication_jobs.get") and r.args.get("job_name"):
-            return str(r.args["job_name"])
+_NOUNS = {"replication_protected_items": "protection", "replication_policies": "policy",
+          "replication_protection_container_mappings": "policy association", "replication_fabrics": "site",
+          "replication_network_mappings": "network mapping", "replication_recovery_plans": "recovery plan"}
+_VERBS = {"begin_create": "create", "begin_update": "update", "begin_delete": "delete", "begin_purge": "purge"}
 
-    def find(obj: Any, depth: int) -> str | None:
-        if depth > 4:
-            return None
-        if isinstance(obj, dict):
-            for key in ("jobId", "job_id"):
-                if isinstance(obj.get(key), str) and obj[key]:
-                    return obj[key]
-            for v in obj.values():
-                hit = find(v, depth + 1)
-                if hit:
-                    return hit
-        return None
 
-    for src in (change.before, change.after):
-        hit = find(src, 0)
-        if hit:
-            return hit
-    return None
+def describe_write(spec: ops.OpSpec) -> str:
+    """For people: "enable protection", "create policy"..."""
+    noun = _NOUNS.get(spec.group, spec.group)
+    verb = _VERBS.get(spec.method, spec.method)
+    if noun == "protection":
+        verb = {"create": "enable", "delete": "disable", "purge": "disable"}.get(verb, verb)
+    return f"{verb} {noun}"
 
 
 class Executor:
@@ -200,19 +187,31 @@ class Executor:
         emit: Emit | None = None,
         tracker: JobTracker | None = None,
         pacer: WritePacer | None = None,
-        lro_timeout: float = 1800.0,
+        lro_timeout: float | None = None,
         job_timeout: float | None = None,
         lock: Any = None,
+        settings: Any = None,
+        deadline: float | None = None,
     ) -> None:
+        """`settings`: timeouts and intervals (default: the clients' `config`, else the
+        environment); `deadline`: time.monotonic() by which every wait of this apply ends
+        (default: now + settings.deadline)."""
+        from reconciler.settings import Settings
+
         self.clients = clients
         self.plan = plan
         self.parallelism = max(1, int(parallelism))
         self.emit = emit or (lambda e: None)
-        self.tracker = tracker or JobTracker(clients, plan.resource_group, plan.vault, on_update=self._job_update)
+        self.settings = settings or getattr(clients, "config", None) or Settings.from_env()
+        self.tracker = tracker or JobTracker(clients, plan.resource_group, plan.vault, settings=self.settings,
+                                             on_update=self._job_update, on_waiting=self._waiting,
+                                             deadline=deadline)
         if tracker is not None and tracker.on_update is None:
             tracker.on_update = self._job_update
+        if tracker is not None and tracker.on_waiting is None:
+            tracker.on_waiting = self._waiting
         self.pacer = pacer or WritePacer(getattr(clients, "counter", None))
-        self.lro_timeout = lro_timeout
+        self.lro_timeout = lro_timeout if lro_timeout is not None else self.settings.lro_timeout
         self.job_timeout = job_timeout
         self.lock = lock
         self._stop = threading.Event()
@@ -229,6 +228,9 @@ class Executor:
             self.stop("the vault lock was lost")
         return self._stop.is_set()
 
+    def _waiting(self, line: str) -> None:
+        self.emit({"event": "waiting", "message": line, "jobs": len(self.tracker.pending())})
+
     def _job_update(self, t: Any, job: JobView) -> None:
         self.emit({"event": "job", "address": t.label, "job": job.name, "scenario": job.scenario,
                    "state": job.state, "percent": job.percent, "tasks": job.task_summary()})
@@ -237,8 +239,6 @@ class Executor:
     def check(self, changes: list[Change] | None = None) -> None:
         for c in changes if changes is not None else self.plan.changes:
             for r in c.requests:
-                if c.action == Action.NOOP and r.operation.endswith("replication_jobs.get"):
-                    continue
                 ops.check_request(r.operation, r.args, self.clients)
 
     # --- the graph ------------------------------------------------------------------
@@ -251,148 +251,26 @@ class Executor:
         waits for its job through the tracker, so thousands of jobs can run
         while at most `parallelism` calls are being made."""
         t0 = time.monotonic()
-        prior = dict(prior or {})
         changes = [c for c in self.plan.changes if only is None or c.address in only]
         self.check(changes)
-        index = {c.address: c for c in changes}
-        deps: dict[str, list[str]] = {}
-        dependents: dict[str, list[str]] = {a: [] for a in index}
-        for c in changes:
-            ds = [d for d in list(c.depends_on) + list(c.blocked_by)
-                  if (d in index or d in prior) and d != c.address]
-            deps[c.address] = list(dict.fromkeys(ds))
-            for d in deps[c.address]:
-                if d in dependents:
-                    dependents[d].append(c.address)
-        outcomes: dict[str, Outcome] = {a: o for a, o in prior.items() if a not in index}
-        running: dict[cf.Future, str] = {}
-        waiting: dict[str, tuple[Any, _State]] = {}  # address -> (tracked job, state)
-        busy: set[str] = set()
-        order = [c.address for c in changes]
-        pos = {a: i for i, a in enumerate(order)}
-        interrupted = False
-        wakeups: "queue.Queue[str]" = queue.Queue()
-        candidates = set(order)  # addresses worth looking at in the next scan
-        pool = cf.ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="asr-apply")
-
-        def finish(addr: str, o: Outcome) -> None:
-            outcomes[addr] = o
-            busy.discard(addr)
-            candidates.update(dependents.get(addr, ()))
-
-        def submit(addr: str, st: "_State") -> None:
-            fut = pool.submit(self._step, index[addr], st)
-            running[fut] = addr
-
+        run = _Run(self, changes, dict(prior or {}))
         try:
-            while True:
-                # resolve what needs no work, start what is ready (in plan order)
-                progressed = True
-                while progressed:
-                    progressed = False
-                    for addr in sorted(candidates, key=pos.__getitem__):
-                        if addr in outcomes or addr in busy:
-                            candidates.discard(addr)
-                            continue
-                        c = index[addr]
-                        bad = [d for d in deps[addr] if d in outcomes and outcomes[d].status not in (SUCCEEDED, UNCHANGED)]
-                        if bad:
-                            finish(addr, self._skip(c, bad, outcomes, index))
-                            progressed = True
-                            continue
-                        if any(d not in outcomes for d in deps[addr]):
-                            candidates.discard(addr)  # looked at again when a dependency ends
-                            continue
-                        if c.action == Action.MANUAL:
-                            finish(addr, self._manual(c))
-                            progressed = True
-                            continue
-                        if c.blocked_by:
-                            o = Outcome(addr, c.action.value, SKIPPED, reason=f"waits for manual step {', '.join(c.blocked_by)}")
-                            self.emit({"event": "skipped", "address": addr, "reason": o.reason})
-                            finish(addr, o)
-                            progressed = True
-                            continue
-                        if c.action == Action.NOOP and c.reason != Reason.OPERATION_IN_PROGRESS:
-                            finish(addr, Outcome(addr, c.action.value, UNCHANGED))
-                            progressed = True
-                            continue
-                        if self.stopping:
-                            finish(addr, Outcome(addr, c.action.value, SKIPPED, reason=f"not started: {self._stop_reason}"))
-                            progressed = True
-                            continue
-                        if len(running) >= self.parallelism:
-                            break  # no free worker: keep the candidate for later
-                        candidates.discard(addr)
-                        busy.add(addr)
-                        self.emit({"event": "start", "address": addr, "action": c.action.value})
-                        submit(addr, _State(t0=time.monotonic()))
-                if not running and not waiting:
-                    break
-                try:
-                    done, _ = cf.wait(list(running), timeout=0.1, return_when=cf.FIRST_COMPLETED) if running \
-                        else (set(), set())
-                    if not running:
-                        try:
-                            wakeups.put(wakeups.get(timeout=0.1))
-                        except queue.Empty:
-                            pass
-                except KeyboardInterrupt:
-                    if self._stop.is_set():
-                        raise
-                    interrupted = True
-                    self.stop("interrupted")
-                    self.emit({"event": "interrupt", "in_flight": sorted(list(running.values()) + list(waiting))})
-                    continue
-                for fut in done:
-                    addr = running.pop(fut)
-                    res = fut.result()
-                    if isinstance(res, Outcome):
-                        finish(addr, res)
-                    else:  # waiting for an ASR job
-                        tracked, st = res
-                        waiting[addr] = (tracked, st)
-                        tracked.notify = lambda a=addr: wakeups.put(a)
-                        if tracked.done:
-                            wakeups.put(addr)
-                # jobs that ended: continue their change on a worker
-                while True:
-                    try:
-                        addr = wakeups.get_nowait()
-                    except queue.Empty:
-                        break
-                    if addr not in waiting or not waiting[addr][0].done:
-                        continue
-                    tracked, st = waiting.pop(addr)
-                    verdict = self._job_verdict(index[addr], tracked, st)
-                    if isinstance(verdict, Outcome):
-                        finish(addr, verdict)
-                    else:
-                        submit(addr, st)  # next request of the change
-                if self.stopping and waiting:
-                    for addr, (tracked, st) in list(waiting.items()):
-                        waiting.pop(addr)
-                        reason = "interrupted; its Azure job keeps running and the next apply awaits it"
-                        self.emit({"event": "interrupted", "address": addr, "reason": reason})
-                        finish(addr, Outcome(addr, index[addr].action.value, IN_PROGRESS, reason=reason,
-                                             jobs=st.jobs + ([job_record(tracked.job)] if tracked.job else []),
-                                             seconds=time.monotonic() - st.t0))
+            run.loop()
         except KeyboardInterrupt:
-            interrupted = True
-            self.stop("interrupted")
-            pool.shutdown(wait=False, cancel_futures=True)
-            for addr in list(running.values()) + list(waiting):
-                outcomes.setdefault(addr, Outcome(addr, index[addr].action.value, IN_PROGRESS,
-                                                  reason="interrupted; any Azure job keeps running"))
+            run.abort()
         finally:
-            pool.shutdown(wait=True)
+            run.pool.shutdown(wait=True)
             self.tracker.close()
-        for addr in order:
-            if addr not in outcomes:
-                outcomes[addr] = Outcome(addr, index[addr].action.value, SKIPPED, reason=f"not started: {self._stop_reason}")
+        return self._result(run, t0)
+
+    def _result(self, run: "_Run", t0: float) -> ApplyResult:
+        for addr in run.order:
+            if addr not in run.outcomes:
+                run.outcomes[addr] = Outcome(addr, run.index[addr].action.value, SKIPPED,
+                                             reason=f"not started: {self._stop_reason}")
         result = ApplyResult(
-            outcomes=[outcomes[a] for a in order],  # this run's changes only
-            interrupted=interrupted or self._stop.is_set(),
+            outcomes=[run.outcomes[a] for a in run.order],  # this run's changes only
+            interrupted=run.interrupted or self._stop.is_set(),
             seconds=time.monotonic() - t0,
         )
         counter = getattr(self.clients, "counter", None)
@@ -427,13 +305,6 @@ class Executor:
         job (returns (tracked, state): the worker is given back while the job
         runs) or the change ends (returns its Outcome)."""
         try:
-            if c.action == Action.NOOP:  # OPERATION_IN_PROGRESS: await the running job
-                if st.index == 0:
-                    st.index = len(c.requests) or 1
-                    t = self._await_existing(c, st)
-                    if t is not None:
-                        return t, st
-                return self._succeeded(c, st)
             while st.index < len(c.requests):
                 if self.stopping:
                     raise Interrupted(st.jobs)
@@ -474,29 +345,44 @@ class Executor:
             if st.pending_error is not None:  # no job from an earlier attempt: the refusal stands
                 code, message = st.pending_error
                 return self._failed(c, st, code, message)
+            if t.timed_out or t.error is not None:
+                return self._wait_ended(c, st, t, f"the job of {c.address}")
             if t.optional:  # a 200 answer without a job: the write was synchronous
                 return None if st.index < len(c.requests) else self._succeeded(c, st)
-            if t.timed_out:
-                return self._failed(c, st, "JobTimeout", f"the job for {c.address} did not finish in time")
             return self._failed(c, st, "JobNotFound", f"no ASR job was found for request {t.request_id or t.job_name}")
         job = t.job
         if not job.succeeded:
-            if not job.terminal and t.timed_out:
-                return self._failed(c, st, "JobTimeout", f"job {job.name} did not finish in time")
+            if not job.terminal:  # the wait ended before the job: deadline, or the job list unreadable
+                return self._wait_ended(c, st, t, f"job {job.name} ({job.scenario}, {job.state})")
             err = job.errors[0] if job.errors else {"code": "JobFailed",
                                                      "message": f"job {job.name} ({job.scenario}) ended {job.state}"}
             return self._failed(c, st, err["code"], err["message"])
-        if st.index < len(c.requests) and c.action != Action.NOOP:
+        if st.index < len(c.requests):
             return None
         return self._succeeded(c, st)
 
-    def _await_existing(self, c: Change, st: "_State") -> Any:
-        name = awaited_job(c)
-        if not name:
-            return None  # nothing known to wait for
-        short = name.rstrip("/").rsplit("/", 1)[-1]
-        sr = self.clients.site_recovery()
-        job = JobView.from_job(sr.replication_jobs.get(self.plan.resource_group, self.plan.vault, short))
+    def _wait_ended(self, c: Change, st: "_State", t: Any, what: str) -> Outcome:
+        """The wait for a job ended before the job did: say why, with Azure's last error."""
+        from reconciler.settings import format_seconds
+
+        err = t.error
+        if t.timed_out:
+            last = f"; last error: {err.message}" if err is not None else ""
+            o = self._failed(c, st, "DeadlineExceeded",
+                             f"stopped waiting for {what} at the deadline "
+                             f"({format_seconds(self.settings.deadline)}, --deadline / ASR_DEADLINE){last}; "
+                             "the Azure job keeps running and the next apply awaits it")
+        else:
+            o = self._failed(c, st, getattr(err, "code", None) or "JobListUnreadable",
+                             f"stopped waiting for {what}: {err.message}")
+        o.error_hint = getattr(err, "hint", None)
+        return o
+
+    def _await_job(self, c: Change, spec: ops.OpSpec, args: dict[str, Any], st: "_State") -> Any:
+        """An AWAIT change's request: read the running job, then follow it (None when
+        it already ended well)."""
+        short = str(args.get("job_name") or "").rstrip("/").rsplit("/", 1)[-1]
+        job = JobView.from_job(ops.resolve(self.clients, spec)(**args))
         self.emit({"event": "await", "address": c.address, "job": job.name, "state": job.state})
         if job.terminal:
             st.jobs.append(job_record(job))
@@ -504,14 +390,16 @@ class Executor:
                 err = job.errors[0] if job.errors else {"code": "JobFailed", "message": f"job {job.name} ended {job.state}"}
                 raise ChangeFailed(err["code"], err["message"])
             return None
-        return self.tracker.follow(c.address, job_name=job.name or short, sent_at=job.start_ts or time.time(),
-                                   timeout=self.job_timeout)
+        return self.tracker.follow(c.address, what=job.scenario or "job", job_name=job.name or short,
+                                   sent_at=job.start_ts or time.time(), timeout=self.job_timeout)
 
     def _run_request(self, c: Change, operation: str, args: dict[str, Any], st: "_State") -> Any:
         """Send one request. Returns the tracked job for an ASR write (the
         caller waits for it without holding a worker), None when done."""
         spec = ops.spec_for(operation)
         args = self._with_lock_tag(spec, args)
+        if spec.style == ops.AWAIT:
+            return self._await_job(c, spec, args, st)
         if spec.style == ops.ASR:
             self.pacer.acquire(should_stop=lambda: self.stopping)
             try:
@@ -539,7 +427,8 @@ class Executor:
             targets = [str(args.get(spec.target_arg, ""))] if spec.target_arg else []
             targets.append(c.address.split(".", 1)[-1].rsplit("/", 1)[-1])
             return self.tracker.follow(
-                c.address, request_id=sent.request_id, targets=tuple(targets), scenarios=spec.scenarios,
+                c.address, what=describe_write(spec), request_id=sent.request_id, targets=tuple(targets),
+                scenarios=spec.scenarios,
                 sent_at=sent.server_time or sent.sent_at, retry_after=sent.retry_after,
                 optional=sent.status == 200, timeout=self.job_timeout)
         # non-ASR write: its own poller, holding the worker (few of these)
@@ -577,3 +466,166 @@ class Executor:
         body = dict(body)
         body["tags"] = {**(body.get("tags") or {}), self.lock.TAG: value}
         return {**args, body_key: body}
+
+
+class _Run:
+    """One `Executor.run`: the event loop over a graph of changes. Workers run a
+    change's requests (`Executor._step`); a change waiting for an ASR job gives its
+    worker back and is resumed (`wakeups`) when the tracker ends its wait."""
+
+    def __init__(self, ex: Executor, changes: list[Change], prior: dict[str, Outcome]) -> None:
+        self.ex = ex
+        self.index = {c.address: c for c in changes}
+        self.order = [c.address for c in changes]
+        self.pos = {a: i for i, a in enumerate(self.order)}
+        self.deps: dict[str, list[str]] = {}
+        self.dependents: dict[str, list[str]] = {a: [] for a in self.index}
+        for c in changes:
+            ds = [d for d in list(c.depends_on) + list(c.blocked_by)
+                  if (d in self.index or d in prior) and d != c.address]
+            self.deps[c.address] = list(dict.fromkeys(ds))
+            for d in self.deps[c.address]:
+                if d in self.dependents:
+                    self.dependents[d].append(c.address)
+        self.outcomes: dict[str, Outcome] = {a: o for a, o in prior.items() if a not in self.index}
+        self.running: dict[cf.Future, str] = {}
+        self.waiting: dict[str, tuple[Any, _State]] = {}  # address -> (tracked job, state)
+        self.busy: set[str] = set()
+        self.candidates = set(self.order)  # addresses worth looking at in the next scan
+        self.wakeups: "queue.Queue[str]" = queue.Queue()
+        self.interrupted = False
+        self.pool = cf.ThreadPoolExecutor(max_workers=ex.parallelism, thread_name_prefix="asr-apply")
+
+    def finish(self, addr: str, o: Outcome) -> None:
+        self.outcomes[addr] = o
+        self.busy.discard(addr)
+        self.candidates.update(self.dependents.get(addr, ()))
+
+    def submit(self, addr: str, st: _State) -> None:
+        self.running[self.pool.submit(self.ex._step, self.index[addr], st)] = addr
+
+    def loop(self) -> None:
+        while True:
+            self.schedule()
+            if not self.running and not self.waiting:
+                return
+            done = self.pause()
+            if done is None:
+                continue
+            self.collect(done)
+            self.resume()
+            if self.ex.stopping and self.waiting:
+                self.leave_waiting()
+
+    # --- resolve what needs no work, start what is ready (in plan order) -----------
+    def schedule(self) -> None:
+        progressed = True
+        while progressed:
+            progressed = False
+            for addr in sorted(self.candidates, key=self.pos.__getitem__):
+                if addr in self.outcomes or addr in self.busy:
+                    self.candidates.discard(addr)
+                    continue
+                if any(d not in self.outcomes for d in self.deps[addr]) and not self._failed_deps(addr):
+                    self.candidates.discard(addr)  # looked at again when a dependency ends
+                    continue
+                verdict = self.verdict(addr)
+                if verdict is not None:
+                    self.finish(addr, verdict)
+                    progressed = True
+                    continue
+                if len(self.running) >= self.ex.parallelism:
+                    break  # no free worker: keep the candidate for later
+                self.candidates.discard(addr)
+                self.busy.add(addr)
+                self.ex.emit({"event": "start", "address": addr, "action": self.index[addr].action.value})
+                self.submit(addr, _State(t0=time.monotonic()))
+
+    def _failed_deps(self, addr: str) -> list[str]:
+        return [d for d in self.deps[addr]
+                if d in self.outcomes and self.outcomes[d].status not in (SUCCEEDED, UNCHANGED)]
+
+    def verdict(self, addr: str) -> Outcome | None:
+        """The outcome of a change that needs no work (skipped, manual, noop), or None to start it."""
+        ex, c = self.ex, self.index[addr]
+        bad = self._failed_deps(addr)
+        if bad:
+            return ex._skip(c, bad, self.outcomes, self.index)
+        if c.action == Action.MANUAL:
+            return ex._manual(c)
+        if c.blocked_by:
+            o = Outcome(addr, c.action.value, SKIPPED, reason=f"waits for manual step {', '.join(c.blocked_by)}")
+            ex.emit({"event": "skipped", "address": addr, "reason": o.reason})
+            return o
+        if c.action == Action.NOOP:
+            return Outcome(addr, c.action.value, UNCHANGED)
+        if ex.stopping:
+            return Outcome(addr, c.action.value, SKIPPED, reason=f"not started: {ex._stop_reason}")
+        return None
+
+    # --- wait a little for workers or ended jobs -------------------------------------
+    def pause(self) -> "set[cf.Future] | None":
+        try:
+            if self.running:
+                done, _ = cf.wait(list(self.running), timeout=0.1, return_when=cf.FIRST_COMPLETED)
+                return done
+            try:
+                self.wakeups.put(self.wakeups.get(timeout=0.1))
+            except queue.Empty:
+                pass
+            return set()
+        except KeyboardInterrupt:
+            if self.ex._stop.is_set():
+                raise
+            self.interrupted = True
+            self.ex.stop("interrupted")
+            self.ex.emit({"event": "interrupt", "in_flight": sorted(list(self.running.values()) + list(self.waiting))})
+            return None
+
+    def collect(self, done: "set[cf.Future]") -> None:
+        for fut in done:
+            addr = self.running.pop(fut)
+            res = fut.result()
+            if isinstance(res, Outcome):
+                self.finish(addr, res)
+                continue
+            tracked, st = res  # waiting for an ASR job
+            self.waiting[addr] = (tracked, st)
+            tracked.notify = lambda a=addr: self.wakeups.put(a)
+            if tracked.done:
+                self.wakeups.put(addr)
+
+    def resume(self) -> None:
+        """Jobs whose wait ended: continue their change on a worker, or finish it."""
+        while True:
+            try:
+                addr = self.wakeups.get_nowait()
+            except queue.Empty:
+                return
+            if addr not in self.waiting or not self.waiting[addr][0].done:
+                continue
+            tracked, st = self.waiting.pop(addr)
+            verdict = self.ex._job_verdict(self.index[addr], tracked, st)
+            if isinstance(verdict, Outcome):
+                self.finish(addr, verdict)
+            else:
+                self.submit(addr, st)  # next request of the change
+
+    def leave_waiting(self) -> None:
+        """Stopping: changes waiting for Azure jobs stop waiting; the jobs go on."""
+        reason = "interrupted; its Azure job keeps running and the next apply awaits it"
+        for addr, (tracked, st) in list(self.waiting.items()):
+            self.waiting.pop(addr)
+            self.ex.emit({"event": "interrupted", "address": addr, "reason": reason})
+            self.finish(addr, Outcome(addr, self.index[addr].action.value, IN_PROGRESS, reason=reason,
+                                      jobs=st.jobs + ([job_record(tracked.job)] if tracked.job else []),
+                                      seconds=time.monotonic() - st.t0))
+
+    def abort(self) -> None:
+        """A second Ctrl-C: stop at once; what was in flight is reported as running in Azure."""
+        self.interrupted = True
+        self.ex.stop("interrupted")
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for addr in list(self.running.values()) + list(self.waiting):
+            self.outcomes.setdefault(addr, Outcome(addr, self.index[addr].action.value, IN_PROGRESS,
+                                                   reason="interrupted; any Azure job keeps running"))

@@ -176,7 +176,9 @@ class VaultLock:
         self.clients = clients
         self.resource_group = resource_group
         self.vault = vault
-        self.ttl = ttl if ttl is not None else float(os.environ.get("ASR_LOCK_TTL", DEFAULT_TTL))
+        config = getattr(clients, "config", None)  # reconciler.settings.Settings (ASR_LOCK_TTL)
+        self.ttl = ttl if ttl is not None else (config.lock_ttl if config is not None
+                                                else float(os.environ.get("ASR_LOCK_TTL", DEFAULT_TTL)))
         try:
             user = getpass.getuser()
         except Exception:

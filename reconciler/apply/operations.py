@@ -22,18 +22,18 @@ create the same vault cannot both win (the loser gets 412 and goes on to the loc
 from __future__ import annotations
 
 import inspect
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, Callable
 
+from reconciler.azure.jobs import Sent, send_write
 from reconciler.errors import UsageError
 
 ASR = "asr"
 LRO = "lro"
 SYNC = "sync"
+AWAIT = "await"  # read an ASR job already running (the request of an AWAIT change), then follow it
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,8 @@ OPERATIONS: dict[str, OpSpec] = _table(
            target_arg="replicated_protected_item_name", scenarios=("DisableDr", "DisableProtection")),
     OpSpec(f"{_SR}.replication_protected_items.begin_purge", ASR, destructive=True,
            target_arg="replicated_protected_item_name", scenarios=("DisableDr", "PurgeProtection")),
+    # jobs already running at plan time (AWAIT changes)
+    OpSpec(f"{_SR}.replication_jobs.get", AWAIT),
     # recovery plans
     OpSpec(f"{_SR}.replication_recovery_plans.begin_create", ASR, target_arg="recovery_plan_name",
            scenarios=("CreateRecoveryPlan",)),
@@ -188,104 +190,12 @@ def new_request_id() -> str:
     return str(uuid.uuid4())
 
 
-@dataclass
-class Sent:
-    """What the 200/202 answer to a write told us."""
-
-    status: int
-    request_id: str
-    sent_at: float  # time.time() just before sending
-    server_time: float | None = None  # from the Date header, if any
-    retry_after: float | None = None
-    location: str | None = None
-    async_operation: str | None = None
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class _Capture:
-    """Per-call raw_response_hook that remembers the answer to the *first*
-    request of the call (the write), chaining to the client's counter."""
-
-    def __init__(self, chain: Callable[[Any], None] | None) -> None:
-        self.chain = chain
-        self.response: Any = None
-        self.writes = 0  # answers to the write, retries included
-        self._lock = threading.Lock()
-
-    def __call__(self, response: Any) -> None:
-        if self.chain is not None:
-            self.chain(response)
-        with self._lock:
-            req = response.http_request
-            if req.method.upper() in ("PUT", "PATCH", "POST", "DELETE"):
-                # last write answer wins: retries of the same write replace a 429/5xx
-                self.response = response.http_response
-                self.writes += 1
-
-
-def _sent_from(resp: Any, rid: str, sent_at: float) -> Sent:
-    headers = {k.lower(): v for k, v in resp.headers.items()} if resp is not None else {}
-    ra = headers.get("retry-after")
-    retry_after = None
-    if ra:
-        try:
-            retry_after = float(ra)
-        except ValueError:
-            retry_after = None
-    server_time = None
-    if headers.get("date"):
-        try:
-            server_time = parsedate_to_datetime(headers["date"]).timestamp()
-        except (TypeError, ValueError):
-            server_time = None
-    body = None
-    if resp is not None:
-        try:
-            text = resp.text()
-            if text:
-                import json
-
-                body = json.loads(text)
-        except Exception:
-            body = None
-    return Sent(
-        status=resp.status_code if resp is not None else 0,
-        request_id=rid,
-        sent_at=sent_at,
-        server_time=server_time,
-        retry_after=retry_after,
-        location=headers.get("location"),
-        async_operation=headers.get("azure-asyncoperation"),
-        body=body,
-        headers={k: v for k, v in headers.items() if k.startswith("x-ms-") or k in ("location", "retry-after")},
-    )
-
-
 def send_asr(clients: Any, spec: OpSpec, args: dict[str, Any], request_id: str | None = None) -> Sent:
-    """Send an ASR write with polling=False and our client request id; return
-    what the answer said. Raises azure-core exceptions on refusal."""
-    rid = request_id or new_request_id()
-    fn = resolve(clients, spec)
-    capture = _Capture(getattr(clients, "counter", None))
-    sent_at = time.time()
-    try:
-        poller = fn(
-            **args,
-            polling=False,
-            headers={"x-ms-client-request-id": rid},
-            raw_response_hook=capture,
-        )
-    except Exception as exc:
-        # A refusal that came on a retry may mean an earlier attempt was carried
-        # out and only its answer was lost (e.g. 409 "already enabled"): the
-        # caller can look for the job our request id started.
-        exc.asr_request_id = rid  # type: ignore[attr-defined]
-        exc.asr_attempts = capture.writes  # type: ignore[attr-defined]
-        exc.asr_sent_at = sent_at  # type: ignore[attr-defined]
-        raise
-    del poller  # NoPolling: the answer is in `capture`; the job tracker does the rest
-    return _sent_from(capture.response, rid, sent_at)
+    """Send an ASR write through the shared sender (`reconciler.azure.jobs.send_write`:
+    polling=False, our client request id); return what the answer said. Raises the
+    SDK's exception on refusal (marked with asr_request_id / asr_attempts / asr_sent_at)."""
+    return send_write(resolve(clients, spec), counter=getattr(clients, "counter", None), request_id=request_id,
+                      **args)
 
 
 def run_lro(clients: Any, spec: OpSpec, args: dict[str, Any], *, timeout: float,

@@ -83,7 +83,7 @@ def describe(e: dict[str, Any]) -> str | None:
         return f"took over an expired or abandoned lock of vault {e.get('vault')} held by {e.get('previous')}"
     if kind == "lock_lost":
         return f"lost the lock of vault {e.get('vault')}; stopping"
-    if kind == "phase":
+    if kind in ("phase", "waiting"):
         return str(e.get("message"))
     if kind == "protection":
         return (f"protection: {e.get('protected')}/{e.get('total')} protected"

@@ -22,7 +22,6 @@ executor.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any, Callable
 
@@ -40,7 +39,7 @@ from reconciler.apply.lock import VaultLock
 from reconciler.apply.operations import OPERATIONS
 from reconciler.apply.pacing import WritePacer
 from reconciler.errors import AsrError, UsageError
-from reconciler.plan.model import Action, Change, Kind, Plan, Reason
+from reconciler.plan.model import Action, Change, Kind, Plan
 
 MAX_ROUNDS = 6
 
@@ -49,13 +48,6 @@ Emit = Callable[[dict[str, Any]], None]
 # reason it is not run (recorded as the skipped outcomes' reason)
 Approve = Callable[[Plan, list[Change]], "str | None"]
 NOT_SHOWN = "became possible during apply; not run, as nobody was shown it to approve: run `asr apply` again"
-
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, ""))
-    except ValueError:
-        return default
 
 
 def destructive_operations(change: Change) -> list[str]:
@@ -111,7 +103,7 @@ def actionable(plan: Plan) -> list[Change]:
     for c in plan.changes:
         if c.action == Action.MANUAL or c.blocked:
             continue
-        if c.is_change or c.reason == Reason.OPERATION_IN_PROGRESS:
+        if c.is_change:  # AWAIT included: a job running at plan time is awaited
             out.append(c)
     return out
 
@@ -141,7 +133,12 @@ class Applier:
         lock_ttl: float | None = None,
         lock: VaultLock | None = None,
         approve: Approve | None = None,
+        settings: Any = None,
     ) -> None:
+        from reconciler.settings import Settings
+
+        self.settings = settings or getattr(clients, "config", None) or Settings.from_env()
+        self.deadline: float | None = None  # time.monotonic() by which every wait ends; set by apply()
         self.clients = clients
         self.parallelism = parallelism
         self.emit = emit or (lambda e: None)
@@ -150,9 +147,9 @@ class Applier:
         self.approve = approve
         self.followups_run = 0  # actions run after approval of a re-plan
         self.registration_wait = (registration_wait if registration_wait is not None
-                                  else _env_float("ASR_REGISTRATION_WAIT", 20.0))
-        self.replan_interval = _env_float("ASR_REPLAN_INTERVAL", 5.0)
-        self.lock_ttl = lock_ttl
+                                  else self.settings.registration_wait)
+        self.replan_interval = self.settings.replan_interval
+        self.lock_ttl = lock_ttl if lock_ttl is not None else self.settings.lock_ttl
         self.pacer = WritePacer(getattr(clients, "counter", None))
         self.lock: VaultLock | None = lock  # may be taken already (before planning)
         self._executor: Executor | None = None
@@ -165,7 +162,8 @@ class Applier:
             self._executor.stop()
 
     def _execute(self, plan: Plan, only: set[str] | None, prior: dict[str, Outcome]) -> ApplyResult:
-        ex = Executor(self.clients, plan, parallelism=self.parallelism, emit=self.emit, pacer=self.pacer, lock=self.lock)
+        ex = Executor(self.clients, plan, parallelism=self.parallelism, emit=self.emit, pacer=self.pacer, lock=self.lock,
+                      settings=self.settings, deadline=self.deadline)
         self._executor = ex
         try:
             return ex.run(only=only, prior=prior)
@@ -174,11 +172,20 @@ class Applier:
             self.job_list_reads += ex.tracker.list_calls
 
     def apply(self, plan: Plan) -> ApplyResult:
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.settings.deadline
         try:
             return self._apply(plan)
         finally:
             if self.lock is not None:
-                self.lock.release()
+                try:
+                    self.lock.release()
+                except Exception as exc:  # the lease expires by itself: never hide the result for it
+                    from reconciler.azure.errors import translate
+
+                    self.emit({"event": "note", "address": f"vault.{plan.vault}",
+                               "message": f"could not remove the lock (it expires by itself within "
+                                          f"{int(self.lock.ttl)} s): {translate(exc).message}"})
 
     def _apply(self, plan: Plan) -> ApplyResult:
         t0 = time.monotonic()
@@ -310,9 +317,14 @@ def wait_protected(clients: Any, resource_group: str, vault: str, vm_names: list
                    timeout: float | None = None, interval: float | None = None) -> list[str]:
     """Wait until every named VM's protected item reads Protected: one paged
     list of the vault's protected items per interval. Returns the VMs still not
-    protected at the deadline (empty when all are)."""
-    timeout = timeout if timeout is not None else _env_float("ASR_WAIT_PROTECTED_TIMEOUT", 24 * 3600.0)
-    interval = interval if interval is not None else _env_float("ASR_JOB_POLL_MAX", 15.0)
+    protected at the deadline (empty when all are). Says what it waits for at
+    least every Settings.progress_interval."""
+    from reconciler.settings import Settings, format_seconds
+
+    settings = getattr(clients, "config", None) or Settings.from_env()
+    timeout = timeout if timeout is not None else settings.wait_protected_timeout
+    interval = interval if interval is not None else settings.job_poll_max
+    t0 = last_report = time.monotonic()
     want = {n.lower(): n for n in vm_names}
     deadline = time.monotonic() + timeout
     sr = clients.site_recovery()
@@ -333,6 +345,11 @@ def wait_protected(clients: Any, resource_group: str, vault: str, vm_names: list
             emit({"event": "protection", "protected": len(want) - len(waiting), "total": len(want),
                   "waiting": waiting, "states": detail})
             last = snap
+        elif waiting and time.monotonic() - last_report >= settings.progress_interval:
+            last_report = time.monotonic()
+            shown = ", ".join(f"{n} ({states.get(n.lower(), 'missing')})" for n in waiting[:5])
+            emit({"event": "waiting", "message": f"still waiting for {len(waiting)} VM(s) to be Protected: {shown} "
+                                                 f"({format_seconds(last_report - t0)})"})
         if not waiting or time.monotonic() > deadline:
             return waiting
         time.sleep(interval)

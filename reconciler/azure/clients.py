@@ -6,14 +6,17 @@ for that endpoint) and the credential (azure-identity's DefaultAzureCredential,
 which also speaks the managed-identity protocol the emulator serves).
 
 Retries are azure-core's RetryPolicy, configured here (bounded, honours
-Retry-After on 429), never hand-written loops. `RequestCounter` is a per-response
+Retry-After on 429), never hand-written loops. Every request has a connect and a
+read timeout (the transport's `connection_timeout` / `read_timeout`, token requests
+included) and the retries of one request a total time (RetryPolicy `timeout`), all
+from `reconciler.settings.Settings`; a per-call policy marks a failure with the
+endpoint and those timeouts so `reconciler.azure.errors` can name them. `RequestCounter` is a per-response
 hook that counts requests, 429s and retries, and keeps the latest
 x-ms-ratelimit-remaining-subscription-* values for pacing.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,24 +83,68 @@ class AzureSettings:
     retry_total: int = 10
     retry_backoff_factor: float = 0.5
     retry_backoff_max: float = 30.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    retry_timeout: float = 90.0
 
     @classmethod
     def from_env(cls) -> "AzureSettings":
-        return cls(
-            endpoint=os.environ.get("ASR_ARM_ENDPOINT", DEFAULT_ARM_ENDPOINT).rstrip("/"),
-            ca_bundle=os.environ.get("ASR_CA_BUNDLE") or None,
-            retry_total=int(os.environ.get("ASR_RETRY_TOTAL", "10")),
-        )
+        from reconciler.settings import Settings
+
+        return cls.from_settings(Settings.from_env())
+
+    @classmethod
+    def from_settings(cls, s: Any) -> "AzureSettings":
+        return cls(endpoint=s.arm_endpoint.rstrip("/"), ca_bundle=s.ca_bundle or None, retry_total=s.retry_total,
+                   connect_timeout=s.connect_timeout, read_timeout=s.read_timeout, retry_timeout=s.retry_timeout)
+
+
+def _timeouts_policies(settings: AzureSettings) -> tuple[Any, Any]:
+    """(per-call policy, per-retry policy). The per-retry one remembers each attempt's
+    answer; the per-call one (outside the retries) marks a failed request with the
+    endpoint, the timeouts in force and the last answer (a 500 retried until the
+    retry time ran out is reported as that 500), for `reconciler.azure.errors.translate`."""
+    from azure.core.pipeline.policies import HTTPPolicy
+
+    class NoteTimeouts(HTTPPolicy):
+        def send(self, request: Any) -> Any:
+            try:
+                return self.next.send(request)
+            except Exception as exc:
+                exc.asr_endpoint = settings.endpoint  # type: ignore[attr-defined]
+                exc.asr_timeouts = (settings.connect_timeout, settings.read_timeout,  # type: ignore[attr-defined]
+                                    settings.retry_timeout)
+                last = request.context.get("asr_last_response")
+                if last is not None and not hasattr(exc, "asr_last_response"):
+                    exc.asr_last_response = last  # type: ignore[attr-defined]
+                raise
+
+    class NoteAnswer(HTTPPolicy):
+        def send(self, request: Any) -> Any:
+            response = self.next.send(request)
+            request.context["asr_last_response"] = response.http_response
+            return response
+
+    return NoteTimeouts(), NoteAnswer()
 
 
 class Clients:
     """Lazily built SDK clients for one subscription, sharing one credential,
     one counter and one retry configuration."""
 
-    def __init__(self, subscription_id: str, settings: AzureSettings | None = None, credential: Any = None,
+    def __init__(self, subscription_id: str, settings: Any = None, credential: Any = None,
                  counter: RequestCounter | None = None) -> None:
+        """`settings`: a `reconciler.settings.Settings` (kept as `config`, read by the
+        applier and ops), an `AzureSettings`, or None (both from the environment)."""
+        from reconciler.settings import Settings
+
         self.subscription_id = subscription_id
-        self.settings = settings or AzureSettings.from_env()
+        if isinstance(settings, Settings):
+            self.config = settings
+            self.settings = AzureSettings.from_settings(settings)
+        else:
+            self.config = Settings.from_env()
+            self.settings = settings or AzureSettings.from_settings(self.config)
         self.counter = counter or RequestCounter()
         self._credential = credential
         self._cache: dict[str, Any] = {}
@@ -108,7 +155,9 @@ class Clients:
         if self._credential is None:
             from reconciler.azure.credentials import build_credential  # checks the CA bundles first
 
-            self._credential = build_credential(self.settings.ca_bundle)
+            self._credential = build_credential(self.settings.ca_bundle,
+                                                connection_timeout=self.settings.connect_timeout,
+                                                read_timeout=self.settings.read_timeout)
         return self._credential
 
     def _kwargs(self) -> dict[str, Any]:
@@ -125,8 +174,14 @@ class Clients:
             "retry_backoff_max": self.settings.retry_backoff_max,
             "raw_response_hook": self.counter,
             "logging_enable": False,
-            "per_retry_policies": debug_policies(),  # ASR_LOG=debug / --debug: reconciler/azure/debuglog.py
+            "connection_timeout": self.settings.connect_timeout,
+            "read_timeout": self.settings.read_timeout,
+            "timeout": self.settings.retry_timeout,  # RetryPolicy: total time of one request, retries included
         }
+        per_call, per_retry = _timeouts_policies(self.settings)
+        kw["per_call_policies"] = [per_call]
+        # ASR_LOG=debug / --debug: reconciler/azure/debuglog.py logs every attempt
+        kw["per_retry_policies"] = [per_retry, *debug_policies()]
         if self.settings.ca_bundle:
             kw["connection_verify"] = self.settings.ca_bundle
         return kw

@@ -265,12 +265,13 @@ class AsrCredential:
         self._inner.__exit__(*args)
 
 
-def build_credential(ca_bundle: str | None = None) -> AsrCredential:
-    """The credential every SDK client shares (TLS trust files checked first)."""
+def build_credential(ca_bundle: str | None = None, **kwargs: Any) -> AsrCredential:
+    """The credential every SDK client shares (TLS trust files checked first). `kwargs` go
+    to DefaultAzureCredential (the token requests' connection_timeout / read_timeout)."""
     check_ca_bundles(ca_bundle)
     from reconciler.azure.errors import translate
 
     try:
-        return AsrCredential()
+        return AsrCredential(**kwargs)
     except ValueError as exc:  # e.g. an AZURE_TOKEN_CREDENTIALS value azure-identity does not know
         raise translate(exc, "set up the Azure credential") from exc

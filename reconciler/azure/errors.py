@@ -175,10 +175,7 @@ def translate(exc: BaseException, action: str | None = None) -> AsrError:
                 f"{prefix}TLS verification failed talking to the Azure Resource Manager endpoint",
                 hint="set ASR_CA_BUNDLE to the endpoint's CA certificate (or unset ASR_ARM_ENDPOINT for Azure)",
             )
-        return UnreachableError(
-            f"{prefix}Azure Resource Manager endpoint unreachable: {_first_line(exc)}",
-            hint="check the network, proxy settings and ASR_ARM_ENDPOINT",
-        )
+        return _unreachable(exc, prefix)
 
     if isinstance(exc, ce.AzureError):
         return AzureError(f"{prefix}{_first_line(exc)}")
@@ -312,6 +309,72 @@ def _bad_ca_bundle(exc: BaseException) -> AsrError | None:
     return ConfigurationError(f"TLS configuration: {where}: {what}",
                               hint=f"point {var or 'ASR_CA_BUNDLE'} at the PEM file of the CA that signs the "
                                    "endpoint's certificate, or unset it")
+
+
+def _endpoint_of(exc: BaseException) -> str:
+    """scheme://host[:port] the request went to (never path or query)."""
+    ep = getattr(exc, "asr_endpoint", None)
+    if ep:
+        parts = urlsplit(ep)
+        return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ep
+    resp = getattr(exc, "response", None)
+    req = getattr(resp, "request", None) if resp is not None else getattr(exc, "request", None)
+    url = getattr(req, "url", None)
+    if url:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}"
+    return "the Azure Resource Manager endpoint"
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    seen = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        name = type(cur).__name__.lower()
+        if "timeout" in name or "timed out" in str(cur).lower():
+            return True
+        cur = cur.__cause__ or cur.__context__ or getattr(cur, "inner_exception", None)
+    return False
+
+
+def _unreachable(exc: BaseException, prefix: str) -> AsrError:
+    """A request that got no answer: name the endpoint, and the timeouts when one ran out."""
+    endpoint = _endpoint_of(exc)
+    last = getattr(exc, "asr_last_response", None)
+    if _is_timeout(exc) and last is not None and getattr(last, "status_code", 0) >= 400:
+        # the retries ran out of time on error answers: report the answer, not a timeout
+        from azure.core.exceptions import HttpResponseError
+
+        answered = translate(HttpResponseError(response=last))
+        timeouts = getattr(exc, "asr_timeouts", None)
+        if timeouts:
+            from reconciler.settings import format_seconds
+
+            answered.message += f" (still failing after {format_seconds(timeouts[2])} of retries, ASR_RETRY_TIMEOUT)"
+            answered.args = (answered.message,)
+        if prefix:
+            answered.message = prefix + answered.message
+            answered.args = (answered.message,)
+        return answered
+    if _is_timeout(exc):
+        timeouts = getattr(exc, "asr_timeouts", None)
+        limits = ""
+        if timeouts:
+            from reconciler.settings import format_seconds
+
+            connect, read, total = timeouts
+            limits = (f" (connect timeout {format_seconds(connect)}, read timeout {format_seconds(read)}, "
+                      f"{format_seconds(total)} in all with retries)")
+        return UnreachableError(
+            f"{prefix}{endpoint} did not answer in time{limits}",
+            hint="check the network, proxy settings and ASR_ARM_ENDPOINT; the timeouts are "
+                 "ASR_CONNECT_TIMEOUT, ASR_READ_TIMEOUT and ASR_RETRY_TIMEOUT (docs/settings.md)",
+        )
+    return UnreachableError(
+        f"{prefix}Azure Resource Manager endpoint {endpoint} unreachable: {_first_line(exc)}",
+        hint="check the network, proxy settings and ASR_ARM_ENDPOINT",
+    )
 
 
 def _first_line(exc: BaseException) -> str:

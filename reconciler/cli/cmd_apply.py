@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--manifest goes with a saved PLAN; with a manifest FILE, FILE is the manifest")
         plan = None
         manifest = load_manifest(path)
-    clients = Clients(manifest.subscription)
+    clients = Clients(manifest.subscription, settings=getattr(args, "settings", None))
     if plan is not None:
         # Checked before the lease is taken, so a refused plan writes nothing at all;
         # checked again under the lease (_run_locked) before anything is sent.
@@ -165,8 +165,14 @@ def run(args: argparse.Namespace) -> int:
     early = make_progress("json" if json_out else "text", out if json_out else info)
     # One apply per vault: take the lease before reading, so the plan is made and
     # checked under it (a vault that does not exist yet is created first, then locked).
-    lock = VaultLock(clients, manifest.vault.resource_group, manifest.vault.name, emit=early)
-    with azure_errors(f"lock vault {manifest.vault.name}"):
+    lock = VaultLock(clients, manifest.vault.resource_group, manifest.vault.name, emit=early,
+                     ttl=clients.config.lock_ttl)
+    from reconciler.azure.heartbeat import heartbeat
+
+    with azure_errors(f"lock vault {manifest.vault.name}"), heartbeat(
+            lambda: f"reading vault {manifest.vault.name} to lock it ({clients.settings.endpoint})",
+            every=clients.config.progress_interval, counter=clients.counter,
+            say=lambda line: print(line, file=sys.stderr, flush=True)):
         lock.acquire_if_vault_exists(wait=lock_wait)
     try:
         return _run_locked(args, path, saved, plan, manifest, clients, lock, out, info, json_out)
@@ -256,8 +262,17 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
     from reconciler.apply.runner import Applier, actionable, refuse_destroy, wait_protected
     from reconciler.apply.summary import exit_status, render, render_errors
     from reconciler.azure.errors import azure_errors
-    from reconciler.live import read_live_state
     from reconciler.plan import Kind, make_plan
+
+    from reconciler.azure.heartbeat import heartbeat
+
+    def read_live_state(clients: Any, manifest: Any) -> Any:  # says what it waits for on a slow endpoint
+        from reconciler.live import read_live_state as read
+
+        with heartbeat(lambda: f"reading the live state of vault {manifest.vault.name}",
+                       every=clients.config.progress_interval, counter=clients.counter,
+                       say=lambda line: print(line, file=sys.stderr, flush=True)):
+            return read(clients, manifest)
 
     manifest_path = path
     # --target / --vm, or the targets a saved partial plan was made with: a re-plan keeps
@@ -306,7 +321,7 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
     applier = Applier(clients, parallelism=args.parallelism, emit=progress, allow_destroy=args.allow_destroy,
                       replan=replan, lock=lock if lock.held else None,
                       approve=_followup_approval(args, info, shown, path if saved is not None else None),
-                      registration_wait=0 if saved is not None else None)
+                      registration_wait=0 if saved is not None else None, settings=clients.config)
     try:
         with azure_errors("apply"):
             try:

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--rto: {exc}") from None
     if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
         raise UsageError(f"--out {args.out}: the directory {os.path.dirname(args.out) or '.'} does not exist")
-    ctx = OpsContext.load(args.file)
+    ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))
     if args.format != "text":
         ctx.out = sys.stderr  # progress on stderr; stdout carries only the JSON / Markdown report
     select_targets(ctx.manifest, vms=None, recovery_plan=args.recovery_plan, file=ctx.file)

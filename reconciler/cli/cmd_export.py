@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out}: the directory {os.path.dirname(args.out) or '.'} does not exist")
     from reconciler.ops.export import export
 
-    result = export(Clients(args.subscription), args.subscription, args.resource_group, args.vault)
+    result = export(Clients(args.subscription, settings=getattr(args, "settings", None)), args.subscription,
+                    args.resource_group, args.vault)
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     text = result.text

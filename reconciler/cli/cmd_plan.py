@@ -40,7 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_target_arguments(p)
 
 
-def plan_file(path: str, manifest: Any = None, targets: list[str] | None = None) -> Any:
+def plan_file(path: str, manifest: Any = None, targets: list[str] | None = None, settings: Any = None) -> Any:
     """Load, read live state and plan one manifest (only `targets` and what they need,
     when given). Raises AsrError subclasses."""
     from reconciler.azure.clients import Clients
@@ -48,10 +48,15 @@ def plan_file(path: str, manifest: Any = None, targets: list[str] | None = None)
     from reconciler.live import read_live_state
     from reconciler.plan import make_plan
 
+    from reconciler.azure.heartbeat import heartbeat
+
     manifest = manifest if manifest is not None else load_manifest(path)
-    clients = Clients(manifest.subscription)
+    clients = Clients(manifest.subscription, settings=settings)
     try:
-        with azure_errors(f"read live state of vault {manifest.vault.name}"):
+        with azure_errors(f"read live state of vault {manifest.vault.name}"), heartbeat(
+                lambda: f"reading the live state of vault {manifest.vault.name} from {clients.settings.endpoint}",
+                every=clients.config.progress_interval, counter=clients.counter,
+                say=lambda line: print(line, file=sys.stderr, flush=True)):
             live = read_live_state(clients, manifest)
     finally:
         clients.close()
@@ -83,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         if targets_of(args):
             raise UsageError("--target and --vm take one manifest, not a folder")
         return _run_dir(args)
-    plan = plan_file(path, targets=targets_of(args))
+    plan = plan_file(path, targets=targets_of(args), settings=getattr(args, "settings", None))
     out = sys.stdout
     out.write(render(plan, args.format, color=args.format == "text" and _use_color(out)))
     if args.out:
@@ -112,7 +117,7 @@ def _run_dir(args: argparse.Namespace) -> int:
 
     def one(p: str) -> tuple[str, Any, AsrError | None]:
         try:
-            return p, plan_file(p), None
+            return p, plan_file(p, settings=getattr(args, "settings", None)), None
         except AsrError as err:
             return p, None, err
 
@@ -123,7 +128,7 @@ def _run_dir(args: argparse.Namespace) -> int:
     errors = 0
     changed = 0
     docs: list[dict] = []
-    totals = {"add": 0, "change": 0, "replace": 0, "destroy": 0, "manual": 0, "blocked": 0}
+    totals = {"add": 0, "change": 0, "replace": 0, "destroy": 0, "manual": 0, "blocked": 0, "await": 0}
     for p, plan, err in results:
         if err is not None:
             errors += 1
@@ -142,7 +147,7 @@ def _run_dir(args: argparse.Namespace) -> int:
         if plan.has_changes:
             changed += 1
         for k, v in plan.summary().items():
-            totals[k] += v
+            totals[k] = totals.get(k, 0) + v
         if args.out:
             base = os.path.splitext(os.path.basename(p))[0]
             save_plan(plan, os.path.join(args.out, f"{base}.plan.json"))
@@ -150,6 +155,8 @@ def _run_dir(args: argparse.Namespace) -> int:
         extra = [f"{totals['manual']} manual"] if totals["manual"] else []
         if totals["blocked"]:
             extra.append(f"{totals['blocked']} blocked")
+        if totals["await"]:
+            extra.append(f"{totals['await']} to await")
         line = (f"All {len(paths)} manifests: {totals['add']} to add, {totals['change']} to change, "
                 f"{totals['replace']} to replace, {totals['destroy']} to destroy"
                 + (f" ({', '.join(extra)})" if extra else "") + f"; {errors} failed.")

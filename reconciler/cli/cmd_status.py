@@ -51,8 +51,14 @@ def run(args: argparse.Namespace) -> int:
             max_rpo = parse_duration(args.max_rpo)
         except ValueError as exc:
             raise UsageError(f"--max-rpo: {exc}") from None
-    ctx = OpsContext.load(args.file)
-    rep = read_status(ctx, max_rpo=max_rpo, strict_security=getattr(args, "strict_security", False))
+    ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))
+    import sys
+
+    from reconciler.azure.heartbeat import heartbeat
+
+    with heartbeat(lambda: f"reading the state of vault {ctx.vault}", every=getattr(getattr(ctx.clients, "config", None), "progress_interval", 30.0),
+                   counter=getattr(ctx.clients, "counter", None), say=lambda line: print(line, file=sys.stderr, flush=True)):
+        rep = read_status(ctx, max_rpo=max_rpo, strict_security=getattr(args, "strict_security", False))
     if args.format == "json":
         ctx.say(json.dumps(rep.as_dict(), indent=2))
     elif args.format == "html":

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.ops.vaultcreds import Proxy, write_kit
 
     proxy = Proxy.parse(args.proxy, args.proxy_user) if args.proxy else None
-    ctx = OpsContext.load(args.file)
+    ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))
     kit = write_kit(ctx, args.out, proxy=proxy)
     ctx.say(kit.instructions)
     return 0

@@ -9,6 +9,9 @@ import os
 import sys
 
 from reconciler import __version__
+from reconciler.cli.settings import AZURE_COMMANDS
+from reconciler.cli.settings import add_arguments as add_settings_arguments
+from reconciler.cli.settings import from_args as settings_from_args
 from reconciler.errors import AsrError, ManifestError
 
 # name -> (module, one-line help). Order is the order in `asr --help`.
@@ -62,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
             add_no_color_argument(p)
             p.add_argument("--debug", action="store_true",
                            help="log every HTTP request and response to stderr, secrets redacted (also ASR_LOG=debug)")
-        p.set_defaults(_run=mod.run)
+        if name in AZURE_COMMANDS:
+            add_settings_arguments(p)
+        p.set_defaults(_run=mod.run, _command=name)
     return parser
 
 
@@ -111,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "debug", False):
         os.environ["ASR_LOG"] = "debug"  # read where the SDK clients are built (reconciler/azure/clients.py)
     try:
+        if getattr(args, "_command", None) in AZURE_COMMANDS:
+            args.settings = settings_from_args(args)  # a bad value: error naming it, exit 1
         return int(args._run(args) or 0)
     except AsrError as err:
         _print_error(err)

@@ -1,8 +1,8 @@
 """ASR replication jobs as plain values: the one reading of a job's REST JSON.
 
-Both the applier (`reconciler.apply.jobs.JobTracker`) and day-2 operations
-(`reconciler.ops.jobs.JobFollower`) follow jobs through one paged
-`replication_jobs.list` per interval; this module is what they share:
+The applier and day-2 operations follow jobs through the one follower in
+`reconciler.azure.jobs` (one paged `replication_jobs.list` per interval); this
+module is the view it hands out:
 
 - `JobView.from_job(model_or_dict)` / `JobView.from_json(dict)`: name, id, state,
   scenario, target object id/name, `activityId`, start/end time, tasks, errors;
@@ -16,10 +16,9 @@ Times are kept as Azure sent them (ISO strings, so reports quote Azure verbatim)
 epoch seconds. Tasks and errors are kept raw (nested group tasks carry the
 per-VM timings); `task_summary()` gives `[{name, state}]`.
 
-Which states end a wait is the caller's policy: this class treats Suspended as
-still running (the applier keeps waiting); `reconciler.ops.jobs.JobView` overrides
-`TERMINAL_STATES` / `SUCCESS_STATES`. The matching of jobs to requests stays with
-each follower (their rules differ: see their docstrings).
+Which states end a wait is the caller's policy (`reconciler.azure.jobs.JobPolicy.view`):
+this class treats Suspended as still running (the applier keeps waiting);
+`reconciler.ops.jobs.JobView` overrides `TERMINAL_STATES` / `SUCCESS_STATES`.
 """
 
 from __future__ import annotations

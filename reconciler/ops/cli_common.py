@@ -26,7 +26,7 @@ def run_selected(args: argparse.Namespace, op: Operation) -> int:
 
     import sys
 
-    ctx = OpsContext.load(args.file)
+    ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))
     if args.format == "json":
         ctx.out = sys.stderr  # progress on stderr, the JSON result alone on stdout
     targets = select_targets(ctx.manifest, vms=args.vm, recovery_plan=args.recovery_plan, file=ctx.file)

@@ -38,14 +38,14 @@ class OpsContext:
     err: TextIO = field(default_factory=lambda: sys.stderr)
 
     @classmethod
-    def load(cls, path: str, *, clients: Any = None) -> "OpsContext":
+    def load(cls, path: str, *, clients: Any = None, settings: Any = None) -> "OpsContext":
         if not os.path.exists(path):
             raise UsageError(f"{path}: no such file")
         manifest = load_manifest_file(path)
         if clients is None:
             from reconciler.azure.clients import Clients
 
-            clients = Clients(manifest.subscription)
+            clients = Clients(manifest.subscription, settings=settings)
         return cls(file=path, manifest=manifest, clients=clients)
 
     @property

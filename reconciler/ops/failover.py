@@ -12,7 +12,6 @@ allow are all reported together, naming the state.
 from __future__ import annotations
 
 import datetime as _dt
-import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
@@ -197,41 +196,18 @@ def describe_effect(op: Operation, items: list[ItemState], *, plan: str | None, 
     return f"{op.title} of {who}"
 
 
-class _Capture:
-    """Per-call raw_response_hook that keeps the service's Date and still feeds the
-    clients' request counter."""
-
-    def __init__(self, counter: Any) -> None:
-        self.counter = counter
-        self.server_time: _dt.datetime | None = None
-        self.status: int | None = None
-
-    def __call__(self, response: Any) -> None:
-        if self.counter is not None:
-            self.counter(response)
-        self.status = response.http_response.status_code
-        date = response.http_response.headers.get("Date")
-        if date:
-            try:
-                from email.utils import parsedate_to_datetime
-
-                self.server_time = parsedate_to_datetime(date)
-            except (TypeError, ValueError):
-                pass
-
-
 def _start(ctx: OpsContext, group: str, call: Call, path_args: dict[str, Any], what: str) -> tuple[str, _dt.datetime]:
-    """Send one failover-family POST; returns (request id, start time)."""
+    """Send one failover-family POST (`reconciler.azure.jobs.send_write`: polling=False, our
+    request id); returns (request id, start time)."""
+    from reconciler.azure.jobs import send_write
+
     sr = ctx.clients.site_recovery()
     method = getattr(getattr(sr, group), call.method)
-    rid = str(uuid.uuid4())
-    cap = _Capture(getattr(ctx.clients, "counter", None))
-    local = utcnow()
     with azure_errors(what):
-        method(ctx.resource_group, ctx.vault, *path_args.values(), **call.kwargs(), polling=False,
-               request_id=rid, raw_response_hook=cap)
-    started = min(local, cap.server_time) if cap.server_time else local
-    return rid, started - _dt.timedelta(seconds=2)
+        sent = send_write(method, ctx.resource_group, ctx.vault, *path_args.values(), **call.kwargs(),
+                          counter=getattr(ctx.clients, "counter", None))
+    started = _dt.datetime.fromtimestamp(sent.started, _dt.timezone.utc)
+    return sent.request_id, started - _dt.timedelta(seconds=2)
 
 
 def _item_path(it: ItemState) -> dict[str, Any]:

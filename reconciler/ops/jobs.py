@@ -1,39 +1,41 @@
-"""Following ASR jobs for day-2 operations.
+"""Following ASR jobs for day-2 operations: the shared follower
+(`reconciler.azure.jobs`) with day-2's policy, reading on the caller's thread.
 
-Every failover-family POST starts an ASR job. We send our own request id (azure-core's
-`request_id=`, i.e. `x-ms-client-request-id`); ASR records it as the job's `activityId`.
-All jobs in flight are followed through ONE paged `replication_jobs.list` per interval
-for the whole vault (filter `startTime ge '<iso>'`), never a poll per job, and matched
-back by activity id, falling back to target object + start time.
+Every failover-family POST starts an ASR job; `reconciler.azure.jobs.send_write` sends
+it with our request id, which ASR records as the job's `activityId`. All jobs in flight
+are followed through ONE paged `replication_jobs.list` per interval for the whole vault,
+never a poll per job (matching rules: `reconciler.azure.jobs`).
 
-`sleep` is injectable: tests advance the emulator's simulated clock instead of waiting.
+Day-2's policy (`OPS`): a Suspended job ends the wait (it waits for a person: a test
+failover's job stays Suspended until cleanup) and a Skipped one counts as done
+(`JobView` below; pass another `policy` to change that); among target-object fallback
+candidates the earliest wins, tried from the first read.
 
-The job view, time parsing and error extraction are `reconciler.live.jobs` (shared with
-the applier's `JobTracker`); the matching stays here: activity id containing our request
-id, else an unclaimed job on the target object (expected scenario preferred) started at
-most 60 s before the POST, earliest first. Single-threaded on purpose.
+`sleep` is injectable: tests advance the emulator's simulated clock instead of waiting,
+and the deadlines count that simulated time.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import time
-from dataclasses import dataclass
 from typing import Any, Callable
 
+from reconciler.azure.jobs import JobFollower as _Follower
+from reconciler.azure.jobs import JobPolicy, Tracked
 from reconciler.errors import OperationFailedError
 from reconciler.live.jobs import JobView as _SharedJobView
 from reconciler.live.jobs import iso, parse_time, utcnow
-from reconciler.ops.inventory import list_jobs, same_id
+from reconciler.ops.inventory import same_id
 
-__all__ = ["JobFollower", "JobView", "SUCCESS", "TERMINAL", "Watch", "group_end_times", "iso", "parse_time",
+__all__ = ["OPS", "JobFollower", "JobView", "SUCCESS", "TERMINAL", "Watch", "group_end_times", "iso", "parse_time",
            "utcnow", "vm_end_times"]
 
-TERMINAL = {"succeeded", "failed", "cancelled", "canceled", "suspended", "completedwithinformation", "skipped"}
-SUCCESS = {"succeeded", "completedwithinformation", "skipped"}
+TERMINAL = {"succeeded", "failed", "cancelled", "canceled", "suspended", "completedwithinformation", "skipped",
+            "completed"}
+SUCCESS = {"succeeded", "completedwithinformation", "skipped", "completed"}
 RUNNING = {"", "notstarted", "inprogress", "cancelling", "running", "waiting"}
-TASK_ENDED = {"succeeded", "failed", "cancelled", "canceled", "skipped", "completedwithinformation"}
+TASK_ENDED = {"succeeded", "failed", "cancelled", "canceled", "skipped", "completedwithinformation", "completed"}
 
 
 class JobView(_SharedJobView):
@@ -58,17 +60,9 @@ class JobView(_SharedJobView):
             str(t.get("state") or "").lower() in TASK_ENDED for t in self.tasks))
 
 
-@dataclass
-class Watch:
-    key: str  # what we call it (VM name or "recovery plan NAME")
-    request_id: str
-    target_id: str
-    started: _dt.datetime
-    scenarios: tuple[str, ...] = ()
-    target_name: str = ""
-    job_name: str = ""  # a job already known by name (awaited, not started by us)
-    job: JobView | None = None
-    last_progress: str = ""
+OPS = JobPolicy("ops", view=JobView, prefer="earliest", fallback_after=0)
+
+Watch = Tracked  # what `watch` returns: `.job` is the JobView once matched
 
 
 class JobFollower:
@@ -76,93 +70,81 @@ class JobFollower:
 
     def __init__(self, clients: Any, resource_group: str, vault: str, *, interval: float | None = None,
                  timeout: float | None = None, sleep: Callable[[float], None] | None = None,
-                 on_progress: Callable[[str, JobView], None] | None = None) -> None:
-        self.clients = clients
-        self.rg = resource_group
+                 on_progress: Callable[[str, JobView], None] | None = None, settings: Any = None,
+                 policy: JobPolicy = OPS, on_waiting: Callable[[str], None] | None = None) -> None:
+        """`interval`: a fixed interval (tests advance simulated time by it); otherwise
+        adaptive between Settings.job_poll_min and job_poll_max. `timeout`: the deadline
+        of this wait (default Settings.deadline)."""
+        from reconciler.settings import Settings
+
         self.vault = vault
-        # A fixed interval when given (tests advance simulated time by it); otherwise start
-        # at ASR_JOB_POLL_MIN_SECONDS (1) and back off x1.5 up to ASR_JOB_POLL_SECONDS (15)
-        # while nothing changes, so reads grow with elapsed time, not with the number of VMs.
-        self.fixed = interval is not None
-        self.ceiling = float(os.environ.get("ASR_JOB_POLL_SECONDS", "15"))
-        self.floor = min(self.ceiling, float(os.environ.get("ASR_JOB_POLL_MIN_SECONDS", "1")))
-        self.interval = interval if interval is not None else self.floor
-        self.timeout = timeout if timeout is not None else float(os.environ.get("ASR_JOB_TIMEOUT_SECONDS", str(4 * 3600)))
         self.sleep = sleep or time.sleep
+        self._virtual = 0.0  # simulated seconds slept through an injected `sleep`
+        settings = settings or getattr(clients, "config", None) or Settings.from_env()
+        self.timeout = timeout if timeout is not None else settings.deadline
         self.on_progress = on_progress
-        self.watches: dict[str, Watch] = {}
-        self.reads = 0
+        self._core = _Follower(clients, resource_group, vault, policy=policy, settings=settings,
+                               on_update=self._updated, on_waiting=on_waiting or self._say, clock=self._clock,
+                               deadline=self._clock() + self.timeout, fixed_interval=interval)
+        self.watches: dict[str, Tracked] = {}
+
+    def _clock(self) -> float:
+        return time.monotonic() + self._virtual
+
+    def _sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+        if self.sleep is not time.sleep:
+            self._virtual += seconds
+
+    def _updated(self, t: Tracked, job: JobView) -> None:
+        text = job.progress()
+        if self.on_progress is not None and text != t.last_progress:
+            t.last_progress = text
+            self.on_progress(t.label, job)
+
+    @staticmethod
+    def _say(line: str) -> None:
+        import sys
+
+        print(line, file=sys.stderr, flush=True)
+
+    @property
+    def reads(self) -> int:
+        return self._core.list_calls
 
     def watch(self, key: str, *, request_id: str, target_id: str, started: _dt.datetime,
-              scenarios: tuple[str, ...] = (), target_name: str = "", job_name: str = "") -> Watch:
-        w = Watch(key=key, request_id=request_id, target_id=target_id, started=started, scenarios=scenarios,
-                  target_name=target_name, job_name=job_name.rstrip("/").split("/")[-1] if job_name else "")
+              scenarios: tuple[str, ...] = (), target_name: str = "", job_name: str = "") -> Tracked:
+        w = self._core.follow(key, request_id=request_id or None, job_name=job_name or None,
+                              targets=(target_id, target_name), scenarios=scenarios, sent_at=started.timestamp())
         self.watches[key] = w
         return w
 
-    def _since(self) -> _dt.datetime:
-        earliest = min(w.started for w in self.watches.values())
-        return earliest - _dt.timedelta(minutes=5)
-
     def poll_once(self) -> bool:
         """One job-list read; True when anything we follow changed."""
-        jobs = [JobView.from_json(j) for j in list_jobs(self.clients, self.rg, self.vault, iso(self._since()))]
-        self.reads += 1
-        before = {k: (w.job.name, w.job.state, w.job.progress()) if w.job else None for k, w in self.watches.items()}
-        claimed = {w.job.name for w in self.watches.values() if w.job is not None}
-        for w in self.watches.values():
-            if w.job is not None:
-                for j in jobs:
-                    if j.name == w.job.name:
-                        w.job = j
-                        break
-                continue
-            match = next((j for j in jobs if w.job_name and j.name.lower() == w.job_name.lower()), None)
-            if match is None and w.job_name:
-                continue  # an awaited job is matched by its name only
-            match = match or next((j for j in jobs if w.request_id and w.request_id.lower() in j.activity_id.lower()),
-                                  None)
-            if match is None:
-                cands = [j for j in jobs if j.name not in claimed and (
-                    same_id(j.target_object_id, w.target_id)
-                    or (w.target_name and j.target_object_name.lower() == w.target_name.lower()))]
-                if w.scenarios:
-                    scen = [j for j in cands if j.scenario.lower() in {s.lower() for s in w.scenarios}]
-                    cands = scen or cands
-                cands = [j for j in cands if (parse_time(j.start_time) or w.started) >= w.started - _dt.timedelta(seconds=60)]
-                cands.sort(key=lambda j: parse_time(j.start_time) or w.started)
-                match = cands[0] if cands else None
-            if match is not None:
-                w.job = match
-                claimed.add(match.name)
-        for w in self.watches.values():
-            if w.job is not None and self.on_progress:
-                text = w.job.progress()
-                if text != w.last_progress:
-                    w.last_progress = text
-                    self.on_progress(w.key, w.job)
-        after = {k: (w.job.name, w.job.state, w.job.progress()) if w.job else None for k, w in self.watches.items()}
-        return after != before
+        return self._core.poll_once(list(self.watches.values()))
 
-    def wait(self, keys: list[str] | None = None) -> dict[str, Watch]:
-        """Poll until every watched job (or those in `keys`) reached a terminal state."""
+    def wait(self, keys: list[str] | None = None) -> dict[str, Tracked]:
+        """Read until every watched job (or those in `keys`) ended; raises
+        OperationFailedError naming the jobs when the wait ends without them."""
         keys = keys or list(self.watches)
-        waited = 0.0
-        while True:
-            changed = self.poll_once()
-            pending = [k for k in keys if self.watches[k].job is None or not self.watches[k].job.terminal]
-            if not pending:
-                return {k: self.watches[k] for k in keys}
-            if waited >= self.timeout:
-                names = ", ".join(pending)
-                raise OperationFailedError(
-                    f"gave up waiting after {int(waited)} s for the jobs of: {names}",
-                    hint="the jobs keep running in Azure; follow them with `asr status FILE`",
-                )
-            if not self.fixed:
-                self.interval = self.floor if changed else min(self.ceiling, self.interval * 1.5)
-            self.sleep(self.interval)
-            waited += self.interval
+        tracked = [self.watches[k] for k in keys]
+        t0 = self._clock()
+        self._core.wait(tracked, sleep=self._sleep)
+        unfinished = [t for t in tracked if t.job is None or not t.job.terminal]
+        if not unfinished:
+            return {k: self.watches[k] for k in keys}
+        names = ", ".join(t.label for t in unfinished)
+        err = next((t.error for t in unfinished if t.error is not None), None)
+        hint = "the jobs keep running in Azure; follow them with `asr jobs FILE` or `asr status FILE`"
+        if any(t.timed_out for t in unfinished):
+            last = f"; last error: {err.message}" if err is not None else ""
+            raise OperationFailedError(
+                f"gave up waiting after {int(self._clock() - t0)} s (deadline {int(self.timeout)} s, "
+                f"--deadline / ASR_DEADLINE) for the jobs of: {names}{last}", hint=hint)
+        if err is not None:
+            raise OperationFailedError(f"stopped waiting for the jobs of: {names}: {err.message}",
+                                       hint=err.hint or hint)
+        raise OperationFailedError(f"no ASR job showed up for: {names}", hint=hint)
 
 
 # --- per-VM and per-group times of a recovery-plan job ------------------------------

@@ -15,6 +15,12 @@ What `before` and `after` mean, per action (as in Terraform's changes.go):
 | replace  | normalized live state      | normalized desired state              |
 | delete   | normalized live state      | None                                  |
 | manual   | None or what is known      | what the manual step must bring about |
+| await    | normalized live state, or None when the object does not exist yet | what the running job brings about |
+
+`await` is an ASR job already running at plan time (an earlier apply was
+interrupted, someone else started it): its one request,
+`site_recovery.replication_jobs.get(job_name=...)`, names the job; apply reads it and
+waits for it to end, never repeating the operation. It is not destructive.
 
 `reason` explains an action to people; the applier never branches on it.
 `request` is what the applier sends: the SDK operation key and its arguments,
@@ -37,6 +43,7 @@ class Action(str, Enum):
     REPLACE = "replace"  # delete then create; `replace_fields` says why
     DELETE = "delete"
     MANUAL = "manual"  # a prerequisite no API can do (provider registration on-premises)
+    AWAIT = "await"  # an ASR job already running for it: wait for that job (request: replication_jobs.get)
 
 
 class Reason(str, Enum):
@@ -150,7 +157,7 @@ class Plan:
         return {c.address: c for c in self.changes}
 
     def summary(self) -> dict[str, int]:
-        counts = {"add": 0, "change": 0, "replace": 0, "destroy": 0, "manual": 0, "blocked": 0}
+        counts = {"add": 0, "change": 0, "replace": 0, "destroy": 0, "manual": 0, "blocked": 0, "await": 0}
         for c in self.changes:
             if c.blocked and c.action != Action.MANUAL:
                 counts["blocked"] += 1
@@ -164,6 +171,8 @@ class Plan:
                 counts["destroy"] += 1
             elif c.action == Action.MANUAL:
                 counts["manual"] += 1
+            elif c.action == Action.AWAIT:
+                counts["await"] += 1
         return counts
 
     @property

@@ -9,8 +9,9 @@ changed attributes, then pick the action:
 - differs in updatable fields -> update; in a field that cannot change -> replace
   (`replace_fields`; for a protected VM the note says initial replication restarts)
 - a protected VM failed over / in test failover -> noop, reason in_failover
-- a protected VM with a job running (enable in progress...) -> noop, reason
-  operation_in_progress, job id in `note` and `after["jobId"]`: apply awaits it
+- a protected VM with a job running (enable in progress...) -> await, reason
+  operation_in_progress, its request `replication_jobs.get(job_name=...)`: apply
+  awaits that job (by the action, never by the reason)
 - in Azure but not declared -> unmanaged, or delete where `prune:` opts in
 """
 
@@ -337,8 +338,8 @@ class _Planner:
             if jobs:
                 job = jobs[0]
                 jp = props(job)
-                self.add(d, Action.NOOP, Reason.OPERATION_IN_PROGRESS, None, {**d.attrs, "jobId": job.get("id")},
-                         note=f"{jp.get('scenarioName') or 'a job'} is already running for {vm.name} "
+                self.add(d, Action.AWAIT, Reason.OPERATION_IN_PROGRESS, None, {**d.attrs, "jobId": job.get("id")},
+                         requests=[rq.job_await(self.m, job.get("name") or job.get("id"))], note=f"{jp.get('scenarioName') or 'a job'} is already running for {vm.name} "
                               f"(job {job.get('name')}); apply waits for it")
                 return
             if pitem is not None:
@@ -375,8 +376,8 @@ class _Planner:
                      note=f"{vm.name} is {fo}; left alone (finish with `asr failover commit` / `cleanup` / `reprotect`)")
             return
         if scenario_in_progress(st):
-            self.add(d, Action.NOOP, Reason.OPERATION_IN_PROGRESS, before, {**before, "jobId": st["jobId"]},
-                     arm_id=item.get("id"),
+            self.add(d, Action.AWAIT, Reason.OPERATION_IN_PROGRESS, before, {**before, "jobId": st["jobId"]},
+                     arm_id=item.get("id"), requests=[rq.job_await(self.m, st["jobId"])],
                      note=f"{st['currentScenario']} in progress for {vm.name} (job {parse_id(st['jobId']).get('replicationjobs', st['jobId'])}); "
                           "apply waits for it instead of repeating it")
             return

@@ -327,6 +327,12 @@ def _fc_item(item_id: str) -> dict[str, str]:
     return {"fabric_name": p.get("replicationfabrics", ""), "protection_container_name": p.get("replicationprotectioncontainers", "")}
 
 
+def job_await(manifest: Any, job: str) -> Request:
+    """Read an ASR job already running (name or ARM id): the request of an AWAIT change."""
+    name = str(job).rstrip("/").rsplit("/", 1)[-1]
+    return Request("site_recovery.replication_jobs.get", {**_vault_args(manifest), "job_name": name})
+
+
 def vm_disable(manifest: Any, item_id: str) -> Request:
     p = parse_id(item_id)
     return Request(f"{SR}.replication_protected_items.begin_delete", {

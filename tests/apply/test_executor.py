@@ -114,4 +114,24 @@ def test_every_table_entry_resolves_to_an_sdk_method(clients):
 
     for spec in OPERATIONS.values():
         assert callable(resolve(clients, spec)), spec.key
-        assert spec.style in ("asr", "lro", "sync")
+        assert spec.style in ("asr", "lro", "sync", "await")
+
+
+def test_the_reason_never_steers_apply_the_action_does(clients, emu):
+    """A NOOP is left alone whatever its reason (no job id dug out of before/after);
+    an AWAIT reads its job through its request and waits for it."""
+    emu.reset_stats()
+    noop = Change(address="protected_vm.x", kind=Kind.PROTECTED_VM, action=Action.NOOP,
+                  reason=Reason.OPERATION_IN_PROGRESS, before={"status": {"jobId": "job-1"}},
+                  after={"status": {"jobId": "job-1"}})
+    events = []
+    result = Executor(clients, plan_of(noop), emit=events.append).run()
+    assert result.outcomes[0].status == UNCHANGED
+    assert emu.stats()["requests"] == 0 and not [e for e in events if e["event"] == "await"]
+    wait = Change(address="protected_vm.y", kind=Kind.PROTECTED_VM, action=Action.AWAIT, reason=Reason.NONE,
+                  requests=[Request("site_recovery.replication_jobs.get",
+                                    {"resource_group_name": "rg", "resource_name": "v", "job_name": "no-such-job"})])
+    result = Executor(clients, plan_of(wait), emit=events.append).run()
+    o = result.outcomes[0]
+    assert o.status == FAILED and "GET" in o.error_message and "/replicationJobs/no-such-job" in o.error_message, o
+    assert emu.stats()["reads"] >= 1

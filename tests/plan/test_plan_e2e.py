@@ -101,7 +101,7 @@ def test_plan_of_an_applied_vault_is_empty_and_cheap(applied_quickstart, capsys)
     emu.reset_stats()
     rc, doc = plan_json(example_path("quickstart"), capsys)
     assert rc == 0, [(c["address"], c["action"], c["note"]) for c in doc["changes"] if c["action"] != "noop"]
-    assert doc["summary"] == {"add": 0, "change": 0, "replace": 0, "destroy": 0, "manual": 0, "blocked": 0}
+    assert doc["summary"] == {"add": 0, "change": 0, "replace": 0, "destroy": 0, "manual": 0, "blocked": 0, "await": 0}
     assert doc["unmanaged"] == []
     st = emu.stats()
     assert st["writes"] == 0

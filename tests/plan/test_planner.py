@@ -202,9 +202,10 @@ def test_enable_in_progress_is_an_await_not_a_duplicate_create(quickstart):
     by = plan.by_address()
     for name, job in (("app01", "job-42"), ("web01", "job-43")):
         c = by[f"protected_vm.{name}"]
-        assert c.action == Action.NOOP and c.reason == Reason.OPERATION_IN_PROGRESS
-        assert c.after["jobId"].endswith(job) and job in c.note
-    assert "protected_vm.web01" not in work(plan)
+        assert c.action == Action.AWAIT and c.reason == Reason.OPERATION_IN_PROGRESS
+        assert [(r.operation, r.args["job_name"]) for r in c.requests] == [("site_recovery.replication_jobs.get", job)]
+        assert job in c.note and not c.destructive
+    assert plan.summary()["await"] == 2 and plan.summary()["add"] == 0
 
 
 def test_a_test_failover_job_waiting_for_cleanup_is_not_awaited(quickstart):

@@ -226,3 +226,37 @@ def test_format_value(value, shown):
     assert format_value(value, SUB.upper()) == shown
     if isinstance(value, str):
         assert format_value(value, None) == json.dumps(value)  # no plan subscription: nothing shortened
+
+
+def await_plan(quickstart):
+    live = applied(quickstart)
+    item = live.protected_item("app01")
+    job_id = item["id"].split("/replicationFabrics/")[0] + "/replicationJobs/job-42"
+    item["properties"]["protectionState"] = "EnablingProtection"
+    item["properties"]["currentScenario"] = {"scenarioName": "EnableDr", "jobId": job_id,
+                                             "startTime": "2026-11-22T03:00:00Z"}
+    return make_plan(quickstart, live, "examples/quickstart.yaml")
+
+
+def test_an_await_is_shown_by_every_renderer_and_counted_as_a_wait(quickstart):
+    plan = await_plan(quickstart)
+    c = plan.by_address()["protected_vm.app01"]
+    assert c.action == Action.AWAIT and not c.destructive and plan.has_changes
+    text = render(plan, "text")
+    assert " ~> await protected_vm.app01: wait for job job-42" in text
+    assert "(1 running job to await)" in text.splitlines()[-1]
+    md = render(plan, "markdown")
+    assert "| `~>` | `protected_vm.app01` | await | wait for job job-42: " in md
+    assert "~> await protected_vm.app01: wait for job job-42" in md
+    doc = json.loads(render(plan, "json"))
+    jsonschema.validate(doc, PLAN_JSON_SCHEMA)
+    ch = next(x for x in doc["changes"] if x["address"] == "protected_vm.app01")
+    assert ch["action"] == "await" and ch["destructive"] is False
+    assert ch["requests"] == [{"operation": "site_recovery.replication_jobs.get",
+                               "args": {"resource_group_name": quickstart.vault.resource_group,
+                                        "resource_name": quickstart.vault.name, "job_name": "job-42"}}]
+    assert doc["summary"]["await"] == 1
+    back = Plan.from_dict({k: v for k, v in doc.items() if k not in ("format", "summary", "has_changes")}
+                          | {"changes": [{k: v for k, v in c.items() if k not in ("destructive", "blocked")}
+                                         for c in doc["changes"]]})
+    assert back.to_dict() == plan.to_dict()

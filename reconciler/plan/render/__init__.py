@@ -46,6 +46,8 @@ def summary_line(plan: Any) -> str:
         extra.append(f"{s['manual']} manual step{'s' if s['manual'] != 1 else ''}")
     if s["blocked"]:
         extra.append(f"{s['blocked']} blocked")
+    if s.get("await"):
+        extra.append(f"{s['await']} running job{'s' if s['await'] != 1 else ''} to await")
     return line + (f" ({', '.join(extra)})" if extra else "")
 
 

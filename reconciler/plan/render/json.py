@@ -67,7 +67,7 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
         "has_changes": {"type": "boolean"},
         "warnings": {"type": "array", "items": {"type": "string"}},
         "summary": {"type": "object",
-                    "required": ["add", "change", "replace", "destroy", "manual", "blocked"],
+                    "required": ["add", "change", "replace", "destroy", "manual", "blocked", "await"],
                     "additionalProperties": {"type": "integer", "minimum": 0}},
         "changes": {"type": "array", "items": _CHANGE},
         "unmanaged": {"type": "array", "items": {

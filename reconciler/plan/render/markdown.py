@@ -4,7 +4,7 @@ details collapsed in <details> blocks (GitHub and Azure DevOps render both)."""
 from __future__ import annotations
 
 from reconciler.plan.model import Action, Plan, Reason
-from reconciler.plan.render.text import SYMBOL, _attrs, _Out
+from reconciler.plan.render.text import SYMBOL, _attrs, _Out, awaited_job_name
 
 
 def _esc(text: str) -> str:
@@ -46,6 +46,8 @@ def render_markdown(plan: Plan) -> str:
         lines.append("|---|---|---|---|")
         for c in work:
             why = c.note or c.reason.value
+            if c.action == Action.AWAIT:
+                why = f"wait for job {awaited_job_name(c) or '?'}: {why}"
             blocked = " (blocked)" if c.blocked_by else ""
             lines.append(f"| `{SYMBOL[c.action]}` | `{c.address}` | {c.action.value}{blocked} | {_esc(why)} |")
         lines.append("")
@@ -54,6 +56,9 @@ def render_markdown(plan: Plan) -> str:
         lines.append("```diff")
         out = _Out(False)
         for c in work:
+            if c.action == Action.AWAIT:
+                out.add(f"{SYMBOL[c.action]} await {c.address}: wait for job {awaited_job_name(c) or '?'}")
+                continue
             out.add(f"{SYMBOL[c.action]} {c.address}")
             _attrs(out, c, plan.subscription)
         lines.extend(out.lines)

@@ -8,12 +8,20 @@ from reconciler.plan.model import Action, Plan, Reason
 from reconciler.plan.render.values import format_value
 
 SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-", Action.MANUAL: "!",
-          Action.NOOP: "="}
+          Action.NOOP: "=", Action.AWAIT: "~>"}
 COLOR = {Action.CREATE: "32", Action.UPDATE: "33", Action.REPLACE: "35", Action.DELETE: "31", Action.MANUAL: "36",
-         Action.NOOP: "2"}
+         Action.NOOP: "2", Action.AWAIT: "34"}
 VERB = {Action.CREATE: "will be created", Action.UPDATE: "will be updated in place",
         Action.REPLACE: "must be replaced", Action.DELETE: "will be destroyed",
-        Action.MANUAL: "needs a manual step", Action.NOOP: "is left alone"}
+        Action.MANUAL: "needs a manual step", Action.NOOP: "is left alone", Action.AWAIT: "is being changed by Azure"}
+
+
+def awaited_job_name(change: Any) -> str | None:
+    """The job an AWAIT change waits for: its request's `job_name`."""
+    for r in change.requests:
+        if r.operation.endswith("replication_jobs.get"):
+            return str(r.args.get("job_name") or "") or None
+    return None
 
 
 class _Out:
@@ -104,6 +112,10 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
             if c.note:
                 out.add(f"  # {c.note}")
             sym = SYMBOL[c.action]
+            if c.action == Action.AWAIT:  # nothing to send: a job to wait for
+                out.add(f"{out.c(COLOR[c.action], sym.rjust(3))} await {c.address}: wait for job "
+                        f"{awaited_job_name(c) or '?'}")
+                continue
             out.add(f"{out.c(COLOR[c.action], sym.rjust(3))} {c.address}" + (" (blocked)" if c.blocked_by else ""))
             _attrs(out, c, plan.subscription)
     if left:
