@@ -11,7 +11,7 @@ TEST_STAMP := $(VENV)/.installed-test
 # the suite mostly waits on the emulator: 3 workers fit 2 cores
 TEST_WORKERS ?= 3
 
-.PHONY: demo test install clean bench schema
+.PHONY: demo test lint install clean bench schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ demo: $(STAMP)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check reconciler tests bench
+	$(BIN)/mypy
 
 schema: $(STAMP)
 	$(BIN)/python -m reconciler.manifest.schema > schemas/asr-manifest.schema.json
