@@ -132,12 +132,23 @@ class Clients:
     """Lazily built SDK clients for one subscription, sharing one credential,
     one counter and one retry configuration."""
 
+    # For Clients built without `transport=` / `credential=`: an azure-core HttpTransport
+    # and a token credential used instead of HTTPS and the credential chain (the tests'
+    # in-process emulator, reconciler/emulator/testing.py). None: HTTPS, azure-identity.
+    default_transport: Any = None
+    default_credential: Any = None
+
     def __init__(self, subscription_id: str, settings: Any = None, credential: Any = None,
-                 counter: RequestCounter | None = None) -> None:
+                 counter: RequestCounter | None = None, transport: Any = None) -> None:
         """`settings`: a `reconciler.settings.Settings` (kept as `config`, read by the
-        applier and ops), an `AzureSettings`, or None (both from the environment)."""
+        applier and ops), an `AzureSettings`, or None (both from the environment).
+        `transport`: an azure-core `HttpTransport` given to every SDK client (their
+        supported `transport=` argument); None: azure-core's default (requests, HTTPS)."""
         from reconciler.settings import Settings
 
+        if transport is None and credential is None and Clients.default_transport is not None:
+            transport, credential = Clients.default_transport, Clients.default_credential
+        self.transport = transport
         self.subscription_id = subscription_id
         if isinstance(settings, Settings):
             self.config = settings
@@ -184,6 +195,8 @@ class Clients:
         kw["per_retry_policies"] = [per_retry, *debug_policies()]
         if self.settings.ca_bundle:
             kw["connection_verify"] = self.settings.ca_bundle
+        if self.transport is not None:
+            kw["transport"] = self.transport
         return kw
 
     def _get(self, key: str, factory: Any) -> Any:

@@ -1,4 +1,7 @@
-"""Run `asr emulator serve` as a subprocess, for tests and benches.
+"""The emulator for tests and benches, two ways with one surface.
+
+`EmulatorProcess`: `asr emulator serve` as a subprocess, reached over real HTTPS with
+the real credential chain (managed identity):
 
     with EmulatorProcess(args=["--time-scale", "100"]) as emu:
         os.environ.update(emu.env)
@@ -7,6 +10,16 @@
         emu.advance(3600)
         emu.set_faults("jobfail=1,seed=3")   # from now on, state kept
         print(emu.stats()["requests"])
+
+`InProcessEmulator`: the same `EmulatorApp` in this process, no sockets. The product's
+`Clients` reach it through `InProcessTransport` (an azure-core `HttpTransport`: the
+real SDK clients and pipeline, retries and policies included; only the transport
+differs) and a `StaticTokenCredential` signed by the emulator's own token authority
+(so the emulator's authentication and authorisation still run):
+
+    emu = InProcessEmulator()
+    with emu.installed():           # every Clients() built meanwhile talks to it
+        ...
 """
 
 from __future__ import annotations
@@ -17,7 +30,12 @@ import sys
 import tempfile
 import threading
 import time
+from http import HTTPStatus
 from typing import Any
+
+from azure.core.pipeline.transport import HttpTransport
+from azure.core.rest._http_response_impl import HttpResponseImpl  # azure-core's base of its transports' responses
+from azure.core.utils import case_insensitive_dict
 
 READY_MARKER = "# asr emulator ready"
 
@@ -164,6 +182,342 @@ class EmulatorProcess:
         """Write `properties` over what the emulator renders for a replicated item (by VM
         name) or for the jobs of a scenario: a value no recording shows, to test how asr
         copes with it. properties None removes the overlay."""
+        body: dict = {"properties": properties}
+        if protected_item:
+            body["protectedItem"] = protected_item
+        if job_scenario:
+            body["jobScenario"] = job_scenario
+        return self._control("POST", "overlay", body)
+
+    def advance(self, seconds: float) -> dict:
+        return self._control("POST", "advance", {"seconds": seconds})
+
+    def stats(self) -> dict:
+        return self._control("GET", "stats")
+
+    def reset_stats(self) -> None:
+        self._control("POST", "reset-stats")
+
+
+# --------------------------------------------------------------------------- in process, through the SDK
+
+IN_PROCESS_ENDPOINT = "https://asr-emulator.invalid"  # never resolved: only InProcessTransport reaches it
+
+
+def _asgi_request(app: Any, method: str, url_or_path: str, headers: list[tuple[str, str]], body: bytes,
+                  loop: Any = None) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One HTTP request through an ASGI app, in this thread: (status, headers, body).
+    Scope as uvicorn builds it: `path` percent-decoded, `raw_path` as sent, scheme
+    https, the Host header from the URL unless given."""
+    import asyncio
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url_or_path)
+    hdrs = [(k.lower(), v) for k, v in headers]
+    if parts.netloc and not any(k == "host" for k, _ in hdrs):
+        hdrs.insert(0, ("host", parts.netloc))
+    raw_path = parts.path or "/"
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method.upper(),
+        "scheme": "https", "path": unquote(raw_path), "raw_path": raw_path.encode(),
+        "query_string": parts.query.encode(), "root_path": "",
+        "headers": [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in hdrs],
+        "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 443),
+    }
+    out: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+    sent = {"done": False}
+
+    async def receive() -> dict:
+        if sent["done"]:
+            return {"type": "http.disconnect"}
+        sent["done"] = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(msg: dict) -> None:
+        if msg["type"] == "http.response.start":
+            out["status"] = msg["status"]
+            out["headers"] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in msg.get("headers", [])]
+        elif msg["type"] == "http.response.body":
+            out["body"].append(msg.get("body", b""))
+
+    if loop is None:
+        asyncio.run(app(scope, receive, send))
+    else:
+        loop.run_until_complete(app(scope, receive, send))
+    return out["status"], out["headers"], b"".join(out["body"])
+
+
+class _Loops(threading.local):
+    """One event loop per thread, kept (asyncio.run would build and tear one down
+    per request)."""
+
+    loop: Any = None
+
+    def get(self) -> Any:
+        import asyncio
+
+        if self.loop is None or self.loop.is_closed():
+            self.loop = asyncio.new_event_loop()
+        return self.loop
+
+
+class _Body:
+    """The `internal_response` of an InProcessResponse: the bytes the app sent."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def close(self) -> None:
+        pass
+
+
+def _stream(response: Any, pipeline: Any = None, **kwargs: Any) -> Any:
+    data = response.internal_response.data
+    block = response.block_size or 4096
+    for i in range(0, len(data), block):
+        yield data[i:i + block]
+
+
+class InProcessHttpResponse(HttpResponseImpl):
+    """azure-core's own sync response implementation (the base of its requests
+    transport's responses), over the bytes the app answered."""
+
+
+class InProcessTransport(HttpTransport):
+    """An azure-core `HttpTransport` that hands each request to an ASGI app (the
+    emulator's `EmulatorApp`) in this process. Given to the SDK clients through their
+    supported `transport=` argument: the pipeline in front of it (authentication,
+    retries and Retry-After, hooks, serialization, LRO polling) is the SDK's own.
+    Timeouts and TLS settings are accepted and have nothing to apply to. With
+    `endpoint`, a request for any other host fails as an unreachable one would
+    (azure-core's ServiceRequestError, retried by the pipeline as a connection error)."""
+
+    def __init__(self, app: Any, endpoint: str | None = None) -> None:
+        from urllib.parse import urlsplit
+
+        self.app = app
+        self.netloc = urlsplit(endpoint).netloc.lower() if endpoint else None
+        self._loops = _Loops()
+        self.requests = 0
+
+    def __enter__(self) -> "InProcessTransport":
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        pass  # shared by every client of a test: closing one client must not close it
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        if self.netloc is not None:
+            from urllib.parse import urlsplit
+
+            netloc = urlsplit(request.url).netloc.lower()
+            if netloc != self.netloc:
+                from azure.core.exceptions import ServiceRequestError
+
+                raise ServiceRequestError(f"cannot connect to {netloc}: connection refused (only {self.netloc} "
+                                          "is served in process)")
+        body = request.content if hasattr(request, "content") else request.data
+        if body is None:
+            data = b""
+        elif isinstance(body, bytes):
+            data = body
+        elif isinstance(body, str):
+            data = body.encode("utf-8")
+        elif hasattr(body, "read"):
+            raw = body.read()
+            data = raw.encode("utf-8") if isinstance(raw, str) else raw
+        else:
+            raise TypeError(f"InProcessTransport: unsupported request body {type(body).__name__}")
+        headers = list(request.headers.items())
+        if data and not any(k.lower() == "content-length" for k, _ in headers):
+            headers.append(("content-length", str(len(data))))
+        self.requests += 1
+        status, resp_headers, content = _asgi_request(self.app, request.method, request.url, headers, data,
+                                                     loop=self._loops.get())
+        hdrs = case_insensitive_dict()
+        for k, v in resp_headers:
+            hdrs[k] = f"{hdrs[k]}, {v}" if k in hdrs else v
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = ""
+        response = InProcessHttpResponse(
+            request=request, internal_response=_Body(content), status_code=status, reason=reason,
+            content_type=hdrs.get("content-type"), headers=hdrs, stream_download_generator=_stream,
+        )
+        if not kwargs.get("stream", False):
+            response.read()
+        return response
+
+
+class StaticTokenCredential:
+    """A token credential (azure-core `TokenCredential` protocol) whose tokens the
+    emulator's own authority signs for one of its principals (default: the estate's
+    default Contributor). The emulator still verifies every token (signature, audience,
+    expiry, the principal's role)."""
+
+    def __init__(self, app: Any, client_id: str | None = None) -> None:
+        self.app = app
+        self.client_id = client_id
+        self.issued = 0
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        state = self.app.state
+        principal = state.default_principal
+        if self.client_id:
+            principal = state.principals.get(self.client_id.lower())
+            if principal is None:
+                from azure.core.exceptions import ClientAuthenticationError
+
+                raise ClientAuthenticationError(message=f"no emulator principal with client id {self.client_id}")
+        resource = scopes[0].removesuffix("/.default") if scopes else "https://management.azure.com"
+        token, expires_on = self.app.authority.issue(principal, resource, state.tenant_id)
+        self.issued += 1
+        return AccessToken(token, expires_on)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "StaticTokenCredential":
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        pass
+
+
+class InProcessEmulator:
+    """The emulator app in this process, with `EmulatorProcess`'s surface (reset,
+    set_faults, overlay, advance, stats, reset_stats, env, url, alive, start, stop).
+    Built like `asr emulator serve` (`reconciler.emulator.server.build`, same flags as
+    keyword arguments). `installed()` (or the tests' `inproc_emulator` fixture) makes
+    every `Clients` built without a transport use `transport` and `credential`.
+
+    Resets are cheaper than the process's: estate files are parsed once per content
+    (the estate loader is the same; an invalid file raises each time)."""
+
+    def __init__(self, *, estate_path: str | None = None, faults_spec: str | None = None, arm_limits: bool = False,
+                 time_scale: float = 1.0, page_size: int | None = None, endpoint: str = IN_PROCESS_ENDPOINT) -> None:
+        self._build_args = dict(estate_path=estate_path, faults_spec=faults_spec, arm_limits=arm_limits,
+                                time_scale=time_scale, page_size=page_size)
+        self.endpoint = endpoint.rstrip("/")
+        self.env: dict[str, str] = {"ASR_ARM_ENDPOINT": self.endpoint}
+        self._estates: dict[tuple[str, bytes], dict] = {}
+        self.app: Any = None
+        self.start()
+
+    def start(self) -> None:
+        from reconciler.emulator.server import build
+
+        self.app = build(**self._build_args)
+        self.transport = InProcessTransport(self.app, self.endpoint)
+        self.credential = StaticTokenCredential(self.app)
+
+    def stop(self) -> None:
+        pass  # nothing runs in the background
+
+    def __enter__(self) -> "InProcessEmulator":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def alive(self) -> bool:
+        return self.app is not None
+
+    @property
+    def url(self) -> str:
+        return self.endpoint
+
+    def installed(self) -> Any:
+        """Context manager: `Clients` built without a transport/credential inside it
+        use this emulator's."""
+        import contextlib
+
+        from reconciler.azure.clients import Clients
+
+        @contextlib.contextmanager
+        def cm() -> Any:
+            saved = Clients.default_transport, Clients.default_credential
+            Clients.default_transport, Clients.default_credential = self.transport, self.credential
+            try:
+                yield self
+            finally:
+                Clients.default_transport, Clients.default_credential = saved
+
+        return cm()
+
+    # ---- control surface: the app's own /_emulator routes, in process
+    def _control(self, method: str, name: str, body: dict | None = None) -> dict:
+        import json
+
+        data = json.dumps(body).encode() if body is not None else b""
+        status, _, content = _asgi_request(self.app, method, f"{self.endpoint}/_emulator/{name}",
+                                           [("content-type", "application/json")], data)
+        if status >= 400:
+            raise RuntimeError(f"emulator control {name}: {status} {content.decode(errors='replace')}")
+        return json.loads(content) if content else {}
+
+    def _estate_file(self, path: str) -> dict:
+        from reconciler.emulator.app import load_estate_file
+
+        path = os.path.abspath(path)
+        try:
+            with open(path, "rb") as fh:
+                key = (path, fh.read())
+        except OSError:
+            return load_estate_file(path)  # the loader's own message
+        if key not in self._estates:
+            self._estates[key] = load_estate_file(path)
+        return self._estates[key]
+
+    def reset(
+        self,
+        estate: None | str | os.PathLike | dict = None,
+        faults: str | None = None,
+        time_scale: float = 1.0,
+        page_size: int | None = None,
+        arm_limits: bool = False,
+    ) -> None:
+        """As `EmulatorProcess.reset`."""
+        import copy
+
+        from reconciler.emulator import faults as faults_mod
+        from reconciler.emulator.app import default_estate
+
+        if estate is None:
+            if self.app.startup_estate is not None:
+                data = self.app.startup_estate
+            else:
+                if "default" not in self._estates:
+                    self._estates["default"] = default_estate()  # type: ignore[index]
+                data = self._estates["default"]  # type: ignore[index]
+        elif isinstance(estate, dict):
+            data = estate
+        else:
+            try:
+                data = self._estate_file(os.fspath(estate))
+            except (ValueError, TypeError, OSError) as exc:
+                raise RuntimeError(f"emulator control reset: 400 {exc}") from None
+        try:
+            self.app.reset(estate=copy.deepcopy(data), faults_spec=faults or "", time_scale=time_scale,
+                           page_size=page_size or None, arm_limits=arm_limits)
+        except (ValueError, TypeError, OSError, faults_mod.FaultSpecError) as exc:
+            raise RuntimeError(f"emulator control reset: 400 {exc}") from None
+
+    def set_faults(self, spec: str | None) -> dict:
+        return self._control("POST", "faults", {"faults": spec or ""})
+
+    def overlay(self, *, protected_item: str | None = None, job_scenario: str | None = None,
+                properties: dict | None = None) -> dict:
         body: dict = {"properties": properties}
         if protected_item:
             body["protectedItem"] = protected_item
