@@ -1,6 +1,7 @@
 # Two commands for a fresh machine with only Python 3.11+:
 #   make demo   creates .venv, installs asr with its emulator, runs validate/plan/apply/plan against it
-#   make test   creates .venv, installs asr with the emulator and test extras, runs the whole suite
+#   make test   creates .venv, installs asr with the emulator and test extras, runs the suite
+#               but the `slow` tests (soak and scale; `make test-slow` runs those, CI runs both)
 # `make install`: the runtime and the emulator (the `emulator` extra), without the test tools.
 # The distribution is `asr-iac` (the name `asr` on PyPI is another project); the command is `asr`.
 PYTHON ?= python3
@@ -11,7 +12,7 @@ TEST_STAMP := $(VENV)/.installed-test
 # the suite mostly waits on the emulator: 3 workers fit 2 cores
 TEST_WORKERS ?= 3
 
-.PHONY: demo test lint install clean bench schema
+.PHONY: demo test test-slow lint install clean bench schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +40,11 @@ demo: $(STAMP)
 	$(BIN)/asr demo examples/quickstart.yaml
 
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
+
+# the soak and scale tests (marker `slow`), about 2 minutes on 2 cores
+test-slow: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) -m slow $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check reconciler tests bench

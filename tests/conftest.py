@@ -1,15 +1,27 @@
-"""Shared fixtures.
+"""Shared fixtures: the emulator, two ways with one surface.
 
 `emulator_server` (session): one running `asr emulator serve` subprocess
 (reconciler.emulator.testing.EmulatorProcess).
 `emulator` (function): resets it (default quickstart estate, time scale 1, no
 faults), exports its variables into the environment with monkeypatch (so
-`reconciler.azure.clients.Clients(subscription)` talks to it, credential
-included) and returns the EmulatorProcess.
+`reconciler.azure.clients.Clients(subscription)` talks to it over real HTTPS, with the
+real credential chain, and so does an `asr` subprocess) and returns the EmulatorProcess.
+For what is about the process boundary, TLS, the credential chain or the CLI as a
+program (tests/e2e/, marker `e2e`).
+
+`inproc_emulator_app` (session): one `InProcessEmulator` (the same EmulatorApp in this
+process). `inproc_emulator` (function): resets it the same way, sets its endpoint in the
+environment and makes every `Clients` built during the test use its in-process transport
+and a token its authority signs (the real SDK and pipeline; the emulator still
+authenticates and authorises). No socket, no subprocess: an `asr` subprocess cannot
+reach it, the CLI runs in process (`reconciler.cli.main.main([...])`).
+
+Which one `emulator` is: in process for the tests under INPROC_DIRS and those marked
+`inproc` (what calls the planner, reader, applier and ops in process), unless marked
+`e2e`; the real HTTPS subprocess everywhere else. docs/performance.md ("The suite").
 """
 
 from __future__ import annotations
-
 
 import pytest
 
@@ -34,8 +46,25 @@ def emulator_server():
         emu.stop()
 
 
+# test folders whose `emulator` is the in-process one (a test there marked `e2e` keeps HTTPS)
+INPROC_DIRS = ("apply", "fidelity", "live", "ops", "plan")
+
+
+def pytest_collection_modifyitems(config, items):
+    import os
+
+    root = os.path.dirname(os.path.abspath(__file__))
+    for item in items:
+        rel = os.path.relpath(str(item.path), root).split(os.sep)
+        if rel[0] in INPROC_DIRS and not item.get_closest_marker("e2e") and not item.get_closest_marker("inproc"):
+            item.add_marker(pytest.mark.inproc)
+
+
 @pytest.fixture
-def emulator(emulator_server, monkeypatch):
+def emulator(request, monkeypatch):
+    if request.node.get_closest_marker("inproc") and not request.node.get_closest_marker("e2e"):
+        return request.getfixturevalue("inproc_emulator")
+    emulator_server = request.getfixturevalue("emulator_server")
     if not emulator_server.alive:  # a test killed it: start a fresh one
         emulator_server.stop()
         emulator_server.start()
@@ -45,3 +74,26 @@ def emulator(emulator_server, monkeypatch):
     for k, v in emulator_server.env.items():
         monkeypatch.setenv(k, v)
     return emulator_server
+
+
+@pytest.fixture(scope="session")
+def inproc_emulator_app():
+    from reconciler.emulator.testing import InProcessEmulator
+
+    return InProcessEmulator()
+
+
+@pytest.fixture
+def inproc_emulator(inproc_emulator_app, monkeypatch):
+    from reconciler.azure.clients import Clients
+
+    emu = inproc_emulator_app
+    emu.reset()
+    for k in (*_FOREIGN_ENV, "ASR_CA_BUNDLE", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "AZURE_TOKEN_CREDENTIALS"):
+        monkeypatch.delenv(k, raising=False)
+    for k, v in emu.env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(Clients, "default_transport", emu.transport)
+    monkeypatch.setattr(Clients, "default_credential", emu.credential)
+    return emu
+

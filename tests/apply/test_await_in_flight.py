@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from reconciler.cli.main import main as asr
@@ -22,6 +23,7 @@ PUT_ITEM = "PUT /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupNam
            "{replicatedProtectedItemName}"
 
 
+@pytest.mark.e2e  # an `asr` subprocess against the HTTPS emulator
 def test_running_enable_job_is_awaited_not_repeated(emu, clients, tmp_path, capsys, advancing):
     manifest = REPO / "examples" / "quickstart.yaml"
     doc = yaml.safe_load(manifest.read_text())

@@ -56,6 +56,7 @@ def test_prune_needs_allow_destroy(emu, clients, tmp_path, capsys):
     assert asr(["plan", str(path), "--detailed-exitcode"]) == 0
 
 
+@pytest.mark.e2e  # `asr apply` in a pseudo-terminal against the HTTPS emulator
 @pytest.mark.skipif(shutil.which("script") is None, reason="needs script(1) for a pseudo-terminal")
 @pytest.mark.parametrize("answers,rc", [(["no"], 1), (["yes", "yes"], 0), (["yes", "no"], 1)])
 def test_terminal_confirmation(emu, clients, answers, rc):

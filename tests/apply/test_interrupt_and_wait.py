@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from reconciler.cli.main import main as asr
@@ -21,6 +22,7 @@ QUICKSTART = REPO / "examples" / "quickstart.yaml"
 ESTATE = REPO / "examples" / "estates" / "quickstart.yaml"
 
 
+@pytest.mark.e2e  # an `asr` subprocess against the HTTPS emulator
 def test_ctrl_c_stops_scheduling_and_leaves_jobs_running(emu, clients, tmp_path, capsys, advancing):
     doc = yaml.safe_load(QUICKSTART.read_text())
     base = tmp_path / "base.yaml"

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from reconciler.cli.main import main as asr
@@ -19,6 +20,7 @@ from reconciler.cli.main import main as asr
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.e2e  # an `asr` subprocess against the HTTPS emulator
 def test_apply_ends_at_its_deadline_naming_the_last_error_when_azure_fails(emu, tmp_path, capsys, advancing):
     manifest = REPO / "examples" / "quickstart.yaml"
     doc = yaml.safe_load(manifest.read_text())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import yaml
 
 from reconciler.cli.main import main as asr
@@ -40,6 +41,7 @@ def _manifest() -> dict:
     }
 
 
+@pytest.mark.slow  # scale: job-list reads of a large apply (`make test-slow`)
 def test_job_tracking_reads_grow_with_time_not_with_vms(emu, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.5")
     monkeypatch.setenv("ASR_JOB_POLL_MAX", "2")

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from reconciler.cli.main import main as asr
@@ -26,6 +27,8 @@ def _asr_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "reconciler.cli.main", *args]
 
 
+@pytest.mark.slow  # soak: repeated SIGKILLed applies (`make test-slow`)
+@pytest.mark.e2e  # `asr apply` subprocesses against the HTTPS emulator
 def test_sigkill_soak_converges_with_nothing_lost_or_duplicated(emu, clients, tmp_path, capsys):
     manifest = str(REPO / "examples" / "multi-cloud.yaml")
     estate = str(REPO / "examples" / "estates" / "multi-cloud.yaml")

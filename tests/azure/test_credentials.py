@@ -17,6 +17,8 @@ import pytest
 from reconciler.emulator import certs
 from tests.azure.fake_identity import FakeIdentity
 
+pytestmark = pytest.mark.e2e  # real HTTPS, real credential chain, `asr` subprocesses (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "examples" / "quickstart.yaml"
 ASR = [sys.executable, "-m", "reconciler.cli.main"]

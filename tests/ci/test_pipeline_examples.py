@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.e2e  # real HTTPS, real credential chain, `asr` subprocesses (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[2]
 CI = REPO / "examples" / "ci"
 VENV_BIN = Path(os.sys.executable).parent
@@ -61,6 +63,9 @@ def workspace(tmp_path, emulator):
     env.update(emulator.env)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["NO_COLOR"] = "1"
+    # the emulator runs at time scale 600: follow jobs (and wait for servers registering)
+    # on that scale, not on Azure's (settings only; every command runs as written)
+    env.update(ASR_JOB_POLL_MIN="0.1", ASR_JOB_POLL_MAX="0.3", ASR_REGISTRATION_WAIT="1", ASR_REPLAN_INTERVAL="0.2")
     emulator.reset(time_scale=600)
     return ws, env
 

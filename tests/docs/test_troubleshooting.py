@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.e2e  # real HTTPS, real credential chain, `asr` subprocesses (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "troubleshooting.md"
 QUICKSTART = REPO / "examples" / "quickstart.yaml"
@@ -72,6 +74,9 @@ def env(emulator, tmp_path):
     e.update(emulator.env)
     e["NO_COLOR"] = "1"
     e["ASR_RETRY_TOTAL"] = "2"
+    # the emulator runs at time scale 600 where a scenario needs jobs to end: follow them
+    # (and wait for servers registering) on that scale, not on Azure's
+    e.update(ASR_JOB_POLL_MIN="0.1", ASR_JOB_POLL_MAX="0.3", ASR_REGISTRATION_WAIT="1", ASR_REPLAN_INTERVAL="0.2")
     return e
 
 

@@ -13,6 +13,8 @@ from cryptography import x509
 
 from reconciler.azure.clients import Clients
 
+pytestmark = pytest.mark.e2e  # real HTTPS, real credential chain, `asr` subprocesses (tests/conftest.py)
+
 SUB = "00000000-0000-0000-0000-000000000001"
 
 

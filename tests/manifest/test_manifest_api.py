@@ -168,6 +168,7 @@ def test_unknown_key_suggestions_follow_the_source_shape():
         (64, 39, "protectedVMs[2].source.host", "unknown key 'host' (allowed: hypervSite)")]
 
 
+@pytest.mark.slow  # scale: 5,000 VMs (`make test-slow`)
 def test_large_manifest_validates():
     """5,000 VMs in 50 recovery plans validate, and 5,000 undefined names are 5,000 located errors.
     Its speed is measured by bench/validate_scale.py (speed targets live in bench/, not in timed tests)."""

@@ -8,6 +8,8 @@ import pty
 import subprocess
 import sys
 
+import pytest
+
 from tests.ops.conftest import EXAMPLES, example_manifest
 from tests.ops.helpers import protect
 
@@ -27,6 +29,7 @@ def run_on_tty(answer: str, *argv: str, env: dict) -> tuple[int, str]:
         os.close(slave)
 
 
+@pytest.mark.e2e  # an `asr` subprocess against the HTTPS emulator
 def test_terminal_confirmation(emulator):
     emulator.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=600)
     protect(emulator, example_manifest("quickstart.yaml"))

@@ -301,6 +301,7 @@ def test_plan_roundtrips_and_staleness_names_what_moved(quickstart, tmp_path):
         check_plan_current(plan, quickstart, live)
 
 
+@pytest.mark.slow  # scale: a 10,000-VM diff (`make test-slow`)
 def test_local_diff_of_10000_vms_is_all_noop(quickstart):
     # Its speed (target: under 1 s) is measured by bench/plan_scale.py, not asserted here.
     vms = []
