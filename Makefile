@@ -39,12 +39,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/asr demo examples/quickstart.yaml
 
-test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
+# Python processes of a run (workers, emulators, `asr` subprocesses) start from bytecode
+# caches (__pycache__, git-ignored) even where PYTHONDONTWRITEBYTECODE is set: compiling
+# asr's sources again costs about 0.2 s of CPU per process (docs/performance.md)
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
-# the soak and scale tests (marker `slow`), about 2 minutes on 2 cores
+test: $(TEST_STAMP)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
+
+# the soak and scale tests (marker `slow`)
 test-slow: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) -m slow $(PYTEST_ARGS)
+	$(PYTEST) -m slow $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check reconciler tests bench
