@@ -11,6 +11,8 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
 from reconciler.emulator.estate import quickstart_estate
 
+pytestmark = pytest.mark.inproc  # the SDK over the in-process transport (tests/conftest.py)
+
 SUB = "00000000-0000-0000-0000-000000000001"
 RG, V = "contoso-dr-rg", "contoso-asr-vault"
 TEST_VNET = f"/subscriptions/{SUB}/resourceGroups/contoso-failover-rg/providers/Microsoft.Network/virtualNetworks/corp-test-vnet"

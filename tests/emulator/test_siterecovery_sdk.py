@@ -13,6 +13,8 @@ import pytest
 
 from reconciler.emulator.estate import quickstart_estate
 
+pytestmark = pytest.mark.inproc  # the SDK over the in-process transport (tests/conftest.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SUB = "00000000-0000-0000-0000-000000000001"
 RG, V = "contoso-dr-rg", "contoso-asr-vault"

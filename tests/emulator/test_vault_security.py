@@ -9,6 +9,8 @@ from azure.core.exceptions import HttpResponseError
 
 from reconciler.azure.clients import Clients
 
+pytestmark = pytest.mark.inproc  # the SDK over the in-process transport (tests/conftest.py)
+
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = "contoso-dr-rg"
 VAULT = "contoso-asr-vault"
