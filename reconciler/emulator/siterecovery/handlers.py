@@ -610,6 +610,10 @@ def register(routes: RouteTable) -> None:
     # jobs and operations
     routes.add("GET", V + "/replicationJobs", list_jobs, api_versions=a)
     routes.add("GET", V + "/replicationJobs/{jobName}", get_job, api_versions=a)
+    from reconciler.emulator.siterecovery import jobcontrol
+
+    for seg in ("resume", "restart", "cancel"):  # job control (docs/fidelity.md J-001..)
+        routes.add("POST", V + "/replicationJobs/{jobName}/" + seg, replayed(jobcontrol.handler(seg)), api_versions=a)
     routes.add("GET", V + "/replicationOperationResults/{operationId}", op_results, api_versions=a,
                action="Microsoft.RecoveryServices/vaults/replicationOperationResults/read")
     # Location URLs: {resource}/operationresults/{job} (see `started`)

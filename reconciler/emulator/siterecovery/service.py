@@ -229,11 +229,17 @@ class SiteRecovery:
         vault.jobs_by_name[name.lower()] = job
         end = job.end
         self.state.schedule(end, lambda: self._finish(job, end))
+        if any(t.pause for t in job.tasks):  # a manual action suspends the job (jobcontrol.py)
+            from reconciler.emulator.siterecovery.jobcontrol import schedule_pause
+
+            schedule_pause(self, job)
         return job
 
     def _finish(self, job: Job, at: float) -> None:
         if job.final is not None:
             return
+        if job.waiting is not None or job.cancel_at is not None or at + 1e-6 < job.end:
+            return  # suspended at a manual action, cancelled, or moved later by a resume (jobcontrol.py)
         if job.fail is None and job.on_success is not None:
             try:
                 job.on_success(at)
@@ -1600,12 +1606,15 @@ class SiteRecovery:
             members = [m for m in members if m is not None]
             if g["groupType"] == "Boot":
                 boot += 1
-            if not members:
-                continue
-            label = f"Group {boot}: {g['groupType']}" if g["groupType"] == "Boot" else f"All groups {g['groupType'].lower()}"
-            name = f"BootGroup{boot}" if g["groupType"] == "Boot" else f"{g['groupType']}Group"
-            tasks.append(TaskSpec(name, f"{label} ({len(members)} virtual machines)", item_seconds,
-                                  group=(str(gi), g["groupType"]), children=[(m.name, m.vm.friendly) for m in members]))
+            from reconciler.emulator.siterecovery.jobcontrol import action_tasks
+
+            tasks += action_tasks(g.get("startGroupActions"), op, body)
+            if members:
+                label = f"Group {boot}: {g['groupType']}" if g["groupType"] == "Boot" else f"All groups {g['groupType'].lower()}"
+                name = f"BootGroup{boot}" if g["groupType"] == "Boot" else f"{g['groupType']}Group"
+                tasks.append(TaskSpec(name, f"{label} ({len(members)} virtual machines)", item_seconds,
+                                      group=(str(gi), g["groupType"]), children=[(m.name, m.vm.friendly) for m in members]))
+            tasks += action_tasks(g.get("endGroupActions"), op, body)
         before = {id(it): (it.phase, it.tfo) for it in items}
 
         def done(at: float) -> None:
