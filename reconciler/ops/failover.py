@@ -224,8 +224,11 @@ def _progress_printer(ctx: OpsContext) -> Callable[[str, JobView], None]:
 def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanState | None, *,
             network_id: str | None = None, shutdown_source: bool = False,
             sleep: Callable[[float], None] | None = None, interval: float | None = None,
-            timeout: float | None = None, awaiting: dict[str, str] | None = None) -> OperationResult:
+            timeout: float | None = None, awaiting: dict[str, str] | None = None,
+            on_pause: Callable[..., None] | None = None) -> OperationResult:
     """Start `op` (on the plan, else on each item) and follow its jobs to the end.
+    `on_pause(job_name, waiting)`: called when the plan job suspends at a manual action
+    (ops/jobcontrol.pause_handler); without it such a pause stops with a message.
     `awaiting` maps VM names (or "recovery plan NAME") to the id of a job of this very
     operation already running on them: followed, never started again.
     No validation or confirmation here: callers do that first."""
@@ -251,6 +254,10 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
                            target_name=plan.name)
             ctx.say(f"Started {op.title} of recovery plan {plan.name}; following its job...")
         w = follower.wait([key])[key]
+        from reconciler.ops.jobcontrol import follow_through_pauses
+
+        w = follow_through_pauses(ctx, follower, key, w, target_id=plan.id, target_name=plan.name, started=t0,
+                                  on_pause=on_pause)
         job = w.job
         assert job is not None
         res.plan_job, res.plan_job_state = job.name, job.state
@@ -391,6 +398,9 @@ def run_operation(ctx: OpsContext, op: Operation, targets: Targets, *, yes: bool
     """Validate, confirm, run and follow one operation (failback: its three steps)."""
     if op == Operation.FAILBACK:
         return run_failback(ctx, targets, yes=yes, sleep=sleep, interval=interval, timeout=timeout, ask=ask)
+    from reconciler.ops.jobcontrol import pause_handler
+
+    on_pause = pause_handler(ctx, yes=yes, ask=ask)
     network_name = network_id = None
     if op == Operation.TEST:
         network_name, network_id = test_network_id(ctx, test_network)
@@ -404,13 +414,14 @@ def run_operation(ctx: OpsContext, op: Operation, targets: Targets, *, yes: bool
         return _done_result(op, items, plan, done)
     if awaiting and (len(awaiting) == len(todo) or (plan is not None and f"recovery plan {plan.name}" in awaiting)):
         # nothing new is started: following a running job needs no confirmation
-        res = execute(ctx, op, todo, plan, sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting)
+        res = execute(ctx, op, todo, plan, sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting,
+                      on_pause=on_pause)
     else:
         effect = describe_effect(op, todo, plan=plan.name if plan else None, network=network_name)
         ctx.say(effect)
         ask("Continue?", yes=yes)
         res = execute(ctx, op, todo, plan, network_id=network_id, shutdown_source=shutdown_source,
-                      sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting)
+                      sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting, on_pause=on_pause)
     res.outcomes = _done_result(op, [i for i in items if i.vm_name in done], None, done).outcomes + res.outcomes
     return res
 
@@ -466,7 +477,10 @@ def run_failback(ctx: OpsContext, targets: Targets, *, yes: bool, sleep: Callabl
                 continue
             validate(ctx, step, items, plan)
         ctx.say(f"== {step.title}")
-        res = execute(ctx, step, items, plan, sleep=sleep, interval=interval, timeout=timeout)
+        from reconciler.ops.jobcontrol import pause_handler
+
+        res = execute(ctx, step, items, plan, sleep=sleep, interval=interval, timeout=timeout,
+                      on_pause=pause_handler(ctx, yes=yes, ask=ask))
         total.outcomes = _merge(total.outcomes, res.outcomes)
         total.plan_job, total.plan_job_state, total.plan_job_ok = res.plan_job, res.plan_job_state, res.plan_job_ok
         if not res.ok:
