@@ -1,5 +1,5 @@
 """Job control as Azure answers it (docs/fidelity.md "Jobs and recovery plans as runbooks",
-J-001..J-006): resume / restart / cancel of `replicationJobs/{job}`, decided by the job's
+J-001..J-005): resume / restart / cancel of `replicationJobs/{job}`, decided by the job's
 allowedActions, and a recovery plan job that suspends at a manual action until resumed."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _plan_job(sr, scenario):
     return jobs[-1]["name"]
 
 
-def test_plan_drill_suspends_at_manual_action_and_resume_goes_on(clients, emulator):
+def test_J005_plan_drill_suspends_at_manual_action_and_resume_goes_on(clients, emulator):
     sr = clients.site_recovery()
     plans = sr.replication_recovery_plans
     groups = plans.get(RG, V, "tier1").as_dict()["properties"]["groups"]
@@ -75,7 +75,7 @@ def test_plan_drill_suspends_at_manual_action_and_resume_goes_on(clients, emulat
     assert job["customDetails"]["comments"] == "SQL answers"
 
 
-def test_cancel_a_running_job_then_cancelled(clients, emulator):
+def test_J002_cancel_a_running_job_then_cancelled(clients, emulator):
     sr = clients.site_recovery()
     sr.replication_recovery_plans.begin_test_failover(RG, V, "tier1", _tfo_body(), polling=False)
     name = _plan_job(sr, "TestFailover")
@@ -90,7 +90,7 @@ def test_cancel_a_running_job_then_cancelled(clients, emulator):
     sr.replication_recovery_plans.begin_test_failover(RG, V, "tier1", _tfo_body(), polling=False)
 
 
-def test_actions_a_job_does_not_allow_are_refused(clients, emulator):
+def test_J004_actions_a_job_does_not_allow_are_refused(clients, emulator):
     sr = clients.site_recovery()
     jobs = [j.as_dict() for j in sr.replication_jobs.list(RG, V)]
     done = next(j["name"] for j in jobs if j["properties"]["state"] == "Succeeded")
@@ -102,7 +102,7 @@ def test_actions_a_job_does_not_allow_are_refused(clients, emulator):
         assert ei.value.status_code == 409 and "allows no action" in str(ei.value)
 
 
-def test_restart_a_failed_job_starts_a_restart_job(clients, emulator):
+def test_J003_restart_a_failed_job_starts_a_restart_job(clients, emulator):
     sr = clients.site_recovery()
     emulator.set_faults("jobfail=1,seed=1")
     sr.replication_recovery_plans.begin_test_failover(RG, V, "tier1", _tfo_body(), polling=False)
@@ -120,3 +120,19 @@ def test_restart_a_failed_job_starts_a_restart_job(clients, emulator):
     assert new is not None
     emulator.advance(60)
     assert _job(sr, restart[0]["name"])["state"] == "Succeeded"
+
+
+def test_J001_resume_of_a_test_failover_waiting_for_cleanup_records_comments(clients, emulator):
+    sr = clients.site_recovery()
+    sr.replication_recovery_plans.begin_test_failover(RG, V, "tier1", _tfo_body(), polling=False)
+    name = _plan_job(sr, "TestFailover")
+    emulator.advance(3600)
+    assert _job(sr, name)["stateDescription"] == "WaitingForStopTestFailover"
+    raw = sr.replication_jobs._resume_initial(RG, V, name, {"properties": {"comments": " "}},
+                                              cls=lambda pipeline, x, y: pipeline.http_response)
+    # 202 with Azure-AsyncOperation at the vault's replicationOperationStatus, no Location
+    assert raw.status_code == 202
+    assert "/replicationOperationStatus/" in raw.headers["Azure-AsyncOperation"]
+    assert "Location" not in raw.headers and raw.headers.get("Retry-After")
+    job = _job(sr, name)
+    assert job["state"] == "Suspended" and job["customDetails"]["comments"] == " "
