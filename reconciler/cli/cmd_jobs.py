@@ -31,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--recovery-plan", metavar="NAME", help="only jobs of this recovery plan")
     p.add_argument("--since", metavar="TIME", default="24h",
                    help="jobs started since: an ISO time, or a duration back from now (30m, 24h, 7d; default 24h)")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
     p.add_argument("--comment", metavar="TEXT", help="with resume: the comment recorded on the job")
 
 
