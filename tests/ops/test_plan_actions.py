@@ -28,8 +28,8 @@ ACTIONS = """
             manual: "Check that SQL Server answers on the listener"
             failoverTypes: [TestFailover, PlannedFailover]
           - name: switch-dns
-            runbook: {automationAccount: %s, runbook: Switch-Dns, timeout: 600}
-""" % AA
+            runbook: {automationAccount: AA_ID, runbook: Switch-Dns, timeout: 600}
+""".replace("AA_ID", AA)
 
 
 def asr(capsys, *argv):
