@@ -598,6 +598,11 @@ def register(routes: RouteTable) -> None:
     for seg in ("testFailover", "testFailoverCleanup", "plannedFailover", "unplannedFailover", "failoverCommit",
                 "failoverCancel", "reProtect"):
         routes.add("POST", I + "/" + seg, replayed(item_action(seg)), api_versions=a)
+    from reconciler.emulator.siterecovery.recoverypoints import handlers as rp_handlers
+
+    list_points, get_point = rp_handlers()  # recovery points (docs/fidelity.md J-006)
+    routes.add("GET", I + "/recoveryPoints", list_points, api_versions=a)
+    routes.add("GET", I + "/recoveryPoints/{recoveryPointName}", get_point, api_versions=a)
     # recovery plans
     routes.add("GET", V + "/replicationRecoveryPlans", list_plans, api_versions=a)
     routes.add("GET", RP, get_plan, api_versions=a)

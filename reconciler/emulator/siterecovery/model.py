@@ -678,7 +678,8 @@ class ProtectedItem:
                 "lastSuccessfulFailoverTime": iso(self.last_failover),
                 "lastSuccessfulTestFailoverTime": iso(self.last_tfo),
                 "currentScenario": scenario,
-                "failoverRecoveryPointId": (f"{self.id}/recoveryPoints/{guid(self.id, 'rp', str(self.last_failover))}"
+                "failoverRecoveryPointId": (f"{self.id}/recoveryPoints/"
+                                            f"{self.settings.get('_failoverPoint') or guid(self.id, 'rp', str(self.last_failover))}"
                                             if self.last_failover is not None else None),
                 "providerSpecificDetails": details,
                 "recoveryContainerId": vault.azure_container_id,

@@ -1280,7 +1280,10 @@ class SiteRecovery:
         item = self.item(vault, fabric, container, name)
         op = self._failover_input(vault, action, body, item.phase)
         self._check_op(item, op if op != "Failback" else "Failback")
-        return self._run_item_op(item, op, crid, body=body)
+        from reconciler.emulator.siterecovery import recoverypoints
+
+        point = recoverypoints.chosen(item, self.now(), body) if op in ("PlannedFailover", "UnplannedFailover") else None
+        return self._run_item_op(item, op, crid, body=body, point=point)
 
     def _failover_input(self, vault: Vault, action: str, body: Any, phase: str | None, plan: bool = False) -> str:
         """Validate the body of a failover-family POST; the operation name it means."""
@@ -1364,13 +1367,17 @@ class SiteRecovery:
         return op
 
     def _run_item_op(self, item: ProtectedItem, op: str, crid: str | None, job_for_plan: Job | None = None,
-                     body: Any = None) -> Job:
+                     body: Any = None, point: str | None = None) -> Job:
         before = (item.phase, item.tfo)
 
         def done(at: float) -> None:
             if item.container.items.get(item.name.lower()) is not item:
                 return
             self._apply_op(item, op, at)
+            if op in ("PlannedFailover", "UnplannedFailover"):  # the point used (recoverypoints.py)
+                from reconciler.emulator.siterecovery.recoverypoints import record
+
+                record(item, point)
 
         def failed(at: float) -> None:
             if item.container.items.get(item.name.lower()) is item:
@@ -1617,10 +1624,17 @@ class SiteRecovery:
             tasks += action_tasks(g.get("endGroupActions"), op, body)
         before = {id(it): (it.phase, it.tfo) for it in items}
 
+        from reconciler.emulator.siterecovery import recoverypoints
+
+        rp_type = recoverypoints.plan_type(body)
+
         def done(at: float) -> None:
             for it in items:
                 if it.container.items.get(it.name.lower()) is it:
+                    p = recoverypoints.latest(it, at, rp_type) if op in ("PlannedFailover", "UnplannedFailover") else None
                     self._apply_op(it, op, at)
+                    if op in ("PlannedFailover", "UnplannedFailover"):
+                        recoverypoints.record(it, p[0] if p else None)
             if op == "TestFailover":
                 plan.last_test = job.start
             elif op in ("PlannedFailover", "Failback"):
