@@ -33,7 +33,8 @@ def run_selected(args: argparse.Namespace, op: Operation) -> int:
     ensure_can_confirm(args.yes)
     try:
         res = run_operation(ctx, op, targets, yes=args.yes, test_network=getattr(args, "test_network", None),
-                            shutdown_source=getattr(args, "shutdown_source", False))
+                            shutdown_source=getattr(args, "shutdown_source", False),
+                            recovery_point=getattr(args, "recovery_point", None))
     except KeyboardInterrupt:
         # the jobs already started keep running in Azure; say how to follow them
         print(f"interrupted: jobs already started keep running in Azure; follow them with `asr status {ctx.file}`",

@@ -225,7 +225,7 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
             network_id: str | None = None, shutdown_source: bool = False,
             sleep: Callable[[float], None] | None = None, interval: float | None = None,
             timeout: float | None = None, awaiting: dict[str, str] | None = None,
-            on_pause: Callable[..., None] | None = None) -> OperationResult:
+            on_pause: Callable[..., None] | None = None, choice: Any = None) -> OperationResult:
     """Start `op` (on the plan, else on each item) and follow its jobs to the end.
     `on_pause(job_name, waiting)`: called when the plan job suspends at a manual action
     (ops/jobcontrol.pause_handler); without it such a pause stops with a message.
@@ -247,7 +247,8 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
             ctx.say(f"{op.title} of recovery plan {plan.name} is already running; following its job instead of "
                     "starting another...")
         else:
-            call = plan_call(op, test_network_id=network_id, shutdown_source=shutdown_source, direction=direction)
+            call = plan_call(op, test_network_id=network_id, shutdown_source=shutdown_source, direction=direction,
+                             recovery_point_type=choice.plan_type if choice is not None else "Latest")
             rid, t0 = _start(ctx, "replication_recovery_plans", call, {"recovery_plan_name": plan.name},
                              f"{op.title} of recovery plan {plan.name}")
             follower.watch(key, request_id=rid, target_id=plan.id, started=t0, scenarios=call.scenario_hint,
@@ -277,7 +278,8 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
                 started_at[it.vm_name] = t0
                 ctx.say(f"{op.title} of {it.vm_name} is already running; following its job instead of starting another")
                 continue
-            call = item_call(op, it, test_network_id=network_id, shutdown_source=shutdown_source)
+            call = item_call(op, it, test_network_id=network_id, shutdown_source=shutdown_source,
+                             recovery_point_id=choice.ids.get(it.vm_name) if choice is not None else None)
             try:
                 rid, t0 = _start(ctx, "replication_protected_items", call, _item_path(it), f"{op.title} of {it.vm_name}")
             except Exception as exc:  # one VM refused by Azure must not hide the others' outcome
@@ -394,13 +396,18 @@ def prepare(ctx: OpsContext, op: Operation, targets: Targets, *, awaiting: dict[
 def run_operation(ctx: OpsContext, op: Operation, targets: Targets, *, yes: bool, test_network: str | None = None,
                   shutdown_source: bool = False, sleep: Callable[[float], None] | None = None,
                   interval: float | None = None, timeout: float | None = None,
-                  ask: Callable[..., None] = confirm) -> OperationResult:
-    """Validate, confirm, run and follow one operation (failback: its three steps)."""
+                  ask: Callable[..., None] = confirm, recovery_point: str | None = None) -> OperationResult:
+    """Validate, confirm, run and follow one operation (failback: its three steps).
+    `recovery_point`: --recovery-point of planned / unplanned / test (ops/recoverypoints)."""
     if op == Operation.FAILBACK:
         return run_failback(ctx, targets, yes=yes, sleep=sleep, interval=interval, timeout=timeout, ask=ask)
     from reconciler.ops.jobcontrol import pause_handler
 
     on_pause = pause_handler(ctx, yes=yes, ask=ask)
+    if recovery_point is not None and op not in (Operation.PLANNED, Operation.UNPLANNED, Operation.TEST):
+        from reconciler.errors import UsageError
+
+        raise UsageError(f"--recovery-point goes with failover planned, unplanned or test, not {op.value}")
     network_name = network_id = None
     if op == Operation.TEST:
         network_name, network_id = test_network_id(ctx, test_network)
@@ -412,17 +419,33 @@ def run_operation(ctx: OpsContext, op: Operation, targets: Targets, *, yes: bool
     todo = [i for i in items if i.vm_name not in done]
     if not todo:
         return _done_result(op, items, plan, done)
+    choice = None
+    if recovery_point is not None:
+        from reconciler.errors import UsageError
+        from reconciler.ops.recoverypoints import resolve
+
+        choice = resolve(ctx, recovery_point, todo, plan=plan is not None)
+        for vm, p in choice.points.items():
+            ctx.say(f"{vm}: recovery point {p['name']} ({p['type']}, {p['time']})")
     if awaiting and (len(awaiting) == len(todo) or (plan is not None and f"recovery plan {plan.name}" in awaiting)):
         # nothing new is started: following a running job needs no confirmation
         res = execute(ctx, op, todo, plan, sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting,
-                      on_pause=on_pause)
+                      on_pause=on_pause, choice=choice)
     else:
         effect = describe_effect(op, todo, plan=plan.name if plan else None, network=network_name)
         ctx.say(effect)
         ask("Continue?", yes=yes)
         res = execute(ctx, op, todo, plan, network_id=network_id, shutdown_source=shutdown_source,
-                      sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting, on_pause=on_pause)
+                      sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting, on_pause=on_pause,
+                      choice=choice)
     res.outcomes = _done_result(op, [i for i in items if i.vm_name in done], None, done).outcomes + res.outcomes
+    if choice is not None:  # the point each VM was recovered to, as Azure reports it (failoverRecoveryPointId)
+        for o in res.outcomes:
+            if o.ok and o.recovery_point_id:
+                asked = choice.points.get(o.vm)
+                how = f" ({asked['type']}, {asked['time']})" if asked and asked["id"].lower() == o.recovery_point_id.lower() \
+                    else f" (asked: {choice.asked})"
+                ctx.say(f"{o.vm}: recovered to recovery point {o.recovery_point_id.rstrip('/').rsplit('/', 1)[-1]}{how}")
     return res
 
 

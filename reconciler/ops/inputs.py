@@ -118,9 +118,11 @@ def item_call(op: Operation, item: ItemState, *, test_network_id: str | None = N
 
 
 def plan_call(op: Operation, *, test_network_id: str | None = None, comments: str | None = None,
-              shutdown_source: bool = False, direction: str = PRIMARY_TO_RECOVERY) -> Call:
-    """The SDK call for `op` on a recovery plan."""
-    rp_psd = [{"instanceType": HVRA, "recoveryPointType": "Latest"}]
+              shutdown_source: bool = False, direction: str = PRIMARY_TO_RECOVERY,
+              recovery_point_type: str = "Latest") -> Call:
+    """The SDK call for `op` on a recovery plan (`recovery_point_type`: Latest,
+    LatestApplicationConsistent or LatestProcessed)."""
+    rp_psd = [{"instanceType": HVRA, "recoveryPointType": recovery_point_type}]
     if op == Operation.TEST:
         if not test_network_id:
             raise ValueError("test failover needs a test network id")
