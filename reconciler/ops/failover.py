@@ -225,7 +225,8 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
             network_id: str | None = None, shutdown_source: bool = False,
             sleep: Callable[[float], None] | None = None, interval: float | None = None,
             timeout: float | None = None, awaiting: dict[str, str] | None = None,
-            on_pause: Callable[..., None] | None = None, choice: Any = None) -> OperationResult:
+            on_pause: Callable[..., None] | None = None, choice: Any = None,
+            failback: dict[str, Any] | None = None) -> OperationResult:
     """Start `op` (on the plan, else on each item) and follow its jobs to the end.
     `on_pause(job_name, waiting)`: called when the plan job suspends at a manual action
     (ops/jobcontrol.pause_handler); without it such a pause stops with a message.
@@ -248,7 +249,7 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
                     "starting another...")
         else:
             call = plan_call(op, test_network_id=network_id, shutdown_source=shutdown_source, direction=direction,
-                             recovery_point_type=choice.plan_type if choice is not None else "Latest")
+                             recovery_point_type=choice.plan_type if choice is not None else "Latest", failback=failback)
             rid, t0 = _start(ctx, "replication_recovery_plans", call, {"recovery_plan_name": plan.name},
                              f"{op.title} of recovery plan {plan.name}")
             follower.watch(key, request_id=rid, target_id=plan.id, started=t0, scenarios=call.scenario_hint,
@@ -279,7 +280,8 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
                 ctx.say(f"{op.title} of {it.vm_name} is already running; following its job instead of starting another")
                 continue
             call = item_call(op, it, test_network_id=network_id, shutdown_source=shutdown_source,
-                             recovery_point_id=choice.ids.get(it.vm_name) if choice is not None else None)
+                             recovery_point_id=choice.ids.get(it.vm_name) if choice is not None else None,
+                             failback=failback)
             try:
                 rid, t0 = _start(ctx, "replication_protected_items", call, _item_path(it), f"{op.title} of {it.vm_name}")
             except Exception as exc:  # one VM refused by Azure must not hide the others' outcome
@@ -396,11 +398,13 @@ def prepare(ctx: OpsContext, op: Operation, targets: Targets, *, awaiting: dict[
 def run_operation(ctx: OpsContext, op: Operation, targets: Targets, *, yes: bool, test_network: str | None = None,
                   shutdown_source: bool = False, sleep: Callable[[float], None] | None = None,
                   interval: float | None = None, timeout: float | None = None,
-                  ask: Callable[..., None] = confirm, recovery_point: str | None = None) -> OperationResult:
+                  ask: Callable[..., None] = confirm, recovery_point: str | None = None,
+                  failback: dict[str, Any] | None = None) -> OperationResult:
     """Validate, confirm, run and follow one operation (failback: its three steps).
     `recovery_point`: --recovery-point of planned / unplanned / test (ops/recoverypoints)."""
     if op == Operation.FAILBACK:
-        return run_failback(ctx, targets, yes=yes, sleep=sleep, interval=interval, timeout=timeout, ask=ask)
+        return run_failback(ctx, targets, yes=yes, sleep=sleep, interval=interval, timeout=timeout, ask=ask,
+                            failback=failback)
     from reconciler.ops.jobcontrol import pause_handler
 
     on_pause = pause_handler(ctx, yes=yes, ask=ask)
@@ -471,9 +475,10 @@ def _failback_start(items: list[ItemState]) -> Operation:
 
 def run_failback(ctx: OpsContext, targets: Targets, *, yes: bool, sleep: Callable[[float], None] | None = None,
                  interval: float | None = None, timeout: float | None = None,
-                 ask: Callable[..., None] = confirm) -> OperationResult:
+                 ask: Callable[..., None] = confirm, failback: dict[str, Any] | None = None) -> OperationResult:
     """Planned failover Azure -> primary site, commit, then reprotect (each step checked
-    against a fresh read of the vault). Resumes where an interrupted failback stopped."""
+    against a fresh read of the vault). Resumes where an interrupted failback stopped.
+    `failback`: the failback input's options (ops/inputs.failback_input)."""
     parts = ("items", "plans") if targets.recovery_plan else ("items",)
     inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=parts)
     current = resolve_items(ctx, inv, targets)
@@ -503,7 +508,7 @@ def run_failback(ctx: OpsContext, targets: Targets, *, yes: bool, sleep: Callabl
         from reconciler.ops.jobcontrol import pause_handler
 
         res = execute(ctx, step, items, plan, sleep=sleep, interval=interval, timeout=timeout,
-                      on_pause=pause_handler(ctx, yes=yes, ask=ask))
+                      on_pause=pause_handler(ctx, yes=yes, ask=ask), failback=failback)
         total.outcomes = _merge(total.outcomes, res.outcomes)
         total.plan_job, total.plan_job_state, total.plan_job_ok = res.plan_job, res.plan_job_state, res.plan_job_ok
         if not res.ok:

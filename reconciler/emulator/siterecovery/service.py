@@ -1089,8 +1089,9 @@ class SiteRecovery:
 
     def _item_job(self, item: ProtectedItem, operation: str, done: Callable[[float], None],
                   failed: Callable[[float], None] | None, crid: str | None, plan: RecoveryPlan | None = None,
-                  fail: JobError | None = None, fail_task: int | None = None) -> Job:
+                  fail: JobError | None = None, fail_task: int | None = None, first: list | None = None) -> Job:
         scenario, friendly, tasks = sm.OPERATIONS[operation]
+        tasks = list(first or []) + list(tasks)
         fabric = item.container.fabric
         job = self.start_job(
             item.vault, scenario, friendly, target_id=item.name, target_name=item.vm.friendly,
@@ -1316,6 +1317,12 @@ class SiteRecovery:
                     if dso is not None and dso not in ("ForDownTime", "ForSynchronization"):
                         raise bad(f"dataSyncOption {dso!r} is not valid (ForDownTime, ForSynchronization).", "InvalidParameter",
                                   "properties.providerSpecificDetails.dataSyncOption")
+                    alt = e.get("providerIdForAlternateRecovery")
+                    if alt and not any(str(alt).lower() in (pn.lower(), pv.friendly.lower())
+                                       for f in vault.fabrics.values() for pn, pv in f.providers.items()):
+                        # an alternate location names a registered provider (guess: its name; J-008)
+                        raise bad(f"providerIdForAlternateRecovery {alt!r} is not a provider registered in the vault.",
+                                  "InvalidParameter", "properties.providerSpecificDetails.providerIdForAlternateRecovery")
                     rvc = e.get("recoveryVmCreationOption")
                     if rvc is not None and rvc not in ("CreateVmIfNotFound", "NoAction"):
                         raise bad(f"recoveryVmCreationOption {rvc!r} is not valid.", "InvalidParameter",
@@ -1391,7 +1398,16 @@ class SiteRecovery:
         if job_for_plan is not None:
             item.job = job_for_plan
             return job_for_plan
-        job = self._item_job(item, op, done, failed, crid)
+        first = None
+        if op == "Failback":
+            # dataSyncOption ForSynchronization synchronises while the Azure VM still runs, before it
+            # is shut down; ForDownTime only after (Learn, "Run a failback for Hyper-V VMs"; task
+            # name and duration: guess, docs/fidelity.md J-008)
+            props = body.get("properties") if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
+            psd = props.get("providerSpecificDetails") if isinstance(props.get("providerSpecificDetails"), dict) else {}
+            if (psd.get("dataSyncOption") or "ForSynchronization") == "ForSynchronization":
+                first = [("SyncDataBeforeFailover", "Synchronize data before failover (the Azure VM keeps running)", 60)]
+        job = self._item_job(item, op, done, failed, crid, first=first)
         self._describe_failover_job(job, [item], op, body)
         return job
 
