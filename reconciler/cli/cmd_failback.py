@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-
 EPILOG = """examples:
   asr failback examples/quickstart.yaml --recovery-plan tier1 --yes
   asr failback examples/quickstart.yaml --vm sql01 --data-sync ForDownTime --create-vm --yes
@@ -23,9 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     add_selector_arguments(p)
     p.add_argument("--data-sync", choices=["ForSynchronization", "ForDownTime"], default="ForSynchronization",
-                   help="ForSynchronization (default): synchronise before the failover, the Azure VMs keep running "
-                        "meanwhile (less downtime); ForDownTime: shut them down and synchronise during the failover "
-                        "only (faster when much changed)")
+                   help="ForSynchronization (default): shut the Azure VMs down at once and synchronise during the "
+                        "failover only (least data to move); ForDownTime: synchronise first while they keep running, "
+                        "then pause until resumed (--yes resumes at once) for the final synchronisation (least downtime)")
     p.add_argument("--create-vm", action="store_true",
                    help="create the on-premises VM if it does not exist (recoveryVmCreationOption CreateVmIfNotFound)")
     p.add_argument("--alternate-host", metavar="NAME",

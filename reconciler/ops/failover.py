@@ -296,6 +296,13 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
             started_at[it.vm_name] = t0
             ctx.say(f"Started {op.title} of {it.vm_name}")
         watches = follower.wait() if follower.watches else {}
+        from reconciler.ops.jobcontrol import follow_through_pauses
+
+        for it in items:  # a job suspended for a person (a ForDownTime failback): say so, resume or stop
+            if it.vm_name in watches:
+                watches[it.vm_name] = follow_through_pauses(
+                    ctx, follower, it.vm_name, watches[it.vm_name], target_id=it.id, target_name=it.name,
+                    started=started_at.get(it.vm_name) or utcnow(), on_pause=on_pause)
         for it in items:
             if it.vm_name in errors:
                 res.outcomes.append(VmOutcome(vm=it.vm_name, operation=op.value, ok=False, message=errors[it.vm_name],

@@ -64,10 +64,11 @@ def vnet_id(subscription: str, resource_group: str, name: str) -> str:
 
 
 def failback_input(options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """HyperVReplicaAzureFailbackProviderInput: dataSyncOption ForSynchronization (synchronise
-    before the failover, shorter downtime: the default) or ForDownTime (synchronise during it
-    only); recoveryVmCreationOption NoAction (default) or CreateVmIfNotFound; and, for an
-    alternate location, providerIdForAlternateRecovery (the Hyper-V host / VMM server's provider)."""
+    """HyperVReplicaAzureFailbackProviderInput: dataSyncOption ForSynchronization (the Azure VM
+    is shut down at once, data synchronised during the failover only: the default) or
+    ForDownTime (synchronised first while it runs, then the job waits for a resume);
+    recoveryVmCreationOption NoAction (default) or CreateVmIfNotFound; and, for an alternate
+    location, providerIdForAlternateRecovery (the Hyper-V host / VMM server's provider)."""
     body: dict[str, Any] = {"instanceType": HVRA_FAILBACK, "dataSyncOption": "ForSynchronization",
                             "recoveryVmCreationOption": "NoAction"}
     body.update({k: v for k, v in (options or {}).items() if v is not None})

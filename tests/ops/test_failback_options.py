@@ -57,7 +57,36 @@ def test_failback_with_each_data_sync_option(failed_over, capsys, sync):
     assert res["ok"] and res["vms"][0]["active_location_after"] == "Primary"
     assert "== reprotect" in err  # reverse replication after the commit
     tasks = [t["name"] for t in failback_job("sql01")["tasks"]]
-    assert ("SyncDataBeforeFailover" in tasks) == (sync == "ForSynchronization")
+    # ForDownTime synchronises while the Azure VM runs, then waits for a resume (here: --yes)
+    assert ("SyncDataBeforeFailover" in tasks) == (sync == "ForDownTime")
+    paused = "waits for manual action 'Complete failback'" in err
+    assert paused == (sync == "ForDownTime"), err
+    if paused:
+        assert "--yes: resuming it" in err
+
+
+def test_failback_for_downtime_without_yes_stops_and_says_how_to_resume(failed_over, capsys):
+    from reconciler.errors import OperationFailedError, UsageError
+    from reconciler.ops import failover as fo
+    from reconciler.ops.context import OpsContext, select_targets
+    from reconciler.ops.states import Operation
+
+    asked = []
+
+    def ask(question, *, yes, **kw):
+        asked.append(question)
+        if len(asked) > 1:
+            raise UsageError("refusing to continue without confirmation: no terminal to ask on")
+
+    ctx = OpsContext.load(QS)
+    targets = select_targets(ctx.manifest, vms=["web01"], recovery_plan=None, file=QS)
+    with pytest.raises(OperationFailedError) as ei:
+        fo.run_operation(ctx, Operation.FAILBACK, targets, yes=False, ask=ask,
+                         failback={"dataSyncOption": "ForDownTime"})
+    assert "paused at manual action 'Complete failback'" in ei.value.message
+    assert f"asr jobs resume {QS}" in ei.value.hint
+    out, _ = capsys.readouterr()
+    assert "shut the Azure VM down" in out
 
 
 def test_failback_to_an_alternate_host(failed_over, capsys):

@@ -190,3 +190,25 @@ def action_tasks(actions: Any, op: str, body: Any) -> list[TaskSpec]:
                 "accountName": rb.split("/automationAccounts/")[-1].split("/")[0] if "/automationAccounts/" in rb else "",
                 "isPrimarySideScript": str(cd.get("fabricLocation") or "").lower() == "primary"}))
     return out
+
+
+COMPLETE_FAILBACK = ("Complete failback", "The data was synchronised while the Azure VM kept running. Resume the job "
+                     "to shut the Azure VM down, synchronise the last changes and start the on-premises VM.")
+
+
+def failback_first_tasks(body: Any) -> list[TaskSpec] | None:
+    """The tasks a failback (planned failover RecoveryToPrimary) runs before its usual ones.
+    dataSyncOption ForDownTime synchronises before the failover without shutting the Azure VM
+    down, then the job is suspended until resumed (PowerShell help of
+    Start-AzRecoveryServicesAsrPlannedFailoverJob -Optimize); ForSynchronization shuts it down at
+    once and synchronises during the failover only (the usual tasks). Task names, the
+    ManualActionTaskDetails of the pause and its text: guess (docs/fidelity.md J-008)."""
+    props = body.get("properties") if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
+    psd = props.get("providerSpecificDetails")
+    psd = psd[0] if isinstance(psd, list) and psd and isinstance(psd[0], dict) else psd
+    if not isinstance(psd, dict) or psd.get("dataSyncOption") != "ForDownTime":
+        return None
+    name, text = COMPLETE_FAILBACK
+    return [TaskSpec("SyncDataBeforeFailover", "Synchronize data while the Azure virtual machine runs", 120),
+            TaskSpec("CompleteFailback", name, 1.0, pause=True, details={
+                "instanceType": "ManualActionTaskDetails", "name": name, "instructions": text, "observation": ""})]

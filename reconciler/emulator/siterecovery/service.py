@@ -1400,13 +1400,9 @@ class SiteRecovery:
             return job_for_plan
         first = None
         if op == "Failback":
-            # dataSyncOption ForSynchronization synchronises while the Azure VM still runs, before it
-            # is shut down; ForDownTime only after (Learn, "Run a failback for Hyper-V VMs"; task
-            # name and duration: guess, docs/fidelity.md J-008)
-            props = body.get("properties") if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
-            psd = props.get("providerSpecificDetails") if isinstance(props.get("providerSpecificDetails"), dict) else {}
-            if (psd.get("dataSyncOption") or "ForSynchronization") == "ForSynchronization":
-                first = [("SyncDataBeforeFailover", "Synchronize data before failover (the Azure VM keeps running)", 60)]
+            from reconciler.emulator.siterecovery.jobcontrol import failback_first_tasks
+
+            first = failback_first_tasks(body)
         job = self._item_job(item, op, done, failed, crid, first=first)
         self._describe_failover_job(job, [item], op, body)
         return job
@@ -1638,6 +1634,10 @@ class SiteRecovery:
                 tasks.append(TaskSpec(name, f"{label} ({len(members)} virtual machines)", item_seconds,
                                       group=(str(gi), g["groupType"]), children=[(m.name, m.vm.friendly) for m in members]))
             tasks += action_tasks(g.get("endGroupActions"), op, body)
+        if op == "Failback":  # ForDownTime: synchronise first, then wait for a resume (jobcontrol.py)
+            from reconciler.emulator.siterecovery.jobcontrol import failback_first_tasks
+
+            tasks = (failback_first_tasks(body) or []) + tasks
         before = {id(it): (it.phase, it.tfo) for it in items}
 
         from reconciler.emulator.siterecovery import recoverypoints
