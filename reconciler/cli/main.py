@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reprotect": ("reconciler.cli.cmd_reprotect", "reverse replication after a failover"),
     "failback": ("reconciler.cli.cmd_failback", "planned failover back to the primary site, then reprotect"),
     "drill": ("reconciler.cli.cmd_drill", "DR drill: test failover, verify, clean up, report"),
+    "repair": ("reconciler.cli.cmd_repair", "resynchronise a VM's replication or resolve its health errors"),
     "recovery-points": ("reconciler.cli.cmd_recovery_points", "recovery points of a VM, newest first"),
     "jobs": ("reconciler.cli.cmd_jobs", "Site Recovery jobs, what a suspended job waits for; resume, restart, cancel"),
     "vault-credentials": ("reconciler.cli.cmd_vault_credentials", "write the registration kit for VMM servers and Hyper-V hosts"),

@@ -603,6 +603,11 @@ def register(routes: RouteTable) -> None:
     list_points, get_point = rp_handlers()  # recovery points (docs/fidelity.md J-006)
     routes.add("GET", I + "/recoveryPoints", list_points, api_versions=a)
     routes.add("GET", I + "/recoveryPoints/{recoveryPointName}", get_point, api_versions=a)
+    from reconciler.emulator.siterecovery.repair import handlers as repair_handlers
+
+    repair, resolve = repair_handlers()  # docs/fidelity.md J-009
+    routes.add("POST", I + "/repairReplication", replayed(repair), api_versions=a)
+    routes.add("POST", I + "/resolveHealthErrors", replayed(resolve), api_versions=a)
     # recovery plans
     routes.add("GET", V + "/replicationRecoveryPlans", list_plans, api_versions=a)
     routes.add("GET", RP, get_plan, api_versions=a)
