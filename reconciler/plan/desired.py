@@ -254,12 +254,11 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         rp_attrs: dict[str, Any] = {"groups": groups}
         live_rp = live.recovery_plan(rp.name)
         live_actions = live_rp_actions(live_rp) if live_rp is not None else []
+        from reconciler.plan.requests import rp_merged_groups
         from reconciler.plan.rpactions import declared as declared_actions
         from reconciler.plan.rpactions import summary
 
         # the groups an apply leaves: declared actions, and those set in Azure (kept unless prune)
-        from reconciler.plan.requests import rp_merged_groups
-
         after = {"properties": {"groups": rp_merged_groups([[] for _ in rp.groups], live_rp,
                                                            prune.recovery_plan_actions, declared_actions(rp))}}
         actions = live_rp_actions(after)
