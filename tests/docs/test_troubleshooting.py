@@ -365,7 +365,7 @@ def test_vault_locked_by_another_apply(env, emulator, tmp_path, monkeypatch):
     m = _applied(env, emulator, tmp_path)
     from reconciler.azure.clients import AzureSettings, Clients
 
-    for k, v in env.items():
+    for k, v in env.items():  # monkeypatch: ASR_RETRY_TOTAL=2 must not leak into later tests of this worker
         if k.startswith(("ASR_", "IDENTITY_", "AZURE_TOKEN")):
             monkeypatch.setenv(k, v)
     clients = Clients(SUB, AzureSettings.from_env())
