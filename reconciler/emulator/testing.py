@@ -247,18 +247,30 @@ def _asgi_request(app: Any, method: str, url_or_path: str, headers: list[tuple[s
     return out["status"], out["headers"], b"".join(out["body"])
 
 
-class _Loops(threading.local):
-    """One event loop per thread, kept (asyncio.run would build and tear one down
-    per request)."""
+class _Loop:
+    """An event loop closed when its holder goes (with the thread that used it)."""
 
-    loop: Any = None
-
-    def get(self) -> Any:
+    def __init__(self) -> None:
         import asyncio
 
-        if self.loop is None or self.loop.is_closed():
-            self.loop = asyncio.new_event_loop()
-        return self.loop
+        self.loop = asyncio.new_event_loop()
+
+    def __del__(self) -> None:
+        try:
+            self.loop.close()
+        except Exception:
+            pass
+
+
+class _Loops(threading.local):
+    """One event loop per thread, kept (a loop per request costs about 0.1 ms more)."""
+
+    holder: Any = None
+
+    def get(self) -> Any:
+        if self.holder is None or self.holder.loop.is_closed():
+            self.holder = _Loop()
+        return self.holder.loop
 
 
 class _Body:
@@ -300,7 +312,7 @@ class InProcessTransport(HttpTransport):
         self._loops = _Loops()
         self.requests = 0
 
-    def __enter__(self) -> "InProcessTransport":
+    def __enter__(self) -> InProcessTransport:
         return self
 
     def __exit__(self, *args: Any) -> None:
@@ -386,7 +398,7 @@ class StaticTokenCredential:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "StaticTokenCredential":
+    def __enter__(self) -> StaticTokenCredential:
         return self
 
     def __exit__(self, *args: Any) -> None:
@@ -405,7 +417,7 @@ class InProcessEmulator:
 
     def __init__(self, *, estate_path: str | None = None, faults_spec: str | None = None, arm_limits: bool = False,
                  time_scale: float = 1.0, page_size: int | None = None, endpoint: str = IN_PROCESS_ENDPOINT) -> None:
-        self._build_args = dict(estate_path=estate_path, faults_spec=faults_spec, arm_limits=arm_limits,
+        self._build_args: dict[str, Any] = dict(estate_path=estate_path, faults_spec=faults_spec, arm_limits=arm_limits,
                                 time_scale=time_scale, page_size=page_size)
         self.endpoint = endpoint.rstrip("/")
         self.env: dict[str, str] = {"ASR_ARM_ENDPOINT": self.endpoint}
@@ -423,7 +435,7 @@ class InProcessEmulator:
     def stop(self) -> None:
         pass  # nothing runs in the background
 
-    def __enter__(self) -> "InProcessEmulator":
+    def __enter__(self) -> InProcessEmulator:
         return self
 
     def __exit__(self, *exc: Any) -> None:
