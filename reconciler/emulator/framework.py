@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import quote, urlencode
 
-from reconciler.emulator.state import EmulatorState, Operation, OperationStatus, Principal, iso
+from reconciler.emulator.state import EmulatorState, Hooks, Operation, OperationStatus, Principal, iso
 
 # --------------------------------------------------------------------------- errors
 
@@ -284,6 +284,11 @@ class RouteTable:
         self._routes: list[Route] = []
         self._by_len: dict[int, list[Route]] = {}
         self.namespaces: set[str] = set()
+        self.hooks = Hooks()  # copied onto every EmulatorState the app makes (EmulatorState.hooks)
+
+    def add_hook(self, name: str, fn: Callable[..., Any]) -> None:
+        """A cross-provider event handler (see state.Hooks for the events)."""
+        self.hooks.add(name, fn)
 
     def add(
         self,
@@ -616,26 +621,6 @@ def check_if_match(ctx: Ctx, current: dict | None) -> None:
     if if_none is not None:
         if current is not None and (if_none.strip() == "*" or if_none.strip() == etag):
             raise ArmError(412, "PreconditionFailed", "The condition specified using HTTP conditional header(s) is not met.")
-
-
-# --------------------------------------------------------------------------- cross-provider hooks
-
-_HOOKS: dict[str, list[Callable[..., Any]]] = {}
-
-
-def add_hook(name: str, fn: Callable[..., Any]) -> None:
-    """Register `fn` for a named event (idempotent). Known events:
-    "vault.delete_blocker" fn(state, vault_id) -> str | None   (a reason blocks the delete)
-    "vault.created"        fn(state, vault: dict)
-    "vault.deleted"        fn(state, vault_id)
-    "subnet.in_use"        fn(state, subnet_id) -> str | None   (who uses it; blocks deleting it)"""
-    lst = _HOOKS.setdefault(name, [])
-    if fn not in lst:
-        lst.append(fn)
-
-
-def call_hooks(name: str, *args: Any) -> list[Any]:
-    return [fn(*args) for fn in list(_HOOKS.get(name, ()))]
 
 
 async def serve_lifespan(receive: Any, send: Any) -> None:

@@ -15,7 +15,7 @@ import ipaddress
 import re
 import uuid
 
-from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, call_hooks, finishes_now, list_in_resource_group, list_in_subscription, not_found, paged
+from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, finishes_now, list_in_resource_group, list_in_subscription, not_found, paged
 from reconciler.emulator.providers.common import canonical_rg, check_location, check_tags, location_conflict
 from reconciler.emulator.state import EmulatorState
 
@@ -121,7 +121,7 @@ def check_subnet_free(state: EmulatorState, subnet: dict) -> None:
     """400 InUseSubnetCannotBeDeleted when a "subnet.in_use" hook names a user
     (e.g. the NIC of a failed-over VM): the check Azure makes on subnet and vnet
     deletion, and on a vnet PUT that drops the subnet."""
-    for reason in call_hooks("subnet.in_use", state, subnet["id"]):
+    for reason in state.hooks.call("subnet.in_use", state, subnet["id"]):
         if reason:
             raise ArmError(400, "InUseSubnetCannotBeDeleted",
                            f"Subnet {subnet['name']} is in use by {reason} and cannot be deleted. In order to delete the subnet, "

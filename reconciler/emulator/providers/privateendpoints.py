@@ -33,7 +33,6 @@ from reconciler.emulator.framework import (
     Reply,
     RouteTable,
     accepted,
-    add_hook,
     finishes_now,
     list_in_resource_group,
     list_in_subscription,
@@ -64,7 +63,7 @@ def register(routes: RouteTable) -> None:
                api_versions=API)
     routes.add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Network/privateEndpoints",
                lambda ctx: list_in_subscription(ctx, TYPE), api_versions=API)
-    add_hook("subnet.in_use", subnet_user)
+    routes.add_hook("subnet.in_use", subnet_user)
 
 
 def pe_id(subscription_id: str, resource_group: str, name: str) -> str:

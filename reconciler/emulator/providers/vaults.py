@@ -25,7 +25,6 @@ from reconciler.emulator.framework import (
     Reply,
     RouteTable,
     accepted,
-    call_hooks,
     check_if_match,
     finishes_now,
     list_in_resource_group,
@@ -107,7 +106,7 @@ def make_vault(state: EmulatorState, rid: str, name: str, location: str, redunda
 def delete_blocker(state: EmulatorState, vid: str) -> str | None:
     """Why `vid` cannot be deleted now, or None. Site recovery content is reported by
     the "vault.delete_blocker" hooks; resources stored under the vault id count too."""
-    for reason in call_hooks("vault.delete_blocker", state, vid):
+    for reason in state.hooks.call("vault.delete_blocker", state, vid):
         if reason:
             return reason
     for t in ("replicationFabrics", "replicationProtectedItems"):
@@ -312,7 +311,7 @@ def create_or_update(ctx: Ctx) -> Reply:
     state.put(vault["id"], vault)
     if current is not None:
         return Reply(200, vault)
-    call_hooks("vault.created", state, vault)
+    state.hooks.call("vault.created", state, vault)
     if finishes_now(state, CREATE_SECONDS):
         return Reply(201, vault)
     rid = vault["id"]
@@ -378,7 +377,7 @@ def delete(ctx: Ctx) -> Reply:
         raise _not_empty(current["name"], reason)
     rid = current["id"]
     state.delete(rid)
-    call_hooks("vault.deleted", state, rid)
+    state.hooks.call("vault.deleted", state, rid)
     if finishes_now(state, DELETE_SECONDS):
         return Reply(204, None)
     op = state.new_operation("vaults/delete", result=None, done_in=DELETE_SECONDS, retry_after=10, data={"location": current["location"]})

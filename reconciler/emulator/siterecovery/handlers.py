@@ -16,7 +16,7 @@ from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, acce
 from reconciler.emulator.siterecovery import statemachine as sm
 from reconciler.emulator.siterecovery.jobs import FilterError, Job, job_matches, parse_job_filter
 from reconciler.emulator.siterecovery.model import Vault
-from reconciler.emulator.siterecovery.service import SiteRecovery
+from reconciler.emulator.siterecovery.service import SiteRecovery, get_sr
 
 API = ("2025-08-01",)
 V = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.RecoveryServices/vaults/{resourceName}"
@@ -36,8 +36,6 @@ RETRY_AFTER = 30.0  # simulated seconds, as Azure's examples answer
 
 
 def sr_of(ctx: Ctx) -> SiteRecovery:
-    from reconciler.emulator.siterecovery import get_sr
-
     return get_sr(ctx.state)
 
 

@@ -1,7 +1,7 @@
 """Site Recovery operations: validation as Azure does it, jobs, state changes.
 
 `SiteRecovery` lives in `state.extras["siterecovery"]`. The HTTP handlers
-(handlers.py) and the estate's `seed:` block (estate.py) both call the methods
+(handlers.py) and the estate's `seed:` block (seeding.py) both call the methods
 here, so there is one code path for every change. Methods raise
 `framework.ArmError` for every refusal; writes return the `Job` they started.
 """
@@ -14,6 +14,7 @@ import uuid
 from typing import Any, Callable
 
 from reconciler.emulator.framework import ArmError
+from reconciler.emulator.siterecovery import registration
 from reconciler.emulator.siterecovery import statemachine as sm
 from reconciler.emulator.siterecovery.ids import AZURE_FABRIC, guid, hexname, last_name, norm, parse, resource_type_of, same, vault_id
 from reconciler.emulator.siterecovery.jobs import Job, JobError, TaskSpec
@@ -166,10 +167,8 @@ class SiteRecovery:
             if key not in live:
                 del self.vaults[key]
         if self.estate is not None:
-            from reconciler.emulator import estate as estate_mod
-
             self._wake = None
-            estate_mod.register_due(self)
+            registration.register_due(self)
             sites = sum(1 for v in self.vaults.values() for f in v.fabrics.values() if f.kind == "HyperVSite")
             self._sig = (sig[0], sites)
 
@@ -1701,3 +1700,23 @@ def _check_rp_action(act: Any, path: str) -> None:
     if typ not in RP_ACTION_TYPES:
         raise bad(f"customDetails.instanceType {typ!r} is not one of {', '.join(RP_ACTION_TYPES)}.",
                   "InvalidRequestContent", f"{path}.customDetails.instanceType")
+
+
+# ---------------------------------------------------------------------------- one per state
+
+KEY = "siterecovery"  # its slot in EmulatorState.extras
+
+
+def attach(state: EmulatorState, estate: Any = None) -> SiteRecovery:
+    """A fresh SiteRecovery for `state` (app.install_estate calls it)."""
+    sr = SiteRecovery(state, estate)
+    state.extras[KEY] = sr
+    return sr
+
+
+def get_sr(state: EmulatorState) -> SiteRecovery:
+    """The SiteRecovery of `state` (created empty if absent)."""
+    sr = state.extras.get(KEY)
+    if sr is None:
+        sr = attach(state, None)
+    return sr
