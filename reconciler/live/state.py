@@ -7,7 +7,6 @@ consumed by the planner and by day-2 ops. Lookups are case-insensitive
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -218,24 +217,3 @@ class LiveState:
             elif object_name and _lower(jp.get("targetObjectName")) == _lower(object_name):
                 out.append(j)
         return out
-
-    # --- fingerprint -----------------------------------------------------
-    def fingerprints(self, normalized: dict[str, Any] | None = None) -> dict[str, str]:
-        """sha256 per address of the normalized live objects (see plan.normalize)."""
-        if normalized is None:
-            from reconciler.plan.normalize import normalize_live
-
-            normalized = normalize_live(self)
-        return {addr: _sha(obj) for addr, obj in normalized.items()}
-
-    def fingerprint(self, fingerprints: dict[str, str] | None = None) -> str:
-        """sha256 over every address's fingerprint (order-independent)."""
-        fps = fingerprints if fingerprints is not None else self.fingerprints()
-        return _sha(sorted(fps.items()))
-
-
-def _sha(obj: Any) -> str:
-    """sha256 of a normalized object. Normalized objects are built with a fixed key
-    order (dicts from Azure, such as tags, are sorted by the normalizer), so repr()
-    is canonical and several times cheaper than json.dumps(sort_keys=True)."""
-    return hashlib.sha256(repr(obj).encode()).hexdigest()

@@ -17,8 +17,6 @@ changed attributes, then pick the action:
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -28,25 +26,13 @@ from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState, props
 from reconciler.plan import requests as rq
 from reconciler.plan.desired import Desired, desired_objects, mapping_name, network_mapping_name
+from reconciler.plan.fingerprint import live_fingerprint, live_fingerprints, manifest_fingerprint
 from reconciler.plan.graph import order
 from reconciler.plan.model import Action, Change, Kind, Plan, Reason, Unmanaged
-from reconciler.plan.normalize import (comparable, in_failover, live_rp_actions, normalize_live,
-                                      scenario_in_progress, vm_status)
+from reconciler.plan.normalize import comparable, in_failover, live_rp_actions, normalize_live, scenario_in_progress, vm_status
 from reconciler.plan.support import prerequisite_problems
 
 __all__ = ["make_plan", "manifest_fingerprint", "changed_fields"]
-
-
-def manifest_fingerprint(manifest: Any) -> str:
-    """sha256 of the validated manifest (the manifest package's own fingerprint when available)."""
-    try:
-        from reconciler.manifest import manifest_fingerprint as _mf
-
-        return _mf(manifest)
-    except ImportError:  # pragma: no cover
-        pass
-    data = manifest.model_dump(mode="json", by_alias=True)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _same_scalar(a: Any, b: Any) -> bool:
@@ -529,7 +515,7 @@ class _Planner:
             if c.blocked_by and c.action not in (Action.NOOP, Action.DELETE):
                 waits = ", ".join(c.blocked_by)
                 c.note = f"blocked: waits for {waits}" + (f"; {c.note}" if c.note else "")
-        fps = self.live.fingerprints(self.norm)
+        fps = live_fingerprints(self.live, self.norm)
         return Plan(
             manifest_path=self.path,
             subscription=self.m.subscription,
@@ -538,7 +524,7 @@ class _Planner:
             changes=changes,
             unmanaged=sorted(self.unmanaged, key=lambda u: (u.kind.value, u.name.lower(), u.part or "")),
             manifest_fingerprint=manifest_fingerprint(self.m),
-            live_fingerprint=self.live.fingerprint(fps),
+            live_fingerprint=live_fingerprint(self.live, fps),
             live_fingerprints=fps,
             created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             requests_made=self.live.requests_made,
