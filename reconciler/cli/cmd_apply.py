@@ -111,16 +111,16 @@ def _confirm(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.apply.lock import VaultLock
-    from reconciler.apply.progress import make_progress
-    from reconciler.azure.clients import Clients
-    from reconciler.azure.errors import azure_errors
+    from reconciler.apply import VaultLock
+    from reconciler.apply import make_progress
+    from reconciler.azure import Clients
+    from reconciler.azure import azure_errors
     from reconciler.errors import PlanMismatchError, UsageError
     from reconciler.plan import load_plan
 
     if args.parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
-    from reconciler.ops.status import parse_duration
+    from reconciler.ops import parse_duration
 
     try:
         lock_wait = parse_duration(args.lock_timeout)
@@ -167,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     # checked under it (a vault that does not exist yet is created first, then locked).
     lock = VaultLock(clients, manifest.vault.resource_group, manifest.vault.name, emit=early,
                      ttl=clients.config.lock_ttl)
-    from reconciler.azure.heartbeat import heartbeat
+    from reconciler.azure import heartbeat
 
     with azure_errors(f"lock vault {manifest.vault.name}"), heartbeat(
             lambda: f"reading vault {manifest.vault.name} to lock it ({clients.settings.endpoint})",
@@ -183,9 +183,9 @@ def run(args: argparse.Namespace) -> int:
 def _check_saved(args: argparse.Namespace, saved: dict, plan: Any, manifest: Any, clients: Any) -> Any:
     """Refuse a saved plan that is stale, or whose actions are not what the manifest
     and the live state give now; return the plan made again from them."""
-    from reconciler.apply.lock import strip_lock_tag
-    from reconciler.apply.runner import refuse_destroy
-    from reconciler.azure.errors import azure_errors
+    from reconciler.apply import strip_lock_tag
+    from reconciler.apply import refuse_destroy
+    from reconciler.azure import azure_errors
     from reconciler.live import read_live_state
     from reconciler.plan import check_plan_current, check_plan_matches, make_plan
 
@@ -194,7 +194,7 @@ def _check_saved(args: argparse.Namespace, saved: dict, plan: Any, manifest: Any
     check_plan_current(saved, manifest, live)
     fresh = make_plan(manifest, live, plan.manifest_path)
     if plan.partial:  # a partial plan is made again with the same targets
-        from reconciler.plan.graph import restrict
+        from reconciler.plan import restrict
 
         restrict(fresh, list(plan.targets))
     check_plan_matches(plan, fresh)
@@ -257,14 +257,14 @@ def _followup_approval(args: argparse.Namespace, info: Any, progress: dict[str, 
 
 def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, manifest: Any, clients: Any,
                 lock: Any, out: Any, info: Any, json_out: bool) -> int:
-    from reconciler.apply.lock import strip_lock_tag
-    from reconciler.apply.progress import make_progress
-    from reconciler.apply.runner import Applier, actionable, refuse_destroy, wait_protected
-    from reconciler.apply.summary import exit_status, render, render_errors
-    from reconciler.azure.errors import azure_errors
+    from reconciler.apply import strip_lock_tag
+    from reconciler.apply import make_progress
+    from reconciler.apply import Applier, actionable, refuse_destroy, wait_protected
+    from reconciler.apply import exit_status, render_summary as render, render_errors
+    from reconciler.azure import azure_errors
     from reconciler.plan import Kind, make_plan
 
-    from reconciler.azure.heartbeat import heartbeat
+    from reconciler.azure import heartbeat
 
     def read_live_state(clients: Any, manifest: Any) -> Any:  # says what it waits for on a slow endpoint
         from reconciler.live import read_live_state as read
@@ -282,7 +282,7 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
 
     def targeted(p: Any) -> Any:
         if targets:
-            from reconciler.plan.graph import restrict
+            from reconciler.plan import restrict
 
             restrict(p, targets, also=first)
         return p

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.cli.main import main as asr_main
 
     require_emulator_extra()
-    from reconciler.emulator.testing import EmulatorProcess
+    from reconciler.emulator import EmulatorProcess
     from reconciler.errors import UsageError
 
     manifest = args.file

@@ -42,9 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from reconciler.ops.context import OpsContext, ensure_can_confirm, select_targets
-    from reconciler.ops.drill import run_drill
-    from reconciler.ops.report import render_drill
+    from reconciler.ops import OpsContext, ensure_can_confirm, select_targets
+    from reconciler.ops import run_drill
+    from reconciler.ops import render_drill
 
     import sys
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     rto = None
     if args.rto is not None:
-        from reconciler.ops.status import parse_duration
+        from reconciler.ops import parse_duration
 
         try:
             rto = parse_duration(args.rto)
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _html(ctx, rep, rto):
     """The HTML page: the report plus the jobs' task timeline (one GET per job) and who ran it."""
-    from reconciler.ops.report_html import drill_html, job_timeline, run_by
+    from reconciler.ops import drill_html, job_timeline, run_by
 
     try:
         timeline = job_timeline(ctx.clients, ctx.resource_group, ctx.vault,

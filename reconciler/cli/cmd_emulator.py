@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.cli.common import require_emulator_extra
 
     require_emulator_extra()
-    from reconciler.emulator.server import ServeError, serve
+    from reconciler.emulator import ServeError, serve
 
     try:
         return serve(

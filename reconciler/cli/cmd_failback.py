@@ -25,6 +25,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from reconciler.ops.cli_common import run_selected
-    from reconciler.ops.states import Operation
+    from reconciler.ops import Operation
 
     return run_selected(args, Operation.FAILBACK)

@@ -43,12 +43,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def plan_file(path: str, manifest: Any = None, targets: list[str] | None = None, settings: Any = None) -> Any:
     """Load, read live state and plan one manifest (only `targets` and what they need,
     when given). Raises AsrError subclasses."""
-    from reconciler.azure.clients import Clients
-    from reconciler.azure.errors import azure_errors
+    from reconciler.azure import Clients
+    from reconciler.azure import azure_errors
     from reconciler.live import read_live_state
     from reconciler.plan import make_plan
 
-    from reconciler.azure.heartbeat import heartbeat
+    from reconciler.azure import heartbeat
 
     manifest = manifest if manifest is not None else load_manifest(path)
     clients = Clients(manifest.subscription, settings=settings)
@@ -62,7 +62,7 @@ def plan_file(path: str, manifest: Any = None, targets: list[str] | None = None,
         clients.close()
     plan = make_plan(manifest, live, path)
     if targets:
-        from reconciler.plan.graph import restrict
+        from reconciler.plan import restrict
 
         restrict(plan, targets)
     return plan
@@ -107,7 +107,7 @@ def _run_dir(args: argparse.Namespace) -> int:
     from reconciler.errors import AsrError, ManifestError, UsageError
     from reconciler.manifest import find_manifests
     from reconciler.plan import render, save_plan
-    from reconciler.plan.render.json import plan_document
+    from reconciler.plan import plan_document
 
     paths = find_manifests([args.file])
     if not paths:

@@ -31,8 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.ops.context import OpsContext
-    from reconciler.ops.vaultcreds import Proxy, write_kit
+    from reconciler.ops import OpsContext
+    from reconciler.ops import Proxy, write_kit
 
     proxy = Proxy.parse(args.proxy, args.proxy_user) if args.proxy else None
     ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))

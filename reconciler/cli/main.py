@@ -88,7 +88,7 @@ def _print_error(err: AsrError) -> None:
 
 def _print_debug(err: AsrError) -> None:
     """ASR_DEBUG=1: the error's own detail lines, then the chain of underlying exceptions (redacted)."""
-    from reconciler.azure.credentials import redact
+    from reconciler.azure import redact
 
     for line in err.debug:
         print(f"debug: {line}", file=sys.stderr)

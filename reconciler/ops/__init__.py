@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from reconciler.ops.context import OpsContext, Targets, confirm, ensure_can_confirm, select_targets
 from reconciler.ops.drill import DrillReport, run_drill
-from reconciler.ops.export import export_manifest
+from reconciler.ops.export import export, export_manifest
 from reconciler.ops.failover import OperationResult, VmOutcome, raise_for, run_operation
 from reconciler.ops.report import render_drill
+from reconciler.ops.report_html import drill_html, job_timeline, run_by, status_html
 from reconciler.ops.states import (
     ItemState,
     NotInManifestError,
@@ -28,7 +29,8 @@ from reconciler.ops.states import (
     PlanState,
     check_allowed,
 )
-from reconciler.ops.status import StatusReport, read_status
+from reconciler.ops.status import StatusReport, parse_duration, read_status
+from reconciler.ops.status import render_text as render_status_text
 from reconciler.ops.vaultcreds import Kit, Proxy, write_kit
 
 __all__ = sorted([
@@ -55,5 +57,12 @@ __all__ = sorted([
     "run_drill",
     "run_operation",
     "select_targets",
+    "export",
+    "drill_html",
+    "job_timeline",
+    "run_by",
+    "status_html",
+    "parse_duration",
+    "render_status_text",
     "write_kit",
 ])
