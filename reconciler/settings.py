@@ -154,7 +154,8 @@ class Settings:
         values: dict[str, Any] = {}
         sources: list[tuple[str, str]] = []
         for s in SETTINGS:
-            raw, where = None, None
+            raw: Any = None
+            where = ""
             if flags.get(s.field) is not None:
                 raw, where = flags[s.field], s.flag or s.field
             else:
@@ -162,7 +163,7 @@ class Settings:
                     if env.get(name) not in (None, ""):
                         raw, where = env[name], name
                         break
-            if raw is None:
+            if raw is None or not where:
                 continue
             if s.kind == "seconds":
                 values[s.field] = parse_seconds(raw, where)

@@ -198,7 +198,7 @@ class JobPolicy:
     target-object fallback is tried."""
 
     name: str
-    view: type = JobView
+    view: type[JobView] = JobView
     prefer: str = "newest"
     fallback_after: int = 2
 

@@ -296,8 +296,8 @@ def _validate(data: Any) -> tuple[Estate, list[tuple[str, str]]]:
     seed = d.get("seed")
     if seed is not None:
         sd = c.mapping(seed, "seed", SEED_KEYS)
-        for k in SEED_KEYS:
-            c.seq(sd.get(k), f"seed.{k}")
+        for key in SEED_KEYS:
+            c.seq(sd.get(key), f"seed.{key}")
         est.seed = sd
     if not isinstance(d.get("principals", []), (list, type(None))):
         c.err("principals", "must be a list")
@@ -410,16 +410,16 @@ def generate_estate(n_vms: int, *, vmm_servers: int = 1, clouds_per_server: int 
     VM network `Bench-VMNet` -> vnet `bench-vnet`). With `seed_protected=N`, the first
     N VMs are already Protected (policy, associations, network mapping, target
     resources all seeded): a vault asr has already applied."""
-    servers = []
+    servers: list[dict[str, Any]] = []
     vms_all: list[tuple[str, str, str]] = []
     per_cloud = max(1, -(-n_vms // max(1, vmm_servers * clouds_per_server)))
     k = 0
     for s in range(vmm_servers):
         sname = f"vmm{s + 1:02d}"
-        clouds = []
+        clouds: list[dict[str, Any]] = []
         for c in range(clouds_per_server):
             cname = f"Cloud{c + 1:02d}"
-            vms = []
+            vms: list[dict[str, Any]] = []
             while len(vms) < per_cloud and k < n_vms:
                 name = f"vm{k + 1:05d}"
                 vms.append({"name": name, "osType": "Windows" if k % 4 else "Linux", "disksGB": list(disks_gb)})

@@ -36,7 +36,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
 from reconciler.emulator.state import EmulatorState, Hooks, Operation, OperationStatus, Principal, iso
@@ -223,7 +223,7 @@ class Route:
     action: str  # RBAC action, e.g. Microsoft.Storage/storageAccounts/write
     kind: str  # read | write | delete
     check_resource_group: bool
-    regex: re.Pattern = field(repr=False, default=None)  # type: ignore[assignment]
+    regex: re.Pattern[str] = field(repr=False)
     literal_count: int = 0
     namespace: str | None = None
     segments: int = 0
@@ -442,10 +442,10 @@ def paged(ctx: Ctx, items: Iterable[Any], page_size: int | None = None, *, rende
     are kept in the nextLink. `items` may be any sequence (len + slicing) or iterable;
     `render` (optional) turns each item of the page only into its JSON, so a list of
     thousands of model objects costs one page of rendering."""
-    lst = items if (hasattr(items, "__len__") and hasattr(items, "__getitem__")) else list(items)
+    lst: Sequence[Any] = items if isinstance(items, Sequence) else list(items)
     size = page_size or ctx.state.config.page_size or len(lst) or 1
     off = _offset(ctx.q("$skiptoken"))
-    page = list(lst[off: off + size])  # type: ignore[index]
+    page = list(lst[off: off + size])
     if render is not None:
         page = [render(x) for x in page]
     out: dict[str, Any] = {"value": page}

@@ -149,7 +149,7 @@ def _apply_seed(sr: Any, seed: dict, present: float, routes: RouteTable) -> None
         path = f"seed.networkMappings[{i}]"
         vname, _ = vault_of(m, path)
         v = vobj(vname)
-        fab = net = None
+        net: str | None = None
         for f in v.fabrics.values():
             if f.kind == "VMM" and f.friendly.lower() == str(m.get("vmmServer", "")).lower():
                 for n in f.networks.values():

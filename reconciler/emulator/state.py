@@ -363,7 +363,7 @@ class EmulatorState:
         )
         if done_in is not None:
             op.eta = op.start + done_in
-            self.schedule(op.eta, lambda: op.done or op.succeed())
+            self.schedule(op.eta, lambda: None if op.done else op.succeed())
         self.operations[op.id.lower()] = op
         return op
 

@@ -213,8 +213,7 @@ def _cleanup(ctx: OpsContext, rep: DrillReport, targets: Any, *, sleep: Callable
     try:
         while True:
             inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items", "plans"))
-            items = [inv.item_for(v) for v in targets.vms]
-            items = [i for i in items if i is not None]
+            items = [i for i in (inv.item_for(v) for v in targets.vms) if i is not None]
             plan = inv.plan_for(targets.recovery_plan)
             busy = [i for i in items if i.busy]  # a test failover waiting for its cleanup is not busy
             if not busy or waited >= limit:

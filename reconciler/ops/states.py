@@ -34,7 +34,7 @@ class Operation(str, Enum):
     FAILBACK = "failback"  # planned failover Azure -> primary site
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # shadows str.title on purpose: the display name
         return _TITLES[self]
 
 

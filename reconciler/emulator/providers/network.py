@@ -35,6 +35,14 @@ VNET_NOT_COPIED = {"provisioningState", "resourceGuid", "addressSpace", "dhcpOpt
                   "virtualNetworkPeerings", "enableDdosProtection", "privateEndpointVNetPolicies"}
 
 
+def _stored(state: EmulatorState, rid: str) -> dict:
+    """The stored resource `rid`, which the caller knows exists."""
+    res = state.get(rid)
+    if res is None:
+        raise ArmError(404, "NotFound", f"{rid} was not found.")
+    return res
+
+
 def register(routes: RouteTable) -> None:
     routes.add("PUT", VNET, put_vnet, api_versions=API)
     routes.add("GET", VNET, get_vnet, api_versions=API)
@@ -83,7 +91,7 @@ def _subnet_prefixes(props: dict, sid: str) -> list:
 
 
 def _validate_subnets(vnet_name: str, vid: str, space: list, subnets: list[tuple[str, list]]) -> None:
-    seen: list[tuple[str, object]] = []
+    seen: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
     for name, prefixes in subnets:
         for p in prefixes:
             if not any(p.version == s.version and p.subnet_of(s) for s in space):
@@ -133,7 +141,7 @@ def _provision(ctx: Ctx, rid: str, location: str, status: int, subnet_ids: list[
     everything turns Succeeded after PROVISION_SECONDS of simulated time."""
     state = ctx.state
     if finishes_now(state, PROVISION_SECONDS):
-        res = state.get(rid)
+        res = _stored(state, rid)
         res["properties"]["provisioningState"] = "Succeeded"
         for sub in res["properties"].get("subnets", []) or []:
             sub["properties"]["provisioningState"] = "Succeeded"
@@ -371,7 +379,7 @@ def delete_subnet(ctx: Ctx) -> Reply:
     sid = f"{vnet['id']}/subnets/{ctx.params['subnetName']}"
     if ctx.state.get(sid) is None:
         return Reply(204, None)
-    check_subnet_free(ctx.state, ctx.state.get(sid))
+    check_subnet_free(ctx.state, _stored(ctx.state, sid))
     new_vnet = dict(vnet, etag=_etag())
     new_vnet["properties"] = dict(vnet["properties"])
     new_vnet["properties"]["subnets"] = [s for s in vnet["properties"]["subnets"] if s["id"].lower() != sid.lower()]

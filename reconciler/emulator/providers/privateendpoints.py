@@ -26,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
+from typing import Any
 
 from reconciler.emulator.framework import (
     ArmError,
@@ -97,7 +98,7 @@ def _free_ips(state: EmulatorState, subnet: dict, count: int) -> list[str]:
     sp = subnet.get("properties") or {}
     prefix = sp.get("addressPrefix") or (sp.get("addressPrefixes") or [None])[0]
     net = ipaddress.ip_network(prefix)
-    used = set()
+    used: set[Any] = set()
     for pe in state.find(TYPE):
         for cfg in (pe.get("properties") or {}).get("customDnsConfigs") or []:
             used.update(cfg.get("ipAddresses") or [])
@@ -311,8 +312,10 @@ def put_endpoint(ctx: Ctx) -> Reply:
 def _provision(ctx: Ctx, rid: str, location: str) -> Reply:
     state = ctx.state
     if finishes_now(state, PROVISION_SECONDS):
-        state.get(rid)["properties"]["provisioningState"] = "Succeeded"
-        return Reply(201, state.get(rid))
+        res = state.get(rid)
+        assert res is not None  # stored just above
+        res["properties"]["provisioningState"] = "Succeeded"
+        return Reply(201, res)
     op = state.new_operation("network/privateEndpoint", retry_after=10, data={"location": location})
     op.eta = op.start + PROVISION_SECONDS
 

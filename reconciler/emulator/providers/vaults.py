@@ -17,6 +17,7 @@ import hashlib
 import re
 import uuid
 from datetime import timezone
+from typing import Any
 from urllib.parse import quote
 
 from reconciler.emulator.framework import (
@@ -174,7 +175,7 @@ def _identity(given: object, current: dict | None, state: EmulatorState) -> dict
     if typ not in ("SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned"):
         raise ArmError(400, "InvalidIdentityType", f"The identity type '{typ}' is not supported.")
     prev = (current or {}).get("identity") or {}
-    out = {"type": typ}
+    out: dict[str, Any] = {"type": typ}
     if "SystemAssigned" in typ:
         out["principalId"] = prev.get("principalId") or str(uuid.UUID(int=state.rng.getrandbits(128), version=4))
         out["tenantId"] = state.tenant_id

@@ -437,7 +437,7 @@ class ProtectedItem:
         return self.vault.policies.get(self.policy.lower())
 
     def start_replication(self, at: float, kind: str) -> None:
-        total_gb = sum(self.vm.disks_gb[i] for i in self.included_disks())
+        total_gb: float = sum(self.vm.disks_gb[i] for i in self.included_disks())
         if kind == "Resync":
             total_gb *= RESYNC_FRACTION
         self.ir_kind = "InitialReplication" if kind != "Resync" else "ReverseReplication"

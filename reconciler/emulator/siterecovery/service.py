@@ -1383,7 +1383,7 @@ class SiteRecovery:
 
     def _describe_failover_job(self, job: Job, items: list[ProtectedItem], op: str, body: Any) -> None:
         """customDetails and suspension of a failover-family job of items (not of a plan)."""
-        props = body.get("properties") if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
+        props: dict[str, Any] = body["properties"] if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
         if op in ("TestFailover", "TestFailoverCleanup"):
             # TestFailoverJobDetails: TestTFO.json (both jobs), ReplicationJobs_Resume.json
             job.custom_instance_type = "TestFailoverJobDetails"
@@ -1595,8 +1595,7 @@ class SiteRecovery:
         item_seconds = sum(t[2] for t in item_tasks)
         boot = 0
         for gi, g in enumerate(plan.groups):
-            members = [resolve_item(vault, k) for k in g["items"]]
-            members = [m for m in members if m is not None]
+            members = [m for m in (resolve_item(vault, k) for k in g["items"]) if m is not None]
             if g["groupType"] == "Boot":
                 boot += 1
             if not members:
