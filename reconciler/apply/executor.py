@@ -54,7 +54,7 @@ class Outcome:
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"address": self.address, "action": self.action, "status": self.status, "seconds": round(self.seconds, 3)}
+        d: dict[str, Any] = {"address": self.address, "action": self.action, "status": self.status, "seconds": round(self.seconds, 3)}
         if self.reason:
             d["reason"] = self.reason
         if self.error_code or self.error_message:

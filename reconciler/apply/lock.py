@@ -44,7 +44,9 @@ def strip_lock_tag(live: Any) -> Any:
 
 
 class LockHeldError(ConflictError):
-    """Another apply holds the vault's lock."""
+    """Another apply holds the vault's lock (`lease`: whose)."""
+
+    lease: LeaseInfo | None = None
 
 
 @dataclass

@@ -189,7 +189,7 @@ class RichProgress(Progress):
             elif kind == "done" and a:
                 self.rows.pop(a, None)
                 self.console.print(f"[green]✓[/green] {describe(e)}")
-            elif kind == "failed":
+            elif kind == "failed" and a:
                 self.rows.pop(a, None)
                 self.console.print(f"[red]✗[/red] {describe(e)}")
             elif kind in ("skipped", "manual"):

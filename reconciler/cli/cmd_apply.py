@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
         plan = None
         manifest = load_manifest(path)
     clients = Clients(manifest.subscription, settings=getattr(args, "settings", None))
-    if plan is not None:
+    if plan is not None and saved is not None:
         # Checked before the lease is taken, so a refused plan writes nothing at all;
         # checked again under the lease (_run_locked) before anything is sent.
         _check_saved(args, saved, plan, manifest, clients)

@@ -77,7 +77,11 @@ def run(args: argparse.Namespace) -> int:
     print(html_page if args.format == "html" else render_drill(rep, args.format), flush=True)
     if args.out:
         fmt = out_fmt
-        text = html_page if fmt == "html" else render_drill(rep, fmt)
+        if fmt == "html":
+            assert html_page is not None  # made above whenever --out names an .html file
+            text = html_page
+        else:
+            text = render_drill(rep, fmt)
         try:
             with open(args.out, "w", encoding="utf-8") as fh:
                 fh.write(text if text.endswith("\n") else text + "\n")

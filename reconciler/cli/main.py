@@ -92,7 +92,8 @@ def _print_debug(err: AsrError) -> None:
 
     for line in err.debug:
         print(f"debug: {line}", file=sys.stderr)
-    cause, seen = err.__cause__, set()
+    cause = err.__cause__
+    seen: set[int] = set()
     while cause is not None and id(cause) not in seen and len(seen) < 5:
         seen.add(id(cause))
         text = " | ".join(str(cause).strip().splitlines()[:6])[:600]

@@ -20,6 +20,11 @@ def props(obj: dict[str, Any] | None) -> dict[str, Any]:
     return (obj or {}).get("properties") or {}
 
 
+def friendly_name(obj: dict[str, Any]) -> str:
+    """An ASR object's friendlyName, or its name when it has none."""
+    return str(props(obj).get("friendlyName") or obj.get("name") or "")
+
+
 def _lower(s: Any) -> str:
     return str(s or "").lower()
 
@@ -78,7 +83,7 @@ class LiveState:
 
     @cached_property
     def _fabric_names_by_id(self) -> dict[str, str]:
-        return {_lower(f.get("name")): props(f).get("friendlyName") or f.get("name") for f in self.fabrics}
+        return {_lower(f.get("name")): friendly_name(f) for f in self.fabrics}
 
     def fabric_friendly_of(self, arm_id: str | None) -> str | None:
         """Friendly name of the fabric an object id lives under."""

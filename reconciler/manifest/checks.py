@@ -419,7 +419,7 @@ def addresses(doc: _Doc) -> Iterator[Diagnostic]:
     spaces_by_net: dict[str, list] = {}
     for path, net in doc.networks:
         net_name = _s(net, "name") or "?"
-        spaces = []
+        spaces: list[tuple[Any, Any]] = []
         for apath, prefix in _strs(net, "addressSpace", path):
             block = _cidr(prefix, apath, out)
             if block is None:
@@ -435,13 +435,13 @@ def addresses(doc: _Doc) -> Iterator[Diagnostic]:
                 path + ("addressSpace",), f"network '{net_name}' is created by asr and needs an addressSpace (or set existing: true)", "E4006",
                 at_key=True,
             ))
-        subnets = []
+        subnets: list[tuple[Any, Any]] = []
         for spath, subnet in _items(net, "subnets", path):
-            prefix = _s(subnet, "addressPrefix")
-            if prefix is None:
+            subnet_prefix = _s(subnet, "addressPrefix")
+            if subnet_prefix is None:
                 continue
             ppath = spath + ("addressPrefix",)
-            block = _cidr(prefix, ppath, out)
+            block = _cidr(subnet_prefix, ppath, out)
             if block is None:
                 continue
             if spaces and not any(block.version == s.version and block.subnet_of(s) for _, s in spaces):
@@ -517,7 +517,7 @@ def log_storage(doc: _Doc) -> Iterator[Diagnostic]:
 
 @check
 def unused_policies(doc: _Doc) -> Iterator[Diagnostic]:
-    used = set()
+    used: set[str] = set()
     for path, server in doc.vmm_servers:
         used.update(p for _, c in _items(server, "clouds", path) if (p := _s(c, "policy")))
     used.update(p for _, s in doc.sites if (p := _s(s, "policy")))

@@ -51,5 +51,4 @@ def find_manifests(paths: Iterable[str], *, only_manifests: bool = False) -> lis
                 out.append(raw)
         else:
             out.append(raw)
-    seen = set()
-    return [f for f in out if not (f in seen or seen.add(f))]
+    return list(dict.fromkeys(out))  # first occurrence of each, in order

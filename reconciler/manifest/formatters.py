@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, Any, Iterable
 from urllib.parse import quote
 
 from reconciler.manifest.diagnostics import RULES, Diagnostic
@@ -94,7 +94,7 @@ def format_sarif(diags: Iterable[Diagnostic], files: Iterable[str] | None = None
         if base:
             artifact["uriBaseId"] = base
         text = f"{d.dotted_path}: {d.message}"
-        result = {
+        result: dict[str, Any] = {
             "ruleId": d.rule_id,
             "level": "error" if d.is_error else "warning",
             "message": {"text": text},

@@ -89,9 +89,11 @@ def _compose_fast(text: str) -> tuple[Any, list[Node]] | None:
         return None
     loader = _FastLoader(text)
     try:
-        nodes = []
+        nodes: list[Node] = []
         while loader.check_node():
-            nodes.append(loader.get_node())
+            node = loader.get_node()
+            if node is not None:  # get_node answers None only past the last document
+                nodes.append(node)
         return loader, nodes
     except (yaml.YAMLError, RecursionError):
         return None
@@ -281,9 +283,11 @@ def load_yaml(text: str, *, env: Mapping[str, str] | None = None) -> LoadedYaml:
         )
         return out
     try:
-        nodes = []
+        nodes: list[Node] = []
         while loader.check_node():
-            nodes.append(loader.get_node())
+            node = loader.get_node()
+            if node is not None:  # get_node answers None only past the last document
+                nodes.append(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -216,7 +216,7 @@ def schema_diagnostics(exc: ValidationError, data: Any) -> Iterator[Diagnostic]:
         yield _schema_diagnostic(err, data)
 
 
-def _schema_diagnostic(err: dict, data: Any) -> Diagnostic:
+def _schema_diagnostic(err: Mapping[str, Any], data: Any) -> Diagnostic:
     etype = err["type"]
     loc = tuple(err["loc"])
     value = err.get("input")

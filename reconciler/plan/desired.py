@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from reconciler.live.ids import rg_id, storage_id, subnet_id, vault_id, vnet_id
 from reconciler.live.state import LiveState, props
@@ -186,11 +186,13 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
     source_cache: dict[tuple, tuple] = {}
     id_cache: dict[tuple, str] = {}
 
+    id_makers: dict[str, Callable[..., str]] = {"vnet": vnet_id, "storage": storage_id, "subnet": subnet_id}
+
     def cached_id(kind: str, *parts: str) -> str:
         key = (kind, *parts)
         val = id_cache.get(key)
         if val is None:
-            val = {"vnet": vnet_id, "storage": storage_id, "subnet": subnet_id}[kind](sub, t.resource_group, *parts)
+            val = id_makers[kind](sub, t.resource_group, *parts)
             id_cache[key] = val
         return val
 

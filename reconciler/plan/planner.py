@@ -23,7 +23,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler.live.ids import norm_id, parse_id
-from reconciler.live.state import LiveState, props
+from reconciler.live.state import LiveState, friendly_name, props
 from reconciler.plan import requests as rq
 from reconciler.plan.desired import Desired, desired_objects, mapping_name, network_mapping_name
 from reconciler.plan.fingerprint import live_fingerprint, live_fingerprints, manifest_fingerprint
@@ -149,7 +149,7 @@ class _Planner:
         if c.action == Action.UPDATE and str((c.before or {}).get("publicNetworkAccess")).lower() != "disabled" and \
                 str((c.after or {}).get("publicNetworkAccess")).lower() == "disabled" and not m.vault.private_endpoints \
                 and not self.live.private_endpoints and self.live.providers:
-            servers = sorted({props(p).get("friendlyName") or p.get("name") for p in self.live.providers})
+            servers = sorted({friendly_name(p) for p in self.live.providers})
             self.warnings.append(f"{d.address}: public network access is turned off and the vault has no Site Recovery "
                                  f"private endpoint: {', '.join(servers)} can no longer reach it (replication stops)")
 
@@ -194,7 +194,7 @@ class _Planner:
                       "created again; " + PE_REMOVAL_NOTE)
         if c.action in (Action.CREATE, Action.REPLACE):
             c.note = ((c.note + "; ") if c.note and c.action == Action.REPLACE else "") + dns_note(m)
-            registered = sorted({props(p).get("friendlyName") or p.get("name") for p in self.live.providers})
+            registered = sorted({friendly_name(p) for p in self.live.providers})
             if registered:
                 self.warnings.append(registered_before_endpoint(d.address, registered, self.path))
 
@@ -281,7 +281,7 @@ class _Planner:
                 c.after, c.requests, c.replace_fields = c.before, [], []
                 c.note = f"policy change of this container waits: {name} is {busy}"
                 return
-        names = sorted(props(it).get("friendlyName") or it.get("name") for it in items)
+        names = sorted(friendly_name(it) for it in items)
         declared = {vm.name.lower() for vm in self.m.protected_vms}
         dropped = [n for n in names if n.lower() not in declared]
         c.requests = [rq.vm_disable(self.m, it["id"]) for it in items] + c.requests
@@ -325,7 +325,7 @@ class _Planner:
                 job = jobs[0]
                 jp = props(job)
                 self.add(d, Action.AWAIT, Reason.OPERATION_IN_PROGRESS, None, {**d.attrs, "jobId": job.get("id")},
-                         requests=[rq.job_await(self.m, job.get("name") or job.get("id"))], note=f"{jp.get('scenarioName') or 'a job'} is already running for {vm.name} "
+                         requests=[rq.job_await(self.m, str(job.get("name") or job.get("id")))], note=f"{jp.get('scenarioName') or 'a job'} is already running for {vm.name} "
                               f"(job {job.get('name')}); apply waits for it")
                 return
             if pitem is not None:
@@ -409,7 +409,7 @@ class _Planner:
     def plan_rp(self, d: Desired) -> None:
         names = [n for g in d.ctx["groups"] for n in g]
         ids: dict[str, tuple[str, str]] = {}
-        fabric_id = None
+        fabric_id: str | None = None
         for n in names:
             item = self.live.protected_item(n)
             vd = self.desired.get(f"protected_vm.{n}")
@@ -421,7 +421,7 @@ class _Planner:
                         else None
         groups = [[ids[n] for n in g if n in ids] for g in d.ctx["groups"]]
         complete = len(ids) == len(names) and fabric_id is not None
-        create = [rq.rp_create(self.m, d.ctx["name"], fabric_id, groups)] if complete else []
+        create = [rq.rp_create(self.m, d.ctx["name"], fabric_id, groups)] if complete and fabric_id is not None else []
         live_rp = self.live.recovery_plan(d.ctx["name"])
         prune_actions = self.m.prune.recovery_plan_actions
         c = self.plan_generic(d, create, lambda mode, ch: [rq.rp_update(self.m, d.ctx["name"], groups, live_rp, prune_actions)]
