@@ -46,7 +46,7 @@ class InProcess:
         return body
 
 
-def apply_seed(sr: Any, seed: dict, routes: RouteTable) -> None:
+def apply_seed(sr: Any, seed: dict[str, Any], routes: RouteTable) -> None:
     """Bring the emulator into the state a manifest's apply would have left (see
     docs/emulator.md for the block's keys), sending the writes through `routes`."""
     state = sr.state
@@ -60,7 +60,7 @@ def apply_seed(sr: Any, seed: dict, routes: RouteTable) -> None:
         state.config.faults.jobfail = jobfail
 
 
-def _apply_seed(sr: Any, seed: dict, present: float, routes: RouteTable) -> None:
+def _apply_seed(sr: Any, seed: dict[str, Any], present: float, routes: RouteTable) -> None:
     state = sr.state
     est: Estate = sr.estate
     sub = est.subscription
@@ -68,7 +68,7 @@ def _apply_seed(sr: Any, seed: dict, present: float, routes: RouteTable) -> None
     rp = "providers/Microsoft.RecoveryServices/vaults"
     vaults: dict[str, tuple[str, str]] = {}  # name -> (rg, location)
 
-    def vault_of(entry: dict, path: str) -> tuple[str, str]:
+    def vault_of(entry: dict[str, Any], path: str) -> tuple[str, str]:
         name = entry.get("vault")
         if name is None:
             if len(vaults) != 1:
@@ -120,7 +120,7 @@ def _apply_seed(sr: Any, seed: dict, present: float, routes: RouteTable) -> None
         }}}, f"seed.policies[{i}]")
     _settle(sr)
 
-    def container_of(vname: str, entry: dict, path: str) -> tuple[str, str]:
+    def container_of(vname: str, entry: dict[str, Any], path: str) -> tuple[str, str]:
         v = vobj(vname)
         if entry.get("vmmServer"):
             for f in v.fabrics.values():

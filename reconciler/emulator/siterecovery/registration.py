@@ -77,7 +77,7 @@ def reachable_at(vault: Any) -> float | None:
     res = getattr(vault, "_res", None) or {}
     p = res.get("properties") or {}
     if str(p.get("publicNetworkAccess") or "Enabled").lower() != "disabled":
-        return vault.created
+        return float(vault.created)
     at = p.get("_siteRecoveryPrivateEndpointAt")
     return None if at is None else max(vault.created, float(at))
 
