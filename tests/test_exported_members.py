@@ -103,3 +103,18 @@ def test_cli_uses_only_public_names():
 def test_allowed_private_imports_are_still_used():
     used = {module for _, _, module, _ in _cli_imports()}
     assert set(ALLOWED_PRIVATE) <= used, f"no longer imported by cli/, remove: {sorted(set(ALLOWED_PRIVATE) - used)}"
+
+
+def test_importing_the_lazy_packages_loads_neither_the_sdk_nor_the_emulator_extra():
+    """`apply`, `azure` and `emulator` export lazily (reconciler/lazy.py): `asr --help` and
+    `asr validate` stay fast and a runtime install without the `emulator` extra works."""
+    import subprocess
+    import sys
+
+    code = ("import sys, reconciler.apply, reconciler.azure, reconciler.emulator\n"
+            "heavy = sorted(m for m in sys.modules if m.startswith(('azure.mgmt', 'azure.identity', 'starlette', 'uvicorn')))\n"
+            "assert not heavy, heavy\n"
+            "from reconciler.azure import Clients\n"
+            "assert 'azure.mgmt.recoveryservicessiterecovery' in sys.modules  # a name loads its module on use\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
