@@ -304,7 +304,6 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             "subnets": dict(sorted(subnets.items())),
         }, {"settings": _digest(vnet_settings(n))}))  # what an update keeps: a saved plan is stale if it moved
     for f in live.fabrics:
-        fp = props(f)
         friendly = friendly_name(f)
         if _is_site(f):
             put(_obj(Kind.HYPERV_SITE, f"hyperv_site.{friendly}", f.get("id"), {"type": "HyperVSite"}))
