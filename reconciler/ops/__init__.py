@@ -19,6 +19,15 @@ from reconciler.ops.context import OpsContext, Targets, confirm, ensure_can_conf
 from reconciler.ops.drill import DrillReport, run_drill
 from reconciler.ops.export import export, export_manifest
 from reconciler.ops.failover import OperationResult, VmOutcome, raise_for, run_operation
+from reconciler.ops.inventory import read_inventory
+from reconciler.ops.jobcontrol import ACTIONS as JOB_ACTIONS
+from reconciler.ops.jobcontrol import control as control_job
+from reconciler.ops.jobcontrol import list_vault_jobs, waiting_for, waiting_line
+from reconciler.ops.jobcontrol import render_text as render_jobs_text
+from reconciler.ops.jobcontrol import row as job_row
+from reconciler.ops.recoverypoints import list_points as list_recovery_points
+from reconciler.ops.recoverypoints import render_text as render_recovery_points_text
+from reconciler.ops.repair import run_repair
 from reconciler.ops.report import render_drill
 from reconciler.ops.report_html import drill_html, job_timeline, run_by, status_html
 from reconciler.ops.states import (
@@ -64,5 +73,16 @@ __all__ = sorted([
     "status_html",
     "parse_duration",
     "render_status_text",
+    "JOB_ACTIONS",
+    "control_job",
+    "list_vault_jobs",
+    "waiting_for",
+    "waiting_line",
+    "render_jobs_text",
+    "job_row",
+    "read_inventory",
+    "list_recovery_points",
+    "render_recovery_points_text",
+    "run_repair",
     "write_kit",
 ])
