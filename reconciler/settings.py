@@ -19,8 +19,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from reconciler.errors import UsageError
 
@@ -147,7 +148,7 @@ class Settings:
     sources: tuple[tuple[str, str], ...] = ()  # (field, where its value came from), for messages
 
     @classmethod
-    def load(cls, env: Mapping[str, str] | None = None, flags: Mapping[str, Any] | None = None) -> "Settings":
+    def load(cls, env: Mapping[str, str] | None = None, flags: Mapping[str, Any] | None = None) -> Settings:
         """Flags (non-None values), then the environment, then the defaults."""
         env = os.environ if env is None else env
         flags = flags or {}
@@ -180,7 +181,7 @@ class Settings:
         return settings
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         return cls.load(env=env)
 
     def source_of(self, field: str) -> str:
@@ -190,5 +191,5 @@ class Settings:
                 return where
         return _BY_FIELD[field].env
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

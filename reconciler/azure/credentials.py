@@ -206,7 +206,7 @@ class _Recorded:
             raise AttributeError("get_token_info")
         return self._call("get_token_info", *scopes, **kwargs)
 
-    def __enter__(self) -> "_Recorded":
+    def __enter__(self) -> _Recorded:
         self._inner.__enter__()
         return self
 
@@ -257,7 +257,7 @@ class AsrCredential:
     def close(self) -> None:
         self._inner.close()
 
-    def __enter__(self) -> "AsrCredential":
+    def __enter__(self) -> AsrCredential:
         self._inner.__enter__()
         return self
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import contextlib
 import json
 import ssl
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.errors import (
@@ -381,7 +382,7 @@ def _first_line(exc: BaseException) -> str:
 
 def is_not_found(exc: BaseException) -> bool:
     """True for a 404 from azure-core (the raw exception, before translation)."""
-    from azure.core.exceptions import ResourceNotFoundError, HttpResponseError
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
     if isinstance(exc, ResourceNotFoundError):
         return True

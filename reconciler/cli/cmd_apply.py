@@ -34,7 +34,6 @@ from typing import Any
 
 from reconciler.cli.common import add_approve_argument, add_target_arguments, load_manifest, targets_of, use_color
 
-
 EPILOG = """examples:
   asr apply examples/quickstart.yaml                      # plan, show, ask, apply
   asr apply examples/quickstart.yaml --auto-approve --wait-protected   # pipelines (--yes is the same)
@@ -111,10 +110,8 @@ def _confirm(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.apply import VaultLock
-    from reconciler.apply import make_progress
-    from reconciler.azure import Clients
-    from reconciler.azure import azure_errors
+    from reconciler.apply import VaultLock, make_progress
+    from reconciler.azure import Clients, azure_errors
     from reconciler.errors import PlanMismatchError, UsageError
     from reconciler.plan import load_plan
 
@@ -183,8 +180,7 @@ def run(args: argparse.Namespace) -> int:
 def _check_saved(args: argparse.Namespace, saved: dict, plan: Any, manifest: Any, clients: Any) -> Any:
     """Refuse a saved plan that is stale, or whose actions are not what the manifest
     and the live state give now; return the plan made again from them."""
-    from reconciler.apply import strip_lock_tag
-    from reconciler.apply import refuse_destroy
+    from reconciler.apply import refuse_destroy, strip_lock_tag
     from reconciler.azure import azure_errors
     from reconciler.live import read_live_state
     from reconciler.plan import check_plan_current, check_plan_matches, make_plan
@@ -257,14 +253,19 @@ def _followup_approval(args: argparse.Namespace, info: Any, progress: dict[str, 
 
 def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, manifest: Any, clients: Any,
                 lock: Any, out: Any, info: Any, json_out: bool) -> int:
-    from reconciler.apply import strip_lock_tag
-    from reconciler.apply import make_progress
-    from reconciler.apply import Applier, actionable, refuse_destroy, wait_protected
-    from reconciler.apply import exit_status, render_summary as render, render_errors
-    from reconciler.azure import azure_errors
+    from reconciler.apply import (
+        Applier,
+        actionable,
+        exit_status,
+        make_progress,
+        refuse_destroy,
+        render_errors,
+        strip_lock_tag,
+        wait_protected,
+    )
+    from reconciler.apply import render_summary as render
+    from reconciler.azure import azure_errors, heartbeat
     from reconciler.plan import Kind, make_plan
-
-    from reconciler.azure import heartbeat
 
     def read_live_state(clients: Any, manifest: Any) -> Any:  # says what it waits for on a slow endpoint
         from reconciler.live import read_live_state as read

@@ -20,7 +20,6 @@ import os
 import sys
 import time
 
-
 EPILOG = """examples:
   asr demo                                           # the quickstart (what `make demo` runs)
   asr demo examples/hyperv-site.yaml --time-scale 1200"""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 
-
 EPILOG = """examples (the DR rehearsal of the quickstart, with a Markdown report):
   asr drill examples/quickstart.yaml --recovery-plan tier1 --yes --out drill-tier1.md
   asr drill examples/quickstart.yaml --recovery-plan tier1 --yes --rto 30m --out drill-tier1.html
@@ -41,14 +40,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import os
-
-    from reconciler.ops import OpsContext, ensure_can_confirm, select_targets
-    from reconciler.ops import run_drill
-    from reconciler.ops import render_drill
-
     import sys
 
     from reconciler.errors import UsageError
+    from reconciler.ops import OpsContext, ensure_can_confirm, render_drill, run_drill, select_targets
 
     rto = None
     if args.rto is not None:

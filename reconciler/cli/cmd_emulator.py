@@ -11,7 +11,6 @@ import argparse
 import re
 import sys
 
-
 EPILOG = """examples:
   asr emulator serve > emulator.env &
   until grep -q ready emulator.env; do sleep 0.2; done

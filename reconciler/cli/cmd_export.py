@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 
-
 EPILOG = """examples:
   asr export --subscription 00000000-0000-0000-0000-000000000001 --resource-group contoso-dr-rg \\
              --vault contoso-asr-vault --out contoso.yaml

@@ -26,9 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.apply import LOCK_TAG as TAG, LeaseInfo, force_unlock
-    from reconciler.azure import Clients
-    from reconciler.azure import azure_errors
+    from reconciler.apply import LOCK_TAG as TAG
+    from reconciler.apply import LeaseInfo, force_unlock
+    from reconciler.azure import Clients, azure_errors
     from reconciler.cli.common import load_manifest
     from reconciler.errors import UsageError
     from reconciler.ops import ensure_can_confirm

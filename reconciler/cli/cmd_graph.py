@@ -28,8 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.cli.cmd_apply import _is_saved_plan
     from reconciler.cli.common import load_manifest
     from reconciler.errors import UsageError
-    from reconciler.plan import load_plan
-    from reconciler.plan import render_graph
+    from reconciler.plan import load_plan, render_graph
 
     try:
         with open(args.file, encoding="utf-8") as fh:

@@ -15,7 +15,6 @@ from typing import Any
 from reconciler.cli.common import add_target_arguments, load_manifest, targets_of
 from reconciler.cli.common import use_color as _use_color  # tests call cmd_plan._use_color
 
-
 EPILOG = """examples:
   asr plan examples/quickstart.yaml
   asr plan examples/quickstart.yaml --out tfplan.json      # review it, then `asr apply tfplan.json`
@@ -43,12 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def plan_file(path: str, manifest: Any = None, targets: list[str] | None = None, settings: Any = None) -> Any:
     """Load, read live state and plan one manifest (only `targets` and what they need,
     when given). Raises AsrError subclasses."""
-    from reconciler.azure import Clients
-    from reconciler.azure import azure_errors
+    from reconciler.azure import Clients, azure_errors, heartbeat
     from reconciler.live import read_live_state
     from reconciler.plan import make_plan
-
-    from reconciler.azure import heartbeat
 
     manifest = manifest if manifest is not None else load_manifest(path)
     clients = Clients(manifest.subscription, settings=settings)
@@ -106,8 +102,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_dir(args: argparse.Namespace) -> int:
     from reconciler.errors import AsrError, ManifestError, UsageError
     from reconciler.manifest import find_manifests
-    from reconciler.plan import render, save_plan
-    from reconciler.plan import plan_document
+    from reconciler.plan import plan_document, render, save_plan
 
     paths = find_manifests([args.file])
     if not paths:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 
-
 EPILOG = """examples:
   asr status examples/quickstart.yaml
   asr status examples/quickstart.yaml --check --max-rpo 15m     # for monitoring
@@ -42,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from reconciler.errors import UsageError
-    from reconciler.ops import OpsContext
-    from reconciler.ops import parse_duration, read_status, render_status_text as render_text
+    from reconciler.ops import OpsContext, parse_duration, read_status
+    from reconciler.ops import render_status_text as render_text
 
     max_rpo = None
     if args.max_rpo is not None:

@@ -35,8 +35,9 @@ import base64
 import json
 import re
 import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from reconciler.emulator.state import EmulatorState, Hooks, Operation, OperationStatus, Principal, iso
@@ -72,7 +73,7 @@ class ArmError(Exception):
             err["details"] = self.details
         return {"error": err}
 
-    def reply(self) -> "Reply":
+    def reply(self) -> Reply:
         return Reply(self.status, self.body(), self.headers)
 
 
@@ -135,7 +136,7 @@ class Ctx:
         raw_body: bytes,
         principal: Principal | None,
         base_url: str,
-        route: "Route",
+        route: Route,
     ) -> None:
         self.state = state
         self.method = method

@@ -20,9 +20,10 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 log = logging.getLogger("reconciler.emulator")
 
@@ -72,7 +73,7 @@ class SimClock:
 
 def iso(ts: float) -> str:
     """ARM-style UTC timestamp (7 fractional digits, trailing Z)."""
-    dt = datetime.fromtimestamp(ts, tz=timezone.utc)
+    dt = datetime.fromtimestamp(ts, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}0Z"
 
 
@@ -129,7 +130,7 @@ class Operation:
     eta: float | None = None
     retry_after: float = 30.0
     data: dict = field(default_factory=dict)  # free for the provider (job id, target...)
-    _state: "EmulatorState | None" = field(default=None, repr=False)
+    _state: EmulatorState | None = field(default=None, repr=False)
 
     @property
     def done(self) -> bool:

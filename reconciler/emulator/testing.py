@@ -96,7 +96,7 @@ class EmulatorProcess:
             self._session.close()
             self._session = None
 
-    def __enter__(self) -> "EmulatorProcess":
+    def __enter__(self) -> EmulatorProcess:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from reconciler.azure.errors import azure_errors, is_not_found
 from reconciler.live.ids import norm_id, parse_id
@@ -179,7 +180,7 @@ def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKE
     trg = manifest.target.resource_group
     sr = clients.site_recovery()
     live = LiveState(subscription=manifest.subscription, resource_group=rg, vault_name=vault, target_resource_group=trg)
-    since = (datetime.now(timezone.utc) - timedelta(hours=JOB_LOOKBACK_HOURS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = (datetime.now(UTC) - timedelta(hours=JOB_LOOKBACK_HOURS)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     round1: dict[str, tuple[Callable[[], Any], str]] = {
         "resource_groups": (lambda: clients.resources.resource_groups.list(),

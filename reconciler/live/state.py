@@ -62,7 +62,7 @@ class LiveState:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "LiveState":
+    def from_dict(cls, d: dict[str, Any]) -> LiveState:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
     # --- lookups ---------------------------------------------------------

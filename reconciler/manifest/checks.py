@@ -13,7 +13,8 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from reconciler.manifest import naming
 from reconciler.manifest.diagnostics import Diagnostic
@@ -74,7 +75,7 @@ class _Names:
         self.preview = ", ".join(shown) + (", ..." if len(self.names) > 8 else "")
 
 
-def _suggest(name: str, candidates: "list[str] | _Names") -> str:
+def _suggest(name: str, candidates: list[str] | _Names) -> str:
     names = candidates if isinstance(candidates, _Names) else _Names(candidates)
     same = names.by_lower.get(name.lower())
     if same is not None:
@@ -87,7 +88,7 @@ def _suggest(name: str, candidates: "list[str] | _Names") -> str:
     return " (none declared)"
 
 
-def _undefined(path: tuple, kind: str, name: str, candidates: "list[str] | _Names", where: str = "") -> Diagnostic:
+def _undefined(path: tuple, kind: str, name: str, candidates: list[str] | _Names, where: str = "") -> Diagnostic:
     return Diagnostic(path, f"{kind} '{name}' is not declared{where}{_suggest(name, candidates)}", "E2001")
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any
 from urllib.parse import quote
 
 from reconciler.manifest.diagnostics import RULES, Diagnostic

@@ -19,8 +19,9 @@ import datetime as _dt
 import shlex
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from reconciler.errors import AsrError
 from reconciler.ops.context import OpsContext, confirm, select_targets

@@ -12,16 +12,17 @@ allow are all reported together, naming the state.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from reconciler.azure.errors import azure_errors
 from reconciler.errors import OperationFailedError, UsageError
+from reconciler.live.jobs import JobView as SharedJobView
 from reconciler.ops.context import OpsContext, Targets, confirm
 from reconciler.ops.inputs import Call, item_call, plan_call, running_same, vnet_id
 from reconciler.ops.inventory import Inventory, read_inventory
-from reconciler.live.jobs import JobView as SharedJobView
-from reconciler.ops.jobs import JobFollower, JobView, parse_time, utcnow, vm_end_times
+from reconciler.ops.jobs import JobFollower, parse_time, utcnow, vm_end_times
 from reconciler.ops.states import (
     ItemState,
     NotInManifestError,
@@ -207,7 +208,7 @@ def _start(ctx: OpsContext, group: str, call: Call, path_args: dict[str, Any], w
     with azure_errors(what):
         sent = send_write(method, ctx.resource_group, ctx.vault, *path_args.values(), **call.kwargs(),
                           counter=getattr(ctx.clients, "counter", None))
-    started = _dt.datetime.fromtimestamp(sent.started, _dt.timezone.utc)
+    started = _dt.datetime.fromtimestamp(sent.started, _dt.UTC)
     return sent.request_id, started - _dt.timedelta(seconds=2)
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reconciler.azure.jobs import JobFollower as _Follower
 from reconciler.azure.jobs import JobPolicy, Tracked

@@ -67,7 +67,7 @@ def _page(title: str, body: list[str], generated: str) -> str:
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_time(s: Any) -> _dt.datetime | None:
@@ -77,7 +77,7 @@ def _parse_time(s: Any) -> _dt.datetime | None:
         d = _dt.datetime.fromisoformat(str(s).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
+    return d if d.tzinfo else d.replace(tzinfo=_dt.UTC)
 
 
 # --- who ran it -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ changed attributes, then pick the action:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -532,7 +532,7 @@ class _Planner:
             manifest_fingerprint=manifest_fingerprint(self.m),
             live_fingerprint=live_fingerprint(self.live, fps),
             live_fingerprints=fps,
-            created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             requests_made=self.live.requests_made,
             warnings=self.warnings,
         )
@@ -579,7 +579,7 @@ def registered_before_endpoint(address: str, servers: list[str], path: str) -> s
 
 def private_endpoint_removal(m: Any, addr: str, o: dict) -> Change:
     name = addr.split(".", 1)[1]
-    public = str((m.vault.public_network_access.value if m.vault.public_network_access else "")).lower()
+    public = str(m.vault.public_network_access.value if m.vault.public_network_access else "").lower()
     note = "not in vault.privateEndpoints: deleted; " + PE_REMOVAL_NOTE
     if public == "disabled":
         note += "; public network access stays Disabled"

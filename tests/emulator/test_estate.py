@@ -250,7 +250,7 @@ def test_degraded_health_and_disconnected_server_from_the_estate():
     assert prov["properties"]["connectionStatus"] == "Disconnected"
     import datetime
 
-    beat = datetime.datetime.fromisoformat(prov["properties"]["lastHeartBeat"][:26]).replace(tzinfo=datetime.timezone.utc)
+    beat = datetime.datetime.fromisoformat(prov["properties"]["lastHeartBeat"][:26]).replace(tzinfo=datetime.UTC)
     assert st.now() - beat.timestamp() > 3600  # stale
 
 

@@ -15,7 +15,18 @@ import ipaddress
 import re
 import uuid
 
-from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, finishes_now, list_in_resource_group, list_in_subscription, not_found, paged
+from reconciler.emulator.framework import (
+    ArmError,
+    Ctx,
+    Reply,
+    RouteTable,
+    accepted,
+    finishes_now,
+    list_in_resource_group,
+    list_in_subscription,
+    not_found,
+    paged,
+)
 from reconciler.emulator.providers.common import canonical_rg, check_location, check_tags, location_conflict
 from reconciler.emulator.state import EmulatorState
 

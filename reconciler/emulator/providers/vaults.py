@@ -16,7 +16,7 @@ import binascii
 import hashlib
 import re
 import uuid
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
@@ -466,8 +466,8 @@ def upload_certificate(ctx: Ctx) -> dict:
         "issuer": cert.issuer.rfc4514_string(),
         "subject": cert.subject.rfc4514_string(),
         "thumbprint": hashlib.sha1(der).hexdigest().upper(),
-        "validFrom": cert.not_valid_before_utc.astimezone(timezone.utc).isoformat(),
-        "validTo": cert.not_valid_after_utc.astimezone(timezone.utc).isoformat(),
+        "validFrom": cert.not_valid_before_utc.astimezone(UTC).isoformat(),
+        "validTo": cert.not_valid_after_utc.astimezone(UTC).isoformat(),
         "resourceId": vault["_resourceId"],
     }
     if out_type == "AzureActiveDirectory":

@@ -10,7 +10,8 @@ An idempotent PUT of an object that already exists as asked answers 200 with it.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, operation_result, operation_status, paged
 from reconciler.emulator.siterecovery import statemachine as sm

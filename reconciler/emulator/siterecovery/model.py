@@ -65,7 +65,7 @@ class Vault:
     def idle_scenario(self) -> dict[str, Any]:
         return {"scenarioName": "None", "jobId": f"{self.id}/replicationJobs/None", "startTime": IDLE_START}
 
-    def protected_items(self) -> list["ProtectedItem"]:
+    def protected_items(self) -> list[ProtectedItem]:
         out: list[ProtectedItem] = []
         for f in self.fabrics.values():
             for c in f.containers.values():
@@ -159,7 +159,7 @@ class VM:
     __slots__ = ("container", "name", "friendly", "os_type", "disks_gb", "disk_ids", "nics", "provider",
                  "cpu", "memory_mb", "generation", "host", "health", "rpo_override", "os_disk")
 
-    def __init__(self, container: "Container", name: str, friendly: str, os_type: str, disks_gb: list[int],
+    def __init__(self, container: Container, name: str, friendly: str, os_type: str, disks_gb: list[int],
                  nics: list[tuple[str, str | None, str | None]], provider: Provider, cpu: int, memory_mb: int,
                  generation: str, host: str | None) -> None:
         self.container = container
@@ -438,7 +438,7 @@ class ProtectedItem:
             ops.append("RepairReplication")
         return ops
 
-    def policy_obj(self) -> "Policy | None":
+    def policy_obj(self) -> Policy | None:
         return self.vault.policies.get(self.policy.lower())
 
     def start_replication(self, at: float, kind: str) -> None:

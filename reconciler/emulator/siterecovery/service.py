@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reconciler.emulator.framework import ArmError
 from reconciler.emulator.siterecovery import registration
@@ -19,6 +20,7 @@ from reconciler.emulator.siterecovery import statemachine as sm
 from reconciler.emulator.siterecovery.ids import AZURE_FABRIC, guid, hexname, last_name, norm, parse, resource_type_of, same, vault_id
 from reconciler.emulator.siterecovery.jobs import Job, JobError, TaskSpec
 from reconciler.emulator.siterecovery.model import (
+    VM,
     Container,
     ContainerMapping,
     Fabric,
@@ -28,7 +30,6 @@ from reconciler.emulator.siterecovery.model import (
     ProtectedItem,
     Provider,
     RecoveryPlan,
-    VM,
     Vault,
     resolve_item,
 )
