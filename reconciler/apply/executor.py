@@ -439,9 +439,9 @@ class Executor:
             try:
                 ops.run_lro(self.clients, spec, args, timeout=self.lro_timeout, should_stop=lambda: self.stopping)
             except InterruptedError:
-                raise Interrupted(st.jobs)
+                raise Interrupted(st.jobs) from None
             except TimeoutError as exc:
-                raise ChangeFailed("OperationTimeout", str(exc))
+                raise ChangeFailed("OperationTimeout", str(exc)) from exc
             except Exception as exc:
                 if spec.key in ops.CREATE_ONLY and getattr(exc, "status_code", None) == 412:
                     # created meanwhile by someone else: it exists, which is what we wanted

@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}")
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     fmt = args.log_format
     json_out = fmt == "json"
     out = sys.stdout

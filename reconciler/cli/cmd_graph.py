@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         with open(args.file, encoding="utf-8") as fh:
             text = fh.read()
     except OSError as exc:
-        raise UsageError(f"{args.file}: cannot read: {exc.strerror or exc}")
+        raise UsageError(f"{args.file}: cannot read: {exc.strerror or exc}") from exc
     if _is_saved_plan(text) is not None:
         changes, actions = load_plan(args.file).changes, True
     else:

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             save_plan(plan, args.out)
         except OSError as exc:
-            raise UsageError(f"{args.out}: cannot write the plan: {exc.strerror or exc}")
+            raise UsageError(f"{args.out}: cannot write the plan: {exc.strerror or exc}") from exc
         if args.format == "text":
             print(f"\nSaved the plan to {args.out}; apply exactly these actions with `asr apply {args.out}`.", file=out)
     if args.detailed_exitcode:

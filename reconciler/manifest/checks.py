@@ -462,7 +462,7 @@ def addresses(doc: _Doc) -> Iterator[Diagnostic]:
             block = _cidr(prefix, apath, out)
             if block is None:
                 continue
-            for other_path, other in spaces:
+            for _other_path, other in spaces:
                 if block.version == other.version and block.overlaps(other):
                     out.append(Diagnostic(apath, f"address space {block} overlaps {other} of the same network", "E4002"))
                     break

@@ -18,6 +18,21 @@ from reconciler.plan.render import render
 from reconciler.plan.render.json import plan_document
 from reconciler.plan.saved import check_plan_current, check_plan_matches, load_plan, save_plan
 
-__all__ = sorted(["Action", "Change", "Kind", "Plan", "Reason", "Request", "Unmanaged", "check_plan_current",
-                  "check_plan_matches", "load_plan", "make_plan", "plan_document", "render", "render_graph", "restrict",
-                  "save_plan"])
+__all__ = [
+    "Action",
+    "Change",
+    "Kind",
+    "Plan",
+    "Reason",
+    "Request",
+    "Unmanaged",
+    "check_plan_current",
+    "check_plan_matches",
+    "load_plan",
+    "make_plan",
+    "plan_document",
+    "render",
+    "render_graph",
+    "restrict",
+    "save_plan",
+]

@@ -44,8 +44,8 @@ class Desired:
 
 # attributes of a protected VM the manifest may leave to Azure (None), by (policy, size, log storage) missing
 _NONE_SKIPS = {
-    (p, z, l): tuple(k for k, on in (("policy", p), ("size", z), ("logStorageAccount", l)) if on)
-    for p in (False, True) for z in (False, True) for l in (False, True)
+    (p, z, ls): tuple(k for k, on in (("policy", p), ("size", z), ("logStorageAccount", ls)) if on)
+    for p in (False, True) for z in (False, True) for ls in (False, True)
 }
 
 

@@ -86,9 +86,9 @@ def load_plan(path: str, *, verify: bool = True) -> Plan:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}")
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except ValueError as exc:
-        raise UsageError(f"{path}: not a saved plan (invalid JSON: {exc})")
+        raise UsageError(f"{path}: not a saved plan (invalid JSON: {exc})") from exc
     data = _plan_dict(data)
     if not isinstance(data, dict) or "changes" not in data:
         raise UsageError(f"{path}: not a saved plan")
@@ -100,7 +100,7 @@ def load_plan(path: str, *, verify: bool = True) -> Plan:
     try:
         return Plan.from_dict({k: v for k, v in data.items() if k != DIGEST_FIELD})
     except (KeyError, TypeError, ValueError) as exc:
-        raise UsageError(f"{path}: not a plan asr can read ({type(exc).__name__}: {exc})")
+        raise UsageError(f"{path}: not a plan asr can read ({type(exc).__name__}: {exc})") from exc
 
 
 def check_plan_current(plan: Plan | dict[str, Any], manifest: Any, live: LiveState) -> None:
@@ -136,7 +136,7 @@ def _first_difference(a: Any, b: Any, path: str = "") -> str:
             if _canonical(a[k]) != _canonical(b[k]):
                 return _first_difference(a[k], b[k], sub)
     elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             if _canonical(x) != _canonical(y):
                 return _first_difference(x, y, f"{path}[{i}]")
     return path or "(the whole value)"

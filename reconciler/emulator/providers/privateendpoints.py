@@ -201,7 +201,7 @@ def _dns_configs(state: EmulatorState, subnet: dict, vaults: list, location: str
     out = []
     ips = _free_ips(state, subnet, len(SITE_RECOVERY_MEMBERS))
     for vault, _ in vaults:
-        for member, ip in zip(SITE_RECOVERY_MEMBERS, ips):
+        for member, ip in zip(SITE_RECOVERY_MEMBERS, ips, strict=False):  # fewer IPs when the subnet is full
             out.append({"fqdn": f"{vault['_resourceId']}-asr-pod01-{member}.{_geo(vault['location'])}.{DNS_ZONE}",
                         "ipAddresses": [ip]})
     return out

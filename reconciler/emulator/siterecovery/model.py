@@ -194,7 +194,6 @@ class VM:
 
     def to_json(self, now: float) -> dict[str, Any]:
         item = self.container.fabric.vault.items_by_vm.get(self.name.lower())
-        fabric = self.container.fabric
         return {
             "name": self.name,
             "type": T_PROTECTABLE,
@@ -741,7 +740,7 @@ class RecoveryPlan:
             return ops + ["Commit"] if any("Commit" in it.allowed_operations() for it in items) else ops
         ops = []
         for op in sm.RECOVERY_PLAN_OPS:
-            def ok(it: ProtectedItem) -> bool:
+            def ok(it: ProtectedItem, op: str = op) -> bool:
                 allowed = it.allowed_operations()
                 return op in allowed or (op == "PlannedFailover" and "Failback" in allowed)
             if all(ok(it) for it in items):
