@@ -432,8 +432,8 @@ class _Planner:
                                                                         prune_actions, declared)]
                               if complete else [])
         if live_rp is not None and not prune_actions:  # actions set in Azure: kept, listed as unmanaged
-            names = rpactions.declared_names(plan_m)
-            kept = [a for a in live_rp_actions(live_rp) if a["name"].lower() not in names]
+            declared_names = rpactions.declared_names(plan_m)
+            kept = [a for a in live_rp_actions(live_rp) if a["name"].lower() not in declared_names]
             if kept and c.action == Action.UPDATE:
                 c.note = f"{c.note}; keeps the {len(kept)} group action(s) set in Azure (listed as unmanaged)"
             for a in kept:
