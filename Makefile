@@ -1,7 +1,7 @@
 # Two commands for a fresh machine with only Python 3.11+:
 #   make demo   creates .venv, installs asr with its emulator, runs validate/plan/apply/plan against it
-#   make test   creates .venv, installs asr with the emulator and test extras, runs the suite
-#               but the `slow` tests (soak and scale; `make test-slow` runs those, CI runs both)
+#   make test   creates .venv, installs asr with the emulator and test extras, runs `make lint`, then the
+#               suite but the `slow` tests (soak and scale; `make test-slow` runs those, CI runs both)
 # `make install`: the runtime and the emulator (the `emulator` extra), without the test tools.
 # The distribution is `asr-iac` (the name `asr` on PyPI is another project); the command is `asr`.
 PYTHON ?= python3
@@ -44,7 +44,8 @@ demo: $(STAMP)
 # asr's sources again costs about 0.2 s of CPU per process (docs/performance.md)
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
-test: $(TEST_STAMP)
+# lint first: CI runs `make test`, so a lint or type error fails it
+test: lint
 	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 # the soak and scale tests (marker `slow`)

@@ -10,6 +10,7 @@ blocked change instead of failing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +44,8 @@ class Desired:
 
 # attributes of a protected VM the manifest may leave to Azure (None), by (policy, size, log storage) missing
 _NONE_SKIPS = {
-    (p, z, l): tuple(k for k, on in (("policy", p), ("size", z), ("logStorageAccount", l)) if on)
-    for p in (False, True) for z in (False, True) for l in (False, True)
+    (p, z, ls): tuple(k for k, on in (("policy", p), ("size", z), ("logStorageAccount", ls)) if on)
+    for p in (False, True) for z in (False, True) for ls in (False, True)
 }
 
 
@@ -186,11 +187,13 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
     source_cache: dict[tuple, tuple] = {}
     id_cache: dict[tuple, str] = {}
 
+    id_makers: dict[str, Callable[..., str]] = {"vnet": vnet_id, "storage": storage_id, "subnet": subnet_id}
+
     def cached_id(kind: str, *parts: str) -> str:
         key = (kind, *parts)
         val = id_cache.get(key)
         if val is None:
-            val = {"vnet": vnet_id, "storage": storage_id, "subnet": subnet_id}[kind](sub, t.resource_group, *parts)
+            val = id_makers[kind](sub, t.resource_group, *parts)
             id_cache[key] = val
         return val
 
