@@ -38,6 +38,7 @@ import yaml
 
 from reconciler.azure.errors import azure_errors, is_not_found
 from reconciler.errors import NotFoundError
+from reconciler.kinds import protected_vm as pvm
 from reconciler.ops.inventory import as_json
 
 
@@ -176,25 +177,13 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
             source: dict[str, Any] = {"vmmServer": server, "cloud": cloud}
         else:
             source = {"hypervSite": src}
-        target: dict[str, Any] = {}
-        if a.get("targetVmName") and a["targetVmName"] != name:
-            target["vmName"] = a["targetVmName"]
-        if a.get("size"):
-            target["size"] = a["size"]
+        target = pvm.export_target(name, a, live.target_resource_group)
         net = _last(a.get("targetNetwork"))
         if net:
-            target["network"] = net
             used_vnets.add(net.lower())
-        if a.get("subnet"):
-            target["subnet"] = a["subnet"]
-        if isinstance(a.get("diskType"), str):
-            target["diskType"] = a["diskType"]
-        if a.get("logStorageAccount"):
-            target["logStorageAccount"] = _last(a["logStorageAccount"])
         entry = {"name": name, "source": source, "target": target}
         trg = live.target_resource_group
-        elsewhere = [what for what, arm_id in (("target resource group", a.get("targetResourceGroup")),
-                                               ("network", a.get("targetNetwork")),
+        elsewhere = [what for what, arm_id in (("network", a.get("targetNetwork")),
                                                ("log storage account", a.get("logStorageAccount")))
                      if arm_id and not _same_rg(arm_id, trg)]
         pol, want = a.get("policy"), declared_policy.get(src.lower())

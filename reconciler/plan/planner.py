@@ -244,9 +244,9 @@ class _Planner:
 
     def plan_policy(self, d: Desired) -> None:
         m, p = self.m, d.ctx["policy"]
-        if p.encrypt_at_rest:
-            self.warnings.append(f"policy.{p.name}: encryptAtRest cannot be set through the 2025-08-01 API "
-                                 "(HyperVReplicaAzurePolicyInput has no encryption field); not applied")
+        if p.encrypt_at_rest is not None:
+            self.warnings.append(f"policy.{p.name}: encryptAtRest is deprecated and ignored (W5001): Microsoft retired it "
+                                 "in April 2022 and server-side encryption now applies to replicated data automatically")
         self.plan_generic(d, [rq.policy_create(m, p)], lambda mode, ch: [rq.policy_update(m, p)])
 
     def _policy_id(self, name: str) -> str:
@@ -327,8 +327,7 @@ class _Planner:
     def plan_vm(self, d: Desired) -> None:
         ctx = dict(d.ctx)
         vm = ctx["vm"]
-        ctx["target_network_id"] = d.attrs["targetNetwork"]
-        ctx["log_storage_id"] = d.attrs["logStorageAccount"]
+        ctx["attrs"] = d.attrs
         if ctx.get("policy_id"):
             ctx["policy_id"] = self._policy_id(d.attrs["policy"])
         item = self.live.protected_item(vm.name)

@@ -585,6 +585,8 @@ class ProtectedItem:
                 }],
                 "selectionType": ns.get("selectionType", "SelectedByUser" if net else "NotSelected"),
                 "tfoVMNetworkId": ns.get("tfoVMNetworkId", s.get("_tfoNetworkId")),
+                "recoveryNetworkSecurityGroupId": ns.get("recoveryNetworkSecurityGroupId"),
+                "tfoNetworkSecurityGroupId": ns.get("tfoNetworkSecurityGroupId"),
                 "recoveryNicName": ns.get("recoveryNicName"),
                 "enableAcceleratedNetworkingOnRecovery": False,
                 "reuseExistingNic": False,
@@ -645,6 +647,8 @@ class ProtectedItem:
                     "replicaDiskType": (s.get("_diskTypes") or {}).get(vm.disk_ids[i].lower(), disk_type),
                     "targetDiskAccountType": (s.get("_diskTypes") or {}).get(vm.disk_ids[i].lower(), disk_type),
                     "diskSizeInGB": vm.disks_gb[i],
+                    "diskEncryptionSetId": (s.get("_diskEncryptionSets") or {}).get(vm.disk_ids[i].lower(),
+                                                                                   s.get("_diskEncryptionSetId")),
                 }
                 for i in included
             ] if managed else [],

@@ -958,6 +958,11 @@ class SiteRecovery:
         s["useManagedDisks"] = managed
         log_sa = psd.get("logStorageAccountId")
         if managed == "true":
+            # Hyper-V to Azure stages replicated data in a storage account with managed disks too:
+            # New-AzRecoveryServicesAsrReplicationProtectedItem (HyperVSiteToAzure) always sends the
+            # -RecoveryAzureStorageAccountId it requires as targetStorageAccountId and logStorageAccountId only
+            # when given, so either names the log account (docs/fidelity.md T-010; the error is the emulator's)
+            log_sa = log_sa or psd.get("targetStorageAccountId")
             if not log_sa:
                 raise missing(f"{root}.logStorageAccountId")
         else:
@@ -982,6 +987,15 @@ class SiteRecovery:
                 raise bad("diskType applies to managed disks only; set useManagedDisks to 'true'.", "InvalidParameter",
                           f"{root}.diskType")
         s["_diskType"] = disk_type or "Standard_LRS"
+        des = psd.get("diskEncryptionSetId")
+        if des is not None:
+            if not isinstance(des, str) or "/providers/microsoft.compute/diskencryptionsets/" not in des.lower():
+                raise bad(f"diskEncryptionSetId {des!r} is not the ARM id of a disk encryption set.", "InvalidParameter",
+                          f"{root}.diskEncryptionSetId")
+            if managed != "true":
+                raise bad("diskEncryptionSetId applies to managed disks only; set useManagedDisks to 'true'.",
+                          "InvalidParameter", f"{root}.diskEncryptionSetId")
+            s["_diskEncryptionSetId"] = des
         vm_name = psd.get("targetAzureVmName")
         if vm_name is not None and not isinstance(vm_name, str):
             raise bad(f"targetAzureVmName must be a string, not {vm_name!r}.", "InvalidParameter", f"{root}.targetAzureVmName")
@@ -1032,6 +1046,8 @@ class SiteRecovery:
                 if dd.get("logStorageAccountId"):
                     self.storage_account(vault, dd["logStorageAccountId"], f"{path}.logStorageAccountId")
                 types[dd["diskId"].lower()] = dt or s["_diskType"]
+                if dd.get("diskEncryptionSetId"):
+                    s.setdefault("_diskEncryptionSets", {})[dd["diskId"].lower()] = dd["diskEncryptionSetId"]
             if vm.disk_ids[vm.os_disk].lower() not in types:
                 raise bad("The operating system disk must be replicated.", "OsDiskNotIncluded", f"{root}.disksToIncludeForManagedDisks")
             s["_disksToInclude"] = [d for d in vm.disk_ids if d.lower() in types]
@@ -1185,6 +1201,13 @@ class SiteRecovery:
                     for k in ("recoveryStaticIPAddress", "tfoStaticIPAddress"):
                         if ipc.get(k) is not None:
                             nc[k] = ipc[k]
+                for k in ("recoveryNetworkSecurityGroupId", "tfoNetworkSecurityGroupId"):
+                    v = n.get(k)
+                    if v is not None:
+                        if not isinstance(v, str) or "/providers/microsoft.network/networksecuritygroups/" not in v.lower():
+                            raise bad(f"{k} {v!r} is not the ARM id of a network security group.", "InvalidParameter",
+                                      f"{path}.{k}")
+                        nc[k] = v
                 for k in ("recoveryNicName", "recoveryNicResourceGroupName", "tfoNicName"):
                     if n.get(k) is not None:
                         nc[k] = n[k]
