@@ -94,9 +94,9 @@ def waves(changes: list[Change]) -> list[list[Change]]:
 
 GRAPH_FORMATS = ("mermaid", "dot")
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-", Action.MANUAL: "!",
-           Action.NOOP: "="}
+           Action.NOOP: "=", Action.AWAIT: "~>"}
 _FILL = {Action.CREATE: "#d4f7d4", Action.UPDATE: "#fff3c4", Action.REPLACE: "#f3d4f7", Action.DELETE: "#f7d4d4",
-         Action.MANUAL: "#d4ecf7", Action.NOOP: "#eeeeee"}
+         Action.MANUAL: "#d4ecf7", Action.NOOP: "#eeeeee", Action.AWAIT: "#e4e4f7"}
 
 
 def _label(c: Change, actions: bool) -> str:
