@@ -497,7 +497,7 @@ def log_storage(doc: _Doc) -> Iterator[Diagnostic]:
         tgt = _dict(vm, "target")
         tpath = path + ("target",)
         log = _s(tgt, "logStorageAccount")
-        if "logStorageAccount" not in tgt and doc.storage_by_name:
+        if tgt.get("logStorageAccount") is None and doc.storage_by_name:
             std = [n for n, sa in doc.storage_by_name.items() if not str(sa.get("sku", "Standard_LRS")).startswith("Premium")]
             hint = f" (e.g. '{std[0]}')" if std else ""
             yield Diagnostic(
@@ -507,7 +507,7 @@ def log_storage(doc: _Doc) -> Iterator[Diagnostic]:
                 "E5005",
                 at_key=True,
             )
-        elif "logStorageAccount" not in tgt:
+        elif tgt.get("logStorageAccount") is None:
             yield Diagnostic(
                 tpath,
                 "logStorageAccount is required: Hyper-V to Azure replication stages data in a Standard storage account; "
@@ -562,7 +562,7 @@ def vm_target_settings(doc: _Doc) -> Iterator[Diagnostic]:
     for path, vm in doc.vms:
         tgt = _dict(vm, "target")
         tpath = path + ("target",)
-        if "availabilityZone" in tgt and "availabilitySet" in tgt:
+        if tgt.get("availabilityZone") is not None and tgt.get("availabilitySet") is not None:
             yield Diagnostic(tpath + ("availabilitySet",), "availabilityZone and availabilitySet exclude each other: "
                              "an Azure VM is in an availability zone or in an availability set, not both", "E5006")
         for key in ("availabilitySet", "proximityPlacementGroup", "diskEncryptionSet"):
@@ -628,7 +628,7 @@ def vm_target_settings(doc: _Doc) -> Iterator[Diagnostic]:
 @check
 def deprecated_keys(doc: _Doc) -> Iterator[Diagnostic]:
     for path, policy in doc.policies:
-        if "encryptAtRest" in policy:
+        if isinstance(policy.get("encryptAtRest"), bool):
             yield Diagnostic(path + ("encryptAtRest",), "encryptAtRest is deprecated and ignored: Microsoft retired it in "
                              "April 2022 and server-side encryption now applies to replicated data automatically; "
                              "remove the key", "W5001", at_key=True)
