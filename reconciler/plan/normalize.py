@@ -250,8 +250,11 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
     def put(o: dict[str, Any]) -> None:
         out.setdefault(o["address"], o)
 
+    # the vault's, the target's, and those failed-over VMs are set to (a protected VM's target.resourceGroup)
+    vm_rgs = {str(parse_id((props(it).get("providerSpecificDetails") or {}).get("recoveryAzureResourceGroupId"))
+                  .get("resourcegroups") or "").lower() for it in live.protected_items}
     for name, g in live.resource_groups.items():
-        if name in (live.resource_group.lower(), live.target_resource_group.lower()):
+        if name in (live.resource_group.lower(), live.target_resource_group.lower()) or name in vm_rgs:
             put(_obj(Kind.RESOURCE_GROUP, f"resource_group.{g.get('name')}", g.get("id"),
                      {"location": norm_location(g.get("location"))}))
     if live.vault is not None:
