@@ -641,6 +641,7 @@ def _apply_seed(sr: Any, seed: dict, present: float) -> None:
     plans = seed.get("recoveryPlans") or []
     items_by_vm: dict[tuple[str, str], str] = {}
     vm_index: dict[int, dict[str, Any]] = {}
+    nic_updates: list[tuple[str, dict, str]] = []
     for i, pv in enumerate(seed.get("protectedVMs") or []):
         path = f"seed.protectedVMs[{i}]"
         vname, _ = vault_of(pv, path)
@@ -677,10 +678,20 @@ def _apply_seed(sr: Any, seed: dict, present: float) -> None:
         if t.get("logStorageAccount"):
             srg = t.get("storageResourceGroup") or trg
             psd["logStorageAccountId"] = f"/subscriptions/{sub}/resourceGroups/{srg}/providers/Microsoft.Storage/storageAccounts/{t['logStorageAccount']}"
+        psd.update(_seed_vm_settings(t, sub, t.get("vmResourceGroup") or trg, vm))
+        if t.get("vmResourceGroup"):
+            psd["targetAzureV2ResourceGroupId"] = f"/subscriptions/{sub}/resourceGroups/{t['vmResourceGroup']}"
         arm.call("PUT", f"{vpath(vname)}/replicationFabrics/{fab}/replicationProtectionContainers/{cont}/replicationProtectedItems/{vm.name}",
                  {"properties": {"policyId": f"{v.id}/replicationPolicies/{pv['policy']}", "protectableItemId": vm.id,
                                  "providerSpecificDetails": psd}}, path)
         items_by_vm[(vname, str(pv["name"]).lower())] = f"{container.id}/replicationProtectedItems/{vm.name}"
+        if t.get("nics"):
+            nic_updates.append((f"{vpath(vname)}/replicationFabrics/{fab}/replicationProtectionContainers/{cont}/"
+                                f"replicationProtectedItems/{vm.name}", _seed_nics(t, sub, t.get("vmResourceGroup") or trg, vm),
+                                path))
+    _settle(sr)
+    for item_path, body, path in nic_updates:  # NIC settings are not in the enable input: an update, as asr does
+        arm.call("PATCH", item_path, body, path)
     _settle(sr)
     for i, rpn in enumerate(plans):
         path = f"seed.recoveryPlans[{i}]"
@@ -707,6 +718,57 @@ def _apply_seed(sr: Any, seed: dict, present: float) -> None:
         _settle(sr, until=present)
         nxt = state.next_due()
     _move_to(state, present)
+
+
+def _seed_ref(value: str, sub: str, rg: str, provider: str) -> str:
+    return value if value.startswith("/") else f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{provider}/{value}"
+
+
+def _seed_vm_settings(t: dict[str, Any], sub: str, rg: str, vm: Any) -> dict[str, Any]:
+    """A seeded VM's target settings in the manifest's keys, as the enable input carries them."""
+    out: dict[str, Any] = {}
+    for key, dst in (("availabilityZone", "targetAvailabilityZone"), ("licenseType", "licenseType"),
+                     ("sqlServerLicenseType", "sqlServerLicenseType"), ("tags", "targetVmTags"),
+                     ("diskTags", "targetManagedDiskTags"), ("nicTags", "targetNicTags")):
+        if t.get(key) is not None:
+            out[dst] = t[key]
+    for key, dst, provider in (("availabilitySet", "targetAvailabilitySetId", "Microsoft.Compute/availabilitySets"),
+                               ("proximityPlacementGroup", "targetProximityPlacementGroupId",
+                                "Microsoft.Compute/proximityPlacementGroups"),
+                               ("diskEncryptionSet", "diskEncryptionSetId", "Microsoft.Compute/diskEncryptionSets")):
+        if t.get(key):
+            out[dst] = _seed_ref(str(t[key]), sub, rg, provider)
+    if t.get("disks"):
+        declared = {str(d.get("name")).lower(): d for d in t["disks"]}
+        per_disk = []
+        for i, disk_id in enumerate(vm.disk_ids):
+            d = declared.get(vm.disk_name(i).lower()) or {}
+            if d.get("exclude"):
+                continue
+            per_disk.append({"diskId": disk_id, "diskType": d.get("type") or t.get("diskType", "Standard_LRS")})
+        out["disksToIncludeForManagedDisks"] = per_disk
+        out["disksToInclude"] = None
+    return out
+
+
+def _seed_nics(t: dict[str, Any], sub: str, rg: str, vm: Any) -> dict[str, Any]:
+    """The update that sets a seeded VM's NIC settings (manifest keys)."""
+    nics = []
+    for i, n in enumerate(t.get("nics") or []):
+        if i >= len(vm.nics):
+            break
+        cfg: dict[str, Any] = {"ipConfigName": "ipconfig1", "isPrimary": True,
+                               "recoverySubnetName": n.get("subnet") or t.get("subnet")}
+        for key, dst in (("staticIp", "recoveryStaticIPAddress"), ("testStaticIp", "tfoStaticIPAddress"),
+                         ("testSubnet", "tfoSubnetName")):
+            if n.get(key):
+                cfg[dst] = n[key]
+        entry: dict[str, Any] = {"nicId": vm.nics[i][0], "selectionType": "SelectedByUser", "ipConfigs": [cfg]}
+        if n.get("networkSecurityGroup"):
+            entry["recoveryNetworkSecurityGroupId"] = _seed_ref(n["networkSecurityGroup"], sub, rg,
+                                                                "Microsoft.Network/networkSecurityGroups")
+        nics.append(entry)
+    return {"properties": {"vmNics": nics, "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}
 
 
 def _move_to(state: Any, t: float) -> None:
@@ -829,9 +891,14 @@ def quickstart_estate(*, azure: bool = True, applied: bool = False) -> dict:
                                  "resourceGroup": "contoso-failover-rg"}],
             "protectedVMs": [
                 {"name": "sql01", "vmmServer": "vmm01", "cloud": "Gold", "policy": "every-5-min",
-                 "target": dict(target, vmName="sql01-dr", size="Standard_D4s_v5", diskType="Premium_LRS")},
+                 "target": dict(target, vmName="sql01-dr", size="Standard_D4s_v5", diskType="Premium_LRS",
+                                availabilityZone="1", licenseType="WindowsServer", sqlServerLicenseType="AHUB",
+                                tags={"app": "erp", "tier": "db"},
+                                nics=[{"staticIp": "10.10.1.10", "testStaticIp": "10.20.1.10"}])},
             ] + [
-                {"name": n, "vmmServer": "vmm01", "cloud": "Gold", "policy": "every-5-min", "target": copy.deepcopy(target)}
+                {"name": n, "vmmServer": "vmm01", "cloud": "Gold", "policy": "every-5-min",
+                 "target": dict(copy.deepcopy(target), **({"disks": [{"name": "app02_disk1.vhdx", "exclude": True}]}
+                                                           if n == "app02" else {}))}
                 for n in ("app01", "app02", "web01")
             ],
             "recoveryPlans": [{"name": "tier1", "groups": [{"vms": ["sql01"]}, {"vms": ["app01", "app02", "web01"]}]}],

@@ -574,7 +574,7 @@ def vm_target_settings(doc: _Doc) -> Iterator[Diagnostic]:
                 if name.lower() in seen:
                     yield Diagnostic(dpath + ("name",), f"disk '{name}' is listed twice (also at {_short(seen[name.lower()])})", "E5007")
                 seen.setdefault(name.lower(), dpath)
-            if disk.get("exclude") is True and "type" in disk:
+            if disk.get("exclude") is True and disk.get("type") is not None:
                 yield Diagnostic(dpath + ("type",), f"disk '{name}' is excluded: it has no type in Azure", "E5007")
         net = _s(tgt, "network")
         for i, (npath, nic) in enumerate(_items(tgt, "nics", tpath)):
