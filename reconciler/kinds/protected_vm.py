@@ -52,6 +52,38 @@ def _license(v: Any) -> Any:
     return "NoLicenseType" if v in (None, "", "NotSpecified") else v
 
 
+_SECURITY = (("type", "targetVmSecurityType"), ("secureBoot", "targetVmSecureBoot"), ("vTpm", "targetVmTpm"),
+             ("integrityMonitoring", "targetVmMonitoring"))
+
+
+def _security(v: Any) -> Any:
+    """A security profile in the manifest's shape, from either shape (targetVmSecurityProfile or the manifest's)."""
+    if not isinstance(v, dict):
+        return None
+    out: dict[str, Any] = {}
+    for key, api in _SECURITY:
+        x = v.get(key, v.get(api))
+        if key != "type":
+            x = str(x).lower() == "enabled" if isinstance(x, str) else bool(x)
+        out[key] = x
+    if out["type"] in (None, "None") and not any(out[k] for k in ("secureBoot", "vTpm", "integrityMonitoring")):
+        return None if out["type"] is None else {"type": "None", "secureBoot": False, "vTpm": False,
+                                                  "integrityMonitoring": False}
+    return out
+
+
+def _security_api(v: Any) -> Any:
+    return {api: (v[key] if key == "type" else ("Enabled" if v[key] else "Disabled")) for key, api in _SECURITY}
+
+
+def _model_security(p: Any) -> Any:
+    if p is None:
+        return None
+    on = p.type.value == "TrustedLaunch"
+    return {"type": p.type.value, "secureBoot": bool(p.secure_boot and on), "vTpm": bool(p.v_tpm and on),
+            "integrityMonitoring": bool(p.integrity_monitoring and on)}
+
+
 @dataclass(frozen=True)
 class Field:
     attr: str
@@ -64,7 +96,8 @@ class Field:
     default: Any = None
     norm: Callable[[Any], Any] = _same
     merge: bool = False
-    doc: str = ""
+    to_api: Callable[[Any], Any] = _same  # the normalized value as the enable / update input takes it
+    from_model: Callable[[Any], Any] | None = None  # the manifest model's value -> the normalized shape
 
 
 # The table. Sources: azure-mgmt-recoveryservicessiterecovery 2.0.0 models (HyperVReplicaAzureEnableProtectionInput,
@@ -94,6 +127,13 @@ FIELDS: tuple[Field, ...] = (
           norm=_tags, merge=True),
     Field("logStorageAccount", "logStorageAccount", "recoveryAzureLogStorageAccountId", "logStorageAccountId", None,
           mode="replace", ref="storage"),
+    Field("osName", "osName", "oSDetails.userSelectedOSName", "userSelectedOSName",
+          "providerSpecificDetails.userSelectedOSName"),
+    # the OS type at enable (PowerShell's -OS, New-AzRecoveryServicesAsrReplicationProtectedItem): where Site
+    # Recovery did not discover it; read back as the OS the item reports
+    Field("osType", "osType", "oSDetails.osType", "osType", None, mode="replace"),
+    Field("securityProfile", "securityProfile", "targetVmSecurityProfile", "targetVmSecurityProfile", None,
+          mode="replace", norm=_security, to_api=_security_api, from_model=_model_security),
     # the disk encryption set of every replicated disk (protectedManagedDisks[].diskEncryptionSetId); the update
     # input's diskIdToDiskEncryptionMap is not used: a change is a replace (unconfirmed that Azure re-keys in place)
     Field("diskEncryptionSet", "diskEncryptionSet", None, "diskEncryptionSetId", None, mode="replace",
@@ -145,10 +185,13 @@ def _put(d: dict, path: str, value: Any) -> None:
     d[parts[-1]] = value
 
 
+def _snake(key: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in key)
+
+
 def _declared(tg: Any, key: str) -> Any:
     """A target setting as the manifest model holds it (camelCase key)."""
-    snake = "".join("_" + c.lower() if c.isupper() else c for c in key)
-    v = getattr(tg, snake, None)
+    v = getattr(tg, _snake(key), None)
     if hasattr(v, "value"):
         v = v.value
     if isinstance(v, dict):
@@ -264,7 +307,7 @@ def desired_attrs(vm: Any, *, sub: str, target_rg: str, held: dict[str, Any] | N
     attrs: dict[str, Any] = {}
     skip: list[str] = []
     for f in FIELDS:
-        v = _declared(tg, f.manifest)
+        v = f.from_model(getattr(tg, _snake(f.manifest), None)) if f.from_model else _declared(tg, f.manifest)
         if f.attr == "targetVmName":
             v = v or vm.name
         if f.attr == "targetResourceGroup":
@@ -312,7 +355,7 @@ def enable_settings(attrs: dict[str, Any], tg: Any, disks: list[dict[str, Any]],
     for f in FIELDS:
         if f.enable is None or attrs.get(f.attr) is None:
             continue
-        psd[f.enable] = attrs[f.attr]
+        _put(psd, f.enable, f.to_api(attrs[f.attr]))
     psd["targetAzureSubnetId"] = subnet_id
     psd["useManagedDisks"] = "true"
     psd["diskType"] = attrs.get("diskType") or tg.disk_type.value
@@ -338,7 +381,7 @@ def update_body(attrs: dict[str, Any], held_psd: dict[str, Any], test_network_id
     for f in FIELDS:
         if f.update is None or f.mode != "update" or attrs.get(f.attr) is None:
             continue
-        _put(body, f.update, attrs[f.attr])
+        _put(body, f.update, f.to_api(attrs[f.attr]))
     want_nics = attrs.get("nics") or []
     nics = []
     for i, nic in enumerate(held_psd.get("vmNics") or []):
@@ -392,6 +435,13 @@ def export_target(name: str, a: dict[str, Any], target_rg: str) -> dict[str, Any
             continue
         if f.attr in ("licenseType", "sqlServerLicenseType") and v == "NoLicenseType":
             continue
+        if f.attr == "osType":  # Azure reads back the discovered OS and an override alike: left to what it reports
+            continue
+        if f.attr == "securityProfile":
+            if v.get("type") != "None":
+                out["securityProfile"] = {k: x for k, x in v.items() if k == "type" or x != {"secureBoot": True, "vTpm": True,
+                                                                                            "integrityMonitoring": False}[k]}
+            continue
         if f.ref:
             home = target_rg if f.ref in ("vnet", "storage") else vm_rg
             v = _last(v) if (_rg(v) or "").lower() == home.lower() else v
@@ -417,4 +467,22 @@ def export_target(name: str, a: dict[str, Any], target_rg: str) -> dict[str, Any
         nics.pop()
     if nics:
         out["nics"] = nics
+    return out
+
+
+def enable_problems(tg: Any, protectable: dict[str, Any]) -> list[str]:
+    """What Azure would refuse in this VM's target settings, given the discovered VM (protectable item)."""
+    cd = (protectable.get("properties") or {}).get("customDetails") or {}
+    out = []
+    sec = _model_security(getattr(tg, "security_profile", None))
+    gen = str(cd.get("generation") or "")
+    if sec and sec["type"] == "TrustedLaunch" and gen and gen != "2":
+        out.append(f"securityProfile TrustedLaunch needs a generation 2 VM; this one is generation {gen}")
+    names = {str(d.get("vhdName") or "").lower(): d for d in cd.get("diskDetails") or []}
+    for d in getattr(tg, "disks", []) or []:
+        disk = names.get(d.name.lower())
+        if names and disk is None:
+            out.append(f"the VM has no disk '{d.name}' (its disks: {', '.join(sorted(n for n in names if n))})")
+        elif disk is not None and d.exclude and str(disk.get("vhdType") or "").lower() == "operatingsystem":
+            out.append(f"disk '{d.name}' is the VM's OS disk: it cannot be excluded")
     return out

@@ -256,6 +256,27 @@ class VmNic(_Model):
     )
 
 
+class OsType(str, Enum):
+    """Operating system type of a protected VM."""
+
+    WINDOWS = "Windows"
+    LINUX = "Linux"
+
+
+class SecurityType(str, Enum):
+    """Security type of the failed-over VM."""
+
+    NONE = "None"
+    TRUSTED_LAUNCH = "TrustedLaunch"
+
+
+class SecurityProfile(_Model):
+    type: SecurityType = Field(description="TrustedLaunch (generation 2 VMs only) or None (standard security).")
+    secure_boot: bool = Field(default=True, description="Secure boot on the failed-over VM (TrustedLaunch).")
+    v_tpm: bool = Field(default=True, alias="vTpm", description="Virtual TPM on the failed-over VM (TrustedLaunch).")
+    integrity_monitoring: bool = Field(default=False, description="Guest attestation / integrity monitoring (TrustedLaunch).")
+
+
 class VmTarget(_Model):
     vm_name: str | None = Field(default=None, description="Name of the Azure VM created at failover; defaults to the source VM name.")
     size: str | None = Field(default=None, description="Azure VM size, e.g. Standard_D4s_v5; ASR picks one if omitted. Changed in place.")
@@ -292,6 +313,17 @@ class VmTarget(_Model):
         default=None,
         description="Disk encryption set (customer-managed key) of the replicated disks: a name (in the VM's resource group) or an ARM id. "
         "Changing it re-enables protection.",
+    )
+    os_type: OsType | None = Field(
+        default=None,
+        description="Operating system type sent at enable, where Site Recovery did not discover it; default: what it discovered. Changing it re-enables protection.",
+    )
+    os_name: str | None = Field(
+        default=None, description="Operating system name of the failed-over VM (userSelectedOsName), e.g. 'Windows Server 2022 Datacenter'. Changed in place."
+    )
+    security_profile: SecurityProfile | None = Field(
+        default=None,
+        description="Security profile of the failed-over VM: trusted launch for generation 2 VMs. Changing it re-enables protection.",
     )
     disks: list[VmDisk] = Field(default_factory=list, description="Per-disk settings by VHD file name; unlisted disks replicate with diskType. Changing them re-enables protection.")
     nics: list[VmNic] = Field(default_factory=list, description="Network interfaces in the VM's order: static IPs, subnets, test failover settings, NSG. Changed in place.")

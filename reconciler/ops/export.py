@@ -65,12 +65,15 @@ def read_export_state(clients: Any, subscription: str, resource_group: str, vaul
     if live.vault is None:
         raise NotFoundError(f"vault {vault} not found in resource group {resource_group} of subscription {subscription}",
                             hint="check --subscription, --resource-group and --vault")
-    target_rg = None
+    # target.resourceGroup holds the networks and storage accounts; a VM may fail over into a resource group of
+    # its own (protectedVMs[].target.resourceGroup): the networks' group, the most common one, decides
+    seen: dict[str, int] = {}
     for it in live.protected_items:
         psd = (it.get("properties") or {}).get("providerSpecificDetails") or {}
-        target_rg = _last(psd.get("recoveryAzureResourceGroupId")) or _rg_of(psd.get("selectedRecoveryAzureNetworkId"))
-        if target_rg:
-            break
+        rg = _rg_of(psd.get("selectedRecoveryAzureNetworkId")) or _last(psd.get("recoveryAzureResourceGroupId"))
+        if rg:
+            seen[rg] = seen.get(rg, 0) + 1
+    target_rg = sorted(seen, key=lambda r: (-seen[r], r.lower()))[0] if seen else None
     if not target_rg:
         for m in live.network_mappings:
             target_rg = _rg_of((m.get("properties") or {}).get("recoveryNetworkId"))

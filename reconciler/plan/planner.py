@@ -27,6 +27,7 @@ from deepdiff import DeepDiff
 from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState, props
 from reconciler.plan import requests as rq
+from reconciler.kinds import protected_vm as pvm
 from reconciler.plan.desired import Desired, desired_objects, mapping_name, network_mapping_name
 from reconciler.plan.graph import order
 from reconciler.plan.model import Action, Change, Kind, Plan, Reason, Unmanaged
@@ -348,6 +349,11 @@ class _Planner:
                              note=f"Azure marks none of the {n} disks of VM {vm.name} as its OS disk (vhdType "
                                   "OperatingSystem), so asr cannot tell which one to send; check that Site Recovery "
                                   "discovered the VM's operating system (integration services), then plan again")
+                    return
+                refused = pvm.enable_problems(vm.target, pitem)
+                if refused:  # Azure would refuse the enable: shown, not sent
+                    self.add(d, Action.MANUAL, Reason.NOT_DISCOVERED, None, d.attrs,
+                             note=f"VM {vm.name}: " + "; ".join(refused) + "; fix protectedVMs[].target, then plan again")
                     return
                 problems = prerequisite_problems(pitem, vm.target.vm_name or vm.name)
                 if problems:

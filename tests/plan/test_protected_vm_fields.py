@@ -42,6 +42,8 @@ SETTINGS = {
     "nicTags": {"app": "erp-nics"},
     "diskEncryptionSet": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/keys-rg/providers/Microsoft.Compute/diskEncryptionSets/des1",
     "disks": [{"name": "sql01_disk1.vhdx", "type": "StandardSSD_LRS"}],
+    "osName": "Windows Server 2022 Datacenter",
+    "securityProfile": {"type": "TrustedLaunch", "integrityMonitoring": True},
     "nics": [{"staticIp": "10.10.1.10", "testStaticIp": "10.20.1.10", "testSubnet": "servers",
               "networkSecurityGroup": "sql-nsg"}],
 }
@@ -66,7 +68,10 @@ def manifest(emulator, monkeypatch, tmp_path):
     monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
     monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
     monkeypatch.setenv("ASR_REPLAN_INTERVAL", "0.3")
-    emulator.reset(estate=quickstart_estate(azure=True), time_scale=600.0)
+    est = quickstart_estate(azure=True)
+    sql = next(v for c in est["vmmServers"][0]["clouds"] for v in c["vms"] if v["name"] == "sql01")
+    sql["generation"] = 2  # trusted launch is for generation 2 VMs
+    emulator.reset(estate=est, time_scale=600.0)
     data = yaml.safe_load(open(example_path("quickstart"), encoding="utf-8"))
     sql = next(v for v in data["protectedVMs"] if v["name"] == "sql01")
     sql["target"].update(SETTINGS)
@@ -93,6 +98,8 @@ def test_every_setting_round_trips_through_apply_live_and_export(manifest, capsy
     assert after["nics"][0]["staticIp"] == "10.10.1.10" and after["nics"][0]["networkSecurityGroup"].endswith("/sql-nsg")
     assert after["targetResourceGroup"].lower().endswith("/contoso-sql-rg")
     assert after["diskEncryptionSet"] == SETTINGS["diskEncryptionSet"]
+    assert after["osName"] == "Windows Server 2022 Datacenter"
+    assert after["securityProfile"] == {"type": "TrustedLaunch", "secureBoot": True, "vTpm": True, "integrityMonitoring": True}
 
     out = tmp_path / "exported.yaml"
     capsys.readouterr()
@@ -147,3 +154,32 @@ def test_quickstart_example_without_log_storage_is_refused_offline(capsys, tmp_p
     assert asr(["validate", str(path)]) == 1
     out = capsys.readouterr()
     assert "protectedVMs[1].target: logStorageAccount is required" in out.err + out.out
+
+
+def test_what_azure_would_refuse_for_the_discovered_vm_is_a_manual_step(manifest, capsys):
+    data = yaml.safe_load(manifest.read_text())
+    t = next(v for v in data["protectedVMs"] if v["name"] == "sql01")["target"]
+    t["disks"] = [{"name": "sql01_disk0.vhdx", "exclude": True}, {"name": "sql01_disk9.vhdx", "type": "Premium_LRS"}]
+    manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert asr(["apply", str(manifest), "--auto-approve"]) in (0, 1)
+    rc, doc = _plan(manifest, capsys)
+    c = _work(doc)["protected_vm.sql01"]
+    assert c["action"] == "manual" and "OS disk" in c["note"] and "no disk 'sql01_disk9.vhdx'" in c["note"]
+
+
+def test_trusted_launch_needs_generation_2(emulator, monkeypatch, tmp_path, capsys):
+    from reconciler.emulator.estate import quickstart_estate
+
+    est = quickstart_estate(azure=True)
+    app = next(v for c in est["vmmServers"][0]["clouds"] for v in c["vms"] if v["name"] == "app01")
+    app["generation"] = 1
+    emulator.reset(estate=est, time_scale=600.0)
+    data = yaml.safe_load(open(example_path("quickstart"), encoding="utf-8"))
+    next(v for v in data["protectedVMs"] if v["name"] == "app01")["target"]["securityProfile"] = {"type": "TrustedLaunch"}
+    path = tmp_path / "tl.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
+    asr(["apply", str(path), "--auto-approve"])
+    rc, doc = _plan(path, capsys)
+    c = _work(doc)["protected_vm.app01"]
+    assert c["action"] == "manual" and "generation 2" in c["note"]

@@ -1059,6 +1059,22 @@ class SiteRecovery:
         os_type = psd.get("osType")
         if os_type is not None and os_type not in ("Windows", "Linux"):
             raise bad(f"osType must be 'Windows' or 'Linux', not {os_type!r}.", "InvalidParameter", f"{root}.osType")
+        if os_type is not None and os_type.lower() != vm.os_type.lower():
+            s["_osType"] = os_type  # an override of what Site Recovery discovered (unconfirmed how Azure reads it back)
+        name = psd.get("userSelectedOSName")
+        if name is not None:
+            if not isinstance(name, str):
+                raise bad("userSelectedOSName must be a string.", "InvalidParameter", f"{root}.userSelectedOSName")
+            s["userSelectedOSName"] = name
+        sec = psd.get("targetVmSecurityProfile")
+        if sec is not None:
+            if not isinstance(sec, dict) or sec.get("targetVmSecurityType") not in (None, "None", "TrustedLaunch", "ConfidentialVM"):
+                raise bad("targetVmSecurityProfile.targetVmSecurityType must be None, TrustedLaunch or ConfidentialVM.",
+                          "InvalidParameter", f"{root}.targetVmSecurityProfile")
+            if sec.get("targetVmSecurityType") in ("TrustedLaunch", "ConfidentialVM") and vm.generation != "2":
+                raise bad(f"Trusted launch needs a generation 2 virtual machine; '{vm.friendly}' is generation {vm.generation}.",
+                          "InvalidParameter", f"{root}.targetVmSecurityProfile.targetVmSecurityType")
+            s["targetVmSecurityProfile"] = dict(sec)
         rdp = psd.get("enableRdpOnTargetOption")
         if rdp is not None and rdp not in ("Never", "Always", "OnlyOnTestFailover"):
             raise bad(f"enableRdpOnTargetOption {rdp!r} is not valid.", "InvalidParameter", f"{root}.enableRdpOnTargetOption")
@@ -1236,7 +1252,7 @@ class SiteRecovery:
                     raise bad("useManagedDisks must be 'true' or 'false'.", "InvalidParameter", f"{root}.providerSpecificDetails.useManagedDisks")
                 changes["useManagedDisks"] = um
             for k in ("targetAvailabilityZone", "targetProximityPlacementGroupId", "targetVmTags", "targetManagedDiskTags",
-                      "targetNicTags", "sqlServerLicenseType"):
+                      "targetNicTags", "sqlServerLicenseType", "userSelectedOSName"):
                 if psd.get(k) is not None:
                     changes[k] = psd[k]
             if not isinstance(psd.get("vmDisks") or [], list):
