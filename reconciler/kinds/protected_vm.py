@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from reconciler.live.ids import norm_id
@@ -191,8 +192,8 @@ def _snake(key: str) -> str:
 
 def _declared(tg: Any, key: str) -> Any:
     """A target setting as the manifest model holds it (camelCase key)."""
-    v = getattr(tg, _snake(key), None)
-    if hasattr(v, "value"):
+    v: Any = getattr(tg, _snake(key), None)
+    if isinstance(v, Enum):
         v = v.value
     if isinstance(v, dict):
         v = dict(v)

@@ -491,8 +491,8 @@ def policies(doc: _Doc) -> Iterator[Diagnostic]:
 
 @check
 def log_storage(doc: _Doc) -> Iterator[Diagnostic]:
-    # Hyper-V to Azure stages replicated data in a Standard storage account whatever the managed disk
-    # type: the enable input needs it (docs/fidelity.md T-010), so a VM without one is refused offline
+    # Hyper-V to Azure stages replicated data in a Standard storage account, whatever the managed disk
+    # kind; the enable input needs it (docs/fidelity.md T-010), so a VM without one is refused offline
     for path, vm in doc.vms:
         tgt = _dict(vm, "target")
         tpath = path + ("target",)
@@ -619,10 +619,10 @@ def vm_target_settings(doc: _Doc) -> Iterator[Diagnostic]:
                                          "first four addresses and the last one cannot be assigned", "E5008")
                         continue
                 if ip_key == "staticIp" and n is not None:
-                    key = (n, ip)
-                    if key in used_ips:
-                        yield Diagnostic(npath + (ip_key,), f"{ip} is also the failover address at {_short(used_ips[key])}", "E5008")
-                    used_ips.setdefault(key, npath + (ip_key,))
+                    where = (n, ip)
+                    if where in used_ips:
+                        yield Diagnostic(npath + (ip_key,), f"{ip} is also the failover address at {_short(used_ips[where])}", "E5008")
+                    used_ips.setdefault(where, npath + (ip_key,))
 
 
 @check

@@ -216,13 +216,13 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         deps = prereq + [assoc, f"virtual_network.{tg.network}"]
         if tg.resource_group and tg.resource_group.lower() != t.resource_group.lower():
             # the failed-over VM's own resource group: created like target.resourceGroup
-            addr = rg_addr.get(tg.resource_group.lower())
-            if addr is None:
-                addr = rg_addr[tg.resource_group.lower()] = f"resource_group.{tg.resource_group}"
-                add(Desired(Kind.RESOURCE_GROUP, addr, {"location": norm_location(v.location)},
+            vm_rg = rg_addr.get(tg.resource_group.lower())
+            if vm_rg is None:
+                vm_rg = rg_addr[tg.resource_group.lower()] = f"resource_group.{tg.resource_group}"
+                add(Desired(Kind.RESOURCE_GROUP, vm_rg, {"location": norm_location(v.location)},
                             rg_id(sub, tg.resource_group), ctx={"name": tg.resource_group, "location": v.location},
                             replace_fields=("location",)))
-            deps.append(addr)
+            deps.append(vm_rg)
         if tg.log_storage_account:
             deps.append(f"storage_account.{tg.log_storage_account}")
         if cloud is not None:
