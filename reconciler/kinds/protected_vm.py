@@ -159,7 +159,8 @@ _PROVIDERS = {"vnet": "Microsoft.Network/virtualNetworks", "storage": "Microsoft
               "availabilitySets": "Microsoft.Compute/availabilitySets",
               "proximityPlacementGroups": "Microsoft.Compute/proximityPlacementGroups",
               "diskEncryptionSets": "Microsoft.Compute/diskEncryptionSets",
-              "networkSecurityGroups": "Microsoft.Network/networkSecurityGroups"}
+              "networkSecurityGroups": "Microsoft.Network/networkSecurityGroups",
+              "publicIPAddresses": "Microsoft.Network/publicIPAddresses"}
 
 
 def ref_id(kind: str, value: str, sub: str, rg: str) -> str:
@@ -246,7 +247,8 @@ def _primary_ip(nic: dict) -> dict:
 
 
 NIC_KEYS = (("staticIp", "recoveryStaticIPAddress"), ("subnet", "recoverySubnetName"),
-            ("testStaticIp", "tfoStaticIPAddress"), ("testSubnet", "tfoSubnetName"))
+            ("testStaticIp", "tfoStaticIPAddress"), ("testSubnet", "tfoSubnetName"), ("publicIp", "recoveryPublicIPAddressId"))
+NIC_ATTRS = ("staticIp", "subnet", "testStaticIp", "testSubnet", "networkSecurityGroup", "publicIp", "primary")
 
 
 def _live_nics(psd: dict) -> list[dict[str, Any]]:
@@ -255,6 +257,8 @@ def _live_nics(psd: dict) -> list[dict[str, Any]]:
         ip = _primary_ip(nic)
         n = {k: ip.get(src) for k, src in NIC_KEYS}
         n["networkSecurityGroup"] = nic.get("recoveryNetworkSecurityGroupId")
+        n["publicIp"] = ip.get("recoveryPublicIPAddressId")
+        n["primary"] = bool(nic.get("nicId")) and str(nic.get("nicId")).lower() == str(psd.get("selectedSourceNicId") or "").lower()
         out.append(n)
     return out
 
@@ -266,7 +270,7 @@ def _desired_nics(tg: Any, sub: str, rg: str, live_nics: list[dict[str, Any]]) -
     out = []
     for i, n in enumerate(tg.nics):
         held = live_nics[i] if i < len(live_nics) else {}
-        want = {k: held.get(k) for k in ("staticIp", "subnet", "testStaticIp", "testSubnet", "networkSecurityGroup")}
+        want = {k: held.get(k) for k in NIC_ATTRS}
         for key in ("staticIp", "subnet", "testStaticIp", "testSubnet"):
             v = getattr(n, {"staticIp": "static_ip", "subnet": "subnet", "testStaticIp": "test_static_ip",
                             "testSubnet": "test_subnet"}[key])
@@ -276,8 +280,15 @@ def _desired_nics(tg: Any, sub: str, rg: str, live_nics: list[dict[str, Any]]) -
             want["subnet"] = tg.subnet
         if n.network_security_group is not None:
             want["networkSecurityGroup"] = ref_id("networkSecurityGroups", n.network_security_group, sub, rg)
+        if n.public_ip is not None:
+            want["publicIp"] = ref_id("publicIPAddresses", n.public_ip, sub, rg)
         out.append(want)
-    return out + [dict(x) for x in live_nics[len(out):]]
+    out += [dict(x) for x in live_nics[len(out):]]
+    chosen = [i for i, n in enumerate(tg.nics) if n.primary]
+    if chosen:  # one primary NIC: the others are not
+        for i, want in enumerate(out):
+            want["primary"] = i == chosen[0]
+    return out
 
 
 # ---------------------------------------------------------------- the five entry points
@@ -401,6 +412,8 @@ def update_body(attrs: dict[str, Any], held_psd: dict[str, Any], test_network_id
             entry["ipConfigs"].append(cfg)
         if w.get("networkSecurityGroup"):
             entry["recoveryNetworkSecurityGroupId"] = w["networkSecurityGroup"]
+        if w.get("primary") and nic.get("nicId"):
+            body["selectedSourceNicId"] = nic["nicId"]
         nics.append(entry)
     if nics:
         body["vmNics"] = nics
@@ -458,11 +471,14 @@ def export_target(name: str, a: dict[str, Any], target_rg: str) -> dict[str, Any
         out["disks"] = [{"name": n, "type": t} for n, t in a["disks"].items()]
     nics = []
     for i, n in enumerate(a.get("nics") or []):
-        e = {k: n[k] for k in ("staticIp", "subnet", "testStaticIp", "testSubnet", "networkSecurityGroup") if n.get(k)}
+        e = {k: n[k] for k in NIC_ATTRS if n.get(k)}
         if i == 0 and e.get("subnet") == a.get("subnet"):
             e.pop("subnet")
-        if e.get("networkSecurityGroup") and (_rg(e["networkSecurityGroup"]) or "").lower() == vm_rg.lower():
-            e["networkSecurityGroup"] = _last(e["networkSecurityGroup"])
+        if len(a.get("nics") or []) < 2:
+            e.pop("primary", None)
+        for key in ("networkSecurityGroup", "publicIp"):
+            if e.get(key) and (_rg(e[key]) or "").lower() == vm_rg.lower():
+                e[key] = _last(e[key])
         nics.append(e)
     while nics and not nics[-1]:
         nics.pop()

@@ -529,7 +529,8 @@ _ARM_REF = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/([^
 _REF_TYPES = {"availabilitySet": "Microsoft.Compute/availabilitySets",
               "proximityPlacementGroup": "Microsoft.Compute/proximityPlacementGroups",
               "diskEncryptionSet": "Microsoft.Compute/diskEncryptionSets",
-              "networkSecurityGroup": "Microsoft.Network/networkSecurityGroups"}
+              "networkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
+              "publicIp": "Microsoft.Network/publicIPAddresses"}
 
 
 def _ref(value: Any, key: str, path: tuple) -> Iterator[Diagnostic]:
@@ -593,6 +594,9 @@ def vm_target_settings(doc: _Doc) -> Iterator[Diagnostic]:
                         yield _undefined(npath + ("testSubnet",), "subnet", nic["testSubnet"], names,
                                          f" in test network '{test_net}'")
             yield from _ref(nic.get("networkSecurityGroup"), "networkSecurityGroup", npath + ("networkSecurityGroup",))
+            yield from _ref(nic.get("publicIp"), "publicIp", npath + ("publicIp",))
+            if nic.get("primary") is True and i > 0 and any(n.get("primary") is True for _, n in _items(tgt, "nics", tpath)[:i]):
+                yield Diagnostic(npath + ("primary",), "only one NIC of a VM can be its primary NIC", "E5008")
             for ip_key, n, sn in (("staticIp", net, subnet),
                                   ("testStaticIp", test_net, _s(nic, "testSubnet") or (subnet if i == 0 else None))):
                 ip = _s(nic, ip_key)

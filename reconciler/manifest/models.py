@@ -254,6 +254,13 @@ class VmNic(_Model):
         default=None,
         description="Network security group of the NIC on failover: a name (in the VM's resource group) or an ARM id.",
     )
+    public_ip: str | None = Field(
+        default=None,
+        description="Public IP address resource the NIC gets on failover: a name (in the VM's resource group) or an ARM id.",
+    )
+    primary: bool | None = Field(
+        default=None, description="true: this NIC is the failed-over VM's primary NIC (selectedSourceNicId); at most one."
+    )
 
 
 class OsType(str, Enum):

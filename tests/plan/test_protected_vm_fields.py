@@ -45,7 +45,7 @@ SETTINGS = {
     "osName": "Windows Server 2022 Datacenter",
     "securityProfile": {"type": "TrustedLaunch", "integrityMonitoring": True},
     "nics": [{"staticIp": "10.10.1.10", "testStaticIp": "10.20.1.10", "testSubnet": "servers",
-              "networkSecurityGroup": "sql-nsg"}],
+              "networkSecurityGroup": "sql-nsg", "publicIp": "sql-pip"}],
 }
 
 
@@ -96,6 +96,7 @@ def test_every_setting_round_trips_through_apply_live_and_export(manifest, capsy
     assert after["sqlServerLicenseType"] == "AHUB" and after["tags"] == {"app": "erp"}
     assert after["disks"] == {"sql01_disk1.vhdx": "StandardSSD_LRS"} and after["diskType"] == "Premium_LRS"
     assert after["nics"][0]["staticIp"] == "10.10.1.10" and after["nics"][0]["networkSecurityGroup"].endswith("/sql-nsg")
+    assert after["nics"][0]["publicIp"].endswith("/publicIPAddresses/sql-pip") and after["nics"][0]["primary"] is True
     assert after["targetResourceGroup"].lower().endswith("/contoso-sql-rg")
     assert after["diskEncryptionSet"] == SETTINGS["diskEncryptionSet"]
     assert after["osName"] == "Windows Server 2022 Datacenter"
@@ -183,3 +184,37 @@ def test_trusted_launch_needs_generation_2(emulator, monkeypatch, tmp_path, caps
     rc, doc = _plan(path, capsys)
     c = _work(doc)["protected_vm.app01"]
     assert c["action"] == "manual" and "generation 2" in c["note"]
+
+
+def test_the_primary_nic_of_a_vm_with_two_nics(emulator, monkeypatch, tmp_path, capsys):
+    from reconciler.emulator.estate import quickstart_estate
+
+    monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
+    monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
+    monkeypatch.setenv("ASR_REPLAN_INTERVAL", "0.3")
+    est = quickstart_estate(azure=True)
+    app = next(v for c in est["vmmServers"][0]["clouds"] for v in c["vms"] if v["name"] == "app01")
+    app["nics"] = [{"vmNetwork": "Corp-VMNet"}, {"vmNetwork": "Corp-VMNet"}]
+    emulator.reset(estate=est, time_scale=600.0)
+    data = yaml.safe_load(open(example_path("quickstart"), encoding="utf-8"))
+    next(v for v in data["protectedVMs"] if v["name"] == "app01")["target"]["nics"] = [
+        {"staticIp": "10.10.1.21"}, {"staticIp": "10.10.1.22", "primary": True}]
+    path = tmp_path / "two-nics.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert asr(["apply", str(path), "--auto-approve"]) == 0, capsys.readouterr()
+    rc, doc = _plan(path, capsys)
+    if rc == 2:
+        assert asr(["apply", str(path), "--auto-approve"]) == 0, capsys.readouterr()
+        rc, doc = _plan(path, capsys)
+    assert rc == 0, _work(doc)
+    nics = next(c for c in doc["changes"] if c["address"] == "protected_vm.app01")["after"]["nics"]
+    assert [(n["staticIp"], n["primary"]) for n in nics] == [("10.10.1.21", False), ("10.10.1.22", True)]
+    out = tmp_path / "exported.yaml"
+    capsys.readouterr()
+    assert asr(["export", "--subscription", SUB, "--resource-group", "contoso-dr-rg", "--vault", "contoso-asr-vault",
+                "--out", str(out)]) == 0, capsys.readouterr()
+    exported = yaml.safe_load(out.read_text())
+    assert next(v for v in exported["protectedVMs"] if v["name"] == "app01")["target"]["nics"] == [
+        {"staticIp": "10.10.1.21"}, {"staticIp": "10.10.1.22", "primary": True}]
+    rc, doc = _plan(out, capsys)
+    assert rc == 0, _work(doc)

@@ -582,6 +582,8 @@ class ProtectedItem:
                     "recoveryIPAddressType": "Static" if ns.get("recoveryStaticIPAddress") else "Dynamic",
                     "tfoSubnetName": ns.get("tfoSubnetName"),
                     "tfoStaticIPAddress": ns.get("tfoStaticIPAddress"),
+                    "recoveryPublicIPAddressId": ns.get("recoveryPublicIPAddressId"),
+                    "tfoPublicIPAddressId": ns.get("tfoPublicIPAddressId"),
                 }],
                 "selectionType": ns.get("selectionType", "SelectedByUser" if net else "NotSelected"),
                 "tfoVMNetworkId": ns.get("tfoVMNetworkId", s.get("_tfoNetworkId")),

@@ -1217,6 +1217,13 @@ class SiteRecovery:
                     for k in ("recoveryStaticIPAddress", "tfoStaticIPAddress"):
                         if ipc.get(k) is not None:
                             nc[k] = ipc[k]
+                    for k in ("recoveryPublicIPAddressId", "tfoPublicIPAddressId"):
+                        v = ipc.get(k)
+                        if v is not None:
+                            if not isinstance(v, str) or "/providers/microsoft.network/publicipaddresses/" not in v.lower():
+                                raise bad(f"{k} {v!r} is not the ARM id of a public IP address.", "InvalidParameter",
+                                          f"{path}.ipConfigs[{ip_i}].{k}")
+                            nc[k] = v
                 for k in ("recoveryNetworkSecurityGroupId", "tfoNetworkSecurityGroupId"):
                     v = n.get(k)
                     if v is not None:
