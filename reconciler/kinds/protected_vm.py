@@ -498,7 +498,7 @@ def enable_problems(tg: Any, protectable: dict[str, Any]) -> list[str]:
     names = {str(d.get("vhdName") or "").lower(): d for d in cd.get("diskDetails") or []}
     for d in getattr(tg, "disks", []) or []:
         disk = names.get(d.name.lower())
-        if names and disk is None:
+        if names and disk is None and not d.exclude:  # excluding a disk the VM does not have changes nothing
             out.append(f"the VM has no disk '{d.name}' (its disks: {', '.join(sorted(n for n in names if n))})")
         elif disk is not None and d.exclude and str(disk.get("vhdType") or "").lower() == "operatingsystem":
             out.append(f"disk '{d.name}' is the VM's OS disk: it cannot be excluded")
