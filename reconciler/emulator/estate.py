@@ -893,8 +893,7 @@ def quickstart_estate(*, azure: bool = True, applied: bool = False) -> dict:
                 {"name": "sql01", "vmmServer": "vmm01", "cloud": "Gold", "policy": "every-5-min",
                  "target": dict(target, vmName="sql01-dr", size="Standard_D4s_v5", diskType="Premium_LRS",
                                 availabilityZone="1", licenseType="WindowsServer", sqlServerLicenseType="AHUB",
-                                tags={"app": "erp", "tier": "db"},
-                                nics=[{"staticIp": "10.10.1.10", "testStaticIp": "10.20.1.10"}])},
+                                tags={"app": "erp", "tier": "db"})},
             ] + [
                 {"name": n, "vmmServer": "vmm01", "cloud": "Gold", "policy": "every-5-min",
                  "target": dict(copy.deepcopy(target), **({"disks": [{"name": "app02_disk1.vhdx", "exclude": True}]}

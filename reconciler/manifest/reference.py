@@ -98,7 +98,9 @@ repos:
   `diskType`, `logStorageAccount`, `diskEncryptionSet`, `disks`, the source and the
   policy.
 - `nics` settings are applied by an update once protection is enabled (the enable
-  input has none): `asr apply` sets them in a later round of the same apply.
+  input has none, and the NIC ids are Azure's): `asr apply FILE` sets them in a later
+  round of the same apply; a saved plan (`asr apply PLAN`) runs only what was reviewed,
+  so the NIC update of a newly protected VM needs the next plan and apply.
 - `policies[].encryptAtRest` is deprecated (W5001): Microsoft retired it in April
   2022 and server-side encryption applies automatically.
 - `target.testNetwork` names an entry of `target.networks`, used by test
