@@ -27,6 +27,7 @@ EPILOG = """examples:
   asr failover cleanup examples/quickstart.yaml --vm sql01
   asr failover planned examples/quickstart.yaml --recovery-plan tier1 --yes
   asr failover commit examples/quickstart.yaml --recovery-plan tier1 --yes
+  asr failover unplanned examples/quickstart.yaml --vm sql01 --recovery-point latest-app-consistent --yes
 
 How-to: docs/operations.md"""
 
@@ -40,6 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_selector_arguments(p)
     p.add_argument("--test-network", metavar="NAME",
                    help="test: a network of target.networks to use instead of target.testNetwork")
+    p.add_argument("--recovery-point", metavar="POINT",
+                   help="planned / unplanned / test: latest (default), latest-app-consistent, latest-processed, or a "
+                        "recovery point NAME or ID of one --vm (see `asr recovery-points`); the point used is reported")
     p.add_argument("--shutdown-source", action="store_true",
                    help="unplanned: try to shut the source VMs down first (sourceSiteOperations Required)")
 

@@ -10,7 +10,7 @@ from reconciler.settings import SETTINGS, Settings
 
 # commands that reach Azure (or wait for it) get the settings flags
 AZURE_COMMANDS = frozenset({"plan", "apply", "status", "failover", "reprotect", "failback", "drill",
-                            "vault-credentials", "export"})
+                            "vault-credentials", "export", "jobs", "recovery-points", "repair"})
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

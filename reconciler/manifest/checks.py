@@ -282,6 +282,43 @@ def recovery_plans(doc: _Doc) -> Iterator[Diagnostic]:
             yield Diagnostic(path + ("groups",), f"recovery plan '{plan_name}' holds {count} VMs; ASR allows at most 100", "E2005")
 
 
+_AUTOMATION_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Automation/automationAccounts/[^/]+$",
+                            re.IGNORECASE)
+
+
+@check
+def recovery_plan_actions(doc: _Doc) -> Iterator[Diagnostic]:
+    """Group actions: one kind each, names unique per plan, runbooks in an Automation account by ARM id."""
+    for path, plan in doc.plans:
+        plan_name = _s(plan, "name") or "?"
+        seen: dict[str, tuple] = {}
+        for gpath, group in _items(plan, "groups", path):
+            for key in ("before", "after"):
+                for apath, act in _items(group, key, gpath):
+                    name = _s(act, "name")
+                    kinds = [k for k in ("manual", "script", "runbook") if act.get(k) is not None]
+                    if len(kinds) != 1:
+                        what = "none of them" if not kinds else " and ".join(kinds)
+                        yield Diagnostic(apath, f"action '{name or '?'}' must be exactly one of manual, script or runbook "
+                                                f"(it has {what})", "E2008")
+                    if name is not None:
+                        folded = name.lower()
+                        if folded in seen:
+                            yield Diagnostic(apath + ("name",), f"action '{name}' is declared twice in recovery plan "
+                                                                f"'{plan_name}' (at {_short(seen[folded])}); action names "
+                                                                "are unique in a plan", "E2008")
+                        else:
+                            seen[folded] = apath
+                    rb = act.get("runbook")
+                    if isinstance(rb, dict):
+                        acct = _s(rb, "automationAccount")
+                        if acct is not None and not _AUTOMATION_ID.match(acct):
+                            yield Diagnostic(apath + ("runbook", "automationAccount"),
+                                             f"'{acct}' is not the ARM id of an Azure Automation account "
+                                             "(/subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Automation/"
+                                             "automationAccounts/NAME)", "E2008")
+
+
 @check
 def target_vm_names(doc: _Doc) -> Iterator[Diagnostic]:
     seen: dict[str, str] = {}

@@ -48,6 +48,7 @@ _RULES = [
     Rule("E2005", "recovery plan too large", "An ASR recovery plan holds at most 100 protected VMs."),
     Rule("E2006", "Hyper-V host in two sites", "A Hyper-V host registers into exactly one Hyper-V site."),
     Rule("E2007", "target VM name taken", "Two protected VMs would fail over to Azure VMs of the same name in the target resource group."),
+    Rule("E2008", "recovery plan action", "A group action (before / after) is exactly one of manual, script or runbook; its name is unique in the recovery plan; a runbook names its Azure Automation account by ARM id."),
     # E3xxx: Azure naming rules
     Rule("E3001", "vault name", "Recovery Services vault names have 2-50 characters: letters, digits and hyphens, starting with a letter."),
     Rule("E3002", "resource group name", "Resource group names have 1-90 characters: letters, digits, underscores, hyphens, periods and parentheses, and do not end with a period."),

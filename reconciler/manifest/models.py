@@ -344,8 +344,64 @@ class ProtectedVM(_Model):
     target: VmTarget = Field(description="How the VM comes up in Azure.")
 
 
+class FailoverType(str, Enum):
+    """A failover a recovery plan action runs in (RecoveryPlanAction.failoverTypes)."""
+
+    TEST_FAILOVER = "TestFailover"
+    PLANNED_FAILOVER = "PlannedFailover"
+    UNPLANNED_FAILOVER = "UnplannedFailover"
+
+
+class FailoverDirection(str, Enum):
+    """The direction a recovery plan action runs in (RecoveryPlanAction.failoverDirections)."""
+
+    PRIMARY_TO_RECOVERY = "PrimaryToRecovery"
+    RECOVERY_TO_PRIMARY = "RecoveryToPrimary"
+
+
+class ScriptAction(_Model):
+    """A script on the VMM server (ScriptActionDetails)."""
+
+    path: str = Field(min_length=1, description="Path of the script, e.g. on the VMM library share.")
+    timeout: int | None = Field(default=None, ge=1, description="Seconds the script may run (ScriptActionDetails.timeout).")
+
+
+class RunbookAction(_Model):
+    """An Azure Automation runbook (AutomationRunbookActionDetails), for failover to Azure."""
+
+    automation_account: str = Field(description="ARM id of the Azure Automation account.")
+    runbook: str = Field(min_length=1, description="Runbook name in that account.")
+    timeout: int | None = Field(default=None, ge=1, description="Seconds the runbook may run.")
+
+
+class GroupAction(_Model):
+    """An action run before or after a recovery plan group: exactly one of manual, script, runbook."""
+
+    name: str = Field(min_length=1, description="Action name (actionName), unique in the recovery plan.")
+    manual: str | None = Field(default=None, description="Instructions of a manual action: the failover pauses here until it is resumed.")
+    script: ScriptAction | None = Field(default=None, description="A script on the VMM server.")
+    runbook: RunbookAction | None = Field(default=None, description="An Azure Automation runbook.")
+    failover_types: list[FailoverType] = Field(
+        default_factory=lambda: [FailoverType.TEST_FAILOVER, FailoverType.PLANNED_FAILOVER, FailoverType.UNPLANNED_FAILOVER],
+        min_length=1, description="Failovers the action runs in (default: all).")
+    failover_directions: list[FailoverDirection] | None = Field(
+        default=None, min_length=1,
+        description="Directions it runs in (default: a manual action both, a runbook PrimaryToRecovery, a script RecoveryToPrimary).")
+
+    def directions(self) -> list[str]:
+        if self.failover_directions:
+            return [d.value for d in self.failover_directions]
+        if self.runbook is not None:
+            return [FailoverDirection.PRIMARY_TO_RECOVERY.value]
+        if self.script is not None:
+            return [FailoverDirection.RECOVERY_TO_PRIMARY.value]
+        return [FailoverDirection.PRIMARY_TO_RECOVERY.value, FailoverDirection.RECOVERY_TO_PRIMARY.value]
+
+
 class RecoveryPlanGroup(_Model):
     vms: list[str] = Field(min_length=1, description="Names of protected VMs failed over together, in parallel.")
+    before: list[GroupAction] = Field(default_factory=list, description="Actions before the group fails over (startGroupActions).")
+    after: list[GroupAction] = Field(default_factory=list, description="Actions after the group failed over (endGroupActions).")
 
 
 class RecoveryPlan(_Model):

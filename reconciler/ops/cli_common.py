@@ -33,7 +33,9 @@ def run_selected(args: argparse.Namespace, op: Operation) -> int:
     ensure_can_confirm(args.yes)
     try:
         res = run_operation(ctx, op, targets, yes=args.yes, test_network=getattr(args, "test_network", None),
-                            shutdown_source=getattr(args, "shutdown_source", False))
+                            shutdown_source=getattr(args, "shutdown_source", False),
+                            recovery_point=getattr(args, "recovery_point", None),
+                            failback=failback_options(ctx, args))
     except KeyboardInterrupt:
         # the jobs already started keep running in Azure; say how to follow them
         print(f"interrupted: jobs already started keep running in Azure; follow them with `asr status {ctx.file}`",
@@ -50,6 +52,28 @@ def run_selected(args: argparse.Namespace, op: Operation) -> int:
         if hint:
             ctx.say("Next: " + hint.format(file=ctx.file, sel=sel))
     return 0
+
+
+def failback_options(ctx: object, args: argparse.Namespace) -> dict[str, str] | None:
+    """`asr failback` --data-sync / --create-vm / --alternate-host as failback input fields."""
+    if not hasattr(args, "data_sync"):
+        return None
+    out: dict[str, str] = {"dataSyncOption": args.data_sync,
+                           "recoveryVmCreationOption": "CreateVmIfNotFound" if args.create_vm else "NoAction"}
+    if args.alternate_host:
+        from reconciler.errors import UsageError
+        from reconciler.ops.inventory import read_inventory
+
+        inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("providers",))  # type: ignore[attr-defined]
+        want = args.alternate_host.lower()
+        hit = next((p for p in inv.providers if want in {str(p.get("name") or "").lower(),
+                                                          str((p.get("properties") or {}).get("friendlyName") or "").lower()}), None)
+        if hit is None:
+            known = ", ".join(sorted(str((p.get("properties") or {}).get("friendlyName") or p.get("name")) for p in inv.providers))
+            raise UsageError(f"--alternate-host {args.alternate_host}: no registered Hyper-V host or VMM server of that "
+                             f"name in vault {ctx.vault} (registered: {known or 'none'})")  # type: ignore[attr-defined]
+        out["providerIdForAlternateRecovery"] = str(hit.get("name"))
+    return out
 
 
 # What a user usually runs after each operation (printed after a success).

@@ -123,7 +123,10 @@ def run_drill(ctx: OpsContext, plan_name: str, *, yes: bool, verify_command: str
     started = False
     try:
         started = True
-        res = execute(ctx, Operation.TEST, items, plan, network_id=net_id, sleep=sleep, interval=interval, timeout=timeout)
+        from reconciler.ops.jobcontrol import pause_handler
+
+        res = execute(ctx, Operation.TEST, items, plan, network_id=net_id, sleep=sleep, interval=interval,
+                      timeout=timeout, on_pause=pause_handler(ctx, yes=yes, ask=ask))
         rep.failover_job, rep.failover_job_state = res.plan_job, res.plan_job_state
         rep.outcome = "succeeded" if res.ok else "failed"
         if res.message:

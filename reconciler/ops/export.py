@@ -226,8 +226,7 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
                           "recoveryPointRetentionHours": a.get("recoveryPointRetentionHours"),
                           "appConsistentSnapshotFrequencyHours": a.get("appConsistentSnapshotFrequencyHours"),
                           "initialReplicationStart": a.get("initialReplicationStart") or "immediately"})
-    plans = [{"name": name, "groups": [{"vms": list(g)} for g in o["attrs"].get("groups") or []]}
-             for name, o in sorted(of("recovery_plan"))]
+    plans = [{"name": name, "groups": _plan_groups(live, name, o)} for name, o in sorted(of("recovery_plan"))]
 
     source: dict[str, Any] = {}
     if vmm_servers:
@@ -406,3 +405,27 @@ def export(clients: Any, subscription: str, resource_group: str, vault: str) -> 
 def export_manifest(clients: Any, subscription: str, resource_group: str, vault: str) -> str:
     """The manifest YAML for an existing vault (see `export` for the warnings)."""
     return export(clients, subscription, resource_group, vault).text
+
+
+def _plan_groups(live: Any, name: str, o: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Boot groups of a live plan with their actions as `before` / `after` (plan/rpactions);
+    actions of the Shutdown / Failover groups and of empty Boot groups have no manifest form and
+    stay in Azure (unmanaged). An action the manifest cannot express is left out with a comment-free
+    skip (the plan lists it as unmanaged)."""
+    from reconciler.live.state import props
+    from reconciler.plan.rpactions import from_body
+
+    raw = live.recovery_plan(name) if hasattr(live, "recovery_plan") else None
+    boot = [g for g in (props(raw).get("groups") or [] if raw else []) if str(g.get("groupType") or "").lower() == "boot"
+            and g.get("replicationProtectedItems")]
+    out: list[dict[str, Any]] = []
+    for i, vms in enumerate(o["attrs"].get("groups") or []):
+        g: dict[str, Any] = {"vms": list(vms)}
+        if i < len(boot):
+            for key, word in (("startGroupActions", "before"), ("endGroupActions", "after")):
+                acts = [a for a in (from_body(x) for x in boot[i].get(key) or []) if a is not None]
+                if acts:
+                    g[word] = acts
+        out.append(g)
+    return out
+

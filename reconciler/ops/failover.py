@@ -224,8 +224,12 @@ def _progress_printer(ctx: OpsContext) -> Callable[[str, JobView], None]:
 def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanState | None, *,
             network_id: str | None = None, shutdown_source: bool = False,
             sleep: Callable[[float], None] | None = None, interval: float | None = None,
-            timeout: float | None = None, awaiting: dict[str, str] | None = None) -> OperationResult:
+            timeout: float | None = None, awaiting: dict[str, str] | None = None,
+            on_pause: Callable[..., None] | None = None, choice: Any = None,
+            failback: dict[str, Any] | None = None) -> OperationResult:
     """Start `op` (on the plan, else on each item) and follow its jobs to the end.
+    `on_pause(job_name, waiting)`: called when the plan job suspends at a manual action
+    (ops/jobcontrol.pause_handler); without it such a pause stops with a message.
     `awaiting` maps VM names (or "recovery plan NAME") to the id of a job of this very
     operation already running on them: followed, never started again.
     No validation or confirmation here: callers do that first."""
@@ -244,13 +248,18 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
             ctx.say(f"{op.title} of recovery plan {plan.name} is already running; following its job instead of "
                     "starting another...")
         else:
-            call = plan_call(op, test_network_id=network_id, shutdown_source=shutdown_source, direction=direction)
+            call = plan_call(op, test_network_id=network_id, shutdown_source=shutdown_source, direction=direction,
+                             recovery_point_type=choice.plan_type if choice is not None else "Latest", failback=failback)
             rid, t0 = _start(ctx, "replication_recovery_plans", call, {"recovery_plan_name": plan.name},
                              f"{op.title} of recovery plan {plan.name}")
             follower.watch(key, request_id=rid, target_id=plan.id, started=t0, scenarios=call.scenario_hint,
                            target_name=plan.name)
             ctx.say(f"Started {op.title} of recovery plan {plan.name}; following its job...")
         w = follower.wait([key])[key]
+        from reconciler.ops.jobcontrol import follow_through_pauses
+
+        w = follow_through_pauses(ctx, follower, key, w, target_id=plan.id, target_name=plan.name, started=t0,
+                                  on_pause=on_pause)
         job = w.job
         assert job is not None
         res.plan_job, res.plan_job_state = job.name, job.state
@@ -270,7 +279,9 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
                 started_at[it.vm_name] = t0
                 ctx.say(f"{op.title} of {it.vm_name} is already running; following its job instead of starting another")
                 continue
-            call = item_call(op, it, test_network_id=network_id, shutdown_source=shutdown_source)
+            call = item_call(op, it, test_network_id=network_id, shutdown_source=shutdown_source,
+                             recovery_point_id=choice.ids.get(it.vm_name) if choice is not None else None,
+                             failback=failback)
             try:
                 rid, t0 = _start(ctx, "replication_protected_items", call, _item_path(it), f"{op.title} of {it.vm_name}")
             except Exception as exc:  # one VM refused by Azure must not hide the others' outcome
@@ -285,6 +296,13 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
             started_at[it.vm_name] = t0
             ctx.say(f"Started {op.title} of {it.vm_name}")
         watches = follower.wait() if follower.watches else {}
+        from reconciler.ops.jobcontrol import follow_through_pauses
+
+        for it in items:  # a job suspended for a person (a ForDownTime failback): say so, resume or stop
+            if it.vm_name in watches:
+                watches[it.vm_name] = follow_through_pauses(
+                    ctx, follower, it.vm_name, watches[it.vm_name], target_id=it.id, target_name=it.name,
+                    started=started_at.get(it.vm_name) or utcnow(), on_pause=on_pause)
         for it in items:
             if it.vm_name in errors:
                 res.outcomes.append(VmOutcome(vm=it.vm_name, operation=op.value, ok=False, message=errors[it.vm_name],
@@ -387,10 +405,20 @@ def prepare(ctx: OpsContext, op: Operation, targets: Targets, *, awaiting: dict[
 def run_operation(ctx: OpsContext, op: Operation, targets: Targets, *, yes: bool, test_network: str | None = None,
                   shutdown_source: bool = False, sleep: Callable[[float], None] | None = None,
                   interval: float | None = None, timeout: float | None = None,
-                  ask: Callable[..., None] = confirm) -> OperationResult:
-    """Validate, confirm, run and follow one operation (failback: its three steps)."""
+                  ask: Callable[..., None] = confirm, recovery_point: str | None = None,
+                  failback: dict[str, Any] | None = None) -> OperationResult:
+    """Validate, confirm, run and follow one operation (failback: its three steps).
+    `recovery_point`: --recovery-point of planned / unplanned / test (ops/recoverypoints)."""
     if op == Operation.FAILBACK:
-        return run_failback(ctx, targets, yes=yes, sleep=sleep, interval=interval, timeout=timeout, ask=ask)
+        return run_failback(ctx, targets, yes=yes, sleep=sleep, interval=interval, timeout=timeout, ask=ask,
+                            failback=failback)
+    from reconciler.ops.jobcontrol import pause_handler
+
+    on_pause = pause_handler(ctx, yes=yes, ask=ask)
+    if recovery_point is not None and op not in (Operation.PLANNED, Operation.UNPLANNED, Operation.TEST):
+        from reconciler.errors import UsageError
+
+        raise UsageError(f"--recovery-point goes with failover planned, unplanned or test, not {op.value}")
     network_name = network_id = None
     if op == Operation.TEST:
         network_name, network_id = test_network_id(ctx, test_network)
@@ -402,16 +430,33 @@ def run_operation(ctx: OpsContext, op: Operation, targets: Targets, *, yes: bool
     todo = [i for i in items if i.vm_name not in done]
     if not todo:
         return _done_result(op, items, plan, done)
+    choice = None
+    if recovery_point is not None:
+        from reconciler.errors import UsageError
+        from reconciler.ops.recoverypoints import resolve
+
+        choice = resolve(ctx, recovery_point, todo, plan=plan is not None)
+        for vm, p in choice.points.items():
+            ctx.say(f"{vm}: recovery point {p['name']} ({p['type']}, {p['time']})")
     if awaiting and (len(awaiting) == len(todo) or (plan is not None and f"recovery plan {plan.name}" in awaiting)):
         # nothing new is started: following a running job needs no confirmation
-        res = execute(ctx, op, todo, plan, sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting)
+        res = execute(ctx, op, todo, plan, sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting,
+                      on_pause=on_pause, choice=choice)
     else:
         effect = describe_effect(op, todo, plan=plan.name if plan else None, network=network_name)
         ctx.say(effect)
         ask("Continue?", yes=yes)
         res = execute(ctx, op, todo, plan, network_id=network_id, shutdown_source=shutdown_source,
-                      sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting)
+                      sleep=sleep, interval=interval, timeout=timeout, awaiting=awaiting, on_pause=on_pause,
+                      choice=choice)
     res.outcomes = _done_result(op, [i for i in items if i.vm_name in done], None, done).outcomes + res.outcomes
+    if choice is not None:  # the point each VM was recovered to, as Azure reports it (failoverRecoveryPointId)
+        for o in res.outcomes:
+            if o.ok and o.recovery_point_id:
+                asked = choice.points.get(o.vm)
+                how = f" ({asked['type']}, {asked['time']})" if asked and asked["id"].lower() == o.recovery_point_id.lower() \
+                    else f" (asked: {choice.asked})"
+                ctx.say(f"{o.vm}: recovered to recovery point {o.recovery_point_id.rstrip('/').rsplit('/', 1)[-1]}{how}")
     return res
 
 
@@ -437,9 +482,10 @@ def _failback_start(items: list[ItemState]) -> Operation:
 
 def run_failback(ctx: OpsContext, targets: Targets, *, yes: bool, sleep: Callable[[float], None] | None = None,
                  interval: float | None = None, timeout: float | None = None,
-                 ask: Callable[..., None] = confirm) -> OperationResult:
+                 ask: Callable[..., None] = confirm, failback: dict[str, Any] | None = None) -> OperationResult:
     """Planned failover Azure -> primary site, commit, then reprotect (each step checked
-    against a fresh read of the vault). Resumes where an interrupted failback stopped."""
+    against a fresh read of the vault). Resumes where an interrupted failback stopped.
+    `failback`: the failback input's options (ops/inputs.failback_input)."""
     parts = ("items", "plans") if targets.recovery_plan else ("items",)
     inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=parts)
     current = resolve_items(ctx, inv, targets)
@@ -466,7 +512,10 @@ def run_failback(ctx: OpsContext, targets: Targets, *, yes: bool, sleep: Callabl
                 continue
             validate(ctx, step, items, plan)
         ctx.say(f"== {step.title}")
-        res = execute(ctx, step, items, plan, sleep=sleep, interval=interval, timeout=timeout)
+        from reconciler.ops.jobcontrol import pause_handler
+
+        res = execute(ctx, step, items, plan, sleep=sleep, interval=interval, timeout=timeout,
+                      on_pause=pause_handler(ctx, yes=yes, ask=ask), failback=failback)
         total.outcomes = _merge(total.outcomes, res.outcomes)
         total.plan_job, total.plan_job_state, total.plan_job_ok = res.plan_job, res.plan_job_state, res.plan_job_ok
         if not res.ok:

@@ -63,9 +63,21 @@ def vnet_id(subscription: str, resource_group: str, name: str) -> str:
     return f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Network/virtualNetworks/{name}"
 
 
+def failback_input(options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """HyperVReplicaAzureFailbackProviderInput: dataSyncOption ForSynchronization (the Azure VM
+    is shut down at once, data synchronised during the failover only: the default) or
+    ForDownTime (synchronised first while it runs, then the job waits for a resume);
+    recoveryVmCreationOption NoAction (default) or CreateVmIfNotFound; and, for an alternate
+    location, providerIdForAlternateRecovery (the Hyper-V host / VMM server's provider)."""
+    body: dict[str, Any] = {"instanceType": HVRA_FAILBACK, "dataSyncOption": "ForSynchronization",
+                            "recoveryVmCreationOption": "NoAction"}
+    body.update({k: v for k, v in (options or {}).items() if v is not None})
+    return body
+
+
 def item_call(op: Operation, item: ItemState, *, test_network_id: str | None = None,
               comments: str | None = None, recovery_point_id: str | None = None,
-              shutdown_source: bool = False) -> Call:
+              shutdown_source: bool = False, failback: dict[str, Any] | None = None) -> Call:
     """The SDK call for `op` on one protected item."""
     if op == Operation.TEST:
         if not test_network_id:
@@ -86,8 +98,7 @@ def item_call(op: Operation, item: ItemState, *, test_network_id: str | None = N
         body = {"properties": {"failoverDirection": PRIMARY_TO_RECOVERY, "providerSpecificDetails": psd}}
         return Call("begin_planned_failover", "failover_input", body, ("PlannedFailover",))
     if op == Operation.FAILBACK:
-        body = {"properties": {"failoverDirection": RECOVERY_TO_PRIMARY, "providerSpecificDetails": {
-            "instanceType": HVRA_FAILBACK, "dataSyncOption": "ForSynchronization", "recoveryVmCreationOption": "NoAction"}}}
+        body = {"properties": {"failoverDirection": RECOVERY_TO_PRIMARY, "providerSpecificDetails": failback_input(failback)}}
         return Call("begin_planned_failover", "failover_input", body, ("PlannedFailover", "Failback"))
     if op == Operation.UNPLANNED:
         direction = RECOVERY_TO_PRIMARY if item.location == RECOVERY else PRIMARY_TO_RECOVERY
@@ -118,9 +129,11 @@ def item_call(op: Operation, item: ItemState, *, test_network_id: str | None = N
 
 
 def plan_call(op: Operation, *, test_network_id: str | None = None, comments: str | None = None,
-              shutdown_source: bool = False, direction: str = PRIMARY_TO_RECOVERY) -> Call:
-    """The SDK call for `op` on a recovery plan."""
-    rp_psd = [{"instanceType": HVRA, "recoveryPointType": "Latest"}]
+              shutdown_source: bool = False, direction: str = PRIMARY_TO_RECOVERY,
+              recovery_point_type: str = "Latest", failback: dict[str, Any] | None = None) -> Call:
+    """The SDK call for `op` on a recovery plan (`recovery_point_type`: Latest,
+    LatestApplicationConsistent or LatestProcessed)."""
+    rp_psd = [{"instanceType": HVRA, "recoveryPointType": recovery_point_type}]
     if op == Operation.TEST:
         if not test_network_id:
             raise ValueError("test failover needs a test network id")
@@ -134,8 +147,7 @@ def plan_call(op: Operation, *, test_network_id: str | None = None, comments: st
         body = {"properties": {"failoverDirection": PRIMARY_TO_RECOVERY, "providerSpecificDetails": rp_psd}}
         return Call("begin_planned_failover", "input", body, ("PlannedFailover", "RecoveryPlanPlannedFailover"))
     if op == Operation.FAILBACK:
-        body = {"properties": {"failoverDirection": RECOVERY_TO_PRIMARY, "providerSpecificDetails": [
-            {"instanceType": HVRA_FAILBACK, "dataSyncOption": "ForSynchronization", "recoveryVmCreationOption": "NoAction"}]}}
+        body = {"properties": {"failoverDirection": RECOVERY_TO_PRIMARY, "providerSpecificDetails": [failback_input(failback)]}}
         return Call("begin_planned_failover", "input", body, ("PlannedFailover", "Failback", "RecoveryPlanPlannedFailover"))
     if op == Operation.UNPLANNED:
         body = {"properties": {"failoverDirection": direction,

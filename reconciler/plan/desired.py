@@ -248,9 +248,18 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         groups = [sorted(g.vms, key=str.lower) for g in rp.groups]
         rp_attrs: dict[str, Any] = {"groups": groups}
         live_rp = live.recovery_plan(rp.name)
-        actions = live_rp_actions(live_rp) if live_rp is not None else []
-        if actions:  # set in Azure, not declared: kept in place, removed only under prune
-            rp_attrs["actions"] = [] if prune.recovery_plan_actions else [f"{a['part']} ({a['type']})" for a in actions]
+        live_actions = live_rp_actions(live_rp) if live_rp is not None else []
+        from reconciler.plan.requests import rp_merged_groups
+        from reconciler.plan.rpactions import declared as declared_actions
+        from reconciler.plan.rpactions import summary
+
+        # the groups an apply leaves: declared actions, and those set in Azure (kept unless prune)
+        after = {"properties": {"groups": rp_merged_groups([[] for _ in rp.groups], live_rp,
+                                                           prune.recovery_plan_actions, declared_actions(rp))}}
+        actions = live_rp_actions(after)
+        if actions or live_actions:
+            rp_attrs["actions"] = [f"{a['part']} ({a['type']})" for a in actions]
+            rp_attrs["actionDetails"] = {a["part"]: summary(a["body"]) for a in actions}
         add(Desired(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.name}", rp_attrs,
                     f"{vid}/replicationRecoveryPlans/{rp.name}",
                     depends_on=[f"protected_vm.{n}" for g in rp.groups for n in g.vms],

@@ -224,8 +224,8 @@ def rp_group_label(groups: list[dict], index: int) -> str:
     return f"Boot[{n}]"
 
 
-def live_rp_actions(plan: dict) -> list[dict[str, str]]:
-    """Every group action of a live recovery plan: `{part, name, type}` in Azure's order,
+def live_rp_actions(plan: dict) -> list[dict[str, Any]]:
+    """Every group action of a live recovery plan: `{part, name, type, body}` in Azure's order,
     `part` = `groups.<label>.<startGroupActions|endGroupActions>.<actionName>`."""
     groups = props(plan).get("groups") or []
     out = []
@@ -235,7 +235,7 @@ def live_rp_actions(plan: dict) -> list[dict[str, str]]:
             for a in groups[i].get(key) or []:
                 name = str(a.get("actionName") or "")
                 typ = str((a.get("customDetails") or {}).get("instanceType") or "")
-                out.append({"part": f"groups.{label}.{key}.{name}", "name": name, "type": typ})
+                out.append({"part": f"groups.{label}.{key}.{name}", "name": name, "type": typ, "body": a})
     return out
 
 
@@ -344,6 +344,9 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
         status = None
         if actions:  # group actions set in Azure (portal, SDK): kept by updates, removed only under prune
             attrs["actions"] = [f"{a['part']} ({a['type']})" for a in actions]
+            from reconciler.plan.rpactions import summary
+
+            attrs["actionDetails"] = {a["part"]: summary(a["body"]) for a in actions}
             status = {"actions": _digest([[g.get(k) for k in ACTION_KEYS] for g in props(rp).get("groups") or []])}
         put(_obj(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.get('name')}", rp.get("id"), attrs, status))
     return out

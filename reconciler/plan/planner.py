@@ -440,13 +440,19 @@ class _Planner:
                         else None
         groups = [[ids[n] for n in g if n in ids] for g in d.ctx["groups"]]
         complete = len(ids) == len(names) and fabric_id is not None
-        create = [rq.rp_create(self.m, d.ctx["name"], fabric_id, groups)] if complete else []
+        from reconciler.plan import rpactions
+
+        plan_m = next(p for p in self.m.recovery_plans if p.name == d.ctx["name"])
+        declared = rpactions.declared(plan_m)
+        create = [rq.rp_create(self.m, d.ctx["name"], fabric_id, groups, declared)] if complete else []
         live_rp = self.live.recovery_plan(d.ctx["name"])
         prune_actions = self.m.prune.recovery_plan_actions
-        c = self.plan_generic(d, create, lambda mode, ch: [rq.rp_update(self.m, d.ctx["name"], groups, live_rp, prune_actions)]
+        c = self.plan_generic(d, create, lambda mode, ch: [rq.rp_update(self.m, d.ctx["name"], groups, live_rp,
+                                                                        prune_actions, declared)]
                               if complete else [])
         if live_rp is not None and not prune_actions:  # actions set in Azure: kept, listed as unmanaged
-            kept = live_rp_actions(live_rp)
+            names = rpactions.declared_names(plan_m)
+            kept = [a for a in live_rp_actions(live_rp) if a["name"].lower() not in names]
             if kept and c.action == Action.UPDATE:
                 c.note = f"{c.note}; keeps the {len(kept)} group action(s) set in Azure (listed as unmanaged)"
             for a in kept:

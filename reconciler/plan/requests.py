@@ -320,45 +320,68 @@ def vm_disable(manifest: Any, item_id: str) -> Request:
             "replicationProviderInput": {"instanceType": "DisableProtectionProviderSpecificInput"}}}})
 
 
-def rp_groups_body(groups: list[list[tuple[str, str]]]) -> list[dict[str, Any]]:
-    """groups of (protected item id, protected item name)."""
+def rp_groups_body(groups: list[list[tuple[str, str]]],
+                   declared: dict[int, dict[str, list[dict[str, Any]]]] | None = None) -> list[dict[str, Any]]:
+    """groups of (protected item id, protected item name); `declared`: the manifest's group
+    actions by Boot group index (plan/rpactions.declared)."""
+    declared = declared or {}
     return [{"groupType": "Boot", "replicationProtectedItems": [{"id": i, "virtualMachineId": n} for i, n in g],
-             "startGroupActions": [], "endGroupActions": []} for g in groups]
+             "startGroupActions": list((declared.get(k) or {}).get("startGroupActions") or []),
+             "endGroupActions": list((declared.get(k) or {}).get("endGroupActions") or [])} for k, g in enumerate(groups)]
 
 
-def rp_create(manifest: Any, name: str, primary_fabric_id: str, groups: list[list[tuple[str, str]]]) -> Request:
+def rp_create(manifest: Any, name: str, primary_fabric_id: str, groups: list[list[tuple[str, str]]],
+              declared: dict[int, dict[str, list[dict[str, Any]]]] | None = None) -> Request:
     return Request(f"{SR}.replication_recovery_plans.begin_create", {
         **_vault_args(manifest), "recovery_plan_name": name,
         "input": {"properties": {"primaryFabricId": primary_fabric_id, "recoveryFabricId": AZURE_FABRIC,
-                                 "failoverDeploymentModel": "ResourceManager", "groups": rp_groups_body(groups)}}})
+                                 "failoverDeploymentModel": "ResourceManager", "groups": rp_groups_body(groups, declared)}}})
 
 
-def rp_update(manifest: Any, name: str, groups: list[list[tuple[str, str]]], live_plan: dict | None = None,
-              prune_actions: bool = False) -> Request:
-    """UpdateRecoveryPlanInput replaces every group, so the body carries the groups as Azure holds
-    them with only the Boot groups' members changed: every group's startGroupActions /
-    endGroupActions are kept (the Shutdown and Failover groups too), matched by position among the
-    Boot groups. A Boot group beyond the manifest's that carries actions is kept, empty, with them.
-    Under `prune: {recoveryPlanActions: true}` the actions are left out (removed)."""
-    new = rp_groups_body(groups)
+def rp_merged_groups(groups: list[list[tuple[str, str]]], live_plan: dict | None, prune_actions: bool = False,
+                     declared: dict[int, dict[str, list[dict[str, Any]]]] | None = None) -> list[dict[str, Any]]:
+    """The groups an update sends. UpdateRecoveryPlanInput replaces every group, so the body
+    carries the groups as Azure holds them with only the Boot groups' members changed: the
+    actions the manifest declares (`declared`, by Boot group index) first, then every action set
+    in Azure under another name (unmanaged: kept, the Shutdown and Failover groups' too), matched
+    by position among the Boot groups. A Boot group beyond the manifest's that carries kept
+    actions is kept, empty, with them. Under `prune: {recoveryPlanActions: true}` the undeclared
+    actions are left out (removed)."""
+    declared = declared or {}
+    new = rp_groups_body(groups, declared)
     if live_plan is None:
-        return Request(f"{SR}.replication_recovery_plans.begin_update", {
-            **_vault_args(manifest), "recovery_plan_name": name, "input": {"properties": {"groups": new}}})
+        return new
+    names = {str(a.get("actionName") or "").lower() for d in declared.values() for acts in d.values() for a in acts}
+
+    def kept(g: dict[str, Any], key: str) -> list[dict[str, Any]]:
+        if prune_actions:
+            return []
+        return canonical([a for a in g.get(key) or [] if str(a.get("actionName") or "").lower() not in names])
+
     out: list[dict[str, Any]] = []
     boot = 0
     for g in props(live_plan).get("groups") or []:
-        acts = {k: ([] if prune_actions else canonical(list(g.get(k) or []))) for k in ("startGroupActions", "endGroupActions")}
         if str(g.get("groupType") or "").lower() != "boot":
-            out.append({"groupType": g.get("groupType"), "replicationProtectedItems": [], **acts})
+            out.append({"groupType": g.get("groupType"), "replicationProtectedItems": [],
+                        **{k: kept(g, k) for k in ("startGroupActions", "endGroupActions")}})
             continue
         if boot < len(new):
-            out.append({**new[boot], **acts})
-        elif acts["startGroupActions"] or acts["endGroupActions"]:
-            out.append({"groupType": "Boot", "replicationProtectedItems": [], **acts})
+            out.append({**new[boot], **{k: new[boot][k] + kept(g, k) for k in ("startGroupActions", "endGroupActions")}})
+        else:
+            acts = {k: kept(g, k) for k in ("startGroupActions", "endGroupActions")}
+            if acts["startGroupActions"] or acts["endGroupActions"]:
+                out.append({"groupType": "Boot", "replicationProtectedItems": [], **acts})
         boot += 1
     out.extend(new[boot:])
+    return out
+
+
+def rp_update(manifest: Any, name: str, groups: list[list[tuple[str, str]]], live_plan: dict | None = None,
+              prune_actions: bool = False, declared: dict[int, dict[str, list[dict[str, Any]]]] | None = None) -> Request:
+    """An update of the plan's groups (rp_merged_groups: read-modify-write of the actions)."""
     return Request(f"{SR}.replication_recovery_plans.begin_update", {
-        **_vault_args(manifest), "recovery_plan_name": name, "input": {"properties": {"groups": out}}})
+        **_vault_args(manifest), "recovery_plan_name": name,
+        "input": {"properties": {"groups": rp_merged_groups(groups, live_plan, prune_actions, declared)}}})
 
 
 def rp_delete(manifest: Any, name: str) -> Request:

@@ -294,11 +294,13 @@ def test_no_terminal_for_confirmation(env, emulator, tmp_path):
     check("no-terminal", r.stderr, tmp_path)
 
 
-def test_vault_locked_by_another_apply(env, emulator, tmp_path):
+def test_vault_locked_by_another_apply(env, emulator, tmp_path, monkeypatch):
     m = _applied(env, emulator, tmp_path)
     from reconciler.azure.clients import AzureSettings, Clients
 
-    os.environ.update({k: v for k, v in env.items() if k.startswith(("ASR_", "IDENTITY_", "AZURE_TOKEN"))})
+    for k, v in env.items():  # monkeypatch: ASR_RETRY_TOTAL=2 must not leak into later tests of this worker
+        if k.startswith(("ASR_", "IDENTITY_", "AZURE_TOKEN")):
+            monkeypatch.setenv(k, v)
     clients = Clients(SUB, AzureSettings.from_env())
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     lease = "|".join(["pipeline-42", "build-agent-7", "4242", (now - dt.timedelta(seconds=30)).isoformat().replace("+00:00", "Z"),

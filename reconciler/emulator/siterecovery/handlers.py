@@ -598,6 +598,16 @@ def register(routes: RouteTable) -> None:
     for seg in ("testFailover", "testFailoverCleanup", "plannedFailover", "unplannedFailover", "failoverCommit",
                 "failoverCancel", "reProtect"):
         routes.add("POST", I + "/" + seg, replayed(item_action(seg)), api_versions=a)
+    from reconciler.emulator.siterecovery.recoverypoints import handlers as rp_handlers
+
+    list_points, get_point = rp_handlers()  # recovery points (docs/fidelity.md J-006)
+    routes.add("GET", I + "/recoveryPoints", list_points, api_versions=a)
+    routes.add("GET", I + "/recoveryPoints/{recoveryPointName}", get_point, api_versions=a)
+    from reconciler.emulator.siterecovery.repair import handlers as repair_handlers
+
+    repair, resolve = repair_handlers()  # docs/fidelity.md J-009
+    routes.add("POST", I + "/repairReplication", replayed(repair), api_versions=a)
+    routes.add("POST", I + "/resolveHealthErrors", replayed(resolve), api_versions=a)
     # recovery plans
     routes.add("GET", V + "/replicationRecoveryPlans", list_plans, api_versions=a)
     routes.add("GET", RP, get_plan, api_versions=a)
@@ -610,6 +620,10 @@ def register(routes: RouteTable) -> None:
     # jobs and operations
     routes.add("GET", V + "/replicationJobs", list_jobs, api_versions=a)
     routes.add("GET", V + "/replicationJobs/{jobName}", get_job, api_versions=a)
+    from reconciler.emulator.siterecovery import jobcontrol
+
+    for seg in ("resume", "restart", "cancel"):  # job control (docs/fidelity.md J-001..)
+        routes.add("POST", V + "/replicationJobs/{jobName}/" + seg, replayed(jobcontrol.handler(seg)), api_versions=a)
     routes.add("GET", V + "/replicationOperationResults/{operationId}", op_results, api_versions=a,
                action="Microsoft.RecoveryServices/vaults/replicationOperationResults/read")
     # Location URLs: {resource}/operationresults/{job} (see `started`)

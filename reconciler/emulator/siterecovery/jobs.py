@@ -29,6 +29,9 @@ IDLE_START = "1753-01-01T01:01:01Z"  # what Azure shows as startTime of the idle
 NO_TIME = "0001-01-01T00:00:00"
 # the state description of a test failover job waiting for its cleanup (ReplicationJobs_Resume.json)
 WAITING_FOR_CLEANUP = "WaitingForStopTestFailover"
+# the state description of a job (and its task) waiting at a recovery plan's manual action: a guess
+# (no recording shows one; docs/fidelity.md J-005)
+WAITING_FOR_MANUAL_ACTION = "WaitingForManualAction"
 
 
 def iso(t: float | None) -> str | None:
@@ -68,6 +71,10 @@ class TaskSpec:
     seconds: float
     group: tuple[str, str] | None = None  # recovery plan group: (groupId, rpGroupType)
     children: list[tuple[str, str]] = field(default_factory=list)  # (item name, VM name) failed over in this group
+    # a recovery plan action's task: its customDetails (ManualActionTaskDetails...); `pause`: the job
+    # suspends when it reaches the task until a resume (a manual action; docs/fidelity.md J-005)
+    details: dict[str, Any] | None = None
+    pause: bool = False
 
 
 @dataclass
@@ -105,6 +112,11 @@ class Job:
     suspended_at: float | None = None
     details_when_done: list[dict[str, Any]] = field(default_factory=list)  # customDetails.protectedItemDetails
     overlay: dict[str, Any] | None = None  # test hook: properties written over the rendering (SiteRecovery.overlay)
+    # job control (emulator/siterecovery/jobcontrol.py): pauses at manual actions, cancel, restart
+    pauses: list[tuple[int, float]] = field(default_factory=list)  # (task index, seconds it waited), resumed
+    waiting: tuple[int, float] | None = None  # (task index, since): suspended at a manual action
+    cancel_at: float | None = None  # cancel asked: Cancelling until cancel_at + CANCEL_SECONDS
+    restarted: bool = False  # a RestartJob was started for this failed job
 
     def __post_init__(self) -> None:
         if not self.task_ids:
@@ -118,11 +130,19 @@ class Job:
     def start(self) -> float:
         return self.created + QUEUE_DELAY
 
+    def paused(self, index: int) -> float:
+        """Seconds task `index` waited for a resume (0 for a task that never paused)."""
+        return sum(p for k, p in self.pauses if k == index)
+
     @property
     def duration(self) -> float:
         if self.fail is not None and self.fail_task is not None:
-            return sum(t.seconds for t in self.tasks[: self.fail_task + 1])
-        return sum(t.seconds for t in self.tasks)
+            return sum(t.seconds for t in self.tasks[: self.fail_task + 1]) + sum(
+                p for k, p in self.pauses if k <= self.fail_task)
+        return sum(t.seconds for t in self.tasks) + sum(p for _, p in self.pauses)
+
+    def task_start(self, index: int) -> float:
+        return self.start + sum(t.seconds for t in self.tasks[:index]) + sum(p for k, p in self.pauses if k < index)
 
     @property
     def failed_task(self) -> int:
@@ -135,7 +155,9 @@ class Job:
     def state(self, now: float) -> str:
         if self.final:
             return self.final
-        if self.suspended_at is not None:
+        if self.cancel_at is not None:
+            return "Cancelling"  # ReplicationJobs_Cancel.json
+        if self.suspended_at is not None or self.waiting is not None:
             return "Suspended"
         if now < self.start:
             return "NotStarted"
@@ -162,9 +184,14 @@ class Job:
         tasks = []
         t = self.start
         for i, spec in enumerate(self.tasks):
-            t_end = t + spec.seconds
+            t_end = t + spec.seconds + self.paused(i)
             last = i == self.failed_task if self.fail is not None else i == len(self.tasks) - 1
-            if self.fail is not None and i > self.failed_task:
+            waiting_here = self.waiting is not None and self.waiting[0] == i and self.final is None
+            if waiting_here:
+                ts = "InProgress"  # waiting for the manual action (J-005: guess)
+            elif self.waiting is not None and i > self.waiting[0] and self.final is None:
+                ts = "NotStarted"
+            elif self.fail is not None and i > self.failed_task:
                 ts = "NotStarted"  # after the failed task (unconfirmed)
             elif self.final == "Cancelled" and (self.final_at or 0) < t_end:
                 ts = "Cancelled" if (self.final_at or 0) >= t else "Skipped"
@@ -183,7 +210,7 @@ class Job:
                 "name": spec.name,
                 "friendlyName": spec.friendly_name,
                 "state": ts,
-                "stateDescription": _DESCR.get(ts, ts),
+                "stateDescription": WAITING_FOR_MANUAL_ACTION if waiting_here else _DESCR.get(ts, ts),
                 "taskType": "TaskDetails",
                 "allowedActions": [],
                 # a task not started / not ended shows .NET's DateTime.MinValue (TestEnableDR.json): F-044
@@ -191,7 +218,11 @@ class Job:
                 "endTime": iso(t_end) if ts in ("Succeeded", "Failed") else UNSET_TIME,
                 "errors": [self._error_json(i)] if ts == "Failed" else [],
             }
-            if spec.group is None:  # a plain task (CreateFabricTests.json, TestEnableDR.json): F-043
+            if spec.details is not None:  # a recovery plan action's task (ReplicationJobs_Restart.json): J-005
+                task["customDetails"] = dict(spec.details)
+                if waiting_here:
+                    task["allowedActions"] = ["Resume"]  # guess
+            elif spec.group is None:  # a plain task (CreateFabricTests.json, TestEnableDR.json): F-043
                 task["customDetails"] = {"instanceType": "TaskDetails"}
             if spec.group is not None:
                 task["groupTaskCustomDetails"] = {
@@ -224,11 +255,12 @@ class Job:
             "scenarioName": self.scenario,
             "friendlyName": self.friendly_name,
             "state": state,
-            "stateDescription": WAITING_FOR_CLEANUP if state == "Suspended" else _DESCR.get(state, state),
+            "stateDescription": (WAITING_FOR_MANUAL_ACTION if self.waiting is not None and state == "Suspended"
+                                 else WAITING_FOR_CLEANUP if state == "Suspended" else _DESCR.get(state, state)),
             "tasks": tasks,
             "errors": [self._error_json(self.failed_task)] if state == "Failed" else [],
             "startTime": iso(self.start if now >= self.start else self.created),
-            "allowedActions": _ALLOWED.get(state, []),
+            "allowedActions": [] if self.restarted else _ALLOWED.get(state, []),
             "targetObjectId": self.target_object_id,
             "targetObjectName": self.target_object_name,
             "targetInstanceType": self.target_instance_type,
@@ -282,6 +314,7 @@ _DESCR = {
     "Succeeded": "Completed",
     "Failed": "Failed",
     "Cancelled": "Cancelled",
+    "Cancelling": "Cancelling",
     "Skipped": "Skipped",
 }
 # InProgress: [Cancel] (TestTFO.json); Suspended: [Cancel, Resume] (ReplicationJobs_Resume.json);

@@ -431,7 +431,12 @@ class ProtectedItem:
         return self.job is not None and self.job.final is None and self.job.suspended_at is None
 
     def allowed_operations(self) -> list[str]:
-        return sm.allowed(self.phase, self.tfo, self.busy())
+        ops = sm.allowed(self.phase, self.tfo, self.busy())
+        from reconciler.emulator.siterecovery.repair import can_repair
+
+        if can_repair(self):  # repair.py (J-009)
+            ops.append("RepairReplication")
+        return ops
 
     def policy_obj(self) -> "Policy | None":
         return self.vault.policies.get(self.policy.lower())
@@ -506,7 +511,10 @@ class ProtectedItem:
         if self.vm.health == "Normal":
             return []
         level = "Error" if self.vm.health == "Critical" else "Warning"
+        from reconciler.emulator.siterecovery.repair import health_error_id
+
         return [{
+            "errorId": health_error_id("78069" if level == "Error" else "78122"),
             "errorSource": "VirtualMachine",
             "errorType": "Replication",
             "errorLevel": level,
@@ -686,7 +694,8 @@ class ProtectedItem:
                 "lastSuccessfulFailoverTime": iso(self.last_failover),
                 "lastSuccessfulTestFailoverTime": iso(self.last_tfo),
                 "currentScenario": scenario,
-                "failoverRecoveryPointId": (f"{self.id}/recoveryPoints/{guid(self.id, 'rp', str(self.last_failover))}"
+                "failoverRecoveryPointId": (f"{self.id}/recoveryPoints/"
+                                            f"{self.settings.get('_failoverPoint') or guid(self.id, 'rp', str(self.last_failover))}"
                                             if self.last_failover is not None else None),
                 "providerSpecificDetails": details,
                 "recoveryContainerId": vault.azure_container_id,

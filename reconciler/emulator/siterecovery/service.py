@@ -229,11 +229,17 @@ class SiteRecovery:
         vault.jobs_by_name[name.lower()] = job
         end = job.end
         self.state.schedule(end, lambda: self._finish(job, end))
+        if any(t.pause for t in job.tasks):  # a manual action suspends the job (jobcontrol.py)
+            from reconciler.emulator.siterecovery.jobcontrol import schedule_pause
+
+            schedule_pause(self, job)
         return job
 
     def _finish(self, job: Job, at: float) -> None:
         if job.final is not None:
             return
+        if job.waiting is not None or job.cancel_at is not None or at + 1e-6 < job.end:
+            return  # suspended at a manual action, cancelled, or moved later by a resume (jobcontrol.py)
         if job.fail is None and job.on_success is not None:
             try:
                 job.on_success(at)
@@ -1115,8 +1121,9 @@ class SiteRecovery:
 
     def _item_job(self, item: ProtectedItem, operation: str, done: Callable[[float], None],
                   failed: Callable[[float], None] | None, crid: str | None, plan: RecoveryPlan | None = None,
-                  fail: JobError | None = None, fail_task: int | None = None) -> Job:
+                  fail: JobError | None = None, fail_task: int | None = None, first: list | None = None) -> Job:
         scenario, friendly, tasks = sm.OPERATIONS[operation]
+        tasks = list(first or []) + list(tasks)
         fabric = item.container.fabric
         job = self.start_job(
             item.vault, scenario, friendly, target_id=item.name, target_name=item.vm.friendly,
@@ -1320,7 +1327,10 @@ class SiteRecovery:
         item = self.item(vault, fabric, container, name)
         op = self._failover_input(vault, action, body, item.phase)
         self._check_op(item, op if op != "Failback" else "Failback")
-        return self._run_item_op(item, op, crid, body=body)
+        from reconciler.emulator.siterecovery import recoverypoints
+
+        point = recoverypoints.chosen(item, self.now(), body) if op in ("PlannedFailover", "UnplannedFailover") else None
+        return self._run_item_op(item, op, crid, body=body, point=point)
 
     def _failover_input(self, vault: Vault, action: str, body: Any, phase: str | None, plan: bool = False) -> str:
         """Validate the body of a failover-family POST; the operation name it means."""
@@ -1353,6 +1363,12 @@ class SiteRecovery:
                     if dso is not None and dso not in ("ForDownTime", "ForSynchronization"):
                         raise bad(f"dataSyncOption {dso!r} is not valid (ForDownTime, ForSynchronization).", "InvalidParameter",
                                   "properties.providerSpecificDetails.dataSyncOption")
+                    alt = e.get("providerIdForAlternateRecovery")
+                    if alt and not any(str(alt).lower() in (pn.lower(), pv.friendly.lower())
+                                       for f in vault.fabrics.values() for pn, pv in f.providers.items()):
+                        # an alternate location names a registered provider (guess: its name; J-008)
+                        raise bad(f"providerIdForAlternateRecovery {alt!r} is not a provider registered in the vault.",
+                                  "InvalidParameter", "properties.providerSpecificDetails.providerIdForAlternateRecovery")
                     rvc = e.get("recoveryVmCreationOption")
                     if rvc is not None and rvc not in ("CreateVmIfNotFound", "NoAction"):
                         raise bad(f"recoveryVmCreationOption {rvc!r} is not valid.", "InvalidParameter",
@@ -1404,13 +1420,17 @@ class SiteRecovery:
         return op
 
     def _run_item_op(self, item: ProtectedItem, op: str, crid: str | None, job_for_plan: Job | None = None,
-                     body: Any = None) -> Job:
+                     body: Any = None, point: str | None = None) -> Job:
         before = (item.phase, item.tfo)
 
         def done(at: float) -> None:
             if item.container.items.get(item.name.lower()) is not item:
                 return
             self._apply_op(item, op, at)
+            if op in ("PlannedFailover", "UnplannedFailover"):  # the point used (recoverypoints.py)
+                from reconciler.emulator.siterecovery.recoverypoints import record
+
+                record(item, point)
 
         def failed(at: float) -> None:
             if item.container.items.get(item.name.lower()) is item:
@@ -1424,7 +1444,12 @@ class SiteRecovery:
         if job_for_plan is not None:
             item.job = job_for_plan
             return job_for_plan
-        job = self._item_job(item, op, done, failed, crid)
+        first = None
+        if op == "Failback":
+            from reconciler.emulator.siterecovery.jobcontrol import failback_first_tasks
+
+            first = failback_first_tasks(body)
+        job = self._item_job(item, op, done, failed, crid, first=first)
         self._describe_failover_job(job, [item], op, body)
         return job
 
@@ -1646,18 +1671,32 @@ class SiteRecovery:
             members = [m for m in members if m is not None]
             if g["groupType"] == "Boot":
                 boot += 1
-            if not members:
-                continue
-            label = f"Group {boot}: {g['groupType']}" if g["groupType"] == "Boot" else f"All groups {g['groupType'].lower()}"
-            name = f"BootGroup{boot}" if g["groupType"] == "Boot" else f"{g['groupType']}Group"
-            tasks.append(TaskSpec(name, f"{label} ({len(members)} virtual machines)", item_seconds,
-                                  group=(str(gi), g["groupType"]), children=[(m.name, m.vm.friendly) for m in members]))
+            from reconciler.emulator.siterecovery.jobcontrol import action_tasks
+
+            tasks += action_tasks(g.get("startGroupActions"), op, body)
+            if members:
+                label = f"Group {boot}: {g['groupType']}" if g["groupType"] == "Boot" else f"All groups {g['groupType'].lower()}"
+                name = f"BootGroup{boot}" if g["groupType"] == "Boot" else f"{g['groupType']}Group"
+                tasks.append(TaskSpec(name, f"{label} ({len(members)} virtual machines)", item_seconds,
+                                      group=(str(gi), g["groupType"]), children=[(m.name, m.vm.friendly) for m in members]))
+            tasks += action_tasks(g.get("endGroupActions"), op, body)
+        if op == "Failback":  # ForDownTime: synchronise first, then wait for a resume (jobcontrol.py)
+            from reconciler.emulator.siterecovery.jobcontrol import failback_first_tasks
+
+            tasks = (failback_first_tasks(body) or []) + tasks
         before = {id(it): (it.phase, it.tfo) for it in items}
+
+        from reconciler.emulator.siterecovery import recoverypoints
+
+        rp_type = recoverypoints.plan_type(body)
 
         def done(at: float) -> None:
             for it in items:
                 if it.container.items.get(it.name.lower()) is it:
+                    p = recoverypoints.latest(it, at, rp_type) if op in ("PlannedFailover", "UnplannedFailover") else None
                     self._apply_op(it, op, at)
+                    if op in ("PlannedFailover", "UnplannedFailover"):
+                        recoverypoints.record(it, p[0] if p else None)
             if op == "TestFailover":
                 plan.last_test = job.start
             elif op in ("PlannedFailover", "Failback"):
