@@ -1,6 +1,6 @@
 # Two commands for a fresh machine with only Python 3.11+:
 #   make demo   creates .venv, installs asr with its emulator, runs validate/plan/apply/plan against it
-#   make test   creates .venv, installs asr with the emulator and test extras, runs the whole suite
+#   make test   creates .venv, installs asr with the emulator and test extras, runs `make lint`, then the whole suite
 # `make install`: the runtime and the emulator (the `emulator` extra), without the test tools.
 # The distribution is `asr-iac` (the name `asr` on PyPI is another project); the command is `asr`.
 PYTHON ?= python3
@@ -38,7 +38,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/asr demo examples/quickstart.yaml
 
-test: $(TEST_STAMP)
+# lint first: CI runs `make test`, so a lint or type error fails it
+test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)

@@ -23,6 +23,23 @@ Azure SDK exceptions are translated into this tree in exactly one place:
 
 from __future__ import annotations
 
+__all__ = [
+    "AsrError",
+    "AuthenticationError",
+    "AuthorizationError",
+    "AzureError",
+    "ConfigurationError",
+    "ConflictError",
+    "ManifestError",
+    "NotFoundError",
+    "OperationFailedError",
+    "PlanMismatchError",
+    "PlanStaleError",
+    "ThrottledError",
+    "UnreachableError",
+    "UsageError",
+    "UserError",
+]
 
 class AsrError(Exception):
     exit_code = 1

@@ -19,8 +19,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from reconciler.errors import UsageError
 
@@ -147,14 +148,15 @@ class Settings:
     sources: tuple[tuple[str, str], ...] = ()  # (field, where its value came from), for messages
 
     @classmethod
-    def load(cls, env: Mapping[str, str] | None = None, flags: Mapping[str, Any] | None = None) -> "Settings":
+    def load(cls, env: Mapping[str, str] | None = None, flags: Mapping[str, Any] | None = None) -> Settings:
         """Flags (non-None values), then the environment, then the defaults."""
         env = os.environ if env is None else env
         flags = flags or {}
         values: dict[str, Any] = {}
         sources: list[tuple[str, str]] = []
         for s in SETTINGS:
-            raw, where = None, None
+            raw: Any = None
+            where = ""
             if flags.get(s.field) is not None:
                 raw, where = flags[s.field], s.flag or s.field
             else:
@@ -162,7 +164,7 @@ class Settings:
                     if env.get(name) not in (None, ""):
                         raw, where = env[name], name
                         break
-            if raw is None:
+            if raw is None or not where:
                 continue
             if s.kind == "seconds":
                 values[s.field] = parse_seconds(raw, where)
@@ -179,7 +181,7 @@ class Settings:
         return settings
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         return cls.load(env=env)
 
     def source_of(self, field: str) -> str:
@@ -189,5 +191,5 @@ class Settings:
                 return where
         return _BY_FIELD[field].env
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -10,7 +10,6 @@ included) and returns the EmulatorProcess.
 
 from __future__ import annotations
 
-
 import pytest
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"

@@ -23,8 +23,9 @@ import concurrent.futures as cf
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from reconciler.apply import operations as ops
 from reconciler.apply.jobs import JobTracker, JobView
@@ -54,7 +55,7 @@ class Outcome:
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"address": self.address, "action": self.action, "status": self.status, "seconds": round(self.seconds, 3)}
+        d: dict[str, Any] = {"address": self.address, "action": self.action, "status": self.status, "seconds": round(self.seconds, 3)}
         if self.reason:
             d["reason"] = self.reason
         if self.error_code or self.error_message:
@@ -263,7 +264,7 @@ class Executor:
             self.tracker.close()
         return self._result(run, t0)
 
-    def _result(self, run: "_Run", t0: float) -> ApplyResult:
+    def _result(self, run: _Run, t0: float) -> ApplyResult:
         for addr in run.order:
             if addr not in run.outcomes:
                 run.outcomes[addr] = Outcome(addr, run.index[addr].action.value, SKIPPED,
@@ -300,7 +301,7 @@ class Executor:
         return o
 
     # --- one change, step by step ---------------------------------------------
-    def _step(self, c: Change, st: "_State") -> "Outcome | tuple[Any, _State]":
+    def _step(self, c: Change, st: _State) -> Outcome | tuple[Any, _State]:
         """Run the change's requests from `st.index` on until one starts an ASR
         job (returns (tracked, state): the worker is given back while the job
         runs) or the change ends (returns its Outcome)."""
@@ -326,17 +327,17 @@ class Executor:
             return o
         return self._succeeded(c, st)
 
-    def _succeeded(self, c: Change, st: "_State") -> Outcome:
+    def _succeeded(self, c: Change, st: _State) -> Outcome:
         o = Outcome(c.address, c.action.value, SUCCEEDED, jobs=st.jobs, seconds=time.monotonic() - st.t0)
         self.emit({"event": "done", "address": c.address, "action": c.action.value, "seconds": round(o.seconds, 2)})
         return o
 
-    def _failed(self, c: Change, st: "_State", code: str | None, message: str, jobs: list | None = None) -> Outcome:
+    def _failed(self, c: Change, st: _State, code: str | None, message: str, jobs: list | None = None) -> Outcome:
         self.emit({"event": "failed", "address": c.address, "code": code, "message": message})
         return Outcome(c.address, c.action.value, FAILED, error_code=code, error_message=message,
                        jobs=st.jobs or list(jobs or []), seconds=time.monotonic() - st.t0)
 
-    def _job_verdict(self, c: Change, t: Any, st: "_State") -> "Outcome | None":
+    def _job_verdict(self, c: Change, t: Any, st: _State) -> Outcome | None:
         """A followed job ended: the change's outcome, or None to go on with its
         next request."""
         if t.job is not None:
@@ -361,7 +362,7 @@ class Executor:
             return None
         return self._succeeded(c, st)
 
-    def _wait_ended(self, c: Change, st: "_State", t: Any, what: str) -> Outcome:
+    def _wait_ended(self, c: Change, st: _State, t: Any, what: str) -> Outcome:
         """The wait for a job ended before the job did: say why, with Azure's last error."""
         from reconciler.settings import format_seconds
 
@@ -378,7 +379,7 @@ class Executor:
         o.error_hint = getattr(err, "hint", None)
         return o
 
-    def _await_job(self, c: Change, spec: ops.OpSpec, args: dict[str, Any], st: "_State") -> Any:
+    def _await_job(self, c: Change, spec: ops.OpSpec, args: dict[str, Any], st: _State) -> Any:
         """An AWAIT change's request: read the running job, then follow it (None when
         it already ended well)."""
         short = str(args.get("job_name") or "").rstrip("/").rsplit("/", 1)[-1]
@@ -393,7 +394,7 @@ class Executor:
         return self.tracker.follow(c.address, what=job.scenario or "job", job_name=job.name or short,
                                    sent_at=job.start_ts or time.time(), timeout=self.job_timeout)
 
-    def _run_request(self, c: Change, operation: str, args: dict[str, Any], st: "_State") -> Any:
+    def _run_request(self, c: Change, operation: str, args: dict[str, Any], st: _State) -> Any:
         """Send one request. Returns the tracked job for an ASR write (the
         caller waits for it without holding a worker), None when done."""
         spec = ops.spec_for(operation)
@@ -438,9 +439,9 @@ class Executor:
             try:
                 ops.run_lro(self.clients, spec, args, timeout=self.lro_timeout, should_stop=lambda: self.stopping)
             except InterruptedError:
-                raise Interrupted(st.jobs)
+                raise Interrupted(st.jobs) from None
             except TimeoutError as exc:
-                raise ChangeFailed("OperationTimeout", str(exc))
+                raise ChangeFailed("OperationTimeout", str(exc)) from exc
             except Exception as exc:
                 if spec.key in ops.CREATE_ONLY and getattr(exc, "status_code", None) == 412:
                     # created meanwhile by someone else: it exists, which is what we wanted
@@ -492,7 +493,7 @@ class _Run:
         self.waiting: dict[str, tuple[Any, _State]] = {}  # address -> (tracked job, state)
         self.busy: set[str] = set()
         self.candidates = set(self.order)  # addresses worth looking at in the next scan
-        self.wakeups: "queue.Queue[str]" = queue.Queue()
+        self.wakeups: queue.Queue[str] = queue.Queue()
         self.interrupted = False
         self.pool = cf.ThreadPoolExecutor(max_workers=ex.parallelism, thread_name_prefix="asr-apply")
 
@@ -564,7 +565,7 @@ class _Run:
         return None
 
     # --- wait a little for workers or ended jobs -------------------------------------
-    def pause(self) -> "set[cf.Future] | None":
+    def pause(self) -> set[cf.Future] | None:
         try:
             if self.running:
                 done, _ = cf.wait(list(self.running), timeout=0.1, return_when=cf.FIRST_COMPLETED)
@@ -582,7 +583,7 @@ class _Run:
             self.ex.emit({"event": "interrupt", "in_flight": sorted(list(self.running.values()) + list(self.waiting))})
             return None
 
-    def collect(self, done: "set[cf.Future]") -> None:
+    def collect(self, done: set[cf.Future]) -> None:
         for fut in done:
             addr = self.running.pop(fut)
             res = fut.result()

@@ -14,7 +14,8 @@ fallback candidates the newest wins (the job of a retried write).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reconciler.azure.jobs import APPLY, JobFollower, Tracked
 from reconciler.live.jobs import FAILED, SUCCEEDED, JobView, iso

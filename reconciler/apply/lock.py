@@ -25,8 +25,9 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from reconciler.errors import AsrError, ConflictError
 
@@ -44,7 +45,9 @@ def strip_lock_tag(live: Any) -> Any:
 
 
 class LockHeldError(ConflictError):
-    """Another apply holds the vault's lock."""
+    """Another apply holds the vault's lock (`lease`: whose)."""
+
+    lease: LeaseInfo | None = None
 
 
 @dataclass
@@ -57,7 +60,7 @@ class LeaseInfo:
     raw: str
 
     @classmethod
-    def parse(cls, raw: str | None) -> "LeaseInfo | None":
+    def parse(cls, raw: str | None) -> LeaseInfo | None:
         if not raw:
             return None
         parts = raw.split("|")
@@ -83,16 +86,16 @@ class LeaseInfo:
 
 
 def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0)
 
 
 def _fmt(d: _dt.datetime) -> str:
-    return d.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return d.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse(s: str) -> _dt.datetime:
     d = _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
-    return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
+    return d if d.tzinfo else d.replace(tzinfo=_dt.UTC)
 
 
 def _human(seconds: float) -> str:
@@ -371,7 +374,7 @@ class VaultLock:
             finally:
                 self.value = None
 
-    def __enter__(self) -> "VaultLock":
+    def __enter__(self) -> VaultLock:
         self.acquire()
         return self
 

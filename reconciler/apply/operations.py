@@ -24,8 +24,9 @@ from __future__ import annotations
 import inspect
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from reconciler.azure.jobs import Sent, send_write
 from reconciler.errors import UsageError

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 DEFAULT_REFILL_PER_SECOND = 10.0  # ARM writes, per subscription
 DEFAULT_CAPACITY = 200.0

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 
 def _ts() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Progress:
@@ -189,7 +189,7 @@ class RichProgress(Progress):
             elif kind == "done" and a:
                 self.rows.pop(a, None)
                 self.console.print(f"[green]✓[/green] {describe(e)}")
-            elif kind == "failed":
+            elif kind == "failed" and a:
                 self.rows.pop(a, None)
                 self.console.print(f"[red]✗[/red] {describe(e)}")
             elif kind in ("skipped", "manual"):

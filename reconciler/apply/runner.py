@@ -23,7 +23,8 @@ executor.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reconciler.apply.executor import (
     FAILED,

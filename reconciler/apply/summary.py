@@ -9,7 +9,6 @@ from typing import Any, TextIO
 
 from reconciler.apply.executor import FAILED, IN_PROGRESS, MANUAL, SKIPPED, SUCCEEDED, UNCHANGED, ApplyResult
 
-
 OK_LINES = 50  # successes listed one by one; failures, skips and manual steps always all
 
 

@@ -88,13 +88,13 @@ class AzureSettings:
     retry_timeout: float = 90.0
 
     @classmethod
-    def from_env(cls) -> "AzureSettings":
+    def from_env(cls) -> AzureSettings:
         from reconciler.settings import Settings
 
         return cls.from_settings(Settings.from_env())
 
     @classmethod
-    def from_settings(cls, s: Any) -> "AzureSettings":
+    def from_settings(cls, s: Any) -> AzureSettings:
         return cls(endpoint=s.arm_endpoint.rstrip("/"), ca_bundle=s.ca_bundle or None, retry_total=s.retry_total,
                    connect_timeout=s.connect_timeout, read_timeout=s.read_timeout, retry_timeout=s.retry_timeout)
 

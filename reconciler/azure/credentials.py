@@ -206,7 +206,7 @@ class _Recorded:
             raise AttributeError("get_token_info")
         return self._call("get_token_info", *scopes, **kwargs)
 
-    def __enter__(self) -> "_Recorded":
+    def __enter__(self) -> _Recorded:
         self._inner.__enter__()
         return self
 
@@ -257,7 +257,7 @@ class AsrCredential:
     def close(self) -> None:
         self._inner.close()
 
-    def __enter__(self) -> "AsrCredential":
+    def __enter__(self) -> AsrCredential:
         self._inner.__enter__()
         return self
 
@@ -269,9 +269,11 @@ def build_credential(ca_bundle: str | None = None, **kwargs: Any) -> AsrCredenti
     """The credential every SDK client shares (TLS trust files checked first). `kwargs` go
     to DefaultAzureCredential (the token requests' connection_timeout / read_timeout)."""
     check_ca_bundles(ca_bundle)
-    from reconciler.azure.errors import translate
-
     try:
         return AsrCredential(**kwargs)
     except ValueError as exc:  # e.g. an AZURE_TOKEN_CREDENTIALS value azure-identity does not know
-        raise translate(exc, "set up the Azure credential") from exc
+        # said here, not by azure.errors.translate: errors imports this module (no import cycle)
+        first = (str(exc).strip() or type(exc).__name__).splitlines()[0][:300]
+        hint = ("fix or unset AZURE_TOKEN_CREDENTIALS (it limits which credentials are tried)"
+                if "AZURE_TOKEN_CREDENTIALS" in str(exc) else None)
+        raise ConfigurationError(f"set up the Azure credential: {redact(first)}", hint=hint) from exc

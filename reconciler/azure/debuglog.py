@@ -81,8 +81,8 @@ class DebugLogPolicy(HTTPPolicy):
         ms = f"{seconds * 1000:.0f} ms"
         req_headers = dict(http.headers or {})
         if resp is None:
-            ids = " ".join(f"{k}={v}" for k, v in req_headers.items() if k.lower() in _IDS)
-            lines.append(f"asr-debug:   -> no response after {ms}: {error}; {ids}".rstrip("; "))
+            sent = " ".join(f"{k}={v}" for k, v in req_headers.items() if k.lower() in _IDS)
+            lines.append(f"asr-debug:   -> no response after {ms}: {error}; {sent}".rstrip("; "))
         else:
             h = resp.headers or {}
             ids = {k: req_headers.get(k) for k in req_headers if k.lower() in _IDS}

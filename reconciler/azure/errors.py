@@ -16,7 +16,8 @@ from __future__ import annotations
 import contextlib
 import json
 import ssl
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.errors import (
@@ -66,7 +67,7 @@ def _arm_error(exc: Any) -> tuple[str | None, str | None]:
                 body = resp.text() if callable(getattr(resp, "text", None)) else None
                 data = json.loads(body) if body else None
                 if isinstance(data, dict):
-                    inner = data.get("error") if isinstance(data.get("error"), dict) else data
+                    inner: dict = data["error"] if isinstance(data.get("error"), dict) else data
                     code = inner.get("code")
                     message = inner.get("message")
             except Exception:  # body is not JSON: keep what azure-core said
@@ -100,10 +101,7 @@ def translate(exc: BaseException, action: str | None = None) -> AsrError:
     from azure.core import exceptions as ce
 
     prefix = f"{action}: " if action else ""
-    try:
-        from azure.identity import CredentialUnavailableError
-    except Exception:  # pragma: no cover - azure-identity is a dependency
-        CredentialUnavailableError = ()  # type: ignore[assignment]
+    from azure.identity import CredentialUnavailableError  # azure-identity is a dependency
 
     from reconciler.azure.credentials import CredentialChainError
 
@@ -118,12 +116,12 @@ def translate(exc: BaseException, action: str | None = None) -> AsrError:
     if bundle:
         return bundle
 
-    if CredentialUnavailableError and isinstance(exc, CredentialUnavailableError):
+    if isinstance(exc, CredentialUnavailableError):
         return AuthenticationError(f"{prefix}no Azure credentials found", hint=_NO_CREDENTIAL_HINT)
 
     if isinstance(exc, ce.ClientAuthenticationError) and getattr(exc, "status_code", None) is None:
         # raised by azure-identity (no credential could produce a token), not by ARM
-        if "DefaultAzureCredential failed" in str(exc) or isinstance(exc, CredentialUnavailableError or ()):
+        if "DefaultAzureCredential failed" in str(exc) or isinstance(exc, CredentialUnavailableError):
             return AuthenticationError(f"{prefix}no Azure credentials found (DefaultAzureCredential tried the "
                                        "environment, workload and managed identity, and the Azure CLI)",
                                        hint=_NO_CREDENTIAL_HINT)
@@ -134,6 +132,7 @@ def translate(exc: BaseException, action: str | None = None) -> AsrError:
         code, message = _arm_error(exc)
         method, path = _request_of(exc)
         detail = f"{code}: {message}" if code and message else (message or code or "no details")
+        hint: str | None = None
         if status == 401:
             hint = "the token was refused; check the tenant and that the credential is still valid"
             if code == "InvalidAuthenticationTokenTenant":
@@ -148,7 +147,6 @@ def translate(exc: BaseException, action: str | None = None) -> AsrError:
                      "(e.g. Site Recovery Contributor), or use another identity",
             )
         if status == 404:
-            hint = None
             if code == "SubscriptionNotFound":
                 hint = ("the subscription in the manifest is not visible to this credential; "
                         "is the vault in another subscription or tenant?")
@@ -384,7 +382,7 @@ def _first_line(exc: BaseException) -> str:
 
 def is_not_found(exc: BaseException) -> bool:
     """True for a 404 from azure-core (the raw exception, before translation)."""
-    from azure.core.exceptions import ResourceNotFoundError, HttpResponseError
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
     if isinstance(exc, ResourceNotFoundError):
         return True

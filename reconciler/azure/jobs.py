@@ -44,9 +44,10 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from reconciler.errors import AsrError, AuthenticationError, AuthorizationError, AzureError, NotFoundError
 from reconciler.live.jobs import JobView, iso
@@ -198,7 +199,7 @@ class JobPolicy:
     target-object fallback is tried."""
 
     name: str
-    view: type = JobView
+    view: type[JobView] = JobView
     prefer: str = "newest"
     fallback_after: int = 2
 

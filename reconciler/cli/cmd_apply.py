@@ -34,7 +34,6 @@ from typing import Any
 
 from reconciler.cli.common import add_approve_argument, add_target_arguments, load_manifest, targets_of, use_color
 
-
 EPILOG = """examples:
   asr apply examples/quickstart.yaml                      # plan, show, ask, apply
   asr apply examples/quickstart.yaml --auto-approve --wait-protected   # pipelines (--yes is the same)
@@ -111,16 +110,14 @@ def _confirm(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.apply.lock import VaultLock
-    from reconciler.apply.progress import make_progress
-    from reconciler.azure.clients import Clients
-    from reconciler.azure.errors import azure_errors
+    from reconciler.apply import VaultLock, make_progress
+    from reconciler.azure import Clients, azure_errors
     from reconciler.errors import PlanMismatchError, UsageError
     from reconciler.plan import load_plan
 
     if args.parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
-    from reconciler.ops.status import parse_duration
+    from reconciler.ops import parse_duration
 
     try:
         lock_wait = parse_duration(args.lock_timeout)
@@ -131,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}")
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     fmt = args.log_format
     json_out = fmt == "json"
     out = sys.stdout
@@ -158,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         plan = None
         manifest = load_manifest(path)
     clients = Clients(manifest.subscription, settings=getattr(args, "settings", None))
-    if plan is not None:
+    if plan is not None and saved is not None:
         # Checked before the lease is taken, so a refused plan writes nothing at all;
         # checked again under the lease (_run_locked) before anything is sent.
         _check_saved(args, saved, plan, manifest, clients)
@@ -167,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     # checked under it (a vault that does not exist yet is created first, then locked).
     lock = VaultLock(clients, manifest.vault.resource_group, manifest.vault.name, emit=early,
                      ttl=clients.config.lock_ttl)
-    from reconciler.azure.heartbeat import heartbeat
+    from reconciler.azure import heartbeat
 
     with azure_errors(f"lock vault {manifest.vault.name}"), heartbeat(
             lambda: f"reading vault {manifest.vault.name} to lock it ({clients.settings.endpoint})",
@@ -183,9 +180,8 @@ def run(args: argparse.Namespace) -> int:
 def _check_saved(args: argparse.Namespace, saved: dict, plan: Any, manifest: Any, clients: Any) -> Any:
     """Refuse a saved plan that is stale, or whose actions are not what the manifest
     and the live state give now; return the plan made again from them."""
-    from reconciler.apply.lock import strip_lock_tag
-    from reconciler.apply.runner import refuse_destroy
-    from reconciler.azure.errors import azure_errors
+    from reconciler.apply import refuse_destroy, strip_lock_tag
+    from reconciler.azure import azure_errors
     from reconciler.live import read_live_state
     from reconciler.plan import check_plan_current, check_plan_matches, make_plan
 
@@ -194,7 +190,7 @@ def _check_saved(args: argparse.Namespace, saved: dict, plan: Any, manifest: Any
     check_plan_current(saved, manifest, live)
     fresh = make_plan(manifest, live, plan.manifest_path)
     if plan.partial:  # a partial plan is made again with the same targets
-        from reconciler.plan.graph import restrict
+        from reconciler.plan import restrict
 
         restrict(fresh, list(plan.targets))
     check_plan_matches(plan, fresh)
@@ -257,14 +253,19 @@ def _followup_approval(args: argparse.Namespace, info: Any, progress: dict[str, 
 
 def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, manifest: Any, clients: Any,
                 lock: Any, out: Any, info: Any, json_out: bool) -> int:
-    from reconciler.apply.lock import strip_lock_tag
-    from reconciler.apply.progress import make_progress
-    from reconciler.apply.runner import Applier, actionable, refuse_destroy, wait_protected
-    from reconciler.apply.summary import exit_status, render, render_errors
-    from reconciler.azure.errors import azure_errors
+    from reconciler.apply import (
+        Applier,
+        actionable,
+        exit_status,
+        make_progress,
+        refuse_destroy,
+        render_errors,
+        strip_lock_tag,
+        wait_protected,
+    )
+    from reconciler.apply import render_summary as render
+    from reconciler.azure import azure_errors, heartbeat
     from reconciler.plan import Kind, make_plan
-
-    from reconciler.azure.heartbeat import heartbeat
 
     def read_live_state(clients: Any, manifest: Any) -> Any:  # says what it waits for on a slow endpoint
         from reconciler.live import read_live_state as read
@@ -282,7 +283,7 @@ def _run_locked(args: argparse.Namespace, path: str, saved: Any, plan: Any, mani
 
     def targeted(p: Any) -> Any:
         if targets:
-            from reconciler.plan.graph import restrict
+            from reconciler.plan import restrict
 
             restrict(p, targets, also=first)
         return p

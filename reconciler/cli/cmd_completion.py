@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-
 EPILOG = """examples:
   source <(asr completion bash)                      # bash, this shell
   asr completion zsh > "${fpath[1]}/_asr"            # zsh

@@ -20,7 +20,6 @@ import os
 import sys
 import time
 
-
 EPILOG = """examples:
   asr demo                                           # the quickstart (what `make demo` runs)
   asr demo examples/hyperv-site.yaml --time-scale 1200"""
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.cli.main import main as asr_main
 
     require_emulator_extra()
-    from reconciler.emulator.testing import EmulatorProcess
+    from reconciler.emulator import EmulatorProcess
     from reconciler.errors import UsageError
 
     manifest = args.file

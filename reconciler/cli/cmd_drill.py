@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 
-
 EPILOG = """examples (the DR rehearsal of the quickstart, with a Markdown report):
   asr drill examples/quickstart.yaml --recovery-plan tier1 --yes --out drill-tier1.md
   asr drill examples/quickstart.yaml --recovery-plan tier1 --yes --rto 30m --out drill-tier1.html
@@ -41,18 +40,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import os
-
-    from reconciler.ops.context import OpsContext, ensure_can_confirm, select_targets
-    from reconciler.ops.drill import run_drill
-    from reconciler.ops.report import render_drill
-
     import sys
 
     from reconciler.errors import UsageError
+    from reconciler.ops import OpsContext, ensure_can_confirm, render_drill, run_drill, select_targets
 
     rto = None
     if args.rto is not None:
-        from reconciler.ops.status import parse_duration
+        from reconciler.ops import parse_duration
 
         try:
             rto = parse_duration(args.rto)
@@ -77,7 +72,11 @@ def run(args: argparse.Namespace) -> int:
     print(html_page if args.format == "html" else render_drill(rep, args.format), flush=True)
     if args.out:
         fmt = out_fmt
-        text = html_page if fmt == "html" else render_drill(rep, fmt)
+        if fmt == "html":
+            assert html_page is not None  # made above whenever --out names an .html file
+            text = html_page
+        else:
+            text = render_drill(rep, fmt)
         try:
             with open(args.out, "w", encoding="utf-8") as fh:
                 fh.write(text if text.endswith("\n") else text + "\n")
@@ -89,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _html(ctx, rep, rto):
     """The HTML page: the report plus the jobs' task timeline (one GET per job) and who ran it."""
-    from reconciler.ops.report_html import drill_html, job_timeline, run_by
+    from reconciler.ops import drill_html, job_timeline, run_by
 
     try:
         timeline = job_timeline(ctx.clients, ctx.resource_group, ctx.vault,

@@ -11,7 +11,6 @@ import argparse
 import re
 import sys
 
-
 EPILOG = """examples:
   asr emulator serve > emulator.env &
   until grep -q ready emulator.env; do sleep 0.2; done
@@ -44,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.cli.common import require_emulator_extra
 
     require_emulator_extra()
-    from reconciler.emulator.server import ServeError, serve
+    from reconciler.emulator import ServeError, serve
 
     try:
         return serve(

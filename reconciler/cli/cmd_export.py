@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 
-
 EPILOG = """examples:
   asr export --subscription 00000000-0000-0000-0000-000000000001 --resource-group contoso-dr-rg \\
              --vault contoso-asr-vault --out contoso.yaml
@@ -30,12 +29,12 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
-    from reconciler.azure.clients import Clients
+    from reconciler.azure import Clients
     from reconciler.errors import UsageError
 
     if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
         raise UsageError(f"--out {args.out}: the directory {os.path.dirname(args.out) or '.'} does not exist")
-    from reconciler.ops.export import export
+    from reconciler.ops import export
 
     result = export(Clients(args.subscription, settings=getattr(args, "settings", None)), args.subscription,
                     args.resource_group, args.vault)

@@ -49,7 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.ops import Operation
     from reconciler.ops.cli_common import run_selected
-    from reconciler.ops.states import Operation
 
     return run_selected(args, Operation(args.kind))

@@ -26,12 +26,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.apply.lock import TAG, LeaseInfo, force_unlock
-    from reconciler.azure.clients import Clients
-    from reconciler.azure.errors import azure_errors
+    from reconciler.apply import LOCK_TAG as TAG
+    from reconciler.apply import LeaseInfo, force_unlock
+    from reconciler.azure import Clients, azure_errors
     from reconciler.cli.common import load_manifest
     from reconciler.errors import UsageError
-    from reconciler.ops.context import ensure_can_confirm
+    from reconciler.ops import ensure_can_confirm
 
     manifest = load_manifest(args.file)
     rg, vault = manifest.vault.resource_group, manifest.vault.name

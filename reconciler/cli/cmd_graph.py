@@ -28,14 +28,13 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.cli.cmd_apply import _is_saved_plan
     from reconciler.cli.common import load_manifest
     from reconciler.errors import UsageError
-    from reconciler.plan import load_plan
-    from reconciler.plan.graph import render_graph
+    from reconciler.plan import load_plan, render_graph
 
     try:
         with open(args.file, encoding="utf-8") as fh:
             text = fh.read()
     except OSError as exc:
-        raise UsageError(f"{args.file}: cannot read: {exc.strerror or exc}")
+        raise UsageError(f"{args.file}: cannot read: {exc.strerror or exc}") from exc
     if _is_saved_plan(text) is not None:
         changes, actions = load_plan(args.file).changes, True
     else:
@@ -47,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 def manifest_graph(manifest, path: str) -> list:
     """Every declared object with its dependencies: the plan against an empty
     subscription, which only the manifest decides (no Azure call)."""
-    from reconciler.live.state import LiveState
+    from reconciler.live import LiveState
     from reconciler.plan import make_plan
 
     live = LiveState(subscription=manifest.subscription, resource_group=manifest.vault.resource_group,

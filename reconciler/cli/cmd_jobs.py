@@ -57,8 +57,11 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from reconciler.errors import UsageError
-    from reconciler.ops.context import OpsContext
-    from reconciler.ops.jobcontrol import ACTIONS, control, list_vault_jobs, render_text, row, waiting_for, waiting_line
+    from reconciler.ops import JOB_ACTIONS as ACTIONS
+    from reconciler.ops import OpsContext, list_vault_jobs, waiting_for, waiting_line
+    from reconciler.ops import control_job as control
+    from reconciler.ops import job_row as row
+    from reconciler.ops import render_jobs_text as render_text
 
     words = list(args.args)
     if words[0].lower() in ACTIONS:

@@ -15,7 +15,6 @@ from typing import Any
 from reconciler.cli.common import add_target_arguments, load_manifest, targets_of
 from reconciler.cli.common import use_color as _use_color  # tests call cmd_plan._use_color
 
-
 EPILOG = """examples:
   asr plan examples/quickstart.yaml
   asr plan examples/quickstart.yaml --out tfplan.json      # review it, then `asr apply tfplan.json`
@@ -43,12 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def plan_file(path: str, manifest: Any = None, targets: list[str] | None = None, settings: Any = None) -> Any:
     """Load, read live state and plan one manifest (only `targets` and what they need,
     when given). Raises AsrError subclasses."""
-    from reconciler.azure.clients import Clients
-    from reconciler.azure.errors import azure_errors
+    from reconciler.azure import Clients, azure_errors, heartbeat
     from reconciler.live import read_live_state
     from reconciler.plan import make_plan
-
-    from reconciler.azure.heartbeat import heartbeat
 
     manifest = manifest if manifest is not None else load_manifest(path)
     clients = Clients(manifest.subscription, settings=settings)
@@ -62,7 +58,7 @@ def plan_file(path: str, manifest: Any = None, targets: list[str] | None = None,
         clients.close()
     plan = make_plan(manifest, live, path)
     if targets:
-        from reconciler.plan.graph import restrict
+        from reconciler.plan import restrict
 
         restrict(plan, targets)
     return plan
@@ -95,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             save_plan(plan, args.out)
         except OSError as exc:
-            raise UsageError(f"{args.out}: cannot write the plan: {exc.strerror or exc}")
+            raise UsageError(f"{args.out}: cannot write the plan: {exc.strerror or exc}") from exc
         if args.format == "text":
             print(f"\nSaved the plan to {args.out}; apply exactly these actions with `asr apply {args.out}`.", file=out)
     if args.detailed_exitcode:
@@ -106,8 +102,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_dir(args: argparse.Namespace) -> int:
     from reconciler.errors import AsrError, ManifestError, UsageError
     from reconciler.manifest import find_manifests
-    from reconciler.plan import render, save_plan
-    from reconciler.plan.render.json import plan_document
+    from reconciler.plan import plan_document, render, save_plan
 
     paths = find_manifests([args.file])
     if not paths:

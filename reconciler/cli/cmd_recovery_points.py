@@ -25,9 +25,9 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from reconciler.errors import NotFoundError
-    from reconciler.ops.context import OpsContext, select_targets
-    from reconciler.ops.inventory import read_inventory
-    from reconciler.ops.recoverypoints import list_points, render_text
+    from reconciler.ops import OpsContext, read_inventory, select_targets
+    from reconciler.ops import list_recovery_points as list_points
+    from reconciler.ops import render_recovery_points_text as render_text
 
     ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))
     vm = select_targets(ctx.manifest, vms=[args.vm], recovery_plan=None, file=ctx.file).vms[0]

@@ -31,8 +31,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from reconciler.ops.context import OpsContext, ensure_can_confirm, select_targets
-    from reconciler.ops.repair import run_repair
+    from reconciler.ops import OpsContext, ensure_can_confirm, run_repair, select_targets
 
     ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))
     if args.format == "json":

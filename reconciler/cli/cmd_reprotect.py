@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 
-
 EPILOG = """examples:
   asr reprotect examples/quickstart.yaml --vm sql01
 
@@ -23,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.ops import Operation
     from reconciler.ops.cli_common import run_selected
-    from reconciler.ops.states import Operation
 
     return run_selected(args, Operation.REPROTECT)

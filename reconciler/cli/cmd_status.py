@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 
-
 EPILOG = """examples:
   asr status examples/quickstart.yaml
   asr status examples/quickstart.yaml --check --max-rpo 15m     # for monitoring
@@ -42,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from reconciler.errors import UsageError
-    from reconciler.ops.context import OpsContext
-    from reconciler.ops.status import parse_duration, read_status, render_text
+    from reconciler.ops import OpsContext, parse_duration, read_status
+    from reconciler.ops import render_status_text as render_text
 
     max_rpo = None
     if args.max_rpo is not None:
@@ -54,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))
     import sys
 
-    from reconciler.azure.heartbeat import heartbeat
+    from reconciler.azure import heartbeat
 
     with heartbeat(lambda: f"reading the state of vault {ctx.vault}", every=getattr(getattr(ctx.clients, "config", None), "progress_interval", 30.0),
                    counter=getattr(ctx.clients, "counter", None), say=lambda line: print(line, file=sys.stderr, flush=True)):
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         ctx.say(json.dumps(rep.as_dict(), indent=2))
     elif args.format == "html":
-        from reconciler.ops.report_html import run_by, status_html
+        from reconciler.ops import run_by, status_html
 
         ctx.say(status_html(rep, who=run_by(ctx.clients)))
     else:

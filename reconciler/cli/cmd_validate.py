@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-
 EPILOG = """examples:
   asr validate examples/quickstart.yaml
   asr validate examples/                        # every asr/v1 manifest under a folder

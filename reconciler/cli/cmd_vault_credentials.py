@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 
-
 EPILOG = """examples:
   asr vault-credentials examples/quickstart.yaml --proxy http://proxy:3128
   (the kit goes to ~/.asr/kit/<vault>; keep it out of a git working tree)
@@ -31,8 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.ops.context import OpsContext
-    from reconciler.ops.vaultcreds import Proxy, write_kit
+    from reconciler.ops import OpsContext, Proxy, write_kit
 
     proxy = Proxy.parse(args.proxy, args.proxy_user) if args.proxy else None
     ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))

@@ -15,7 +15,8 @@ def load_manifest(path: str) -> Any:
     stderr (FILE:LINE:COL lines) before the error goes up; cli/main.py then prints
     nothing more for it."""
     from reconciler.errors import ManifestError
-    from reconciler.manifest import load_manifest as _load_manifest, print_diagnostics
+    from reconciler.manifest import load_manifest as _load_manifest
+    from reconciler.manifest import print_diagnostics
 
     try:
         return _load_manifest(path)

@@ -91,11 +91,12 @@ def _print_error(err: AsrError) -> None:
 
 def _print_debug(err: AsrError) -> None:
     """ASR_DEBUG=1: the error's own detail lines, then the chain of underlying exceptions (redacted)."""
-    from reconciler.azure.credentials import redact
+    from reconciler.azure import redact
 
     for line in err.debug:
         print(f"debug: {line}", file=sys.stderr)
-    cause, seen = err.__cause__, set()
+    cause = err.__cause__
+    seen: set[int] = set()
     while cause is not None and id(cause) not in seen and len(seen) < 5:
         seen.add(id(cause))
         text = " | ".join(str(cause).strip().splitlines()[:6])[:600]

@@ -34,9 +34,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from reconciler.emulator import auth, faults, framework
+from reconciler.emulator import auth, faults, framework, providers, seeding, siterecovery
+from reconciler.emulator import estate as estate_mod
 from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, rg_id, rg_not_found, serve_lifespan, to_json_bytes
 from reconciler.emulator.limits import Limiter
+from reconciler.emulator.providers import seed
+from reconciler.emulator.siterecovery import registration
 from reconciler.emulator.state import DEFAULT_SUBSCRIPTION, EmulatorConfig, EmulatorState
 
 log = logging.getLogger("reconciler.emulator")
@@ -48,48 +51,21 @@ DEFAULT_ESTATE_PATH = os.path.join(os.path.dirname(__file__), "data", "default-e
 
 
 def build_routes() -> RouteTable:
-    """Every provider's routes: framework (operations), providers.*, and the site
-    recovery tree if present."""
+    """Every provider's routes and hooks: framework (operations), providers.*, and the
+    site recovery tree. The hooks (`routes.hooks`) are copied onto every state `new_state` makes."""
     routes = RouteTable()
     framework.register(routes)
-    from reconciler.emulator import providers
-
     for info in sorted(pkgutil.iter_modules(providers.__path__), key=lambda m: m.name):
         mod = importlib.import_module(f"reconciler.emulator.providers.{info.name}")
         if hasattr(mod, "register"):
             mod.register(routes)
-    try:
-        sr = importlib.import_module("reconciler.emulator.siterecovery")
-    except ImportError as exc:
-        if exc.name and not exc.name.startswith("reconciler.emulator.siterecovery"):
-            raise
-        sr = None
-    if sr is not None and hasattr(sr, "register"):
-        sr.register(routes)
+    siterecovery.register(routes)
     return routes
 
 
-def _estate_module():
-    try:
-        return importlib.import_module("reconciler.emulator.estate")
-    except ImportError as exc:
-        if exc.name == "reconciler.emulator.estate":
-            return None
-        raise
-
-
 def load_estate_file(path: str) -> dict:
-    """Estate dict from a YAML file (E2's loader when present: positions in errors)."""
-    mod = _estate_module()
-    if mod is not None and hasattr(mod, "load_file"):
-        return mod.load_file(path)
-    import yaml
-
-    with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: an estate file is a YAML mapping")
-    return data
+    """Estate dict from a YAML file (every error as FILE:LINE:COL, EstateError)."""
+    return estate_mod.load_file(path)
 
 
 def default_estate() -> dict:
@@ -98,9 +74,10 @@ def default_estate() -> dict:
     return {"subscription": DEFAULT_SUBSCRIPTION}
 
 
-def install_estate(state: EmulatorState, estate: dict) -> None:
-    """Subscription(s), principals and pre-existing Azure resources (`azure:`) are
-    installed here; the on-premises part by reconciler.emulator.estate.install."""
+def install_estate(state: EmulatorState, estate: dict, routes: RouteTable) -> None:
+    """Subscription(s), principals, pre-existing Azure resources (`azure:`), then the
+    on-premises part: the Site Recovery tree, the `seed:` block (sent through `routes`)
+    and the registrations already due."""
     if not isinstance(estate, dict):
         raise ValueError("an estate is a mapping")
     state.estate = estate
@@ -108,12 +85,20 @@ def install_estate(state: EmulatorState, estate: dict) -> None:
     subs = [primary] + [str(s) for s in estate.get("subscriptions") or []]
     state.subscriptions = {s.lower() for s in subs}
     auth.load_principals(state, estate.get("principals"))
-    from reconciler.emulator.providers import seed
-
     seed.install(state, estate.get("azure") or {}, primary)  # pre-existing resources live in the primary subscription
-    mod = _estate_module()
-    if mod is not None and hasattr(mod, "install"):
-        mod.install(state, estate)
+    est = estate_mod.parse(estate)
+    sr = siterecovery.attach(state, est)
+    if est.seed:
+        seeding.apply_seed(sr, est.seed, routes)
+    registration.register_due(sr)
+
+
+def new_state(config: EmulatorConfig, estate: dict, routes: RouteTable) -> EmulatorState:
+    """A fresh state: the hooks of `routes` on it, `estate` installed."""
+    state = EmulatorState(config)
+    state.hooks = routes.hooks.copy()
+    install_estate(state, estate, routes)
+    return state
 
 
 # --------------------------------------------------------------------------- the app
@@ -134,9 +119,8 @@ class EmulatorApp:
         self.authority = authority or auth.TokenAuthority()
         self.startup_config = config or EmulatorConfig()
         self.startup_estate = estate  # None: the default estate
-        self.state = EmulatorState(self.startup_config)
+        self.state = new_state(self.startup_config, estate if estate is not None else default_estate(), self.routes)
         self.limiter = Limiter(self.state.config.arm_limits)
-        install_estate(self.state, estate if estate is not None else default_estate())
 
     # ---- reset
     def reset(self, *, estate: dict | None = None, faults_spec: str | None = None, time_scale: float | None = None,
@@ -154,9 +138,7 @@ class EmulatorApp:
             raise ValueError("timeScale must be > 0")
         if estate is None:
             estate = self.startup_estate if self.startup_estate is not None else default_estate()
-        state = EmulatorState(cfg)
-        install_estate(state, estate)
-        self.state = state
+        self.state = new_state(cfg, estate, self.routes)
         self.limiter = Limiter(cfg.arm_limits)
 
     # ---- faults at run time

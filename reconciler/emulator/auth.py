@@ -19,7 +19,8 @@ import hmac
 import json
 import secrets
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reconciler.emulator.framework import ArmError, Route, serve_lifespan
 from reconciler.emulator.state import EmulatorState, Principal

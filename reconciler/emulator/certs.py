@@ -23,7 +23,7 @@ class CertFiles:
 
 def generate(directory: str, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> CertFiles:
     """Write ca.pem, server.pem and server-key.pem (0600) into `directory`."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     not_before = now - dt.timedelta(minutes=5)
     not_after = now + dt.timedelta(days=30)
 

@@ -35,11 +35,12 @@ import base64
 import json
 import re
 import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote, urlencode
 
-from reconciler.emulator.state import EmulatorState, Operation, OperationStatus, Principal, iso
+from reconciler.emulator.state import EmulatorState, Hooks, Operation, OperationStatus, Principal, iso
 
 # --------------------------------------------------------------------------- errors
 
@@ -72,7 +73,7 @@ class ArmError(Exception):
             err["details"] = self.details
         return {"error": err}
 
-    def reply(self) -> "Reply":
+    def reply(self) -> Reply:
         return Reply(self.status, self.body(), self.headers)
 
 
@@ -135,7 +136,7 @@ class Ctx:
         raw_body: bytes,
         principal: Principal | None,
         base_url: str,
-        route: "Route",
+        route: Route,
     ) -> None:
         self.state = state
         self.method = method
@@ -223,7 +224,7 @@ class Route:
     action: str  # RBAC action, e.g. Microsoft.Storage/storageAccounts/write
     kind: str  # read | write | delete
     check_resource_group: bool
-    regex: re.Pattern = field(repr=False, default=None)  # type: ignore[assignment]
+    regex: re.Pattern[str] = field(repr=False)
     literal_count: int = 0
     namespace: str | None = None
     segments: int = 0
@@ -284,6 +285,11 @@ class RouteTable:
         self._routes: list[Route] = []
         self._by_len: dict[int, list[Route]] = {}
         self.namespaces: set[str] = set()
+        self.hooks = Hooks()  # copied onto every EmulatorState the app makes (EmulatorState.hooks)
+
+    def add_hook(self, name: str, fn: Callable[..., Any]) -> None:
+        """A cross-provider event handler (see state.Hooks for the events)."""
+        self.hooks.add(name, fn)
 
     def add(
         self,
@@ -437,10 +443,10 @@ def paged(ctx: Ctx, items: Iterable[Any], page_size: int | None = None, *, rende
     are kept in the nextLink. `items` may be any sequence (len + slicing) or iterable;
     `render` (optional) turns each item of the page only into its JSON, so a list of
     thousands of model objects costs one page of rendering."""
-    lst = items if (hasattr(items, "__len__") and hasattr(items, "__getitem__")) else list(items)
+    lst: Sequence[Any] = items if isinstance(items, Sequence) else list(items)
     size = page_size or ctx.state.config.page_size or len(lst) or 1
     off = _offset(ctx.q("$skiptoken"))
-    page = list(lst[off: off + size])  # type: ignore[index]
+    page = list(lst[off: off + size])
     if render is not None:
         page = [render(x) for x in page]
     out: dict[str, Any] = {"value": page}
@@ -616,26 +622,6 @@ def check_if_match(ctx: Ctx, current: dict | None) -> None:
     if if_none is not None:
         if current is not None and (if_none.strip() == "*" or if_none.strip() == etag):
             raise ArmError(412, "PreconditionFailed", "The condition specified using HTTP conditional header(s) is not met.")
-
-
-# --------------------------------------------------------------------------- cross-provider hooks
-
-_HOOKS: dict[str, list[Callable[..., Any]]] = {}
-
-
-def add_hook(name: str, fn: Callable[..., Any]) -> None:
-    """Register `fn` for a named event (idempotent). Known events:
-    "vault.delete_blocker" fn(state, vault_id) -> str | None   (a reason blocks the delete)
-    "vault.created"        fn(state, vault: dict)
-    "vault.deleted"        fn(state, vault_id)
-    "subnet.in_use"        fn(state, subnet_id) -> str | None   (who uses it; blocks deleting it)"""
-    lst = _HOOKS.setdefault(name, [])
-    if fn not in lst:
-        lst.append(fn)
-
-
-def call_hooks(name: str, *args: Any) -> list[Any]:
-    return [fn(*args) for fn in list(_HOOKS.get(name, ()))]
 
 
 async def serve_lifespan(receive: Any, send: Any) -> None:

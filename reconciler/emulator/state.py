@@ -20,9 +20,10 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 log = logging.getLogger("reconciler.emulator")
 
@@ -72,7 +73,7 @@ class SimClock:
 
 def iso(ts: float) -> str:
     """ARM-style UTC timestamp (7 fractional digits, trailing Z)."""
-    dt = datetime.fromtimestamp(ts, tz=timezone.utc)
+    dt = datetime.fromtimestamp(ts, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}0Z"
 
 
@@ -129,7 +130,7 @@ class Operation:
     eta: float | None = None
     retry_after: float = 30.0
     data: dict = field(default_factory=dict)  # free for the provider (job id, target...)
-    _state: "EmulatorState | None" = field(default=None, repr=False)
+    _state: EmulatorState | None = field(default=None, repr=False)
 
     @property
     def done(self) -> bool:
@@ -204,6 +205,36 @@ class Stats:
 # --------------------------------------------------------------------------- state
 
 
+class Hooks:
+    """Cross-provider events of one emulator state (a provider's `register(routes)` adds
+    its hooks to the route table; the app copies them onto every state it makes). Known events:
+    "vault.delete_blocker" fn(state, vault_id) -> str | None   (a reason blocks the delete)
+    "vault.created"        fn(state, vault: dict)
+    "vault.deleted"        fn(state, vault_id)
+    "subnet.in_use"        fn(state, subnet_id) -> str | None   (who uses it; blocks deleting it)"""
+
+    def __init__(self) -> None:
+        self._fns: dict[str, list[Callable[..., Any]]] = {}
+
+    def add(self, name: str, fn: Callable[..., Any]) -> None:
+        """Register `fn` for the event `name` (idempotent)."""
+        lst = self._fns.setdefault(name, [])
+        if fn not in lst:
+            lst.append(fn)
+
+    def call(self, name: str, *args: Any) -> list[Any]:
+        """Every hook of `name` called with `args`, in registration order: their results."""
+        return [fn(*args) for fn in list(self._fns.get(name, ()))]
+
+    def copy(self) -> Hooks:
+        new = Hooks()
+        new._fns = {k: list(v) for k, v in self._fns.items()}
+        return new
+
+    def names(self) -> list[str]:
+        return sorted(k for k, v in self._fns.items() if v)
+
+
 @dataclass
 class EmulatorConfig:
     page_size: int = DEFAULT_PAGE_SIZE
@@ -232,6 +263,7 @@ class EmulatorState:
         self.stats = Stats()
         self.estate: dict = {}
         self.extras: dict[str, Any] = {}  # free slot per provider (e.g. "siterecovery")
+        self.hooks = Hooks()  # cross-provider events; the app fills them from its route table
         self._resources: dict[str, dict] = {}
         self._children: dict[tuple[str, str], dict[str, str]] = {}
         self._by_type: dict[str, dict[str, None]] = {}
@@ -332,7 +364,7 @@ class EmulatorState:
         )
         if done_in is not None:
             op.eta = op.start + done_in
-            self.schedule(op.eta, lambda: op.done or op.succeed())
+            self.schedule(op.eta, lambda: None if op.done else op.succeed())
         self.operations[op.id.lower()] = op
         return op
 

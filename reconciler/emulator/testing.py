@@ -96,7 +96,7 @@ class EmulatorProcess:
             self._session.close()
             self._session = None
 
-    def __enter__(self) -> "EmulatorProcess":
+    def __enter__(self) -> EmulatorProcess:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -248,7 +248,7 @@ def call(app: Any, method: str, path: str, *, json: Any = None, body: bytes | No
 # --------------------------------------------------------------------------- SDK shape check
 
 
-def sdk_unknown_keys(obj: dict, cls: type, path: str = "") -> list[str]:
+def sdk_unknown_keys(obj: dict, cls: Any, path: str = "") -> list[str]:  # cls: an untyped TypeSpec model class
     """Paths of keys in the REST JSON `obj` that the pinned SDK model `cls` (a TypeSpec
     model class, e.g. azure.mgmt.recoveryservices.models.Vault) does not define,
     recursively through nested models; polymorphic models are resolved through

@@ -41,7 +41,7 @@ PLACEHOLDER_BEFORE_YEAR = 1900
 
 
 def utcnow() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
+    return _dt.datetime.now(_dt.UTC)
 
 
 def parse_time(value: Any) -> _dt.datetime | None:
@@ -52,7 +52,7 @@ def parse_time(value: Any) -> _dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, _dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
     s = str(value).strip()
     if not s:
         return None
@@ -69,7 +69,7 @@ def parse_time(value: Any) -> _dt.datetime | None:
         return None
     if d.year < PLACEHOLDER_BEFORE_YEAR:
         return None  # a placeholder, not a time (see PLACEHOLDER_BEFORE_YEAR)
-    return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
+    return d if d.tzinfo else d.replace(tzinfo=_dt.UTC)
 
 
 def parse_timestamp(value: Any) -> float | None:
@@ -81,9 +81,9 @@ def parse_timestamp(value: Any) -> float | None:
 def iso(when: _dt.datetime | float) -> str:
     """A datetime or epoch seconds as `YYYY-MM-DDTHH:MM:SSZ` (UTC)."""
     if isinstance(when, _dt.datetime):
-        d = when.astimezone(_dt.timezone.utc)
+        d = when.astimezone(_dt.UTC)
     else:
-        d = _dt.datetime.fromtimestamp(when, _dt.timezone.utc)
+        d = _dt.datetime.fromtimestamp(when, _dt.UTC)
     return d.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -127,7 +127,7 @@ class JobView:
     error_details: list[dict[str, Any]] = field(default_factory=list)  # raw job errors
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "JobView":
+    def from_json(cls, d: dict[str, Any]) -> JobView:
         p = d.get("properties") or {}
         return cls(
             name=d.get("name") or "",
@@ -146,7 +146,7 @@ class JobView:
         )
 
     @classmethod
-    def from_job(cls, job: Any) -> "JobView":
+    def from_job(cls, job: Any) -> JobView:
         """From an SDK Job model or its REST dict."""
         return cls.from_json(job_json(job))
 

@@ -21,10 +21,12 @@ A 404 on a list (resource group or vault not there yet) reads as empty.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from reconciler.azure.errors import azure_errors, is_not_found
 from reconciler.live.ids import norm_id, parse_id
@@ -178,7 +180,7 @@ def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKE
     trg = manifest.target.resource_group
     sr = clients.site_recovery()
     live = LiveState(subscription=manifest.subscription, resource_group=rg, vault_name=vault, target_resource_group=trg)
-    since = (datetime.now(timezone.utc) - timedelta(hours=JOB_LOOKBACK_HOURS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = (datetime.now(UTC) - timedelta(hours=JOB_LOOKBACK_HOURS)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     round1: dict[str, tuple[Callable[[], Any], str]] = {
         "resource_groups": (lambda: clients.resources.resource_groups.list(),
@@ -239,12 +241,14 @@ def read_live_state(clients: Any, manifest: Any, *, max_workers: int = MAX_WORKE
             p = parse_id(c.get("id"))
             wanted[norm_id(c["id"])] = (p.get("replicationfabrics", ""), p.get("replicationprotectioncontainers", c.get("name", "")))
         ops = _builders() if wanted else None
+
+        def discovered(fabric: str, container: str) -> Any:
+            assert ops is not None  # only called for the `wanted` containers
+            return _raw_pages(sr, ops.build_replication_protectable_items_list_by_replication_protection_containers_request(
+                rg, vault, fabric, container, clients.subscription_id))
+
         futures2 = {
-            cid: pool.submit(
-                _collect,
-                (lambda f=f, c=c: _raw_pages(sr, ops.build_replication_protectable_items_list_by_replication_protection_containers_request(
-                    rg, vault, f, c, clients.subscription_id))),
-                f"list discovered VMs of container {c}")
+            cid: pool.submit(_collect, functools.partial(discovered, f, c), f"list discovered VMs of container {c}")
             for cid, (f, c) in wanted.items()
         }
         live.protectable_items = {cid: fut.result() or [] for cid, fut in futures2.items()}

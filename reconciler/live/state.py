@@ -7,7 +7,6 @@ consumed by the planner and by day-2 ops. Lookups are case-insensitive
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -19,6 +18,11 @@ _IN_PROGRESS_JOB_STATES = {"notstarted", "inprogress", "suspended", "cancelling"
 
 def props(obj: dict[str, Any] | None) -> dict[str, Any]:
     return (obj or {}).get("properties") or {}
+
+
+def friendly_name(obj: dict[str, Any]) -> str:
+    """An ASR object's friendlyName, or its name when it has none."""
+    return str(props(obj).get("friendlyName") or obj.get("name") or "")
 
 
 def _lower(s: Any) -> str:
@@ -58,7 +62,7 @@ class LiveState:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "LiveState":
+    def from_dict(cls, d: dict[str, Any]) -> LiveState:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
     # --- lookups ---------------------------------------------------------
@@ -79,7 +83,7 @@ class LiveState:
 
     @cached_property
     def _fabric_names_by_id(self) -> dict[str, str]:
-        return {_lower(f.get("name")): props(f).get("friendlyName") or f.get("name") for f in self.fabrics}
+        return {_lower(f.get("name")): friendly_name(f) for f in self.fabrics}
 
     def fabric_friendly_of(self, arm_id: str | None) -> str | None:
         """Friendly name of the fabric an object id lives under."""
@@ -218,24 +222,3 @@ class LiveState:
             elif object_name and _lower(jp.get("targetObjectName")) == _lower(object_name):
                 out.append(j)
         return out
-
-    # --- fingerprint -----------------------------------------------------
-    def fingerprints(self, normalized: dict[str, Any] | None = None) -> dict[str, str]:
-        """sha256 per address of the normalized live objects (see plan.normalize)."""
-        if normalized is None:
-            from reconciler.plan.normalize import normalize_live
-
-            normalized = normalize_live(self)
-        return {addr: _sha(obj) for addr, obj in normalized.items()}
-
-    def fingerprint(self, fingerprints: dict[str, str] | None = None) -> str:
-        """sha256 over every address's fingerprint (order-independent)."""
-        fps = fingerprints if fingerprints is not None else self.fingerprints()
-        return _sha(sorted(fps.items()))
-
-
-def _sha(obj: Any) -> str:
-    """sha256 of a normalized object. Normalized objects are built with a fixed key
-    order (dicts from Azure, such as tags, are sorted by the normalizer), so repr()
-    is canonical and several times cheaper than json.dumps(sort_keys=True)."""
-    return hashlib.sha256(repr(obj).encode()).hexdigest()

@@ -26,20 +26,18 @@ def resolve_vm(manifest: Manifest, name: str) -> ProtectedVM | None:
     return next((vm for vm in manifest.protected_vms if vm.name.lower() == folded), None)
 
 
-__all__ = sorted(
-    [
-        "Diagnostic",
-        "FORMATS",
-        "Manifest",
-        "RULES",
-        "Rule",
-        "find_manifests",
-        "load_manifest",
-        "manifest_fingerprint",
-        "print_diagnostics",
-        "render",
-        "resolve_vm",
-        "validate_file",
-        "validate_text",
-    ]
-)
+__all__ = [
+    "Diagnostic",
+    "FORMATS",
+    "Manifest",
+    "RULES",
+    "Rule",
+    "find_manifests",
+    "load_manifest",
+    "manifest_fingerprint",
+    "print_diagnostics",
+    "render",
+    "resolve_vm",
+    "validate_file",
+    "validate_text",
+]

@@ -13,7 +13,8 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from reconciler.manifest import naming
 from reconciler.manifest.diagnostics import Diagnostic
@@ -74,7 +75,7 @@ class _Names:
         self.preview = ", ".join(shown) + (", ..." if len(self.names) > 8 else "")
 
 
-def _suggest(name: str, candidates: "list[str] | _Names") -> str:
+def _suggest(name: str, candidates: list[str] | _Names) -> str:
     names = candidates if isinstance(candidates, _Names) else _Names(candidates)
     same = names.by_lower.get(name.lower())
     if same is not None:
@@ -87,7 +88,7 @@ def _suggest(name: str, candidates: "list[str] | _Names") -> str:
     return " (none declared)"
 
 
-def _undefined(path: tuple, kind: str, name: str, candidates: "list[str] | _Names", where: str = "") -> Diagnostic:
+def _undefined(path: tuple, kind: str, name: str, candidates: list[str] | _Names, where: str = "") -> Diagnostic:
     return Diagnostic(path, f"{kind} '{name}' is not declared{where}{_suggest(name, candidates)}", "E2001")
 
 
@@ -456,12 +457,12 @@ def addresses(doc: _Doc) -> Iterator[Diagnostic]:
     spaces_by_net: dict[str, list] = {}
     for path, net in doc.networks:
         net_name = _s(net, "name") or "?"
-        spaces = []
+        spaces: list[tuple[Any, Any]] = []
         for apath, prefix in _strs(net, "addressSpace", path):
             block = _cidr(prefix, apath, out)
             if block is None:
                 continue
-            for other_path, other in spaces:
+            for _other_path, other in spaces:
                 if block.version == other.version and block.overlaps(other):
                     out.append(Diagnostic(apath, f"address space {block} overlaps {other} of the same network", "E4002"))
                     break
@@ -472,13 +473,13 @@ def addresses(doc: _Doc) -> Iterator[Diagnostic]:
                 path + ("addressSpace",), f"network '{net_name}' is created by asr and needs an addressSpace (or set existing: true)", "E4006",
                 at_key=True,
             ))
-        subnets = []
+        subnets: list[tuple[Any, Any]] = []
         for spath, subnet in _items(net, "subnets", path):
-            prefix = _s(subnet, "addressPrefix")
-            if prefix is None:
+            subnet_prefix = _s(subnet, "addressPrefix")
+            if subnet_prefix is None:
                 continue
             ppath = spath + ("addressPrefix",)
-            block = _cidr(prefix, ppath, out)
+            block = _cidr(subnet_prefix, ppath, out)
             if block is None:
                 continue
             if spaces and not any(block.version == s.version and block.subnet_of(s) for _, s in spaces):
@@ -680,7 +681,7 @@ def deprecated_keys(doc: _Doc) -> Iterator[Diagnostic]:
 
 @check
 def unused_policies(doc: _Doc) -> Iterator[Diagnostic]:
-    used = set()
+    used: set[str] = set()
     for path, server in doc.vmm_servers:
         used.update(p for _, c in _items(server, "clouds", path) if (p := _s(c, "policy")))
     used.update(p for _, s in doc.sites if (p := _s(s, "policy")))

@@ -8,8 +8,9 @@ File, line and column are attached in exactly one place: `attach_positions`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from reconciler.manifest.loader import LoadedYaml
@@ -149,7 +150,7 @@ def dotted(path: Path) -> str:
     return out
 
 
-def attach_positions(diags: Iterable[Diagnostic], file: str, loaded: "LoadedYaml | None") -> list[Diagnostic]:
+def attach_positions(diags: Iterable[Diagnostic], file: str, loaded: LoadedYaml | None) -> list[Diagnostic]:
     """The one place a diagnostic's path becomes FILE:LINE:COL.
 
     Falls back to the nearest parent path that has a position; redacts values that

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from reconciler.errors import UsageError
 from reconciler.manifest.validate import is_manifest_text
@@ -51,5 +51,4 @@ def find_manifests(paths: Iterable[str], *, only_manifests: bool = False) -> lis
                 out.append(raw)
         else:
             out.append(raw)
-    seen = set()
-    return [f for f in out if not (f in seen or seen.add(f))]
+    return list(dict.fromkeys(out))  # first occurrence of each, in order

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, Any
 from urllib.parse import quote
 
 from reconciler.manifest.diagnostics import RULES, Diagnostic
@@ -94,7 +95,7 @@ def format_sarif(diags: Iterable[Diagnostic], files: Iterable[str] | None = None
         if base:
             artifact["uriBaseId"] = base
         text = f"{d.dotted_path}: {d.message}"
-        result = {
+        result: dict[str, Any] = {
             "ruleId": d.rule_id,
             "level": "error" if d.is_error else "warning",
             "message": {"text": text},

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -89,9 +90,11 @@ def _compose_fast(text: str) -> tuple[Any, list[Node]] | None:
         return None
     loader = _FastLoader(text)
     try:
-        nodes = []
+        nodes: list[Node] = []
         while loader.check_node():
-            nodes.append(loader.get_node())
+            node = loader.get_node()
+            if node is not None:  # get_node answers None only past the last document
+                nodes.append(node)
         return loader, nodes
     except (yaml.YAMLError, RecursionError):
         return None
@@ -281,9 +284,11 @@ def load_yaml(text: str, *, env: Mapping[str, str] | None = None) -> LoadedYaml:
         )
         return out
     try:
-        nodes = []
+        nodes: list[Node] = []
         while loader.check_node():
-            nodes.append(loader.get_node())
+            node = loader.get_node()
+            if node is not None:  # get_node answers None only past the last document
+                nodes.append(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -13,7 +13,7 @@ so that all of them are reported together with file, line and column.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from pydantic.alias_generators import to_camel
@@ -215,7 +215,7 @@ def _vm_source_tag(value: Any) -> str | None:
 
 
 VmSource = Annotated[
-    Union[Annotated[VmSourceVmm, Tag("vmm")], Annotated[VmSourceSite, Tag("site")]],
+    Annotated[VmSourceVmm, Tag("vmm")] | Annotated[VmSourceSite, Tag("site")],
     Discriminator(
         _vm_source_tag,
         custom_error_type="vm_source",

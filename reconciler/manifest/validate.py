@@ -10,8 +10,9 @@ import difflib
 import hashlib
 import json
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -216,7 +217,7 @@ def schema_diagnostics(exc: ValidationError, data: Any) -> Iterator[Diagnostic]:
         yield _schema_diagnostic(err, data)
 
 
-def _schema_diagnostic(err: dict, data: Any) -> Diagnostic:
+def _schema_diagnostic(err: Mapping[str, Any], data: Any) -> Diagnostic:
     etype = err["type"]
     loc = tuple(err["loc"])
     value = err.get("input")

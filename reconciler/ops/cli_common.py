@@ -20,11 +20,11 @@ def add_selector_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_selected(args: argparse.Namespace, op: Operation) -> int:
+    import sys
+
     from reconciler.ops.context import OpsContext, ensure_can_confirm, select_targets
     from reconciler.ops.failover import raise_for, run_operation
     from reconciler.ops.report import operation_json, operation_text
-
-    import sys
 
     ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))
     if args.format == "json":

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from reconciler.errors import UsageError
 from reconciler.ops.states import NotInManifestError
@@ -38,7 +39,7 @@ class OpsContext:
     err: TextIO = field(default_factory=lambda: sys.stderr)
 
     @classmethod
-    def load(cls, path: str, *, clients: Any = None, settings: Any = None) -> "OpsContext":
+    def load(cls, path: str, *, clients: Any = None, settings: Any = None) -> OpsContext:
         if not os.path.exists(path):
             raise UsageError(f"{path}: no such file")
         manifest = load_manifest_file(path)

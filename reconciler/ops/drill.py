@@ -19,8 +19,9 @@ import datetime as _dt
 import shlex
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from reconciler.errors import AsrError
 from reconciler.ops.context import OpsContext, confirm, select_targets
@@ -216,8 +217,7 @@ def _cleanup(ctx: OpsContext, rep: DrillReport, targets: Any, *, sleep: Callable
     try:
         while True:
             inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items", "plans"))
-            items = [inv.item_for(v) for v in targets.vms]
-            items = [i for i in items if i is not None]
+            items = [i for i in (inv.item_for(v) for v in targets.vms) if i is not None]
             plan = inv.plan_for(targets.recovery_plan)
             busy = [i for i in items if i.busy]  # a test failover waiting for its cleanup is not busy
             if not busy or waited >= limit:

@@ -148,8 +148,9 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
         maps = []
         for key, vnet in sorted(netmaps.items()):
             if key.split("/", 1)[0] == name and vnet:
-                maps.append({"vmNetwork": key.split("/", 1)[1], "targetNetwork": _last(vnet)})
-                used_vnets.add(_last(vnet).lower())
+                vnet_name = _last(vnet) or ""
+                maps.append({"vmNetwork": key.split("/", 1)[1], "targetNetwork": vnet_name})
+                used_vnets.add(vnet_name.lower())
         entry: dict[str, Any] = {"name": name, "clouds": clouds}
         if maps:
             entry["networkMappings"] = maps
@@ -177,14 +178,14 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
         src = a.get("source") or ""
         if "/" in src:
             server, cloud = src.split("/", 1)
-            source: dict[str, Any] = {"vmmServer": server, "cloud": cloud}
+            vm_source: dict[str, Any] = {"vmmServer": server, "cloud": cloud}
         else:
-            source = {"hypervSite": src}
+            vm_source = {"hypervSite": src}
         target = pvm.export_target(name, a, live.target_resource_group)
         net = _last(a.get("targetNetwork"))
         if net:
             used_vnets.add(net.lower())
-        entry = {"name": name, "source": source, "target": target}
+        entry = {"name": name, "source": vm_source, "target": target}
         trg = live.target_resource_group
         elsewhere = [what for what, arm_id in (("network", a.get("targetNetwork")),
                                                ("log storage account", a.get("logStorageAccount")))
@@ -204,7 +205,7 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
         vms.append(entry)
 
     storage = [{"name": name, "sku": o["attrs"].get("sku") or "Standard_LRS"} for name, o in sorted(of("storage_account"))]
-    networks = []
+    networks: list[dict[str, Any]] = []
     for name, o in sorted(of("virtual_network")):
         a = o["attrs"]
         networks.append({"name": name, "addressSpace": list(a.get("addressSpace") or []),
@@ -270,7 +271,7 @@ def vault_security(vattrs: dict[str, Any], objs: dict[str, dict], live: Any) -> 
             continue
         sid = o["attrs"].get("subnet") or ""
         vnet_id, _, subnet = sid.partition("/subnets/")
-        declared = _rg_of(vnet_id) and _rg_of(vnet_id).lower() == live.target_resource_group.lower() \
+        declared = (_rg_of(vnet_id) or "").lower() == live.target_resource_group.lower() \
             and (_last(vnet_id) or "").lower() in live.virtual_networks
         pes.append({"name": addr.split(".", 1)[1], "network": _last(vnet_id) if declared else vnet_id, "subnet": subnet})
     if pes:

@@ -12,15 +12,17 @@ allow are all reported together, naming the state.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from reconciler.azure.errors import azure_errors
 from reconciler.errors import OperationFailedError, UsageError
+from reconciler.live.jobs import JobView as SharedJobView
 from reconciler.ops.context import OpsContext, Targets, confirm
 from reconciler.ops.inputs import Call, item_call, plan_call, running_same, vnet_id
 from reconciler.ops.inventory import Inventory, read_inventory
-from reconciler.ops.jobs import JobFollower, JobView, parse_time, utcnow, vm_end_times
+from reconciler.ops.jobs import JobFollower, parse_time, utcnow, vm_end_times
 from reconciler.ops.states import (
     ItemState,
     NotInManifestError,
@@ -74,7 +76,7 @@ class OperationResult:
                 "vms": [o.as_dict() for o in self.outcomes]}
 
 
-def job_ok(op: Operation, job: JobView) -> bool:
+def job_ok(op: Operation, job: SharedJobView) -> bool:
     """Did the operation's job do its work? Succeeded; and for a test failover also
     Suspended: a Hyper-V-to-Azure test failover job waits for its cleanup in state
     Suspended, WaitingForStopTestFailover (ReplicationJobs_Resume.json,
@@ -85,7 +87,7 @@ def job_ok(op: Operation, job: JobView) -> bool:
     return op == Operation.TEST and job.state.lower() == "suspended"
 
 
-def job_end(job: JobView) -> _dt.datetime | None:
+def job_end(job: SharedJobView) -> _dt.datetime | None:
     """When the job's work ended: its endTime; else (a suspended test failover job has
     none) the latest end of its tasks. Placeholder times (0001-01-01) are not times."""
     if job.ended is not None:
@@ -206,7 +208,7 @@ def _start(ctx: OpsContext, group: str, call: Call, path_args: dict[str, Any], w
     with azure_errors(what):
         sent = send_write(method, ctx.resource_group, ctx.vault, *path_args.values(), **call.kwargs(),
                           counter=getattr(ctx.clients, "counter", None))
-    started = _dt.datetime.fromtimestamp(sent.started, _dt.timezone.utc)
+    started = _dt.datetime.fromtimestamp(sent.started, _dt.UTC)
     return sent.request_id, started - _dt.timedelta(seconds=2)
 
 
@@ -214,8 +216,8 @@ def _item_path(it: ItemState) -> dict[str, Any]:
     return {"fabric_name": it.fabric, "protection_container_name": it.container, "replicated_protected_item_name": it.name}
 
 
-def _progress_printer(ctx: OpsContext) -> Callable[[str, JobView], None]:
-    def show(key: str, job: JobView) -> None:
+def _progress_printer(ctx: OpsContext) -> Callable[[str, SharedJobView], None]:
+    def show(key: str, job: SharedJobView) -> None:
         ctx.say(f"  {key}: {job.scenario or job.friendly_name or 'job'} {job.progress()}")
 
     return show
@@ -308,10 +310,10 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
                 res.outcomes.append(VmOutcome(vm=it.vm_name, operation=op.value, ok=False, message=errors[it.vm_name],
                                               last_replicated_time=it.last_replicated_time))
         for it in items:
-            w = watches.get(it.vm_name)
-            if w is None:
+            watched = watches.get(it.vm_name)
+            if watched is None:
                 continue
-            job = w.job
+            job = watched.job
             assert job is not None
             res.outcomes.append(_outcome(op, it, job, started_at.get(it.vm_name)))
     # One more vault-wide read: the state each VM ended in.
@@ -338,7 +340,12 @@ def execute(ctx: OpsContext, op: Operation, items: list[ItemState], plan: PlanSt
     return res
 
 
-def _outcome(op: Operation, it: ItemState, job: JobView, t0: _dt.datetime | None) -> VmOutcome:
+def _vm_name_or_id(inv: Any, item_id: str) -> str:
+    item = inv.item_by_id(item_id)
+    return item.vm_name if item is not None else item_id
+
+
+def _outcome(op: Operation, it: ItemState, job: SharedJobView, t0: _dt.datetime | None) -> VmOutcome:
     start = parse_time(job.start_time) or t0
     ok = job_ok(op, job)
     end = job_end(job) if ok else parse_time(job.end_time)
@@ -373,7 +380,7 @@ def prepare(ctx: OpsContext, op: Operation, targets: Targets, *, awaiting: dict[
         live_ids = {i.lower() for i in plan.item_ids()}
         want_ids = {i.id.lower() for i in items}
         if live_ids and live_ids != want_ids:
-            extra = sorted((inv.item_by_id(i).vm_name if inv.item_by_id(i) else i) for i in live_ids - want_ids)
+            extra = sorted(_vm_name_or_id(inv, i) for i in live_ids - want_ids)
             missing = sorted(i.vm_name for i in items if i.id.lower() not in live_ids)
             bits = ([f"also fails over {', '.join(extra)}"] if extra else []) + \
                    ([f"does not contain {', '.join(missing)}"] if missing else [])

@@ -56,7 +56,9 @@ SCENARIOS: dict[Operation, tuple[str, ...]] = {
 
 def running_same(op: Operation, scenario_name: str | None) -> bool:
     """True when a job already running on an object is this very operation (await it, never repeat it)."""
-    return bool(scenario_name) and scenario_name.lower() in {s.lower() for s in SCENARIOS[op]}
+    if not scenario_name:
+        return False
+    return scenario_name.lower() in {s.lower() for s in SCENARIOS[op]}
 
 
 def vnet_id(subscription: str, resource_group: str, name: str) -> str:

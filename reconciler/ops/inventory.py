@@ -12,9 +12,10 @@ client; azure-core follows `nextLink`. Models are turned into REST-shaped dicts 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from reconciler.azure.errors import azure_errors
 from reconciler.errors import NotFoundError

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reconciler.azure.jobs import JobFollower as _Follower
 from reconciler.azure.jobs import JobPolicy, Tracked
@@ -70,7 +71,7 @@ class JobFollower:
 
     def __init__(self, clients: Any, resource_group: str, vault: str, *, interval: float | None = None,
                  timeout: float | None = None, sleep: Callable[[float], None] | None = None,
-                 on_progress: Callable[[str, JobView], None] | None = None, settings: Any = None,
+                 on_progress: Callable[[str, _SharedJobView], None] | None = None, settings: Any = None,
                  policy: JobPolicy = OPS, on_waiting: Callable[[str], None] | None = None) -> None:
         """`interval`: a fixed interval (tests advance simulated time by it); otherwise
         adaptive between Settings.job_poll_min and job_poll_max. `timeout`: the deadline
@@ -96,7 +97,7 @@ class JobFollower:
         if self.sleep is not time.sleep:
             self._virtual += seconds
 
-    def _updated(self, t: Tracked, job: JobView) -> None:
+    def _updated(self, t: Tracked, job: _SharedJobView) -> None:
         text = job.progress()
         if self.on_progress is not None and text != t.last_progress:
             t.last_progress = text
@@ -173,7 +174,7 @@ def _task_target(t: dict[str, Any]) -> tuple[str, str]:
     return (jt.get("targetObjectId") or cd.get("targetObjectId") or "", jt.get("targetObjectName") or cd.get("targetObjectName") or "")
 
 
-def vm_end_times(job: JobView, items: list[Any], other_jobs: list[JobView]) -> dict[str, _dt.datetime]:
+def vm_end_times(job: _SharedJobView, items: list[Any], other_jobs: list[_SharedJobView]) -> dict[str, _dt.datetime]:
     """When each VM came up: its failover task in the plan job (a child job task naming
     the protected item), else its own child job in the job list."""
     ends: dict[str, _dt.datetime] = {}
@@ -200,7 +201,7 @@ def vm_end_times(job: JobView, items: list[Any], other_jobs: list[JobView]) -> d
     return ends
 
 
-def group_end_times(job: JobView, n_groups: int) -> dict[int, _dt.datetime]:
+def group_end_times(job: _SharedJobView, n_groups: int) -> dict[int, _dt.datetime]:
     """End of each boot group's task in the plan job, mapped in order onto the manifest's
     groups 1..n. Group tasks are those whose name says "Group N" (or that carry a
     groupId); when some of them are Boot groups, only those count (ASR puts Shutdown and

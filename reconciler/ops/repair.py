@@ -51,7 +51,7 @@ def run_repair(ctx: OpsContext, vms: list[str], *, yes: bool, health_errors: boo
     out = []
     if health_errors:
         for it in items:
-            ids = [e.get("errorId") for e in it.health_errors if e.get("errorId")]
+            ids = [str(e["errorId"]) for e in it.health_errors if e.get("errorId")]
             with azure_errors(f"resolve health errors of {it.vm_name}"):
                 send_write(sr.replication_protected_items.begin_resolve_health_errors, ctx.resource_group, ctx.vault,
                            *_item_path(it).values(), {"properties": {"healthErrors": [{"healthErrorId": i} for i in ids]}},

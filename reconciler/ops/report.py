@@ -5,7 +5,8 @@ output; one factory picks the renderer."""
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reconciler.ops.drill import DrillReport
 from reconciler.ops.failover import OperationResult

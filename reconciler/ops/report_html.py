@@ -67,7 +67,7 @@ def _page(title: str, body: list[str], generated: str) -> str:
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_time(s: Any) -> _dt.datetime | None:
@@ -77,7 +77,7 @@ def _parse_time(s: Any) -> _dt.datetime | None:
         d = _dt.datetime.fromisoformat(str(s).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
+    return d if d.tzinfo else d.replace(tzinfo=_dt.UTC)
 
 
 # --- who ran it -----------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ def job_timeline(clients: Any, resource_group: str, vault: str, jobs: list[tuple
 
 def _timeline_section(timeline: list[dict] | None, rep: DrillReport) -> list[str]:
     out = ['<section id="timeline">', "<h2>Timeline of jobs and tasks</h2>"]
-    rows: list[tuple[str, str, Any, Any, str]] = []  # label, state, start, end, css
+    rows: list[tuple[str, str | None, Any, Any, str]] = []  # label, state, start, end, css
     for j in timeline or []:
         rows.append((f"{j['label']}: job {j['job']} ({j.get('scenario') or '-'})", j.get("state"), j.get("start"),
                      j.get("end"), "job"))
@@ -162,7 +162,7 @@ def _timeline_section(timeline: list[dict] | None, rep: DrillReport) -> list[str
         s, e = _parse_time(start), _parse_time(end)
         dur = _secs((e - s).total_seconds()) if s and e else "-"
         bar = ""
-        if span and s:
+        if span and s and t0 and t1:
             left = (s - t0).total_seconds() / span * 100
             width = max(0.5, ((e or t1) - s).total_seconds() / span * 100)
             cls = css + (" failed" if str(state).lower() in ("failed", "cancelled") else "")

@@ -34,7 +34,7 @@ class Operation(str, Enum):
     FAILBACK = "failback"  # planned failover Azure -> primary site
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # shadows str.title on purpose: the display name
         return _TITLES[self]
 
 
@@ -137,7 +137,7 @@ class ItemState:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "ItemState":
+    def from_json(cls, d: dict[str, Any]) -> ItemState:
         props = d.get("properties") or {}
         psd = props.get("providerSpecificDetails") or {}
         cs = props.get("currentScenario") or {}
@@ -318,7 +318,7 @@ class PlanState:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "PlanState":
+    def from_json(cls, d: dict[str, Any]) -> PlanState:
         props = d.get("properties") or {}
         cs = props.get("currentScenario") or {}
         return cls(

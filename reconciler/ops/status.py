@@ -336,7 +336,7 @@ def render_text(rep: StatusReport) -> str:
 
 
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)] if rows else [len(h) for h in head]
-    fmt = "  ".join("{:<%d}" % w for w in widths)
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)] if rows else [len(h) for h in head]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return [fmt.format(*head).rstrip()] + [fmt.format(*[str(x) for x in r]).rstrip() for r in rows]
 

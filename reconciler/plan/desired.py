@@ -10,6 +10,7 @@ blocked change instead of failing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,11 +178,13 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
     source_cache: dict[tuple, tuple] = {}
     id_cache: dict[tuple, str] = {}
 
+    id_makers: dict[str, Callable[..., str]] = {"vnet": vnet_id, "storage": storage_id, "subnet": subnet_id}
+
     def cached_id(kind: str, *parts: str) -> str:
         key = (kind, *parts)
         val = id_cache.get(key)
         if val is None:
-            val = {"vnet": vnet_id, "storage": storage_id, "subnet": subnet_id}[kind](sub, t.resource_group, *parts)
+            val = id_makers[kind](sub, t.resource_group, *parts)
             id_cache[key] = val
         return val
 

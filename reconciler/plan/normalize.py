@@ -24,7 +24,7 @@ import json
 from typing import Any
 
 from reconciler.live.ids import norm_id, parse_id
-from reconciler.live.state import LiveState, props
+from reconciler.live.state import LiveState, friendly_name, props
 from reconciler.plan.model import Kind
 
 __all__ = ["norm_id", "comparable", "normalize_live", "norm_location", "norm_start_time", "vm_status",
@@ -92,7 +92,7 @@ def _fabric_type(fabric: dict) -> str:
 
 
 def _is_site(fabric: dict | None) -> bool:
-    return bool(fabric) and _fabric_type(fabric).lower() == "hypervsite"
+    return fabric is not None and _fabric_type(fabric).lower() == "hypervsite"
 
 
 def vm_status(item: dict) -> dict[str, Any]:
@@ -287,8 +287,7 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             "subnets": dict(sorted(subnets.items())),
         }, {"settings": _digest(vnet_settings(n))}))  # what an update keeps: a saved plan is stale if it moved
     for f in live.fabrics:
-        fp = props(f)
-        friendly = fp.get("friendlyName") or f.get("name")
+        friendly = friendly_name(f)
         if _is_site(f):
             put(_obj(Kind.HYPERV_SITE, f"hyperv_site.{friendly}", f.get("id"), {"type": "HyperVSite"}))
             for prov in live.providers_of(friendly):
@@ -297,8 +296,8 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
                          {"registered": True}, {"connectionStatus": pp.get("connectionStatus")}))
         else:
             provs = live.providers_of(friendly)
-            status = {"connectionStatus": props(provs[0]).get("connectionStatus")} if provs else {}
-            put(_obj(Kind.VMM_SERVER, f"vmm_server.{friendly}", f.get("id"), {"registered": bool(provs)}, status))
+            conn = {"connectionStatus": props(provs[0]).get("connectionStatus")} if provs else {}
+            put(_obj(Kind.VMM_SERVER, f"vmm_server.{friendly}", f.get("id"), {"registered": bool(provs)}, conn))
     for p in live.policies:
         psd = props(p).get("providerSpecificDetails") or {}
         put(_obj(Kind.POLICY, f"policy.{p.get('name')}", p.get("id"), {
@@ -331,7 +330,7 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
         put(_obj(Kind.NETWORK_MAPPING, f"network_mapping.{fabric_friendly}/{net_name}", m.get("id"),
                  {"targetNetwork": mp.get("recoveryNetworkId")}, {"state": mp.get("state")}))
     for it in live.protected_items:
-        name = props(it).get("friendlyName") or it.get("name")
+        name = friendly_name(it)
         st = vm_status(it)
         put(_obj(Kind.PROTECTED_VM, f"protected_vm.{name}", it.get("id"), vm_attrs(live, it), {
             "activeLocation": st["activeLocation"],
@@ -341,7 +340,7 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
     for rp in live.recovery_plans:
         attrs: dict[str, Any] = {"groups": live_rp_groups(live, rp)}
         actions = live_rp_actions(rp)
-        status = None
+        status: dict[str, Any] | None = None
         if actions:  # group actions set in Azure (portal, SDK): kept by updates, removed only under prune
             attrs["actions"] = [f"{a['part']} ({a['type']})" for a in actions]
             from reconciler.plan.rpactions import summary

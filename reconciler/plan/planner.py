@@ -17,37 +17,23 @@ changed attributes, then pick the action:
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from deepdiff import DeepDiff
 
 from reconciler.live.ids import norm_id, parse_id
-from reconciler.live.state import LiveState, props
+from reconciler.live.state import LiveState, friendly_name, props
 from reconciler.plan import requests as rq
 from reconciler.kinds import protected_vm as pvm
 from reconciler.plan.desired import Desired, desired_objects, mapping_name, network_mapping_name
+from reconciler.plan.fingerprint import live_fingerprint, live_fingerprints, manifest_fingerprint
 from reconciler.plan.graph import order
 from reconciler.plan.model import Action, Change, Kind, Plan, Reason, Unmanaged
-from reconciler.plan.normalize import (comparable, in_failover, live_rp_actions, normalize_live,
-                                      scenario_in_progress, vm_status)
+from reconciler.plan.normalize import comparable, in_failover, live_rp_actions, normalize_live, scenario_in_progress, vm_status
 from reconciler.plan.support import prerequisite_problems
 
 __all__ = ["make_plan", "manifest_fingerprint", "changed_fields"]
-
-
-def manifest_fingerprint(manifest: Any) -> str:
-    """sha256 of the validated manifest (the manifest package's own fingerprint when available)."""
-    try:
-        from reconciler.manifest import manifest_fingerprint as _mf
-
-        return _mf(manifest)
-    except ImportError:  # pragma: no cover
-        pass
-    data = manifest.model_dump(mode="json", by_alias=True)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _same_scalar(a: Any, b: Any) -> bool:
@@ -164,7 +150,7 @@ class _Planner:
         if c.action == Action.UPDATE and str((c.before or {}).get("publicNetworkAccess")).lower() != "disabled" and \
                 str((c.after or {}).get("publicNetworkAccess")).lower() == "disabled" and not m.vault.private_endpoints \
                 and not self.live.private_endpoints and self.live.providers:
-            servers = sorted({props(p).get("friendlyName") or p.get("name") for p in self.live.providers})
+            servers = sorted({friendly_name(p) for p in self.live.providers})
             self.warnings.append(f"{d.address}: public network access is turned off and the vault has no Site Recovery "
                                  f"private endpoint: {', '.join(servers)} can no longer reach it (replication stops)")
 
@@ -209,7 +195,7 @@ class _Planner:
                       "created again; " + PE_REMOVAL_NOTE)
         if c.action in (Action.CREATE, Action.REPLACE):
             c.note = ((c.note + "; ") if c.note and c.action == Action.REPLACE else "") + dns_note(m)
-            registered = sorted({props(p).get("friendlyName") or p.get("name") for p in self.live.providers})
+            registered = sorted({friendly_name(p) for p in self.live.providers})
             if registered:
                 self.warnings.append(registered_before_endpoint(d.address, registered, self.path))
 
@@ -296,7 +282,7 @@ class _Planner:
                 c.after, c.requests, c.replace_fields = c.before, [], []
                 c.note = f"policy change of this container waits: {name} is {busy}"
                 return
-        names = sorted(props(it).get("friendlyName") or it.get("name") for it in items)
+        names = sorted(friendly_name(it) for it in items)
         declared = {vm.name.lower() for vm in self.m.protected_vms}
         dropped = [n for n in names if n.lower() not in declared]
         c.requests = [rq.vm_disable(self.m, it["id"]) for it in items] + c.requests
@@ -339,7 +325,7 @@ class _Planner:
                 job = jobs[0]
                 jp = props(job)
                 self.add(d, Action.AWAIT, Reason.OPERATION_IN_PROGRESS, None, {**d.attrs, "jobId": job.get("id")},
-                         requests=[rq.job_await(self.m, job.get("name") or job.get("id"))], note=f"{jp.get('scenarioName') or 'a job'} is already running for {vm.name} "
+                         requests=[rq.job_await(self.m, str(job.get("name") or job.get("id")))], note=f"{jp.get('scenarioName') or 'a job'} is already running for {vm.name} "
                               f"(job {job.get('name')}); apply waits for it")
                 return
             if pitem is not None:
@@ -428,7 +414,7 @@ class _Planner:
     def plan_rp(self, d: Desired) -> None:
         names = [n for g in d.ctx["groups"] for n in g]
         ids: dict[str, tuple[str, str]] = {}
-        fabric_id = None
+        fabric_id: str | None = None
         for n in names:
             item = self.live.protected_item(n)
             vd = self.desired.get(f"protected_vm.{n}")
@@ -444,15 +430,15 @@ class _Planner:
 
         plan_m = next(p for p in self.m.recovery_plans if p.name == d.ctx["name"])
         declared = rpactions.declared(plan_m)
-        create = [rq.rp_create(self.m, d.ctx["name"], fabric_id, groups, declared)] if complete else []
+        create = [rq.rp_create(self.m, d.ctx["name"], fabric_id, groups, declared)] if complete and fabric_id is not None else []
         live_rp = self.live.recovery_plan(d.ctx["name"])
         prune_actions = self.m.prune.recovery_plan_actions
         c = self.plan_generic(d, create, lambda mode, ch: [rq.rp_update(self.m, d.ctx["name"], groups, live_rp,
                                                                         prune_actions, declared)]
                               if complete else [])
         if live_rp is not None and not prune_actions:  # actions set in Azure: kept, listed as unmanaged
-            names = rpactions.declared_names(plan_m)
-            kept = [a for a in live_rp_actions(live_rp) if a["name"].lower() not in names]
+            declared_names = rpactions.declared_names(plan_m)
+            kept = [a for a in live_rp_actions(live_rp) if a["name"].lower() not in declared_names]
             if kept and c.action == Action.UPDATE:
                 c.note = f"{c.note}; keeps the {len(kept)} group action(s) set in Azure (listed as unmanaged)"
             for a in kept:
@@ -540,7 +526,7 @@ class _Planner:
             if c.blocked_by and c.action not in (Action.NOOP, Action.DELETE):
                 waits = ", ".join(c.blocked_by)
                 c.note = f"blocked: waits for {waits}" + (f"; {c.note}" if c.note else "")
-        fps = self.live.fingerprints(self.norm)
+        fps = live_fingerprints(self.live, self.norm)
         return Plan(
             manifest_path=self.path,
             subscription=self.m.subscription,
@@ -549,9 +535,9 @@ class _Planner:
             changes=changes,
             unmanaged=sorted(self.unmanaged, key=lambda u: (u.kind.value, u.name.lower(), u.part or "")),
             manifest_fingerprint=manifest_fingerprint(self.m),
-            live_fingerprint=self.live.fingerprint(fps),
+            live_fingerprint=live_fingerprint(self.live, fps),
             live_fingerprints=fps,
-            created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             requests_made=self.live.requests_made,
             warnings=self.warnings,
         )
@@ -598,7 +584,7 @@ def registered_before_endpoint(address: str, servers: list[str], path: str) -> s
 
 def private_endpoint_removal(m: Any, addr: str, o: dict) -> Change:
     name = addr.split(".", 1)[1]
-    public = str((m.vault.public_network_access.value if m.vault.public_network_access else "")).lower()
+    public = str(m.vault.public_network_access.value if m.vault.public_network_access else "").lower()
     note = "not in vault.privateEndpoints: deleted; " + PE_REMOVAL_NOTE
     if public == "disabled":
         note += "; public network access stays Disabled"

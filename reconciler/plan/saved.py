@@ -28,6 +28,7 @@ from typing import Any
 
 from reconciler.errors import PlanMismatchError, PlanStaleError, UsageError
 from reconciler.live.state import LiveState
+from reconciler.plan.fingerprint import live_fingerprint, live_fingerprints, manifest_fingerprint
 from reconciler.plan.model import PLAN_FORMAT_VERSION, Change, Plan
 
 __all__ = ["save_plan", "load_plan", "check_plan_current", "check_plan_matches", "plan_differences", "plan_digest"]
@@ -85,9 +86,9 @@ def load_plan(path: str, *, verify: bool = True) -> Plan:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}")
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except ValueError as exc:
-        raise UsageError(f"{path}: not a saved plan (invalid JSON: {exc})")
+        raise UsageError(f"{path}: not a saved plan (invalid JSON: {exc})") from exc
     data = _plan_dict(data)
     if not isinstance(data, dict) or "changes" not in data:
         raise UsageError(f"{path}: not a saved plan")
@@ -99,19 +100,17 @@ def load_plan(path: str, *, verify: bool = True) -> Plan:
     try:
         return Plan.from_dict({k: v for k, v in data.items() if k != DIGEST_FIELD})
     except (KeyError, TypeError, ValueError) as exc:
-        raise UsageError(f"{path}: not a plan asr can read ({type(exc).__name__}: {exc})")
+        raise UsageError(f"{path}: not a plan asr can read ({type(exc).__name__}: {exc})") from exc
 
 
 def check_plan_current(plan: Plan | dict[str, Any], manifest: Any, live: LiveState) -> None:
     """Raise PlanStaleError if the manifest or the live state moved since `plan` was made."""
-    from reconciler.plan.planner import manifest_fingerprint
-
     d = _plan_dict(plan)
     hint = "run `asr plan --out PLAN` again, review it, then apply the new plan"
     if d.get("manifest_fingerprint") and d["manifest_fingerprint"] != manifest_fingerprint(manifest):
         raise PlanStaleError(f"the manifest {d.get('manifest_path') or ''} changed since the plan was made".replace("  ", " "),
                              hint=hint)
-    now = live.fingerprints()
+    now = live_fingerprints(live)
     then: dict[str, str] = d.get("live_fingerprints") or {}
     if then:
         moved = sorted(a for a in set(now) | set(then) if now.get(a) != then.get(a))
@@ -123,7 +122,7 @@ def check_plan_current(plan: Plan | dict[str, Any], manifest: Any, live: LiveSta
             more = f" and {len(moved) - _MAX_NAMED} more" if len(moved) > _MAX_NAMED else ""
             raise PlanStaleError(f"live state moved since the plan was made: {', '.join(parts)}{more}", hint=hint)
         return
-    if d.get("live_fingerprint") and d["live_fingerprint"] != live.fingerprint():
+    if d.get("live_fingerprint") and d["live_fingerprint"] != live_fingerprint(live):
         raise PlanStaleError("live state moved since the plan was made", hint=hint)
 
 
@@ -137,7 +136,7 @@ def _first_difference(a: Any, b: Any, path: str = "") -> str:
             if _canonical(a[k]) != _canonical(b[k]):
                 return _first_difference(a[k], b[k], sub)
     elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             if _canonical(x) != _canonical(y):
                 return _first_difference(x, y, f"{path}[{i}]")
     return path or "(the whole value)"

@@ -40,7 +40,7 @@ class Advancing:
         while not self.stop.wait(0.2):
             self.emu.advance(self.step)
 
-    def __enter__(self) -> "Advancing":
+    def __enter__(self) -> Advancing:
         self.t.start()
         return self
 

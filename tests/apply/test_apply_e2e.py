@@ -6,7 +6,6 @@ plans are applied exactly or refused when stale, destroy and prompts are refused
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest

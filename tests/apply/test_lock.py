@@ -70,7 +70,7 @@ def test_expired_lease_is_taken_over_and_says_whose(vault):
 def test_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(vault):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     pid = int(dead.stdout.strip())
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     probe = VaultLock(vault, RG, VAULT)
     fmt = "%Y-%m-%dT%H:%M:%SZ"
     stale = f"asr:killed|{probe.host}|{pid}|{now.strftime(fmt)}|{(now + dt.timedelta(hours=1)).strftime(fmt)}"

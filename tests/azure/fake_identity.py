@@ -67,7 +67,7 @@ class FakeIdentity:
     def url(self) -> str:
         return f"{self.scheme}://127.0.0.1:{self.server.server_port}"
 
-    def __enter__(self) -> "FakeIdentity":
+    def __enter__(self) -> FakeIdentity:
         self.thread.start()
         return self
 

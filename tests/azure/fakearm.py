@@ -46,7 +46,7 @@ class FakeArm:
     def answer(self, status: int, body: Any) -> None:
         self.status, self.body = status, body
 
-    def __enter__(self) -> "FakeArm":
+    def __enter__(self) -> FakeArm:
         self.thread.start()
         return self
 

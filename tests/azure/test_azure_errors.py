@@ -3,15 +3,12 @@
 import json
 
 import pytest
-from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ResourceNotFoundError,
-                                   ServiceRequestError)
-from azure.core.pipeline.transport import HttpRequest
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError, ServiceRequestError
 from azure.core.rest import HttpRequest as RestRequest
 from azure.identity import CredentialUnavailableError
 
 from reconciler.azure.errors import azure_errors, is_not_found, translate
-from reconciler.errors import (AuthenticationError, AuthorizationError, AzureError, NotFoundError, ThrottledError,
-                               UnreachableError)
+from reconciler.errors import AuthenticationError, AuthorizationError, AzureError, NotFoundError, ThrottledError, UnreachableError
 
 URL = ("https://management.azure.com/subscriptions/S/resourceGroups/rg/providers/Microsoft.RecoveryServices/"
        "vaults/v/replicationPolicies?api-version=2025-08-01&secret=abc")

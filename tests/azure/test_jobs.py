@@ -137,7 +137,7 @@ def test_ops_follower_raises_a_clear_error_when_the_job_list_is_refused(fake):
     clients = Clients(SUB, settings=fast(fake.url, fake.certs.ca_cert))
     f = OpsFollower(clients, "rg", "v", sleep=lambda s: None, timeout=1)
     f.watch("app01", request_id=RID, target_id="/x/replicationProtectedItems/app01",
-            started=dt.datetime.now(dt.timezone.utc))
+            started=dt.datetime.now(dt.UTC))
     t0 = time.monotonic()
     with pytest.raises(OperationFailedError, match=r"stopped waiting for the jobs of: app01: .*permission denied \(403\)"):
         f.wait()
@@ -149,7 +149,7 @@ def test_ops_follower_500_for_ever_ends_at_its_deadline_in_simulated_time(fake):
     clients = Clients(SUB, settings=fast(fake.url, fake.certs.ca_cert, job_read_errors=3600.0))
     f = OpsFollower(clients, "rg", "v", sleep=lambda s: None, interval=5.0, timeout=12.0)
     f.watch("app01", request_id=RID, target_id="/x/replicationProtectedItems/app01",
-            started=dt.datetime.now(dt.timezone.utc))
+            started=dt.datetime.now(dt.UTC))
     with pytest.raises(OperationFailedError, match=r"gave up waiting .* for the jobs of: app01; last error: "
                                                    r"read the job list of vault v: Azure answered 500"):
         f.wait()

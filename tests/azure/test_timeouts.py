@@ -34,7 +34,7 @@ class SilentServer:
             except OSError:
                 continue
 
-    def __enter__(self) -> "SilentServer":
+    def __enter__(self) -> SilentServer:
         self.t.start()
         return self
 

@@ -302,7 +302,7 @@ def test_vault_locked_by_another_apply(env, emulator, tmp_path, monkeypatch):
         if k.startswith(("ASR_", "IDENTITY_", "AZURE_TOKEN")):
             monkeypatch.setenv(k, v)
     clients = Clients(SUB, AzureSettings.from_env())
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     lease = "|".join(["pipeline-42", "build-agent-7", "4242", (now - dt.timedelta(seconds=30)).isoformat().replace("+00:00", "Z"),
                       (now + dt.timedelta(minutes=10)).isoformat().replace("+00:00", "Z")])
     vault = clients.vaults.vaults.get("contoso-dr-rg", "contoso-asr-vault")

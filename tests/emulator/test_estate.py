@@ -18,16 +18,15 @@ SUB = "00000000-0000-0000-0000-000000000001"
 VAULT = f"/subscriptions/{SUB}/resourceGroups/contoso-dr-rg/providers/Microsoft.RecoveryServices/vaults/contoso-asr-vault"
 
 
-def world(estate: dict, time_scale: float = 1.0):
-    from reconciler.emulator.app import build_routes, install_estate
+def world(estate: dict):
+    from reconciler.emulator.app import build_routes, new_state
+    from reconciler.emulator.seeding import InProcess
     from reconciler.emulator.siterecovery import get_sr
-    from reconciler.emulator.state import EmulatorConfig, EmulatorState
+    from reconciler.emulator.state import EmulatorConfig
 
-    build_routes()  # registers the vault hooks
-    st = EmulatorState(EmulatorConfig(time_scale=time_scale))
-    st.clock.set_scale(1e-9)  # frozen: only advance() moves time in these tests
-    install_estate(st, estate)
-    return st, E._InProcess(st), get_sr(st)
+    routes = build_routes()
+    st = new_state(EmulatorConfig(time_scale=1e-9), estate, routes)  # frozen: only advance() moves time in these tests
+    return st, InProcess(st, routes), get_sr(st)
 
 
 def make_vault(arm, rg="contoso-dr-rg", name="contoso-asr-vault", location="westeurope"):
@@ -251,21 +250,21 @@ def test_degraded_health_and_disconnected_server_from_the_estate():
     assert prov["properties"]["connectionStatus"] == "Disconnected"
     import datetime
 
-    beat = datetime.datetime.fromisoformat(prov["properties"]["lastHeartBeat"][:26]).replace(tzinfo=datetime.timezone.utc)
+    beat = datetime.datetime.fromisoformat(prov["properties"]["lastHeartBeat"][:26]).replace(tzinfo=datetime.UTC)
     assert st.now() - beat.timestamp() > 3600  # stale
 
 
 def test_seed_is_not_subject_to_the_jobfail_fault():
-    from reconciler.emulator.app import build_routes, install_estate
+    from reconciler.emulator.app import build_routes, new_state
+    from reconciler.emulator.seeding import InProcess
     from reconciler.emulator.siterecovery import get_sr
-    from reconciler.emulator.state import EmulatorConfig, EmulatorState, FaultConfig
+    from reconciler.emulator.state import EmulatorConfig, FaultConfig
 
-    build_routes()
-    st = EmulatorState(EmulatorConfig(faults=FaultConfig(jobfail=1.0, seed=3)))
-    install_estate(st, E.quickstart_estate(applied=True))
+    routes = build_routes()
+    st = new_state(EmulatorConfig(faults=FaultConfig(jobfail=1.0, seed=3)), E.quickstart_estate(applied=True), routes)
     v = get_sr(st).vault(SUB, "contoso-dr-rg", "contoso-asr-vault")
     assert {i.phase for i in v.protected_items()} == {"Protected"} and len(v.protected_items()) == 4
-    arm = E._InProcess(st)
+    arm = InProcess(st, routes)
     arm.call("PUT", VAULT + "/replicationPolicies/after", {"properties": {"providerSpecificInput": {"instanceType": "HyperVReplicaAzure"}}})
     st.advance(60)
     jobs = arm.call("GET", VAULT + "/replicationJobs")["value"]

@@ -109,8 +109,6 @@ def test_vnet_location_cannot_change(app):
 
 
 def test_subnet_in_use_cannot_be_deleted(app):
-    from reconciler.emulator import framework
-
     call(app, "PUT", URL, json=vnet_body(subnets=(("a", "10.10.1.0/24"), ("b", "10.10.2.0/24"))))
     app.state.advance(5)
     used = {"a"}
@@ -119,15 +117,12 @@ def test_subnet_in_use_cannot_be_deleted(app):
         name = subnet_id.rsplit("/", 1)[1]
         return f"/subscriptions/{SUB}/.../networkInterfaces/{name}-nic/ipConfigurations/ipconfig1" if name in used else None
 
-    framework.add_hook("subnet.in_use", in_use)
-    try:
-        r = call(app, "DELETE", URL.replace("?", "/subnets/a?"))
-        assert (r.status_code, r.json()["error"]["code"]) == (400, "InUseSubnetCannotBeDeleted")
-        r = call(app, "PUT", URL, json=vnet_body(subnets=(("b", "10.10.2.0/24"),)))
-        assert (r.status_code, r.json()["error"]["code"]) == (400, "InUseSubnetCannotBeDeleted")
-        assert (call(app, "DELETE", URL).status_code) == 400
-        assert call(app, "DELETE", URL.replace("?", "/subnets/b?")).status_code == 202
-        used.clear()
-        assert call(app, "DELETE", URL).status_code == 202
-    finally:
-        framework._HOOKS["subnet.in_use"].remove(in_use)
+    app.state.hooks.add("subnet.in_use", in_use)  # this state only: nothing to undo
+    r = call(app, "DELETE", URL.replace("?", "/subnets/a?"))
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "InUseSubnetCannotBeDeleted")
+    r = call(app, "PUT", URL, json=vnet_body(subnets=(("b", "10.10.2.0/24"),)))
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "InUseSubnetCannotBeDeleted")
+    assert (call(app, "DELETE", URL).status_code) == 400
+    assert call(app, "DELETE", URL.replace("?", "/subnets/b?")).status_code == 202
+    used.clear()
+    assert call(app, "DELETE", URL).status_code == 202

@@ -10,7 +10,8 @@ import pytest
 
 from reconciler.emulator.app import EmulatorApp
 from reconciler.emulator.state import EmulatorConfig
-from reconciler.emulator.testing import call, sdk_unknown_keys as unknown_keys
+from reconciler.emulator.testing import call
+from reconciler.emulator.testing import sdk_unknown_keys as unknown_keys
 
 SUB = "00000000-0000-0000-0000-000000000001"
 

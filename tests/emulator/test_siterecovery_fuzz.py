@@ -19,13 +19,11 @@ JUNK = [None, 1, "x", [], {}, [{}]]
 
 class World:
     def __init__(self) -> None:
-        from reconciler.emulator.app import build_routes, install_estate
+        from reconciler.emulator.app import build_routes, new_state
         from reconciler.emulator.siterecovery import get_sr
-        from reconciler.emulator.state import EmulatorConfig, EmulatorState
+        from reconciler.emulator.state import EmulatorConfig
 
         self.routes = build_routes()
-        self.state = EmulatorState(EmulatorConfig())
-        self.state.clock.set_scale(1e-9)
         est = E.quickstart_estate(applied=True)
         seed = est["seed"]
         # web01 unprotected, Corp-VMNet unmapped and a spare policy: every request below is valid as sent
@@ -33,7 +31,7 @@ class World:
         seed["recoveryPlans"][0]["groups"][1]["vms"] = ["app01", "app02"]
         seed["networkMappings"] = []
         seed["policies"].append({"name": "spare", "replicationFrequencySeconds": 30})
-        install_estate(self.state, est)
+        self.state = new_state(EmulatorConfig(time_scale=1e-9), est, self.routes)
         v = get_sr(self.state).vault(SUB, "contoso-dr-rg", "contoso-asr-vault")
         (self.fabric,) = v.fabrics.values()
         (self.container,) = self.fabric.containers.values()

@@ -9,7 +9,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from reconciler.azure.clients import Clients
-from reconciler.emulator import framework
 from reconciler.emulator.app import EmulatorApp
 from reconciler.emulator.testing import call
 
@@ -152,23 +151,20 @@ def test_vault_with_protected_items_cannot_be_deleted(app):
     def blocker(state, vault_id):
         return "1 replicated item" if vault_id.lower() in busy else None
 
-    framework.add_hook("vault.delete_blocker", blocker)
+    app.state.hooks.add("vault.delete_blocker", blocker)  # this state only: nothing to undo
     vid = f"/subscriptions/{SUB}/resourceGroups/contoso-dr-rg/providers/Microsoft.RecoveryServices/vaults/contoso-asr-vault"
     busy.add(vid.lower())
-    try:
-        r = call(app, "DELETE", VAULT_URL)
-        assert (r.status_code, r.json()["error"]["code"]) == (400, "ServiceResourceNotEmpty")
-        # the resource group cannot go either
-        r = call(app, "DELETE", f"/subscriptions/{SUB}/resourcegroups/contoso-dr-rg?api-version=2025-04-01")
-        assert r.status_code == 409
-        # nor can the storage redundancy change
-        lrs = dict(VAULT_BODY, properties={"redundancySettings": {"standardTierStorageRedundancy": "LocallyRedundant"}})
-        assert call(app, "PUT", VAULT_URL, json=lrs).status_code == 400
-        busy.clear()
-        r = call(app, "DELETE", VAULT_URL)
-        assert r.status_code == 202 and "azure-asyncoperation" in r.headers
-    finally:
-        framework._HOOKS["vault.delete_blocker"].remove(blocker)
+    r = call(app, "DELETE", VAULT_URL)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "ServiceResourceNotEmpty")
+    # the resource group cannot go either
+    r = call(app, "DELETE", f"/subscriptions/{SUB}/resourcegroups/contoso-dr-rg?api-version=2025-04-01")
+    assert r.status_code == 409
+    # nor can the storage redundancy change
+    lrs = dict(VAULT_BODY, properties={"redundancySettings": {"standardTierStorageRedundancy": "LocallyRedundant"}})
+    assert call(app, "PUT", VAULT_URL, json=lrs).status_code == 400
+    busy.clear()
+    r = call(app, "DELETE", VAULT_URL)
+    assert r.status_code == 202 and "azure-asyncoperation" in r.headers
 
 
 def test_vault_operation_status_and_result_through_sdk(emulator):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.fidelity.helpers import RG, SLACK, SUB, V, VAULT_PATH, get, protectables, raw, vmm_tree
+from tests.fidelity.helpers import RG, SLACK, SUB, VAULT_PATH, V, get, protectables, raw, vmm_tree
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from tests.fidelity.helpers import (RG, SLACK, V, associate, estate, get, powershell_enable_body, protectables, vmm_tree)
+from tests.fidelity.helpers import RG, SLACK, V, associate, estate, get, powershell_enable_body, protectables, vmm_tree
 
 CASES = [
     # (id, estate overrides, VM, enable overrides, expected job error code)

@@ -3,7 +3,7 @@ F-080..F-082)."""
 
 from __future__ import annotations
 
-from tests.fidelity.helpers import RG, SLACK, SUB, V, VAULT_PATH, get, raw
+from tests.fidelity.helpers import RG, SLACK, SUB, VAULT_PATH, V, raw
 
 
 def test_location_and_async_operation_follow_the_job(sr, emulator):

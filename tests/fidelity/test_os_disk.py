@@ -80,7 +80,7 @@ def _plan_with_disks(mark):
     for items in live.protectable_items.values():
         for it in items:
             if it["properties"]["friendlyName"] == "sql01":
-                for d, kind in zip(it["properties"]["customDetails"]["diskDetails"], mark):
+                for d, kind in zip(it["properties"]["customDetails"]["diskDetails"], mark, strict=True):
                     d["vhdType"] = kind
     return make_plan(m, live, "q.yaml").by_address()["protected_vm.sql01"], live
 

@@ -3,7 +3,7 @@ as recorded (docs/fidelity.md F-020..F-028)."""
 
 from __future__ import annotations
 
-from tests.fidelity.helpers import RG, SLACK, V, VAULT_PATH, VNET, associate, get, raw, vmm_tree
+from tests.fidelity.helpers import RG, SLACK, VAULT_PATH, VNET, V, associate, get, raw, vmm_tree
 
 
 def test_policy_input_names_differ_from_read_back_names(sr, emulator):

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.fidelity.helpers import (FRG, RG, SLACK, SUB, V, VAULT_PATH, associate, get, powershell_enable_body,
-                                    protectables, raw, vmm_tree)
+from tests.fidelity.helpers import FRG, SLACK, SUB, VAULT_PATH, associate, get, powershell_enable_body, protectables, raw, vmm_tree
 
 ENABLE_TASKS = [
     ("EnableProtectionPrerequisitesCheck", "Prerequisites check for enabling protection"),

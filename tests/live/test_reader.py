@@ -14,6 +14,7 @@ from livebuilder import applied, example_path  # noqa: E402
 
 from reconciler.live import read_live_state  # noqa: E402
 from reconciler.manifest import load_manifest  # noqa: E402
+from reconciler.plan.fingerprint import live_fingerprint  # noqa: E402
 
 
 class Counter:
@@ -170,7 +171,7 @@ def test_reads_everything_with_vault_level_lists_concurrently(name):
     assert [p["id"] for p in live.protected_items] == [p["id"] for p in truth.protected_items]
     assert isinstance(live.protected_items[0], dict) and "properties" in live.protected_items[0]
     assert [j["name"] for j in live.jobs] == ["j2"]  # finished jobs dropped
-    assert live.fingerprint() == truth.fingerprint()
+    assert live_fingerprint(live) == live_fingerprint(truth)
 
 
 def test_discovered_vms_read_only_where_a_declared_vm_is_not_protected():

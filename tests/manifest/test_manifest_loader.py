@@ -87,7 +87,7 @@ def test_recursive_aliases_and_alias_bombs_are_errors():
     r = load_yaml("a: &x [1, *x]\n")
     assert [d.rule_id for d in r.diagnostics] == ["E0002"] and "recursive" in r.diagnostics[0].message
     doc = "a: &a [" + ",".join(['"lol"'] * 9) + "]\n"
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         doc += f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]\n"
     r = load_yaml(doc)
     assert r.data is None and "too many aliases" in r.diagnostics[0].message

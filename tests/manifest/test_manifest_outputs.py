@@ -33,7 +33,7 @@ def test_text_parses_back():
     out = render(diags, "text")
     lines = out.splitlines()
     assert len(lines) == len(diags) == 3
-    for line, d in zip(lines, diags):
+    for line, d in zip(lines, diags, strict=True):
         m = TEXT_LINE.match(line)
         assert m, line
         assert (m["file"], int(m["line"]), int(m["col"]), m["sev"], m["path"], m["msg"]) == (
@@ -167,7 +167,7 @@ def test_sarif_structure_and_round_trip(capsys, monkeypatch):
     results = run["results"]
     want = diags_of(rel) + diags_of(Path("tests/manifest/warn/02-unknown-region.yaml"))
     assert len(results) == len(want) == 4
-    for r, d in zip(results, want):
+    for r, d in zip(results, want, strict=True):
         loc = r["locations"][0]["physicalLocation"]
         assert loc["artifactLocation"] == {"uri": Path(d.file).as_posix(), "uriBaseId": "%SRCROOT%"}
         assert (loc["region"]["startLine"], loc["region"]["startColumn"]) == (d.line, d.column)
@@ -198,7 +198,7 @@ def test_github_annotations_parse_back(capsys):
     lines = out.splitlines()
     want = diags_of(MANY)
     assert len(lines) == len(want)
-    for line, d in zip(lines, want):
+    for line, d in zip(lines, want, strict=True):
         m = GH.match(line)
         assert m, line
         props = dict(p.split("=", 1) for p in m["props"].split(","))

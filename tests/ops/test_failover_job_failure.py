@@ -13,8 +13,8 @@ import pytest
 
 from reconciler.cli.main import main
 from tests.ops.conftest import EXAMPLES
-from tests.ops.test_drill import leftovers
 from tests.ops.helpers import REPLICATION
+from tests.ops.test_drill import leftovers
 
 QS = os.path.join(EXAMPLES, "quickstart.yaml")
 INJECTED = "InjectedJobFailure: The operation failed"

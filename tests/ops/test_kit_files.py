@@ -5,14 +5,14 @@ and gives the files their modes whatever the umask (issue 10, part 4)."""
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
-import shutil
 
 import pytest
 
 from reconciler.cli.main import main
-from reconciler.ops.vaultcreds import KitDir, SCRIPT_MODE, SECRET_MODE
+from reconciler.ops.vaultcreds import SCRIPT_MODE, SECRET_MODE, KitDir
 from tests.ops.conftest import EXAMPLES, ROOT, example_manifest
 from tests.ops.helpers import make_vault
 

@@ -10,11 +10,10 @@ recovery plans read back with Shutdown and Failover groups in front.
 from __future__ import annotations
 
 import copy
+import os
 import uuid
 
 from reconciler.live.state import LiveState
-
-import os
 
 SUB = "00000000-0000-0000-0000-000000000001"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -42,7 +41,7 @@ class Builder:
         self._protected: set[str] = set()
 
     # --- Azure side ---------------------------------------------------------
-    def azure_resources(self) -> "Builder":
+    def azure_resources(self) -> Builder:
         m, L = self.m, self.live
         sub = m.subscription
         for rg in {m.vault.resource_group, m.target.resource_group}:
@@ -70,7 +69,7 @@ class Builder:
         return self
 
     # --- on-premises registration --------------------------------------------
-    def register(self, vms_per_cloud: dict[str, list[tuple[str, str, list[int]]]] | None = None) -> "Builder":
+    def register(self, vms_per_cloud: dict[str, list[tuple[str, str, list[int]]]] | None = None) -> Builder:
         """Fabrics, providers, containers, VM networks and discovered VMs for every declared source.
         VMs come from the manifest (Windows, [127]) unless `vms_per_cloud` says otherwise."""
         m, L = self.m, self.live
@@ -132,7 +131,7 @@ class Builder:
         self.live.protectable_items[cid.lower()] = items
 
     # --- what apply writes ------------------------------------------------------
-    def applied_vault_objects(self) -> "Builder":
+    def applied_vault_objects(self) -> Builder:
         m, L = self.m, self.live
         sub, trg = m.subscription, m.target.resource_group
         pol_ids = {}

@@ -43,9 +43,8 @@ def emu(emulator, monkeypatch):
 
 @pytest.fixture
 def applied_quickstart(emu):
-    from reconciler.emulator.estate import quickstart_estate
-
     from reconciler.azure.clients import Clients
+    from reconciler.emulator.estate import quickstart_estate
 
     emu.reset(estate=quickstart_estate(applied=True), time_scale=SCALE)
     c = Clients(SUB)  # the estate seed has no vault tags; the manifest declares two (as asr apply would set)
@@ -178,7 +177,6 @@ def test_vm_in_test_failover_is_reported_not_corrected(applied_quickstart, sr, c
 def test_request_count_is_independent_of_vm_count(emu, tmp_path):
     sys.path.insert(0, ROOT)
     from bench.plan_scale import write_manifest
-
     from reconciler.azure.clients import Clients
     from reconciler.emulator.estate import generate_estate
     from reconciler.live import read_live_state

@@ -8,7 +8,7 @@ from reconciler.errors import PlanStaleError
 from reconciler.live.state import LiveState
 from reconciler.manifest import load_manifest
 from reconciler.plan import check_plan_current, make_plan
-from reconciler.plan.model import Action, Kind, Plan, Reason
+from reconciler.plan.model import Action, Kind, Reason
 
 
 def work(plan):

@@ -70,7 +70,10 @@ def test_requests_are_a_deterministic_function_of_manifest_and_live_state(quicks
         dict(reversed(list(copy.deepcopy(live.virtual_networks["corp-vnet"]).items())))))
     other.vault["tags"] = dict(reversed(list(live.vault["tags"].items())))
     b = make_plan(quickstart, other, "q.yaml")
-    reqs = lambda p: json.dumps([[r.__dict__ for r in c.requests] for c in p.changes], sort_keys=False)
+
+    def reqs(p):
+        return json.dumps([[r.__dict__ for r in c.requests] for c in p.changes], sort_keys=False)
+
     assert reqs(a) == reqs(b)
     assert {c.address for c in work(a).values()} == {"virtual_network.corp-vnet", "vault.contoso-asr-vault",
                                                      "recovery_plan.tier1"}

@@ -96,7 +96,7 @@ def test_markdown_summary_first_destructive_called_out_details_collapsed(quickst
     warn = md.index("> [!WARNING]")
     assert "`-/+` `protected_vm.sql01`" in md[warn:md.index("<details>")]
     assert "--allow-destroy" in md
-    table = [l for l in lines if l.startswith("| `")]
+    table = [line for line in lines if line.startswith("| `")]
     assert len(table) == len([c for c in plan.changes if c.action != Action.NOOP])
     d0 = md.index("<details><summary>Details</summary>")
     assert md.index("</details>", d0) > md.index("```diff", d0)
@@ -121,12 +121,12 @@ RG_ID = f"/subscriptions/{SUB}/resourceGroups/{TRG}"
 def _attr_value(text, address, key):
     """The rendered value of `key` under the change line for `address` (text or Markdown diff)."""
     lines = text.splitlines()
-    start = next(i for i, l in enumerate(lines) if re.search(rf"[-+~!/]+ {re.escape(address)}( \(blocked\))?$", l))
-    for l in lines[start + 1:]:
-        m = re.match(rf"^      [-+~] {re.escape(key)} *= (.*)$", l)
+    start = next(i for i, line in enumerate(lines) if re.search(rf"[-+~!/]+ {re.escape(address)}( \(blocked\))?$", line))
+    for line in lines[start + 1:]:
+        m = re.match(rf"^      [-+~] {re.escape(key)} *= (.*)$", line)
         if m:
             return m.group(1)
-        if not l.startswith("      "):
+        if not line.startswith("      "):
             break
     raise AssertionError(f"{address}.{key} not rendered:\n{text}")
 

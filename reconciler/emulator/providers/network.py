@@ -15,7 +15,18 @@ import ipaddress
 import re
 import uuid
 
-from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, call_hooks, finishes_now, list_in_resource_group, list_in_subscription, not_found, paged
+from reconciler.emulator.framework import (
+    ArmError,
+    Ctx,
+    Reply,
+    RouteTable,
+    accepted,
+    finishes_now,
+    list_in_resource_group,
+    list_in_subscription,
+    not_found,
+    paged,
+)
 from reconciler.emulator.providers.common import canonical_rg, check_location, check_tags, location_conflict
 from reconciler.emulator.state import EmulatorState
 
@@ -33,6 +44,14 @@ SUBNET_NOT_COPIED = {"provisioningState", "ipConfigurations", "ipConfigurationPr
                     "resourceNavigationLinks", "serviceAssociationLinks", "purpose", "addressPrefix", "addressPrefixes"}
 VNET_NOT_COPIED = {"provisioningState", "resourceGuid", "addressSpace", "dhcpOptions", "subnets",
                   "virtualNetworkPeerings", "enableDdosProtection", "privateEndpointVNetPolicies"}
+
+
+def _stored(state: EmulatorState, rid: str) -> dict:
+    """The stored resource `rid`, which the caller knows exists."""
+    res = state.get(rid)
+    if res is None:
+        raise ArmError(404, "NotFound", f"{rid} was not found.")
+    return res
 
 
 def register(routes: RouteTable) -> None:
@@ -83,7 +102,7 @@ def _subnet_prefixes(props: dict, sid: str) -> list:
 
 
 def _validate_subnets(vnet_name: str, vid: str, space: list, subnets: list[tuple[str, list]]) -> None:
-    seen: list[tuple[str, object]] = []
+    seen: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
     for name, prefixes in subnets:
         for p in prefixes:
             if not any(p.version == s.version and p.subnet_of(s) for s in space):
@@ -121,7 +140,7 @@ def check_subnet_free(state: EmulatorState, subnet: dict) -> None:
     """400 InUseSubnetCannotBeDeleted when a "subnet.in_use" hook names a user
     (e.g. the NIC of a failed-over VM): the check Azure makes on subnet and vnet
     deletion, and on a vnet PUT that drops the subnet."""
-    for reason in call_hooks("subnet.in_use", state, subnet["id"]):
+    for reason in state.hooks.call("subnet.in_use", state, subnet["id"]):
         if reason:
             raise ArmError(400, "InUseSubnetCannotBeDeleted",
                            f"Subnet {subnet['name']} is in use by {reason} and cannot be deleted. In order to delete the subnet, "
@@ -133,7 +152,7 @@ def _provision(ctx: Ctx, rid: str, location: str, status: int, subnet_ids: list[
     everything turns Succeeded after PROVISION_SECONDS of simulated time."""
     state = ctx.state
     if finishes_now(state, PROVISION_SECONDS):
-        res = state.get(rid)
+        res = _stored(state, rid)
         res["properties"]["provisioningState"] = "Succeeded"
         for sub in res["properties"].get("subnets", []) or []:
             sub["properties"]["provisioningState"] = "Succeeded"
@@ -371,7 +390,7 @@ def delete_subnet(ctx: Ctx) -> Reply:
     sid = f"{vnet['id']}/subnets/{ctx.params['subnetName']}"
     if ctx.state.get(sid) is None:
         return Reply(204, None)
-    check_subnet_free(ctx.state, ctx.state.get(sid))
+    check_subnet_free(ctx.state, _stored(ctx.state, sid))
     new_vnet = dict(vnet, etag=_etag())
     new_vnet["properties"] = dict(vnet["properties"])
     new_vnet["properties"]["subnets"] = [s for s in vnet["properties"]["subnets"] if s["id"].lower() != sid.lower()]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
+from typing import Any
 
 from reconciler.emulator.framework import (
     ArmError,
@@ -33,7 +34,6 @@ from reconciler.emulator.framework import (
     Reply,
     RouteTable,
     accepted,
-    add_hook,
     finishes_now,
     list_in_resource_group,
     list_in_subscription,
@@ -64,7 +64,7 @@ def register(routes: RouteTable) -> None:
                api_versions=API)
     routes.add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Network/privateEndpoints",
                lambda ctx: list_in_subscription(ctx, TYPE), api_versions=API)
-    add_hook("subnet.in_use", subnet_user)
+    routes.add_hook("subnet.in_use", subnet_user)
 
 
 def pe_id(subscription_id: str, resource_group: str, name: str) -> str:
@@ -98,7 +98,7 @@ def _free_ips(state: EmulatorState, subnet: dict, count: int) -> list[str]:
     sp = subnet.get("properties") or {}
     prefix = sp.get("addressPrefix") or (sp.get("addressPrefixes") or [None])[0]
     net = ipaddress.ip_network(prefix)
-    used = set()
+    used: set[Any] = set()
     for pe in state.find(TYPE):
         for cfg in (pe.get("properties") or {}).get("customDnsConfigs") or []:
             used.update(cfg.get("ipAddresses") or [])
@@ -201,7 +201,7 @@ def _dns_configs(state: EmulatorState, subnet: dict, vaults: list, location: str
     out = []
     ips = _free_ips(state, subnet, len(SITE_RECOVERY_MEMBERS))
     for vault, _ in vaults:
-        for member, ip in zip(SITE_RECOVERY_MEMBERS, ips):
+        for member, ip in zip(SITE_RECOVERY_MEMBERS, ips, strict=False):  # fewer IPs when the subnet is full
             out.append({"fqdn": f"{vault['_resourceId']}-asr-pod01-{member}.{_geo(vault['location'])}.{DNS_ZONE}",
                         "ipAddresses": [ip]})
     return out
@@ -312,8 +312,10 @@ def put_endpoint(ctx: Ctx) -> Reply:
 def _provision(ctx: Ctx, rid: str, location: str) -> Reply:
     state = ctx.state
     if finishes_now(state, PROVISION_SECONDS):
-        state.get(rid)["properties"]["provisioningState"] = "Succeeded"
-        return Reply(201, state.get(rid))
+        res = state.get(rid)
+        assert res is not None  # stored just above
+        res["properties"]["provisioningState"] = "Succeeded"
+        return Reply(201, res)
     op = state.new_operation("network/privateEndpoint", retry_after=10, data={"location": location})
     op.eta = op.start + PROVISION_SECONDS
 

@@ -13,7 +13,17 @@ from __future__ import annotations
 import base64
 import re
 
-from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, finishes_now, list_in_resource_group, list_in_subscription, not_found
+from reconciler.emulator.framework import (
+    ArmError,
+    Ctx,
+    Reply,
+    RouteTable,
+    accepted,
+    finishes_now,
+    list_in_resource_group,
+    list_in_subscription,
+    not_found,
+)
 from reconciler.emulator.providers.common import canonical_rg, check_location, check_tags, location_conflict
 from reconciler.emulator.state import EmulatorState
 

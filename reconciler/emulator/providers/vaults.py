@@ -16,7 +16,8 @@ import binascii
 import hashlib
 import re
 import uuid
-from datetime import timezone
+from datetime import UTC
+from typing import Any
 from urllib.parse import quote
 
 from reconciler.emulator.framework import (
@@ -25,7 +26,6 @@ from reconciler.emulator.framework import (
     Reply,
     RouteTable,
     accepted,
-    call_hooks,
     check_if_match,
     finishes_now,
     list_in_resource_group,
@@ -107,7 +107,7 @@ def make_vault(state: EmulatorState, rid: str, name: str, location: str, redunda
 def delete_blocker(state: EmulatorState, vid: str) -> str | None:
     """Why `vid` cannot be deleted now, or None. Site recovery content is reported by
     the "vault.delete_blocker" hooks; resources stored under the vault id count too."""
-    for reason in call_hooks("vault.delete_blocker", state, vid):
+    for reason in state.hooks.call("vault.delete_blocker", state, vid):
         if reason:
             return reason
     for t in ("replicationFabrics", "replicationProtectedItems"):
@@ -175,7 +175,7 @@ def _identity(given: object, current: dict | None, state: EmulatorState) -> dict
     if typ not in ("SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned"):
         raise ArmError(400, "InvalidIdentityType", f"The identity type '{typ}' is not supported.")
     prev = (current or {}).get("identity") or {}
-    out = {"type": typ}
+    out: dict[str, Any] = {"type": typ}
     if "SystemAssigned" in typ:
         out["principalId"] = prev.get("principalId") or str(uuid.UUID(int=state.rng.getrandbits(128), version=4))
         out["tenantId"] = state.tenant_id
@@ -312,7 +312,7 @@ def create_or_update(ctx: Ctx) -> Reply:
     state.put(vault["id"], vault)
     if current is not None:
         return Reply(200, vault)
-    call_hooks("vault.created", state, vault)
+    state.hooks.call("vault.created", state, vault)
     if finishes_now(state, CREATE_SECONDS):
         return Reply(201, vault)
     rid = vault["id"]
@@ -378,7 +378,7 @@ def delete(ctx: Ctx) -> Reply:
         raise _not_empty(current["name"], reason)
     rid = current["id"]
     state.delete(rid)
-    call_hooks("vault.deleted", state, rid)
+    state.hooks.call("vault.deleted", state, rid)
     if finishes_now(state, DELETE_SECONDS):
         return Reply(204, None)
     op = state.new_operation("vaults/delete", result=None, done_in=DELETE_SECONDS, retry_after=10, data={"location": current["location"]})
@@ -466,8 +466,8 @@ def upload_certificate(ctx: Ctx) -> dict:
         "issuer": cert.issuer.rfc4514_string(),
         "subject": cert.subject.rfc4514_string(),
         "thumbprint": hashlib.sha1(der).hexdigest().upper(),
-        "validFrom": cert.not_valid_before_utc.astimezone(timezone.utc).isoformat(),
-        "validTo": cert.not_valid_after_utc.astimezone(timezone.utc).isoformat(),
+        "validFrom": cert.not_valid_before_utc.astimezone(UTC).isoformat(),
+        "validTo": cert.not_valid_after_utc.astimezone(UTC).isoformat(),
         "resourceId": vault["_resourceId"],
     }
     if out_type == "AzureActiveDirectory":

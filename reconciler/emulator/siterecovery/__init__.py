@@ -1,36 +1,22 @@
 """The Site Recovery tree of the emulator (Microsoft.RecoveryServices/vaults/replication*).
 
     register(routes)        add every Site Recovery route (handlers.py) and the vault hooks
-    attach(state, estate)   a fresh SiteRecovery for an EmulatorState (estate.install calls it)
+    attach(state, estate)   a fresh SiteRecovery for an EmulatorState (app.install_estate calls it)
     get_sr(state)           the SiteRecovery of a state (created empty if absent)
 
 Modules: ids (ARM ids), jobs (replication jobs, $filter), statemachine (protection and
 failover states), model (objects and their REST JSON), service (operations and
-validation), handlers (routes).
+validation), handlers (routes), registration (the estate's servers and hosts registering).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from reconciler.emulator.siterecovery.service import SiteRecovery
+from reconciler.emulator.siterecovery import handlers
+from reconciler.emulator.siterecovery.service import KEY, SiteRecovery, attach, get_sr
 
 __all__ = ["SiteRecovery", "attach", "get_sr", "register"]
-
-KEY = "siterecovery"
-
-
-def attach(state: Any, estate: Any = None) -> SiteRecovery:
-    sr = SiteRecovery(state, estate)
-    state.extras[KEY] = sr
-    return sr
-
-
-def get_sr(state: Any) -> SiteRecovery:
-    sr = state.extras.get(KEY)
-    if sr is None:
-        sr = attach(state, None)
-    return sr
 
 
 def _on_vault_created(state: Any, vault: dict) -> None:
@@ -63,11 +49,7 @@ def _delete_blocker(state: Any, vault_id: str) -> str | None:
 
 
 def register(routes: Any) -> None:
-    from reconciler.emulator import framework
-    from reconciler.emulator.siterecovery import handlers
-
     handlers.register(routes)
-    if hasattr(framework, "add_hook"):
-        framework.add_hook("vault.created", _on_vault_created)
-        framework.add_hook("vault.deleted", _on_vault_deleted)
-        framework.add_hook("vault.delete_blocker", _delete_blocker)
+    routes.add_hook("vault.created", _on_vault_created)
+    routes.add_hook("vault.deleted", _on_vault_deleted)
+    routes.add_hook("vault.delete_blocker", _delete_blocker)

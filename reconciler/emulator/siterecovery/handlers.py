@@ -10,19 +10,20 @@ An idempotent PUT of an object that already exists as asked answers 200 with it.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, operation_result, operation_status, paged
 from reconciler.emulator.siterecovery import statemachine as sm
 from reconciler.emulator.siterecovery.jobs import FilterError, Job, job_matches, parse_job_filter
 from reconciler.emulator.siterecovery.model import Vault
-from reconciler.emulator.siterecovery.service import SiteRecovery
+from reconciler.emulator.siterecovery.service import SiteRecovery, get_sr
 
 API = ("2025-08-01",)
 V = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.RecoveryServices/vaults/{resourceName}"
 F = V + "/replicationFabrics/{fabricName}"
 C = F + "/replicationProtectionContainers/{protectionContainerName}"
-I = C + "/replicationProtectedItems/{replicatedProtectedItemName}"
+I = C + "/replicationProtectedItems/{replicatedProtectedItemName}"  # noqa: E741  # the item template, named like V, F, C
 M = C + "/replicationProtectionContainerMappings/{mappingName}"
 N = F + "/replicationNetworks/{networkName}"
 NM = N + "/replicationNetworkMappings/{networkMappingName}"
@@ -36,8 +37,6 @@ RETRY_AFTER = 30.0  # simulated seconds, as Azure's examples answer
 
 
 def sr_of(ctx: Ctx) -> SiteRecovery:
-    from reconciler.emulator.siterecovery import get_sr
-
     return get_sr(ctx.state)
 
 
@@ -459,16 +458,6 @@ def purge_item(ctx: Ctx) -> Reply:
     return started(ctx, sr, v, job, None)
 
 
-def item_action(action: str) -> Callable[[Ctx], Reply]:
-    def handler(ctx: Ctx) -> Reply:
-        sr, v = vault_of(ctx)
-        job = sr.failover_op(v, *_item_args(ctx), action, ctx.body, crid(ctx))
-        return started(ctx, sr, v, job, _item_result(sr, v, ctx))
-
-    handler.__name__ = f"item_{action}"
-    return handler
-
-
 # ---------------------------------------------------------------------------- recovery plans
 
 
@@ -505,13 +494,19 @@ def delete_plan(ctx: Ctx) -> Reply:
     return started(ctx, sr, v, job, None)
 
 
-def plan_action(action: str) -> Callable[[Ctx], Reply]:
+def failover_action(segment: str, target: str) -> Callable[[Ctx], Reply]:
+    """The POST handler of one row of statemachine.FAILOVER_ACTIONS, for a replicated item
+    (`target` "item") or a recovery plan ("plan"): validate, start the job, answer 202."""
+
     def handler(ctx: Ctx) -> Reply:
         sr, v = vault_of(ctx)
-        job = sr.plan_failover_op(v, ctx.params["recoveryPlanName"], action, ctx.body, crid(ctx))
+        if target == "item":
+            job = sr.failover_op(v, *_item_args(ctx), segment, ctx.body, crid(ctx))
+            return started(ctx, sr, v, job, _item_result(sr, v, ctx))
+        job = sr.plan_failover_op(v, ctx.params["recoveryPlanName"], segment, ctx.body, crid(ctx))
         return started(ctx, sr, v, job, _plan_result(sr, v, ctx))
 
-    handler.__name__ = f"plan_{action}"
+    handler.__name__ = f"{target}_{segment}"
     return handler
 
 
@@ -595,9 +590,6 @@ def register(routes: RouteTable) -> None:
     routes.add("PATCH", I, replayed(update_item), api_versions=a)
     routes.add("DELETE", I, replayed(purge_item), api_versions=a)
     routes.add("POST", I + "/remove", replayed(remove_item), api_versions=a)
-    for seg in ("testFailover", "testFailoverCleanup", "plannedFailover", "unplannedFailover", "failoverCommit",
-                "failoverCancel", "reProtect"):
-        routes.add("POST", I + "/" + seg, replayed(item_action(seg)), api_versions=a)
     from reconciler.emulator.siterecovery.recoverypoints import handlers as rp_handlers
 
     list_points, get_point = rp_handlers()  # recovery points (docs/fidelity.md J-006)
@@ -614,9 +606,10 @@ def register(routes: RouteTable) -> None:
     routes.add("PUT", RP, replayed(create_plan), api_versions=a)
     routes.add("PATCH", RP, replayed(update_plan), api_versions=a)
     routes.add("DELETE", RP, replayed(delete_plan), api_versions=a)
-    for seg in ("testFailover", "testFailoverCleanup", "plannedFailover", "unplannedFailover", "failoverCommit",
-                "failoverCancel", "reProtect"):
-        routes.add("POST", RP + "/" + seg, replayed(plan_action(seg)), api_versions=a)
+    # the failover family (one table, statemachine.FAILOVER_ACTIONS), on items and on recovery plans
+    for seg in sm.FAILOVER_ACTIONS:
+        routes.add("POST", I + "/" + seg, replayed(failover_action(seg, "item")), api_versions=a)
+        routes.add("POST", RP + "/" + seg, replayed(failover_action(seg, "plan")), api_versions=a)
     # jobs and operations
     routes.add("GET", V + "/replicationJobs", list_jobs, api_versions=a)
     routes.add("GET", V + "/replicationJobs/{jobName}", get_job, api_versions=a)
@@ -632,7 +625,3 @@ def register(routes: RouteTable) -> None:
                    action="Microsoft.RecoveryServices/vaults/replicationOperationResults/read")
     routes.add("GET", V + "/replicationOperationStatus/{operationId}", op_status, api_versions=a,
                action="Microsoft.RecoveryServices/vaults/replicationOperationStatus/read")
-
-
-assert set(sm.ACTIONS) == {s.lower() for s in ("testFailover", "testFailoverCleanup", "plannedFailover", "unplannedFailover",
-                                                "failoverCommit", "failoverCancel", "reProtect")}

@@ -20,6 +20,7 @@ Every POST answers 202 with `Azure-AsyncOperation` (vault's replicationOperation
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.framework import ArmError, Ctx, Reply, accepted
@@ -49,7 +50,7 @@ def schedule_pause(sr: SiteRecovery, job: Job, after: int = -1) -> None:
     for i, spec in enumerate(job.tasks):
         if i > after and spec.pause:
             at = job.task_start(i)
-            sr.state.schedule(at, lambda i=i, at=at: _reach(job, i, at))
+            sr.state.schedule(at, functools.partial(_reach, job, i, at))
             return
 
 
@@ -135,8 +136,8 @@ def handler(action: str) -> Any:
         answer: Job = job
         if action == "resume":
             body = ctx.body if isinstance(ctx.body, dict) else {}
-            props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
-            comments = props.get("comments") if isinstance(props.get("comments"), str) else ""
+            props: dict[str, Any] = body["properties"] if isinstance(body.get("properties"), dict) else {}
+            comments = str(props["comments"]) if isinstance(props.get("comments"), str) else ""
             resume(sr, v, job, comments)
         elif action == "cancel":
             cancel(sr, v, job)
@@ -161,7 +162,7 @@ def action_tasks(actions: Any, op: str, body: Any) -> list[TaskSpec]:
     pauses the job (ManualActionTaskDetails with the action's name and instructions); a script
     runs as ScriptActionTaskDetails, a runbook as AutomationRunbookTaskDetails (their task
     names and timings: guess)."""
-    props = body.get("properties") if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
+    props: dict[str, Any] = body["properties"] if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
     direction = props.get("failoverDirection") or "PrimaryToRecovery"
     out: list[TaskSpec] = []
     for act in actions or []:
@@ -171,7 +172,7 @@ def action_tasks(actions: Any, op: str, body: Any) -> list[TaskSpec]:
         dirs = [str(d).lower() for d in act.get("failoverDirections") or []]
         if op.lower() not in types or (dirs and direction.lower() not in dirs):
             continue
-        cd = act.get("customDetails") if isinstance(act.get("customDetails"), dict) else {}
+        cd: dict[str, Any] = act["customDetails"] if isinstance(act.get("customDetails"), dict) else {}
         kind = cd.get("instanceType")
         name = str(act.get("actionName") or "")
         if kind == "ManualActionDetails":
@@ -203,7 +204,7 @@ def failback_first_tasks(body: Any) -> list[TaskSpec] | None:
     Start-AzRecoveryServicesAsrPlannedFailoverJob -Optimize); ForSynchronization shuts it down at
     once and synchronises during the failover only (the usual tasks). Task names, the
     ManualActionTaskDetails of the pause and its text: guess (docs/fidelity.md J-008)."""
-    props = body.get("properties") if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
+    props: dict[str, Any] = body["properties"] if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
     psd = props.get("providerSpecificDetails")
     psd = psd[0] if isinstance(psd, list) and psd and isinstance(psd[0], dict) else psd
     if not isinstance(psd, dict) or psd.get("dataSyncOption") != "ForDownTime":

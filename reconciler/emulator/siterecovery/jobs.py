@@ -16,9 +16,10 @@ order, each told the simulated time it was due.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 QUEUE_DELAY = 2.0  # simulated seconds a job stays NotStarted
 
@@ -37,7 +38,7 @@ WAITING_FOR_MANUAL_ACTION = "WaitingForManualAction"
 def iso(t: float | None) -> str | None:
     if t is None:
         return None
-    dt = datetime.fromtimestamp(t, tz=timezone.utc)
+    dt = datetime.fromtimestamp(t, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}0Z"  # 7 digits, as ARM writes them
 
 
@@ -60,7 +61,7 @@ def parse_iso(s: str) -> float:
         s = head + "." + (digits[:6] or "0") + rest
     dt = datetime.fromisoformat(s)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
 
 

@@ -65,7 +65,7 @@ class Vault:
     def idle_scenario(self) -> dict[str, Any]:
         return {"scenarioName": "None", "jobId": f"{self.id}/replicationJobs/None", "startTime": IDLE_START}
 
-    def protected_items(self) -> list["ProtectedItem"]:
+    def protected_items(self) -> list[ProtectedItem]:
         out: list[ProtectedItem] = []
         for f in self.fabrics.values():
             for c in f.containers.values():
@@ -159,7 +159,7 @@ class VM:
     __slots__ = ("container", "name", "friendly", "os_type", "disks_gb", "disk_ids", "nics", "provider",
                  "cpu", "memory_mb", "generation", "host", "health", "rpo_override", "os_disk")
 
-    def __init__(self, container: "Container", name: str, friendly: str, os_type: str, disks_gb: list[int],
+    def __init__(self, container: Container, name: str, friendly: str, os_type: str, disks_gb: list[int],
                  nics: list[tuple[str, str | None, str | None]], provider: Provider, cpu: int, memory_mb: int,
                  generation: str, host: str | None) -> None:
         self.container = container
@@ -194,7 +194,6 @@ class VM:
 
     def to_json(self, now: float) -> dict[str, Any]:
         item = self.container.fabric.vault.items_by_vm.get(self.name.lower())
-        fabric = self.container.fabric
         return {
             "name": self.name,
             "type": T_PROTECTABLE,
@@ -438,11 +437,11 @@ class ProtectedItem:
             ops.append("RepairReplication")
         return ops
 
-    def policy_obj(self) -> "Policy | None":
+    def policy_obj(self) -> Policy | None:
         return self.vault.policies.get(self.policy.lower())
 
     def start_replication(self, at: float, kind: str) -> None:
-        total_gb = sum(self.vm.disks_gb[i] for i in self.included_disks())
+        total_gb: float = sum(self.vm.disks_gb[i] for i in self.included_disks())
         if kind == "Resync":
             total_gb *= RESYNC_FRACTION
         self.ir_kind = "InitialReplication" if kind != "Resync" else "ReverseReplication"
@@ -749,7 +748,7 @@ class RecoveryPlan:
             return ops + ["Commit"] if any("Commit" in it.allowed_operations() for it in items) else ops
         ops = []
         for op in sm.RECOVERY_PLAN_OPS:
-            def ok(it: ProtectedItem) -> bool:
+            def ok(it: ProtectedItem, op: str = op) -> bool:
                 allowed = it.allowed_operations()
                 return op in allowed or (op == "PlannedFailover" and "Failback" in allowed)
             if all(ok(it) for it in items):

@@ -102,7 +102,7 @@ def chosen(item: ProtectedItem, now: float, body: Any) -> str | None:
     """The point an item failover names (`providerSpecificDetails.recoveryPointId` of
     HyperVReplicaAzureFailoverProviderInput); None: the latest. A point the item does not have:
     400 (code: guess)."""
-    props = body.get("properties") if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
+    props: dict[str, Any] = body["properties"] if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
     psd = props.get("providerSpecificDetails")
     ref = psd.get("recoveryPointId") if isinstance(psd, dict) else None
     if not ref:
@@ -116,7 +116,7 @@ def chosen(item: ProtectedItem, now: float, body: Any) -> str | None:
 
 def plan_type(body: Any) -> str:
     """recoveryPointType of a plan failover's HyperVReplicaAzure input (default Latest)."""
-    props = body.get("properties") if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
+    props: dict[str, Any] = body["properties"] if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
     for e in props.get("providerSpecificDetails") or []:
         if isinstance(e, dict) and e.get("instanceType") == "HyperVReplicaAzure" and e.get("recoveryPointType"):
             return str(e["recoveryPointType"])

@@ -1,7 +1,7 @@
 """Site Recovery operations: validation as Azure does it, jobs, state changes.
 
 `SiteRecovery` lives in `state.extras["siterecovery"]`. The HTTP handlers
-(handlers.py) and the estate's `seed:` block (estate.py) both call the methods
+(handlers.py) and the estate's `seed:` block (seeding.py) both call the methods
 here, so there is one code path for every change. Methods raise
 `framework.ArmError` for every refusal; writes return the `Job` they started.
 """
@@ -11,13 +11,16 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reconciler.emulator.framework import ArmError
+from reconciler.emulator.siterecovery import registration
 from reconciler.emulator.siterecovery import statemachine as sm
 from reconciler.emulator.siterecovery.ids import AZURE_FABRIC, guid, hexname, last_name, norm, parse, resource_type_of, same, vault_id
 from reconciler.emulator.siterecovery.jobs import Job, JobError, TaskSpec
 from reconciler.emulator.siterecovery.model import (
+    VM,
     Container,
     ContainerMapping,
     Fabric,
@@ -27,7 +30,6 @@ from reconciler.emulator.siterecovery.model import (
     ProtectedItem,
     Provider,
     RecoveryPlan,
-    VM,
     Vault,
     resolve_item,
 )
@@ -166,10 +168,8 @@ class SiteRecovery:
             if key not in live:
                 del self.vaults[key]
         if self.estate is not None:
-            from reconciler.emulator import estate as estate_mod
-
             self._wake = None
-            estate_mod.register_due(self)
+            registration.register_due(self)
             sites = sum(1 for v in self.vaults.values() for f in v.fabrics.values() if f.kind == "HyperVSite")
             self._sig = (sig[0], sites)
 
@@ -1455,7 +1455,7 @@ class SiteRecovery:
 
     def _describe_failover_job(self, job: Job, items: list[ProtectedItem], op: str, body: Any) -> None:
         """customDetails and suspension of a failover-family job of items (not of a plan)."""
-        props = body.get("properties") if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
+        props: dict[str, Any] = body["properties"] if isinstance(body, dict) and isinstance(body.get("properties"), dict) else {}
         if op in ("TestFailover", "TestFailoverCleanup"):
             # TestFailoverJobDetails: TestTFO.json (both jobs), ReplicationJobs_Resume.json
             job.custom_instance_type = "TestFailoverJobDetails"
@@ -1667,8 +1667,7 @@ class SiteRecovery:
         item_seconds = sum(t[2] for t in item_tasks)
         boot = 0
         for gi, g in enumerate(plan.groups):
-            members = [resolve_item(vault, k) for k in g["items"]]
-            members = [m for m in members if m is not None]
+            members = [m for m in (resolve_item(vault, k) for k in g["items"]) if m is not None]
             if g["groupType"] == "Boot":
                 boot += 1
             from reconciler.emulator.siterecovery.jobcontrol import action_tasks
@@ -1786,3 +1785,23 @@ def _check_rp_action(act: Any, path: str) -> None:
     if typ not in RP_ACTION_TYPES:
         raise bad(f"customDetails.instanceType {typ!r} is not one of {', '.join(RP_ACTION_TYPES)}.",
                   "InvalidRequestContent", f"{path}.customDetails.instanceType")
+
+
+# ---------------------------------------------------------------------------- one per state
+
+KEY = "siterecovery"  # its slot in EmulatorState.extras
+
+
+def attach(state: EmulatorState, estate: Any = None) -> SiteRecovery:
+    """A fresh SiteRecovery for `state` (app.install_estate calls it)."""
+    sr = SiteRecovery(state, estate)
+    state.extras[KEY] = sr
+    return sr
+
+
+def get_sr(state: EmulatorState) -> SiteRecovery:
+    """The SiteRecovery of `state` (created empty if absent)."""
+    sr = state.extras.get(KEY)
+    if sr is None:
+        sr = attach(state, None)
+    return sr

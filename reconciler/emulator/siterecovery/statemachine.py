@@ -123,15 +123,19 @@ OPERATIONS: dict[str, tuple[str, str, list[tuple[str, str, float]]]] = {
 }
 
 # REST action segment -> operation name (plannedFailover depends on direction)
-ACTIONS = {
-    "testfailover": "TestFailover",
-    "testfailovercleanup": "TestFailoverCleanup",
-    "plannedfailover": "PlannedFailover",
-    "unplannedfailover": "UnplannedFailover",
-    "failovercommit": "Commit",
-    "failovercancel": "CancelFailover",
-    "reprotect": "ReverseReplicate",
+# The failover family, one table for replicated items and recovery plans alike: the POST
+# segment (…/replicationProtectedItems/{name}/<segment>, …/replicationRecoveryPlans/{name}/<segment>)
+# and the operation it starts (handlers.register adds both routes of every row).
+FAILOVER_ACTIONS = {
+    "testFailover": "TestFailover",
+    "testFailoverCleanup": "TestFailoverCleanup",
+    "plannedFailover": "PlannedFailover",
+    "unplannedFailover": "UnplannedFailover",
+    "failoverCommit": "Commit",
+    "failoverCancel": "CancelFailover",
+    "reProtect": "ReverseReplicate",
 }
+ACTIONS = {seg.lower(): op for seg, op in FAILOVER_ACTIONS.items()}  # lower-cased segment -> operation
 
 # phase reached when the job of `operation` succeeds, given the current phase
 def next_phase(operation: str, phase: str) -> str:

@@ -81,7 +81,7 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
 
 def plan_document(plan: Plan) -> dict[str, Any]:
     d = plan.to_dict()
-    for c, ch in zip(d["changes"], plan.changes):
+    for c, ch in zip(d["changes"], plan.changes, strict=True):
         c["destructive"] = ch.destructive
         c["blocked"] = ch.blocked
     return {"format": FORMAT, **d, "summary": plan.summary(), "has_changes": plan.has_changes}

@@ -4,7 +4,7 @@ details collapsed in <details> blocks (GitHub and Azure DevOps render both)."""
 from __future__ import annotations
 
 from reconciler.plan.model import Action, Plan, Reason
-from reconciler.plan.render.text import SYMBOL, _attrs, _Out, awaited_job_name
+from reconciler.plan.render.text import SYMBOL, _attrs, _Out, awaited_job_name, summary_line
 
 
 def _esc(text: str) -> str:
@@ -12,8 +12,6 @@ def _esc(text: str) -> str:
 
 
 def render_markdown(plan: Plan) -> str:
-    from reconciler.plan.render import summary_line
-
     lines: list[str] = []
     lines.append(f"### asr plan: `{plan.vault}` ({plan.resource_group})")
     lines.append("")

@@ -86,8 +86,6 @@ def unmanaged_label(u: Any) -> str:
 
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
-    from reconciler.plan.render import summary_line
-
     out = _Out(color)
     out.add(f"Vault {plan.vault} (resource group {plan.resource_group}, subscription {plan.subscription})")
     if plan.requests_made:
@@ -134,3 +132,17 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     out.add()
     out.add(out.c("1", summary_line(plan)))
     return "\n".join(out.lines) + "\n"
+
+
+def summary_line(plan: Any) -> str:
+    s = plan.summary()
+    line = (f"Plan: {s['add']} to add, {s['change']} to change, {s['replace']} to replace, "
+            f"{s['destroy']} to destroy.")
+    extra = []
+    if s["manual"]:
+        extra.append(f"{s['manual']} manual step{'s' if s['manual'] != 1 else ''}")
+    if s["blocked"]:
+        extra.append(f"{s['blocked']} blocked")
+    if s.get("await"):
+        extra.append(f"{s['await']} running job{'s' if s['await'] != 1 else ''} to await")
+    return line + (f" ({', '.join(extra)})" if extra else "")
