@@ -500,9 +500,13 @@ def quickstart_estate(*, azure: bool = True, applied: bool = False) -> dict:
                                  "resourceGroup": "contoso-failover-rg"}],
             "protectedVMs": [
                 {"name": "sql01", "vmmServer": "vmm01", "cloud": "Gold", "policy": "every-5-min",
-                 "target": dict(target, vmName="sql01-dr", size="Standard_D4s_v5", diskType="Premium_LRS")},
+                 "target": dict(target, vmName="sql01-dr", size="Standard_D4s_v5", diskType="Premium_LRS",
+                                availabilityZone="1", licenseType="WindowsServer", sqlServerLicenseType="AHUB",
+                                tags={"app": "erp", "tier": "db"})},
             ] + [
-                {"name": n, "vmmServer": "vmm01", "cloud": "Gold", "policy": "every-5-min", "target": copy.deepcopy(target)}
+                {"name": n, "vmmServer": "vmm01", "cloud": "Gold", "policy": "every-5-min",
+                 "target": dict(copy.deepcopy(target), **({"disks": [{"name": "app02_disk1.vhdx", "exclude": True}]}
+                                                           if n == "app02" else {}))}
                 for n in ("app01", "app02", "web01")
             ],
             "recoveryPlans": [{"name": "tier1", "groups": [{"vms": ["sql01"]}, {"vms": ["app01", "app02", "web01"]}]}],

@@ -167,6 +167,7 @@ def _apply_seed(sr: Any, seed: dict[str, Any], present: float, routes: RouteTabl
     plans = seed.get("recoveryPlans") or []
     items_by_vm: dict[tuple[str, str], str] = {}
     vm_index: dict[int, dict[str, Any]] = {}
+    nic_updates: list[tuple[str, dict, str]] = []
     for i, pv in enumerate(seed.get("protectedVMs") or []):
         path = f"seed.protectedVMs[{i}]"
         vname, _ = vault_of(pv, path)
@@ -203,10 +204,17 @@ def _apply_seed(sr: Any, seed: dict[str, Any], present: float, routes: RouteTabl
         if t.get("logStorageAccount"):
             srg = t.get("storageResourceGroup") or trg
             psd["logStorageAccountId"] = f"/subscriptions/{sub}/resourceGroups/{srg}/providers/Microsoft.Storage/storageAccounts/{t['logStorageAccount']}"
+        psd.update(_seed_vm_settings(t, sub, trg, vm))
         arm.call("PUT", f"{vpath(vname)}/replicationFabrics/{fab}/replicationProtectionContainers/{cont}/replicationProtectedItems/{vm.name}",
                  {"properties": {"policyId": f"{v.id}/replicationPolicies/{pv['policy']}", "protectableItemId": vm.id,
                                  "providerSpecificDetails": psd}}, path)
         items_by_vm[(vname, str(pv["name"]).lower())] = f"{container.id}/replicationProtectedItems/{vm.name}"
+        if t.get("nics"):
+            nic_updates.append((f"{vpath(vname)}/replicationFabrics/{fab}/replicationProtectionContainers/{cont}/"
+                                f"replicationProtectedItems/{vm.name}", _seed_nics(t, sub, trg, vm), path))
+    _settle(sr)
+    for item_path, body, npath in nic_updates:  # NIC settings are not in the enable input: an update, as asr does
+        arm.call("PATCH", item_path, body, npath)
     _settle(sr)
     for i, rpn in enumerate(plans):
         path = f"seed.recoveryPlans[{i}]"
@@ -252,3 +260,55 @@ def _settle(sr: Any, until: float | None = None) -> None:
         _move_to(state, nxt)
         state.run_due()
         sr.sync()
+
+
+def _seed_ref(value: str, sub: str, rg: str, provider: str) -> str:
+    return value if value.startswith("/") else f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{provider}/{value}"
+
+
+def _seed_vm_settings(t: dict[str, Any], sub: str, rg: str, vm: Any) -> dict[str, Any]:
+    """A seeded VM's target settings in the manifest's keys, as the enable input carries them
+    (docs/fidelity.md T-001, T-005)."""
+    out: dict[str, Any] = {}
+    for key, dst in (("availabilityZone", "targetAvailabilityZone"), ("licenseType", "licenseType"),
+                     ("sqlServerLicenseType", "sqlServerLicenseType"), ("tags", "targetVmTags"),
+                     ("diskTags", "targetManagedDiskTags"), ("nicTags", "targetNicTags")):
+        if t.get(key) is not None:
+            out[dst] = t[key]
+    for key, dst, provider in (("availabilitySet", "targetAvailabilitySetId", "Microsoft.Compute/availabilitySets"),
+                               ("proximityPlacementGroup", "targetProximityPlacementGroupId",
+                                "Microsoft.Compute/proximityPlacementGroups"),
+                               ("diskEncryptionSet", "diskEncryptionSetId", "Microsoft.Compute/diskEncryptionSets")):
+        if t.get(key):
+            out[dst] = _seed_ref(str(t[key]), sub, rg, provider)
+    if t.get("disks"):
+        declared = {str(d.get("name")).lower(): d for d in t["disks"]}
+        per_disk = []
+        for i, disk_id in enumerate(vm.disk_ids):
+            d = declared.get(vm.disk_name(i).lower()) or {}
+            if d.get("exclude"):
+                continue
+            per_disk.append({"diskId": disk_id, "diskType": d.get("type") or t.get("diskType", "Standard_LRS")})
+        out["disksToIncludeForManagedDisks"] = per_disk
+        out["disksToInclude"] = None
+    return out
+
+
+def _seed_nics(t: dict[str, Any], sub: str, rg: str, vm: Any) -> dict[str, Any]:
+    """The update that sets a seeded VM's NIC settings (manifest keys), docs/fidelity.md T-002, T-003."""
+    nics = []
+    for i, n in enumerate(t.get("nics") or []):
+        if i >= len(vm.nics):
+            break
+        cfg: dict[str, Any] = {"ipConfigName": "ipconfig1", "isPrimary": True,
+                               "recoverySubnetName": n.get("subnet") or t.get("subnet")}
+        for key, dst in (("staticIp", "recoveryStaticIPAddress"), ("testStaticIp", "tfoStaticIPAddress"),
+                         ("testSubnet", "tfoSubnetName")):
+            if n.get(key):
+                cfg[dst] = n[key]
+        entry: dict[str, Any] = {"nicId": vm.nics[i][0], "selectionType": "SelectedByUser", "ipConfigs": [cfg]}
+        if n.get("networkSecurityGroup"):
+            entry["recoveryNetworkSecurityGroupId"] = _seed_ref(n["networkSecurityGroup"], sub, rg,
+                                                                "Microsoft.Network/networkSecurityGroups")
+        nics.append(entry)
+    return {"properties": {"vmNics": nics, "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}

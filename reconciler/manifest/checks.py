@@ -529,14 +529,27 @@ def policies(doc: _Doc) -> Iterator[Diagnostic]:
 
 @check
 def log_storage(doc: _Doc) -> Iterator[Diagnostic]:
+    # Hyper-V to Azure stages replicated data in a Standard storage account, whatever the managed disk
+    # kind; the enable input needs it (docs/fidelity.md T-010), so a VM without one is refused offline
     for path, vm in doc.vms:
         tgt = _dict(vm, "target")
         tpath = path + ("target",)
         log = _s(tgt, "logStorageAccount")
-        if tgt.get("diskType") == "Premium_LRS" and "logStorageAccount" not in tgt:
+        if tgt.get("logStorageAccount") is None and doc.storage_by_name:
+            std = [n for n, sa in doc.storage_by_name.items() if not str(sa.get("sku", "Standard_LRS")).startswith("Premium")]
+            hint = f" (e.g. '{std[0]}')" if std else ""
             yield Diagnostic(
                 tpath,
-                "diskType Premium_LRS needs logStorageAccount: a Standard storage account in target.storageAccounts for replication logs",
+                f"logStorageAccount is required: Hyper-V to Azure replication stages data in a Standard storage account "
+                f"of target.storageAccounts{hint}, with {tgt.get('diskType', 'Standard_LRS')} managed disks too",
+                "E5005",
+                at_key=True,
+            )
+        elif tgt.get("logStorageAccount") is None:
+            yield Diagnostic(
+                tpath,
+                "logStorageAccount is required: Hyper-V to Azure replication stages data in a Standard storage account; "
+                "declare one in target.storageAccounts",
                 "E5005",
                 at_key=True,
             )
@@ -548,6 +561,119 @@ def log_storage(doc: _Doc) -> Iterator[Diagnostic]:
                     f"storage account '{log}' is {sku}; replication logs need a Standard storage account",
                     "E5005",
                 )
+
+
+_ARM_REF = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/([^/]+/[^/]+)/[^/]+$", re.IGNORECASE)
+_REF_TYPES = {"availabilitySet": "Microsoft.Compute/availabilitySets",
+              "proximityPlacementGroup": "Microsoft.Compute/proximityPlacementGroups",
+              "diskEncryptionSet": "Microsoft.Compute/diskEncryptionSets",
+              "networkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
+              "publicIp": "Microsoft.Network/publicIPAddresses"}
+
+
+def _ref(value: Any, key: str, path: tuple) -> Iterator[Diagnostic]:
+    """A reference outside the manifest: a bare name, or the ARM id of a resource of the right type."""
+    if not isinstance(value, str):
+        return
+    if value.startswith("/"):
+        m = _ARM_REF.match(value)
+        if not m or m.group(1).lower() != _REF_TYPES[key].lower():
+            yield Diagnostic(path, f"'{value}' is not the ARM id of a {_REF_TYPES[key]} resource "
+                                   f"(/subscriptions/<id>/resourceGroups/<rg>/providers/{_REF_TYPES[key]}/<name>)", "E5006")
+    elif "/" in value:
+        yield Diagnostic(path, f"'{value}' is neither a name nor an ARM id", "E5006")
+
+
+def _subnet_prefix(doc: _Doc, net: str | None, subnet: str | None) -> str | None:
+    if net is None or subnet is None or net not in doc.network_by_name:
+        return None
+    for _, sn in _items(doc.network_by_name[net], "subnets", ()):
+        if _s(sn, "name") == subnet:
+            return _s(sn, "addressPrefix")
+    return None
+
+
+@check
+def vm_target_settings(doc: _Doc) -> Iterator[Diagnostic]:
+    """Placement, references, disks and NICs of a protected VM's target (protectedVMs[].target)."""
+    test_net = _s(doc.target, "testNetwork")
+    used_ips: dict[tuple[str, str], tuple] = {}
+    for path, vm in doc.vms:
+        tgt = _dict(vm, "target")
+        tpath = path + ("target",)
+        if tgt.get("availabilityZone") is not None and tgt.get("availabilitySet") is not None:
+            yield Diagnostic(tpath + ("availabilitySet",), "availabilityZone and availabilitySet exclude each other: "
+                             "an Azure VM is in an availability zone or in an availability set, not both", "E5006")
+        for key in ("availabilitySet", "proximityPlacementGroup", "diskEncryptionSet"):
+            yield from _ref(tgt.get(key), key, tpath + (key,))
+        seen: dict[str, tuple] = {}
+        for dpath, disk in _items(tgt, "disks", tpath):
+            name = _s(disk, "name")
+            if name is not None:
+                if name.lower() in seen:
+                    yield Diagnostic(dpath + ("name",), f"disk '{name}' is listed twice (also at {_short(seen[name.lower()])})", "E5007")
+                seen.setdefault(name.lower(), dpath)
+            if disk.get("exclude") is True and disk.get("type") is not None:
+                yield Diagnostic(dpath + ("type",), f"disk '{name}' is excluded: it has no type in Azure", "E5007")
+        net = _s(tgt, "network")
+        for i, (npath, nic) in enumerate(_items(tgt, "nics", tpath)):
+            subnet = _s(nic, "subnet") or (_s(tgt, "subnet") if i == 0 else None)
+            if _s(nic, "subnet") is not None and net in doc.network_by_name:
+                names = _names(_items(doc.network_by_name[net], "subnets", ()))
+                if nic["subnet"] not in names:
+                    yield _undefined(npath + ("subnet",), "subnet", nic["subnet"], names, f" in network '{net}'")
+            if _s(nic, "testSubnet") is not None or _s(nic, "testStaticIp") is not None:
+                if test_net is None:
+                    yield Diagnostic(npath, "testSubnet / testStaticIp need target.testNetwork (the network test "
+                                     "failovers use)", "E5008", at_key=True)
+                elif _s(nic, "testSubnet") is not None and test_net in doc.network_by_name:
+                    names = _names(_items(doc.network_by_name[test_net], "subnets", ()))
+                    if nic["testSubnet"] not in names:
+                        yield _undefined(npath + ("testSubnet",), "subnet", nic["testSubnet"], names,
+                                         f" in test network '{test_net}'")
+            yield from _ref(nic.get("networkSecurityGroup"), "networkSecurityGroup", npath + ("networkSecurityGroup",))
+            yield from _ref(nic.get("publicIp"), "publicIp", npath + ("publicIp",))
+            if nic.get("primary") is True and i > 0 and any(n.get("primary") is True for _, n in _items(tgt, "nics", tpath)[:i]):
+                yield Diagnostic(npath + ("primary",), "only one NIC of a VM can be its primary NIC", "E5008")
+            for ip_key, n, sn in (("staticIp", net, subnet),
+                                  ("testStaticIp", test_net, _s(nic, "testSubnet") or (subnet if i == 0 else None))):
+                ip = _s(nic, ip_key)
+                if ip is None:
+                    continue
+                try:
+                    addr = ipaddress.ip_address(ip)
+                except ValueError:
+                    yield Diagnostic(npath + (ip_key,), f"'{ip}' is not an IP address", "E5008")
+                    continue
+                prefix = _subnet_prefix(doc, n, sn)
+                if prefix is not None:
+                    try:
+                        block = ipaddress.ip_network(prefix, strict=False)
+                    except ValueError:
+                        block = None
+                    if block is not None and addr not in block:
+                        yield Diagnostic(npath + (ip_key,), f"{ip} is not in subnet '{sn}' ({prefix}) of network '{n}'", "E5008")
+                        continue
+                    if block is not None and block.version == 4 and (addr == block.network_address or
+                                                                     int(addr) - int(block.network_address) < 4 or
+                                                                     addr == block.broadcast_address):
+                        yield Diagnostic(npath + (ip_key,), f"{ip} is reserved by Azure in subnet '{sn}' ({prefix}): the "
+                                         "first four addresses and the last one cannot be assigned", "E5008")
+                        continue
+                if ip_key == "staticIp" and n is not None:
+                    where = (n, ip)
+                    if where in used_ips:
+                        yield Diagnostic(npath + (ip_key,), f"{ip} is also the failover address at {_short(used_ips[where])}", "E5008")
+                    used_ips.setdefault(where, npath + (ip_key,))
+
+
+@check
+def deprecated_keys(doc: _Doc) -> Iterator[Diagnostic]:
+    for path, policy in doc.policies:
+        if isinstance(policy.get("encryptAtRest"), bool):
+            yield Diagnostic(path + ("encryptAtRest",), "encryptAtRest is deprecated and ignored: Microsoft retired it in "
+                             "April 2022 and server-side encryption now applies to replicated data automatically; "
+                             "remove the key", "W5001", at_key=True)
 
 
 # ---------------------------------------------------------------- warnings

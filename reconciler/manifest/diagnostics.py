@@ -73,7 +73,10 @@ _RULES = [
     Rule("E5002", "recovery point retention", "Hyper-V to Azure keeps recovery points for 0-24 hours."),
     Rule("E5003", "app-consistent snapshot frequency", "App-consistent snapshots are taken every 0-12 hours (0 turns them off), and not less often than the recovery point retention: the frequency must not exceed the retention."),
     Rule("E5004", "initial replication start", 'initialReplicationStart is "immediately" or a time of day "HH:MM" (24-hour clock).'),
-    Rule("E5005", "log storage account", "A VM with Premium_LRS disks needs a logStorageAccount, and replication logs always go to a Standard storage account."),
+    Rule("E5005", "log storage account", "Every protected VM needs a logStorageAccount: Hyper-V to Azure replication stages data in a Standard storage account, with managed disks of every type (Premium_LRS, StandardSSD_LRS and Standard_LRS alike); a Premium account cannot hold replication logs."),
+    Rule("E5006", "VM placement and references", "A failed-over VM is in an availability zone or an availability set, not both; availabilitySet, proximityPlacementGroup, diskEncryptionSet and networkSecurityGroup are names (looked up in the VM's resource group) or ARM ids of resources of that type."),
+    Rule("E5007", "VM disks", "A disk is listed once in target.disks; an excluded disk has no type."),
+    Rule("E5008", "VM network interfaces", "A static IP is an address inside its subnet, not one of the five Azure reserves (the first four and the last), and not another VM's failover address in the same network; test failover settings need target.testNetwork."),
     # E6xxx: vault security
     Rule("E6001", "private endpoint without managed identity", "Site Recovery private endpoints need the vault's system-assigned managed identity (vault.identity: SystemAssigned): Learn, \"Replicate on-premises machines by using private endpoints\", has the identity enabled before the endpoint is created."),
     Rule("E6002", "email address", "Alert recipients are email addresses: local@domain.tld, no spaces."),
@@ -85,6 +88,7 @@ _RULES = [
     Rule("W2003", "unmapped target network", "A VMM VM fails over into a network that no VM network of its VMM server is mapped to; ASR needs a network mapping for VMM-managed VMs."),
     Rule("W2004", "Hyper-V site without hosts", "VMs replicate from a Hyper-V site that lists no hosts; list the hosts that register into it, so `asr vault-credentials` and the plan's manual steps name them."),
     Rule("W6001", "public access disabled without a private endpoint", "vault.publicNetworkAccess is Disabled and no private endpoint is declared: VMM servers and Hyper-V hosts cannot reach the vault unless a private endpoint made elsewhere exists."),
+    Rule("W5001", "encryptAtRest is deprecated", "Microsoft retired encryption at rest as a replication policy setting in April 2022: server-side encryption now applies to replicated data automatically. The key is ignored."),
     Rule("W3002", "unknown region", "The vault location is not a known public Azure region."),
     Rule("W4001", "networks overlap", "Two failover networks (other than the test network) have overlapping address spaces, so they cannot be peered or routed together."),
 ]

@@ -185,7 +185,11 @@ class Policy(_Model):
         pattern=r"^(immediately|([01][0-9]|2[0-3]):[0-5][0-9])$",
         description='When initial replication starts: "immediately" or a time of day "HH:MM" (24-hour clock).',
     )
-    encrypt_at_rest: bool = Field(default=False, description="Encrypt replicated data at rest in Azure.")
+    encrypt_at_rest: bool | None = Field(
+        default=None,
+        description="Deprecated: Microsoft retired it in April 2022 and server-side encryption now applies to "
+        "replicated data automatically; the key is ignored (warning W1010).",
+    )
 
 
 class VmSourceVmm(_Model):
@@ -220,16 +224,116 @@ VmSource = Annotated[
 ]
 
 
+class LicenseType(str, Enum):
+    """Azure Hybrid Benefit for Windows Server of a failed-over VM."""
+
+    NO_LICENSE_TYPE = "NoLicenseType"
+    WINDOWS_SERVER = "WindowsServer"
+
+
+class SqlServerLicenseType(str, Enum):
+    """SQL Server licence of a failed-over VM (AHUB: Azure Hybrid Benefit)."""
+
+    NO_LICENSE_TYPE = "NoLicenseType"
+    PAYG = "PAYG"
+    AHUB = "AHUB"
+
+
+class VmDisk(_Model):
+    name: str = Field(description="The disk's VHD file name as Hyper-V knows it, e.g. sql01_disk1.vhdx.")
+    exclude: bool = Field(default=False, description="true: the disk is not replicated (not on the failed-over VM). The OS disk cannot be excluded.")
+    type: DiskType | None = Field(default=None, description="Managed disk type of this disk; default: the VM's diskType.")
+
+
+class VmNic(_Model):
+    static_ip: str | None = Field(default=None, description="Static IP address on failover; default: dynamic.")
+    subnet: str | None = Field(default=None, description="Subnet of the target network on failover; default (first NIC): target.subnet.")
+    test_static_ip: str | None = Field(default=None, description="Static IP address on test failover, in target.testNetwork.")
+    test_subnet: str | None = Field(default=None, description="Subnet of target.testNetwork on test failover.")
+    network_security_group: str | None = Field(
+        default=None,
+        description="Network security group of the NIC on failover: a name (in the VM's resource group) or an ARM id.",
+    )
+    public_ip: str | None = Field(
+        default=None,
+        description="Public IP address resource the NIC gets on failover: a name (in the VM's resource group) or an ARM id.",
+    )
+    primary: bool | None = Field(
+        default=None, description="true: this NIC is the failed-over VM's primary NIC (selectedSourceNicId); at most one."
+    )
+
+
+class OsType(str, Enum):
+    """Operating system type of a protected VM."""
+
+    WINDOWS = "Windows"
+    LINUX = "Linux"
+
+
+class SecurityType(str, Enum):
+    """Security type of the failed-over VM."""
+
+    NONE = "None"
+    TRUSTED_LAUNCH = "TrustedLaunch"
+
+
+class SecurityProfile(_Model):
+    type: SecurityType = Field(description="TrustedLaunch (generation 2 VMs only) or None (standard security).")
+    secure_boot: bool = Field(default=True, description="Secure boot on the failed-over VM (TrustedLaunch).")
+    v_tpm: bool = Field(default=True, alias="vTpm", description="Virtual TPM on the failed-over VM (TrustedLaunch).")
+    integrity_monitoring: bool = Field(default=False, description="Guest attestation / integrity monitoring (TrustedLaunch).")
+
+
 class VmTarget(_Model):
     vm_name: str | None = Field(default=None, description="Name of the Azure VM created at failover; defaults to the source VM name.")
-    size: str | None = Field(default=None, description="Azure VM size, e.g. Standard_D4s_v5; ASR picks one if omitted.")
+    size: str | None = Field(default=None, description="Azure VM size, e.g. Standard_D4s_v5; ASR picks one if omitted. Changed in place.")
+    resource_group: str | None = Field(
+        default=None, description="Resource group of the failed-over VM (a name); default: target.resourceGroup. Changed in place."
+    )
     network: str = Field(description="Name of an entry in `target.networks`.")
     subnet: str = Field(description="Name of a subnet of that network.")
-    disk_type: DiskType = Field(default=DiskType.STANDARD_LRS, description="Managed disk type of the failed-over VM.")
+    availability_zone: str | None = Field(
+        default=None, pattern=r"^[1-3]$", description='Availability zone of the failed-over VM: "1", "2" or "3". Not with availabilitySet.'
+    )
+    availability_set: str | None = Field(
+        default=None, description="Availability set of the failed-over VM: a name (in the VM's resource group) or an ARM id. Not with availabilityZone."
+    )
+    proximity_placement_group: str | None = Field(
+        default=None, description="Proximity placement group: a name (in the VM's resource group) or an ARM id."
+    )
+    license_type: LicenseType | None = Field(
+        default=None, description="WindowsServer: Azure Hybrid Benefit for Windows Server. Undeclared: left as Azure holds it (NoLicenseType by default)."
+    )
+    sql_server_license_type: SqlServerLicenseType | None = Field(
+        default=None, description="SQL Server licence: NoLicenseType, PAYG or AHUB (Azure Hybrid Benefit)."
+    )
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags of the failed-over VM (targetVmTags); undeclared tags are kept.")
+    disk_tags: dict[str, str] = Field(default_factory=dict, description="Tags of its managed disks (targetManagedDiskTags).")
+    nic_tags: dict[str, str] = Field(default_factory=dict, description="Tags of its network interfaces (targetNicTags).")
+    disk_type: DiskType = Field(default=DiskType.STANDARD_LRS, description="Managed disk type of every replicated disk not listed in `disks`. Changing it re-enables protection.")
     log_storage_account: str | None = Field(
         default=None,
-        description="Name of an entry in `target.storageAccounts` for replication logs (Standard); required with Premium_LRS disks.",
+        description="Name of an entry in `target.storageAccounts` (a Standard account) for replication logs. "
+        "Required: Hyper-V to Azure replication stages data in it, with managed disks of every type. Changing it re-enables protection.",
     )
+    disk_encryption_set: str | None = Field(
+        default=None,
+        description="Disk encryption set (customer-managed key) of the replicated disks: a name (in the VM's resource group) or an ARM id. "
+        "Changing it re-enables protection.",
+    )
+    os_type: OsType | None = Field(
+        default=None,
+        description="Operating system type sent at enable, where Site Recovery did not discover it; default: what it discovered. Changing it re-enables protection.",
+    )
+    os_name: str | None = Field(
+        default=None, description="Operating system name of the failed-over VM (userSelectedOsName), e.g. 'Windows Server 2022 Datacenter'. Changed in place."
+    )
+    security_profile: SecurityProfile | None = Field(
+        default=None,
+        description="Security profile of the failed-over VM: trusted launch for generation 2 VMs. Changing it re-enables protection.",
+    )
+    disks: list[VmDisk] = Field(default_factory=list, description="Per-disk settings by VHD file name; unlisted disks replicate with diskType. Changing them re-enables protection.")
+    nics: list[VmNic] = Field(default_factory=list, description="Network interfaces in the VM's order: static IPs, subnets, test failover settings, NSG. Changed in place.")
 
 
 class ProtectedVM(_Model):

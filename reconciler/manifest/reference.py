@@ -80,8 +80,29 @@ repos:
   omitted (ASR picks one).
 - VMs of a VMM cloud replicate with the cloud's policy; VMs of a Hyper-V site with
   the site's policy.
-- `diskType: Premium_LRS` needs `logStorageAccount` naming a Standard account
-  (replication logs always go to a Standard account).
+- Every protected VM needs `logStorageAccount` naming a Standard account: Hyper-V
+  to Azure replication stages data in it whatever the disk type (E5005).
+- Protected VM target settings the manifest does not declare (`availabilityZone`,
+  `availabilitySet`, `proximityPlacementGroup`, `licenseType`, `sqlServerLicenseType`,
+  NIC settings) are left as Azure holds them; declared `tags`, `diskTags` and
+  `nicTags` are merged with the tags Azure holds (as for the vault's tags).
+- `protectedVMs[].target.resourceGroup` defaults to `target.resourceGroup`; asr
+  creates it when missing. `availabilitySet`, `proximityPlacementGroup`,
+  `diskEncryptionSet` and `nics[].networkSecurityGroup` take a bare name, looked up
+  in the VM's resource group, or an ARM id for a resource elsewhere. `network`,
+  `subnet` and `logStorageAccount` name entries of `target`.
+- Changed in place (plan: update): `vmName`, `size`, `resourceGroup`, `network`,
+  `subnet`, `availabilityZone`, `availabilitySet`, `proximityPlacementGroup`,
+  `licenseType`, `sqlServerLicenseType`, `tags`, `diskTags`, `nicTags`, `nics`.
+  A replace (protection disabled and re-enabled, initial replication restarts):
+  `diskType`, `logStorageAccount`, `diskEncryptionSet`, `disks`, the source and the
+  policy.
+- `nics` settings are applied by an update once protection is enabled (the enable
+  input has none, and the NIC ids are Azure's): `asr apply FILE` sets them in a later
+  round of the same apply; a saved plan (`asr apply PLAN`) runs only what was reviewed,
+  so the NIC update of a newly protected VM needs the next plan and apply.
+- `policies[].encryptAtRest` is deprecated (W5001): Microsoft retired it in April
+  2022 and server-side encryption applies automatically.
 - `target.testNetwork` names an entry of `target.networks`, used by test
   failovers and drills.
 """

@@ -38,6 +38,7 @@ import yaml
 
 from reconciler.azure.errors import azure_errors, is_not_found
 from reconciler.errors import NotFoundError
+from reconciler.kinds import protected_vm as pvm
 from reconciler.ops.inventory import as_json
 
 
@@ -64,12 +65,15 @@ def read_export_state(clients: Any, subscription: str, resource_group: str, vaul
     if live.vault is None:
         raise NotFoundError(f"vault {vault} not found in resource group {resource_group} of subscription {subscription}",
                             hint="check --subscription, --resource-group and --vault")
-    target_rg = None
+    # target.resourceGroup holds the networks and storage accounts; a VM may fail over into a resource group of
+    # its own (protectedVMs[].target.resourceGroup): the networks' group, the most common one, decides
+    seen: dict[str, int] = {}
     for it in live.protected_items:
         psd = (it.get("properties") or {}).get("providerSpecificDetails") or {}
-        target_rg = _last(psd.get("recoveryAzureResourceGroupId")) or _rg_of(psd.get("selectedRecoveryAzureNetworkId"))
-        if target_rg:
-            break
+        rg = _rg_of(psd.get("selectedRecoveryAzureNetworkId")) or _last(psd.get("recoveryAzureResourceGroupId"))
+        if rg:
+            seen[rg] = seen.get(rg, 0) + 1
+    target_rg = sorted(seen, key=lambda r: (-seen[r], r.lower()))[0] if seen else None
     if not target_rg:
         for m in live.network_mappings:
             target_rg = _rg_of((m.get("properties") or {}).get("recoveryNetworkId"))
@@ -177,25 +181,13 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
             vm_source: dict[str, Any] = {"vmmServer": server, "cloud": cloud}
         else:
             vm_source = {"hypervSite": src}
-        target: dict[str, Any] = {}
-        if a.get("targetVmName") and a["targetVmName"] != name:
-            target["vmName"] = a["targetVmName"]
-        if a.get("size"):
-            target["size"] = a["size"]
+        target = pvm.export_target(name, a, live.target_resource_group)
         net = _last(a.get("targetNetwork"))
         if net:
-            target["network"] = net
             used_vnets.add(net.lower())
-        if a.get("subnet"):
-            target["subnet"] = a["subnet"]
-        if isinstance(a.get("diskType"), str):
-            target["diskType"] = a["diskType"]
-        if a.get("logStorageAccount"):
-            target["logStorageAccount"] = _last(a["logStorageAccount"])
         entry = {"name": name, "source": vm_source, "target": target}
         trg = live.target_resource_group
-        elsewhere = [what for what, arm_id in (("target resource group", a.get("targetResourceGroup")),
-                                               ("network", a.get("targetNetwork")),
+        elsewhere = [what for what, arm_id in (("network", a.get("targetNetwork")),
                                                ("log storage account", a.get("logStorageAccount")))
                      if arm_id and not _same_rg(arm_id, trg)]
         pol, want = a.get("policy"), declared_policy.get(src.lower())

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.kinds import protected_vm as pvm
 from reconciler.live.ids import rg_id, storage_id, subnet_id, vault_id, vnet_id
 from reconciler.live.state import LiveState, props
 from reconciler.plan.model import Kind
@@ -21,13 +22,10 @@ from reconciler.plan.normalize import live_rp_actions, merged_tags, norm_locatio
 
 __all__ = ["Desired", "desired_objects", "VM_UPDATABLE", "VM_REPLACE_FIELDS", "mapping_name", "network_mapping_name"]
 
-# Protected VM settings PATCH (UpdateReplicationProtectedItemInput) can change in place:
-#   recoveryAzureVMName, recoveryAzureVMSize, selectedRecoveryAzureNetworkId, vmNics[].ipConfigs[].recoverySubnetName,
-#   providerSpecificDetails(HyperVReplicaAzure).recoveryAzureV2ResourceGroupId
-VM_UPDATABLE = ("targetVmName", "size", "targetNetwork", "subnet", "targetResourceGroup")
-# ... and what it cannot: the source container and its policy (set at enable time), the managed disk type and
-# the log storage account (HyperVReplicaAzureUpdateReplicationProtectedItemInput has neither): disable + re-enable.
-VM_REPLACE_FIELDS = ("source", "policy", "diskType", "logStorageAccount")
+# What a protected VM's update (PATCH) changes in place and what needs disable + re-enable: declared once,
+# in the field table of reconciler/kinds/protected_vm.py
+VM_UPDATABLE = pvm.UPDATABLE
+VM_REPLACE_FIELDS = pvm.REPLACE_FIELDS
 
 
 @dataclass
@@ -40,13 +38,6 @@ class Desired:
     ctx: dict[str, Any] = field(default_factory=dict)  # what request builders need
     replace_fields: tuple[str, ...] = ()  # attrs that cannot change in place
     skip_compare: tuple[str, ...] = ()  # attrs the manifest leaves to Azure (None)
-
-
-# attributes of a protected VM the manifest may leave to Azure (None), by (policy, size, log storage) missing
-_NONE_SKIPS = {
-    (p, z, ls): tuple(k for k, on in (("policy", p), ("size", z), ("logStorageAccount", ls)) if on)
-    for p in (False, True) for z in (False, True) for ls in (False, True)
-}
 
 
 def _safe(name: str) -> str:
@@ -197,7 +188,6 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
             id_cache[key] = val
         return val
 
-    target_rg_id = rg_id(sub, t.resource_group)
     sites = {s.name: s for s in manifest.source.hyperv_sites}
     for vm in manifest.protected_vms:
         src = vm.source
@@ -226,31 +216,36 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
             source_cache[skey] = cached
         source, fabric_friendly, cloud, cont, assoc, prereq, hosts, policy, policy_id = cached
         tg = vm.target
-        net_id = cached_id("vnet", tg.network)
         deps = prereq + [assoc, f"virtual_network.{tg.network}"]
+        if tg.resource_group and tg.resource_group.lower() != t.resource_group.lower():
+            # the failed-over VM's own resource group: created like target.resourceGroup
+            vm_rg = rg_addr.get(tg.resource_group.lower())
+            if vm_rg is None:
+                vm_rg = rg_addr[tg.resource_group.lower()] = f"resource_group.{tg.resource_group}"
+                add(Desired(Kind.RESOURCE_GROUP, vm_rg, {"location": norm_location(v.location)},
+                            rg_id(sub, tg.resource_group), ctx={"name": tg.resource_group, "location": v.location},
+                            replace_fields=("location",)))
+            deps.append(vm_rg)
         if tg.log_storage_account:
             deps.append(f"storage_account.{tg.log_storage_account}")
         if cloud is not None:
             deps += nm_by_target.get((fabric_friendly.lower(), tg.network.lower()), [])
         pitem = live.protectable_item(cont["id"], vm.name) if cont else None
-        attrs = {
-            "source": source,
-            "policy": policy,
-            "targetVmName": tg.vm_name or vm.name,
-            "size": tg.size,
-            "targetNetwork": net_id,
-            "subnet": tg.subnet,
-            "diskType": tg.disk_type.value,
-            "logStorageAccount": cached_id("storage", tg.log_storage_account) if tg.log_storage_account else None,
-            "targetResourceGroup": target_rg_id,
-        }
+        item = live.protected_item(vm.name)
+        held = pvm.live_attrs(props(item).get("providerSpecificDetails") or {}) if item is not None else None
+        disk_names = [str(d.get("vhdName")) for d in (props(pitem).get("customDetails") or {}).get("diskDetails") or []
+                      if d.get("vhdName")] if pitem is not None and item is None else []
+        attrs, skips = pvm.desired_attrs(vm, sub=sub, target_rg=t.resource_group, held=held, disk_names=disk_names)
+        attrs = {"source": source, "policy": policy, **attrs}
+        if policy is None:
+            skips = ("policy", *skips)
         arm_id = f"{cont['id']}/replicationProtectedItems/{pitem['name']}" if (cont and pitem) else None
         add(Desired(Kind.PROTECTED_VM, f"protected_vm.{vm.name}", attrs, arm_id, depends_on=deps,
                     ctx={"vm": vm, "container": cont, "protectable": pitem, "hosts": hosts,
                          "fabric_friendly": fabric_friendly, "cloud": cloud, "policy_id": policy_id,
-                         "subnet_id": cached_id("subnet", tg.network, tg.subnet), "target_rg_id": target_rg_id},
-                    replace_fields=VM_REPLACE_FIELDS,
-                    skip_compare=_NONE_SKIPS[(policy is None, tg.size is None, tg.log_storage_account is None)]))
+                         "subnet_id": cached_id("subnet", tg.network, tg.subnet), "target_rg_id": attrs["targetResourceGroup"],
+                         "test_network_id": cached_id("vnet", t.test_network) if t.test_network else None},
+                    replace_fields=VM_REPLACE_FIELDS, skip_compare=skips))
 
     for rp in manifest.recovery_plans:
         groups = [sorted(g.vms, key=str.lower) for g in rp.groups]

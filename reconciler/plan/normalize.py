@@ -132,14 +132,6 @@ def scenario_in_progress(status: dict[str, Any]) -> bool:
     return str(status.get("currentScenario") or "").lower() not in IDLE_SCENARIOS
 
 
-def _first_nic_ip(psd: dict) -> tuple[dict, dict]:
-    nics = psd.get("vmNics") or []
-    nic = nics[0] if nics else {}
-    ips = nic.get("ipConfigs") or []
-    primary = next((i for i in ips if i.get("isPrimary")), ips[0] if ips else {})
-    return nic, primary
-
-
 def _fabrics_by_id(live: LiveState) -> dict[str, dict]:
     cache = live.__dict__.get("_norm_fabrics_by_id")
     if cache is None or len(cache) != len(live.fabrics):
@@ -164,21 +156,9 @@ def vm_attrs(live: LiveState, item: dict) -> dict[str, Any]:
         cloud = (props(cont).get("friendlyName") if cont else None) or p.get("primaryProtectionContainerFriendlyName")
         source = f"{fabric_friendly}/{cloud}"
     policy = p.get("policyFriendlyName") or parse_id(p.get("policyId")).get("replicationpolicies")
-    nic, ip = _first_nic_ip(psd)
-    disk_types = sorted({d.get("targetDiskAccountType") or d.get("replicaDiskType")
-                         for d in (psd.get("protectedManagedDisks") or [])
-                         if d.get("targetDiskAccountType") or d.get("replicaDiskType")})
-    return {
-        "source": source,
-        "policy": policy,
-        "targetVmName": psd.get("recoveryAzureVmName") or psd.get("recoveryAzureVMName"),
-        "size": psd.get("recoveryAzureVMSize"),
-        "targetNetwork": psd.get("selectedRecoveryAzureNetworkId") or nic.get("recoveryVMNetworkId"),
-        "subnet": ip.get("recoverySubnetName") or nic.get("recoveryVMSubnetName"),
-        "diskType": disk_types[0] if len(disk_types) == 1 else (disk_types or None),
-        "logStorageAccount": psd.get("recoveryAzureLogStorageAccountId"),
-        "targetResourceGroup": psd.get("recoveryAzureResourceGroupId"),
-    }
+    from reconciler.kinds import protected_vm as pvm
+
+    return {"source": source, "policy": policy, **pvm.live_attrs(psd)}
 
 
 def live_rp_groups(live: LiveState, plan: dict) -> list[list[str]]:
@@ -270,8 +250,11 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
     def put(o: dict[str, Any]) -> None:
         out.setdefault(o["address"], o)
 
+    # the vault's, the target's, and those failed-over VMs are set to (a protected VM's target.resourceGroup)
+    vm_rgs = {str(parse_id((props(it).get("providerSpecificDetails") or {}).get("recoveryAzureResourceGroupId"))
+                  .get("resourcegroups") or "").lower() for it in live.protected_items}
     for name, g in live.resource_groups.items():
-        if name in (live.resource_group.lower(), live.target_resource_group.lower()):
+        if name in (live.resource_group.lower(), live.target_resource_group.lower()) or name in vm_rgs:
             put(_obj(Kind.RESOURCE_GROUP, f"resource_group.{g.get('name')}", g.get("id"),
                      {"location": norm_location(g.get("location"))}))
     if live.vault is not None:

@@ -25,6 +25,7 @@ from deepdiff import DeepDiff
 from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState, friendly_name, props
 from reconciler.plan import requests as rq
+from reconciler.kinds import protected_vm as pvm
 from reconciler.plan.desired import Desired, desired_objects, mapping_name, network_mapping_name
 from reconciler.plan.fingerprint import live_fingerprint, live_fingerprints, manifest_fingerprint
 from reconciler.plan.graph import order
@@ -230,9 +231,9 @@ class _Planner:
 
     def plan_policy(self, d: Desired) -> None:
         m, p = self.m, d.ctx["policy"]
-        if p.encrypt_at_rest:
-            self.warnings.append(f"policy.{p.name}: encryptAtRest cannot be set through the 2025-08-01 API "
-                                 "(HyperVReplicaAzurePolicyInput has no encryption field); not applied")
+        if p.encrypt_at_rest is not None:
+            self.warnings.append(f"policy.{p.name}: encryptAtRest is deprecated and ignored (W5001): Microsoft retired it "
+                                 "in April 2022 and server-side encryption now applies to replicated data automatically")
         self.plan_generic(d, [rq.policy_create(m, p)], lambda mode, ch: [rq.policy_update(m, p)])
 
     def _policy_id(self, name: str) -> str:
@@ -313,8 +314,7 @@ class _Planner:
     def plan_vm(self, d: Desired) -> None:
         ctx = dict(d.ctx)
         vm = ctx["vm"]
-        ctx["target_network_id"] = d.attrs["targetNetwork"]
-        ctx["log_storage_id"] = d.attrs["logStorageAccount"]
+        ctx["attrs"] = d.attrs
         if ctx.get("policy_id"):
             ctx["policy_id"] = self._policy_id(d.attrs["policy"])
         item = self.live.protected_item(vm.name)
@@ -335,6 +335,11 @@ class _Planner:
                              note=f"Azure marks none of the {n} disks of VM {vm.name} as its OS disk (vhdType "
                                   "OperatingSystem), so asr cannot tell which one to send; check that Site Recovery "
                                   "discovered the VM's operating system (integration services), then plan again")
+                    return
+                refused = pvm.enable_problems(vm.target, pitem)
+                if refused:  # Azure would refuse the enable: shown, not sent
+                    self.add(d, Action.MANUAL, Reason.NOT_DISCOVERED, None, d.attrs,
+                             note=f"VM {vm.name}: " + "; ".join(refused) + "; fix protectedVMs[].target, then plan again")
                     return
                 problems = prerequisite_problems(pitem, vm.target.vm_name or vm.name)
                 if problems:

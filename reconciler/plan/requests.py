@@ -237,7 +237,8 @@ def protectable_from_item(item: dict[str, Any]) -> dict[str, Any]:
     when the discovered-VM list of that container was not read)."""
     p = props(item)
     psd = p.get("providerSpecificDetails") or {}
-    disks = [{"vhdId": d.get("vhdId"), "maxSizeMB": d.get("maxSizeMB"), "vhdType": d.get("vhdType")}
+    disks = [{"vhdId": d.get("vhdId"), "maxSizeMB": d.get("maxSizeMB"), "vhdType": d.get("vhdType"),
+              "vhdName": d.get("vhdName")}
              for d in psd.get("azureVmDiskDetails") or []]
     return {"id": p.get("protectableItemId"), "name": parse_id(p.get("protectableItemId")).get("replicationprotectableitems")
             or item.get("name"),
@@ -263,33 +264,25 @@ def os_disk_id(protectable: dict[str, Any]) -> str | None:
 
 
 def vm_enable(manifest: Any, ctx: dict[str, Any]) -> Request:
+    """Enable protection (HyperVReplicaAzureEnableProtectionInput): the VM's identity from the protectable
+    item, its target settings from the field table (reconciler/kinds/protected_vm.py)."""
+    from reconciler.kinds import protected_vm as pvm
+
     vm = ctx["vm"]
     pitem = ctx["protectable"]
     cont = ctx["container"]
     pp = props(pitem)
     cd = pp.get("customDetails") or {}
-    disks = cd.get("diskDetails") or []
-    vhd_ids = [d.get("vhdId") for d in disks if d.get("vhdId")]
+    disks = [d for d in cd.get("diskDetails") or [] if d.get("vhdId")]
     os_type = (cd.get("osDetails") or {}).get("osType")
-    t = vm.target
     psd: dict[str, Any] = {
         "instanceType": "HyperVReplicaAzure",
         "hvHostVmId": cd.get("sourceItemId") or pitem.get("name"),
         "vmName": vm.name,
         "osType": os_type,
         "vhdId": os_disk_id(pitem),
-        "disksToInclude": vhd_ids,
-        "targetAzureVmName": t.vm_name or vm.name,
-        "targetAzureNetworkId": ctx["target_network_id"],
-        "targetAzureSubnetId": ctx["subnet_id"],
-        "targetAzureV2ResourceGroupId": ctx["target_rg_id"],
-        "useManagedDisks": "true",
-        "diskType": t.disk_type.value,
+        **pvm.enable_settings(ctx["attrs"], vm.target, disks, ctx["subnet_id"]),
     }
-    if t.size:
-        psd["targetVmSize"] = t.size
-    if ctx.get("log_storage_id"):
-        psd["logStorageAccountId"] = ctx["log_storage_id"]
     psd = {k: v for k, v in psd.items() if v is not None}
     return Request(f"{SR}.replication_protected_items.begin_create", {
         **_vault_args(manifest), **_fc(cont["id"]), "replicated_protected_item_name": pitem["name"],
@@ -298,25 +291,10 @@ def vm_enable(manifest: Any, ctx: dict[str, Any]) -> Request:
 
 
 def vm_update(manifest: Any, item: dict[str, Any], ctx: dict[str, Any]) -> Request:
-    vm = ctx["vm"]
-    t = vm.target
-    psd_live = props(item).get("providerSpecificDetails") or {}
-    body: dict[str, Any] = {
-        "recoveryAzureVMName": t.vm_name or vm.name,
-        "selectedRecoveryAzureNetworkId": ctx["target_network_id"],
-        "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure",
-                                    "recoveryAzureV2ResourceGroupId": ctx["target_rg_id"]},
-    }
-    if t.size:
-        body["recoveryAzureVMSize"] = t.size
-    nics = []
-    for nic in psd_live.get("vmNics") or []:
-        ips = nic.get("ipConfigs") or [{}]
-        nics.append({"nicId": nic.get("nicId"), "selectionType": "SelectedByUser", "ipConfigs": [
-            {"ipConfigName": ip.get("name") or "ipconfig1", "isPrimary": bool(ip.get("isPrimary", True)),
-             "recoverySubnetName": t.subnet} for ip in ips]})
-    if nics:
-        body["vmNics"] = nics
+    """Update the VM's in-place settings (UpdateReplicationProtectedItemInput), from the field table."""
+    from reconciler.kinds import protected_vm as pvm
+
+    body = pvm.update_body(ctx["attrs"], props(item).get("providerSpecificDetails") or {}, ctx.get("test_network_id"))
     return Request(f"{SR}.replication_protected_items.begin_update", {
         **_vault_args(manifest), **_fc_item(item["id"]), "replicated_protected_item_name": item["name"],
         "update_protection_input": {"properties": body}})

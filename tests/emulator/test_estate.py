@@ -56,7 +56,7 @@ def test_default_estate_is_the_quickstart():
     assert (server.name, server.register_with_vault, server.vm_networks) == ("vmm01", "contoso-asr-vault", ["Corp-VMNet"])
     (cloud,) = server.clouds
     assert [(v.name, v.os_type, v.disks_gb) for v in cloud.vms] == [
-        ("sql01", "Windows", [127, 512]), ("app01", "Windows", [127]), ("app02", "Windows", [127]), ("web01", "Linux", [64])]
+        ("sql01", "Windows", [127, 512]), ("app01", "Windows", [127]), ("app02", "Windows", [127, 32]), ("web01", "Linux", [64])]
 
 
 def test_multi_cloud_matches_the_shared_names():

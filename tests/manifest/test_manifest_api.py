@@ -43,8 +43,8 @@ def test_load_manifest_raises_with_positioned_diagnostics():
     with pytest.raises(ManifestError) as info:
         load_manifest(next((Path(__file__).parent / "bad").glob("*-premium-log-account.yaml")))
     err = info.value
-    assert err.message.endswith("2 errors in the manifest")
-    assert [(d.line, d.rule_id) for d in err.diagnostics] == [(59, "E5005"), (62, "E5005")]
+    assert err.message.endswith("3 errors in the manifest")
+    assert [(d.line, d.rule_id) for d in err.diagnostics] == [(59, "E5005"), (62, "E5005"), (65, "E5005")]
 
 
 def test_warnings_do_not_make_a_manifest_invalid():

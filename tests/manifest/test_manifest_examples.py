@@ -82,7 +82,7 @@ def test_quickstart_shared_names():
     p = m.policies[0]
     assert (p.name, p.replication_frequency_seconds, p.recovery_point_retention_hours,
             p.app_consistent_snapshot_frequency_hours, p.initial_replication_start, p.encrypt_at_rest) == (
-        "every-5-min", 300, 24, 4, "immediately", False)
+        "every-5-min", 300, 24, 4, "immediately", None)
     vms = _vms(m)
     assert set(vms) == {"sql01", "app01", "app02", "web01"}
     assert all(v[:3] == (("vmm01", "Gold"), "corp-vnet", "servers") for v in vms.values())

@@ -32,7 +32,7 @@ def test_text_parses_back():
     diags = diags_of(MANY)
     out = render(diags, "text")
     lines = out.splitlines()
-    assert len(lines) == len(diags) == 2
+    assert len(lines) == len(diags) == 3
     for line, d in zip(lines, diags, strict=True):
         m = TEXT_LINE.match(line)
         assert m, line
@@ -51,7 +51,7 @@ def test_json_parses_back(capsys):
     out, err = capsys.readouterr()
     assert rc == 1 and err == ""
     doc = json.loads(out)
-    assert doc["valid"] is False and doc["errors"] == 2 and doc["warnings"] == 0
+    assert doc["valid"] is False and doc["errors"] == 3 and doc["warnings"] == 0
     assert doc["files"] == [{"file": str(MANY), "valid": False}, {"file": good, "valid": True}]
     want = [d.to_dict() for d in diags_of(MANY)]
     assert doc["diagnostics"] == want
@@ -166,7 +166,7 @@ def test_sarif_structure_and_round_trip(capsys, monkeypatch):
     assert [r["id"] for r in rules] == list(RULES)
     results = run["results"]
     want = diags_of(rel) + diags_of(Path("tests/manifest/warn/02-unknown-region.yaml"))
-    assert len(results) == len(want) == 3
+    assert len(results) == len(want) == 4
     for r, d in zip(results, want, strict=True):
         loc = r["locations"][0]["physicalLocation"]
         assert loc["artifactLocation"] == {"uri": Path(d.file).as_posix(), "uriBaseId": "%SRCROOT%"}

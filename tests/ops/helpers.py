@@ -117,6 +117,7 @@ def protect(emulator: Any, manifest: Any, *, wait_protected: bool = True) -> Cli
                                "fabricSpecificDetails": {"instanceType": "VmmToAzure"}}}, polling=False)
     emulator.advance(JOB_SLACK)
 
+    nic_settings: list[tuple[str, str, str, Any]] = []
     for vm in m.protected_vms:
         src = vm.source
         cont = where[(src.vmm_server, src.cloud)] if hasattr(src, "vmm_server") else where[(src.hyperv_site, None)]
@@ -124,9 +125,11 @@ def protect(emulator: Any, manifest: Any, *, wait_protected: bool = True) -> Cli
         pis = [_js(p) for p in sr.replication_protectable_items.list_by_replication_protection_containers(rg, vault, fab, cname)]
         pi = next(p for p in pis if _friendly(p).lower() == vm.name.lower())
         cd = (pi.get("properties") or {}).get("customDetails") or {}
-        disks = [d.get("vhdId") for d in cd.get("diskDetails") or [] if d.get("vhdId")]
-        policy_name = _policy_of(m, vm)
         t = vm.target
+        excluded = {d.name.lower() for d in t.disks if d.exclude}
+        disks = [d.get("vhdId") for d in cd.get("diskDetails") or []
+                 if d.get("vhdId") and str(d.get("vhdName") or "").lower() not in excluded]
+        policy_name = _policy_of(m, vm)
         psd = {
             "instanceType": "HyperVReplicaAzure", "hvHostVmId": cd.get("sourceItemId") or pi["name"], "vmName": vm.name,
             "osType": (cd.get("osDetails") or {}).get("osType") or cd.get("osType"),
@@ -138,10 +141,32 @@ def protect(emulator: Any, manifest: Any, *, wait_protected: bool = True) -> Cli
             "logStorageAccountId": (f"/subscriptions/{sub}/resourceGroups/{trg}/providers/Microsoft.Storage/"
                                     f"storageAccounts/{t.log_storage_account}") if t.log_storage_account else None,
         }
+        # the target settings the manifest declares (HyperVReplicaAzureEnableProtectionInput keys)
+        psd.update({"targetAvailabilityZone": t.availability_zone,
+                    "licenseType": t.license_type.value if t.license_type else None,
+                    "sqlServerLicenseType": t.sql_server_license_type.value if t.sql_server_license_type else None,
+                    "targetVmTags": dict(t.tags) or None, "targetManagedDiskTags": dict(t.disk_tags) or None,
+                    "targetNicTags": dict(t.nic_tags) or None})
+        if t.nics:
+            nic_settings.append((fab, cname, pi["name"], t))
         psd = {k: v for k, v in psd.items() if v is not None}
         sr.replication_protected_items.begin_create(rg, vault, fab, cname, pi["name"], {"properties": {
             "policyId": policies[policy_name.lower()]["id"], "protectableItemId": pi["id"],
             "providerSpecificDetails": psd}}, polling=False)
+    emulator.advance(JOB_SLACK)
+    for fab, cname, name, t in nic_settings:  # NIC settings: an update once protection is enabled
+        item = _js(sr.replication_protected_items.get(rg, vault, fab, cname, name))
+        vm_nics = ((item.get("properties") or {}).get("providerSpecificDetails") or {}).get("vmNics") or []
+        body = [{"nicId": n["nicId"], "selectionType": "SelectedByUser", "ipConfigs": [{
+            "ipConfigName": "ipconfig1", "isPrimary": True, "recoverySubnetName": want.subnet or t.subnet,
+            **({"recoveryStaticIPAddress": want.static_ip} if want.static_ip else {}),
+            **({"tfoStaticIPAddress": want.test_static_ip} if want.test_static_ip else {})}]}
+            for n, want in zip(vm_nics, t.nics, strict=False)]
+        body_props: dict[str, Any] = {"vmNics": body}
+        if any(w.test_static_ip or w.test_subnet for w in t.nics) and m.target.test_network:
+            body_props["selectedTfoAzureNetworkId"] = vnet_id(m.target.test_network)
+        sr.replication_protected_items.begin_update(rg, vault, fab, cname, name,
+                                                    {"properties": body_props}, polling=False)
     emulator.advance(JOB_SLACK)
     if wait_protected:
         emulator.advance(REPLICATION)

@@ -208,12 +208,21 @@ class Builder:
                     "vmNics": [{"nicId": _guid("nic", name), "vMNetworkName": "Corp-VMNet",
                                 "recoveryVMNetworkId": f"/Subscriptions/{sub}/resourceGroups/{trg}/providers/Microsoft.Network/virtualNetworks/{t.network}",
                                 "selectionType": "SelectedByUser",
-                                "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "recoverySubnetName": t.subnet}]}],
+                                "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "recoverySubnetName": t.subnet,
+                                               "recoveryStaticIPAddress": t.nics[0].static_ip if t.nics else None,
+                                               "tfoStaticIPAddress": t.nics[0].test_static_ip if t.nics else None}]}],
                     "protectedManagedDisks": [{"diskId": _guid("vhd", name, str(i)), "replicaDiskType": "Standard_LRS",
                                                "targetDiskAccountType": t.disk_type.value, "diskSizeInGB": gb}
                                               for i, gb in enumerate(disks)],
                     "azureVmDiskDetails": [{"vhdId": _guid("vhd", name, str(i)), "maxSizeMB": gb * 1024} for i, gb in enumerate(disks)],
                     "rpoInSeconds": 120, "lastReplicatedTime": "2026-11-22T02:00:00Z",
+                    # the target settings the manifest declares, as Azure reads them back
+                    "targetAvailabilityZone": t.availability_zone,
+                    "licenseType": t.license_type.value if t.license_type else "NoLicenseType",
+                    "sqlServerLicenseType": t.sql_server_license_type.value if t.sql_server_license_type else "NotSpecified",
+                    "targetVmTags": dict(t.tags) or None,
+                    "targetManagedDiskTags": dict(t.disk_tags) or None,
+                    "targetNicTags": dict(t.nic_tags) or None,
                 },
             },
         }

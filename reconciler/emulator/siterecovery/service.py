@@ -964,6 +964,11 @@ class SiteRecovery:
         s["useManagedDisks"] = managed
         log_sa = psd.get("logStorageAccountId")
         if managed == "true":
+            # Hyper-V to Azure stages replicated data in a storage account with managed disks too:
+            # New-AzRecoveryServicesAsrReplicationProtectedItem (HyperVSiteToAzure) always sends the
+            # -RecoveryAzureStorageAccountId it requires as targetStorageAccountId and logStorageAccountId only
+            # when given, so either names the log account (docs/fidelity.md T-010; the error is the emulator's)
+            log_sa = log_sa or psd.get("targetStorageAccountId")
             if not log_sa:
                 raise missing(f"{root}.logStorageAccountId")
         else:
@@ -988,6 +993,15 @@ class SiteRecovery:
                 raise bad("diskType applies to managed disks only; set useManagedDisks to 'true'.", "InvalidParameter",
                           f"{root}.diskType")
         s["_diskType"] = disk_type or "Standard_LRS"
+        des = psd.get("diskEncryptionSetId")
+        if des is not None:
+            if not isinstance(des, str) or "/providers/microsoft.compute/diskencryptionsets/" not in des.lower():
+                raise bad(f"diskEncryptionSetId {des!r} is not the ARM id of a disk encryption set.", "InvalidParameter",
+                          f"{root}.diskEncryptionSetId")
+            if managed != "true":
+                raise bad("diskEncryptionSetId applies to managed disks only; set useManagedDisks to 'true'.",
+                          "InvalidParameter", f"{root}.diskEncryptionSetId")
+            s["_diskEncryptionSetId"] = des
         vm_name = psd.get("targetAzureVmName")
         if vm_name is not None and not isinstance(vm_name, str):
             raise bad(f"targetAzureVmName must be a string, not {vm_name!r}.", "InvalidParameter", f"{root}.targetAzureVmName")
@@ -1038,6 +1052,8 @@ class SiteRecovery:
                 if dd.get("logStorageAccountId"):
                     self.storage_account(vault, dd["logStorageAccountId"], f"{path}.logStorageAccountId")
                 types[dd["diskId"].lower()] = dt or s["_diskType"]
+                if dd.get("diskEncryptionSetId"):
+                    s.setdefault("_diskEncryptionSets", {})[dd["diskId"].lower()] = dd["diskEncryptionSetId"]
             if vm.disk_ids[vm.os_disk].lower() not in types:
                 raise bad("The operating system disk must be replicated.", "OsDiskNotIncluded", f"{root}.disksToIncludeForManagedDisks")
             s["_disksToInclude"] = [d for d in vm.disk_ids if d.lower() in types]
@@ -1049,6 +1065,22 @@ class SiteRecovery:
         os_type = psd.get("osType")
         if os_type is not None and os_type not in ("Windows", "Linux"):
             raise bad(f"osType must be 'Windows' or 'Linux', not {os_type!r}.", "InvalidParameter", f"{root}.osType")
+        if os_type is not None and os_type.lower() != vm.os_type.lower():
+            s["_osType"] = os_type  # an override of what Site Recovery discovered (unconfirmed how Azure reads it back)
+        name = psd.get("userSelectedOSName")
+        if name is not None:
+            if not isinstance(name, str):
+                raise bad("userSelectedOSName must be a string.", "InvalidParameter", f"{root}.userSelectedOSName")
+            s["userSelectedOSName"] = name
+        sec = psd.get("targetVmSecurityProfile")
+        if sec is not None:
+            if not isinstance(sec, dict) or sec.get("targetVmSecurityType") not in (None, "None", "TrustedLaunch", "ConfidentialVM"):
+                raise bad("targetVmSecurityProfile.targetVmSecurityType must be None, TrustedLaunch or ConfidentialVM.",
+                          "InvalidParameter", f"{root}.targetVmSecurityProfile")
+            if sec.get("targetVmSecurityType") in ("TrustedLaunch", "ConfidentialVM") and vm.generation != "2":
+                raise bad(f"Trusted launch needs a generation 2 virtual machine; '{vm.friendly}' is generation {vm.generation}.",
+                          "InvalidParameter", f"{root}.targetVmSecurityProfile.targetVmSecurityType")
+            s["targetVmSecurityProfile"] = dict(sec)
         rdp = psd.get("enableRdpOnTargetOption")
         if rdp is not None and rdp not in ("Never", "Always", "OnlyOnTestFailover"):
             raise bad(f"enableRdpOnTargetOption {rdp!r} is not valid.", "InvalidParameter", f"{root}.enableRdpOnTargetOption")
@@ -1192,6 +1224,20 @@ class SiteRecovery:
                     for k in ("recoveryStaticIPAddress", "tfoStaticIPAddress"):
                         if ipc.get(k) is not None:
                             nc[k] = ipc[k]
+                    for k in ("recoveryPublicIPAddressId", "tfoPublicIPAddressId"):
+                        v = ipc.get(k)
+                        if v is not None:
+                            if not isinstance(v, str) or "/providers/microsoft.network/publicipaddresses/" not in v.lower():
+                                raise bad(f"{k} {v!r} is not the ARM id of a public IP address.", "InvalidParameter",
+                                          f"{path}.ipConfigs[{ip_i}].{k}")
+                            nc[k] = v
+                for k in ("recoveryNetworkSecurityGroupId", "tfoNetworkSecurityGroupId"):
+                    v = n.get(k)
+                    if v is not None:
+                        if not isinstance(v, str) or "/providers/microsoft.network/networksecuritygroups/" not in v.lower():
+                            raise bad(f"{k} {v!r} is not the ARM id of a network security group.", "InvalidParameter",
+                                      f"{path}.{k}")
+                        nc[k] = v
                 for k in ("recoveryNicName", "recoveryNicResourceGroupName", "tfoNicName"):
                     if n.get(k) is not None:
                         nc[k] = n[k]
@@ -1220,7 +1266,7 @@ class SiteRecovery:
                     raise bad("useManagedDisks must be 'true' or 'false'.", "InvalidParameter", f"{root}.providerSpecificDetails.useManagedDisks")
                 changes["useManagedDisks"] = um
             for k in ("targetAvailabilityZone", "targetProximityPlacementGroupId", "targetVmTags", "targetManagedDiskTags",
-                      "targetNicTags", "sqlServerLicenseType"):
+                      "targetNicTags", "sqlServerLicenseType", "userSelectedOSName"):
                 if psd.get(k) is not None:
                     changes[k] = psd[k]
             if not isinstance(psd.get("vmDisks") or [], list):

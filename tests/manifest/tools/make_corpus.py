@@ -56,7 +56,7 @@ CASES: list[tuple[str, str, object]] = [
     ("enum-disk-type", "a disk type ASR does not offer", sub(("      diskType: Premium_LRS", "      diskType: UltraSSD_LRS"))),
     ("type-address-space", "a string where a list is expected", sub(("addressSpace: [10.10.0.0/16]", "addressSpace: 10.10.0.0/16"))),
     ("type-tag-number", "an unquoted number as a tag value", sub(("tags: {env: prod}", "tags: {env: prod, costCenter: 4711}"))),
-    ("type-bool", "a non-boolean for a boolean", sub(("encryptAtRest: false", "encryptAtRest: sometimes"))),
+    ("type-bool", "a non-boolean for a boolean", sub(("      sku: Standard_LRS", "      sku: Standard_LRS\n      existing: sometimes"))),
     ("type-vault-null", "an empty section", sub(("vault:\n  name: contoso-asr-vault\n  resourceGroup: contoso-dr-rg\n  location: westeurope\n  storageRedundancy: GeoRedundant\n  tags: {env: prod}\n", "vault:\n"))),
     ("source-both", "a VM source with both a VMM server and a site", sub(("source: {hypervSite: branch-site}", "source: {hypervSite: branch-site, vmmServer: vmm01}"))),
     ("empty-groups", "a recovery plan without groups", sub(("    groups:\n      - vms: [sql01]\n      - vms: [app01]\n", "    groups: []\n"))),
@@ -66,15 +66,15 @@ CASES: list[tuple[str, str, object]] = [
     ("app-consistent-13", "app-consistent snapshots beyond 12 hours", sub(("appConsistentSnapshotFrequencyHours: 4", "appConsistentSnapshotFrequencyHours: 13"))),
     ("app-consistent-above-retention", "app-consistent snapshots less often than the retention", sub(("recoveryPointRetentionHours: 24", "recoveryPointRetentionHours: 2"))),
     ("initial-start", "an initial replication time that is not a time", sub(("initialReplicationStart: immediately", "initialReplicationStart: 25:00"))),
-    ("premium-no-log", "Premium disks without a log storage account", sub(("      logStorageAccount: contosoasrlogs01\n  - name: app01", "  - name: app01"))),
+    ("premium-no-log", "a VM (with Premium disks) without a log storage account", sub(("      logStorageAccount: contosoasrlogs01\n  - name: app01", "  - name: app01"))),
     ("premium-log-account", "replication logs on a Premium account", sub(("      sku: Standard_LRS", "      sku: Premium_LRS"))),
     # naming
     ("subscription-not-uuid", "a subscription that is not a UUID", sub(("subscription: 00000000-0000-0000-0000-000000000001", "subscription: my-subscription"))),
     ("vault-name-digit", "a vault name starting with a digit", sub(("  name: contoso-asr-vault", "  name: 1contoso-vault"))),
     ("vault-name-long", "a vault name over 50 characters", sub(("  name: contoso-asr-vault", "  name: contoso-asr-vault-for-the-west-europe-region-production"))),
     ("rg-trailing-period", "a resource group ending with a period", sub(("  resourceGroup: contoso-failover-rg", "  resourceGroup: contoso-failover-rg."))),
-    ("storage-uppercase", "a storage account name with capitals", sub(("    - name: contosoasrlogs01\n", "    - name: ContosoAsrLogs01\n"), ("logStorageAccount: contosoasrlogs01\n  - name: app01", "logStorageAccount: ContosoAsrLogs01\n  - name: app01"), ("subnet: servers, logStorageAccount: contosoasrlogs01}", "subnet: servers, logStorageAccount: ContosoAsrLogs01}"))),
-    ("storage-short", "a storage account name under 3 characters", sub(("    - name: contosoasrlogs01\n      sku", "    - name: ab\n      sku"), ("logStorageAccount: contosoasrlogs01\n  - name: app01", "logStorageAccount: ab\n  - name: app01"), ("subnet: servers, logStorageAccount: contosoasrlogs01}", "subnet: servers, logStorageAccount: ab}"))),
+    ("storage-uppercase", "a storage account name with capitals", sub(("    - name: contosoasrlogs01\n", "    - name: ContosoAsrLogs01\n"), ("logStorageAccount: contosoasrlogs01\n  - name: app01", "logStorageAccount: ContosoAsrLogs01\n  - name: app01"), ("subnet: servers, logStorageAccount: contosoasrlogs01}", "subnet: servers, logStorageAccount: ContosoAsrLogs01}"), ("{logStorageAccount: contosoasrlogs01, network", "{logStorageAccount: ContosoAsrLogs01, network"))),
+    ("storage-short", "a storage account name under 3 characters", sub(("    - name: contosoasrlogs01\n      sku", "    - name: ab\n      sku"), ("logStorageAccount: contosoasrlogs01\n  - name: app01", "logStorageAccount: ab\n  - name: app01"), ("subnet: servers, logStorageAccount: contosoasrlogs01}", "subnet: servers, logStorageAccount: ab}"), ("{logStorageAccount: contosoasrlogs01, network", "{logStorageAccount: ab, network"))),
     ("vnet-name-hyphen", "a virtual network name ending with a hyphen", sub(("    - name: corp-test-vnet\n", "    - name: corp-test-\n"), ("testNetwork: corp-test-vnet", "testNetwork: corp-test-"))),
     ("subnet-name", "a subnet name starting with an underscore", sub(("{name: servers, addressPrefix: 10.20.1.0/24}", "{name: _servers, addressPrefix: 10.20.1.0/24}"))),
     ("vm-name-space", "a source VM name that is no Azure VM name", sub(("  - name: file01", "  - name: file 01"))),
@@ -100,7 +100,7 @@ CASES: list[tuple[str, str, object]] = [
     ("ref-vmm-server", "a VM on an undeclared VMM server", sub(("  - name: app01\n    source: {vmmServer: vmm01, cloud: Gold}", "  - name: app01\n    source: {vmmServer: vmm02, cloud: Gold}"))),
     ("ref-cloud", "a VM in an undeclared cloud", sub(("  - name: app01\n    source: {vmmServer: vmm01, cloud: Gold}", "  - name: app01\n    source: {vmmServer: vmm01, cloud: Silver}"))),
     ("ref-site", "a VM in an undeclared Hyper-V site", sub(("source: {hypervSite: branch-site}", "source: {hypervSite: branch-office}"))),
-    ("ref-subnet", "a VM in a subnet its network does not have", sub(("target: {network: corp-vnet, subnet: servers}", "target: {network: corp-vnet, subnet: app}"))),
+    ("ref-subnet", "a VM in a subnet its network does not have", sub(("contosoasrlogs01, network: corp-vnet, subnet: servers}", "contosoasrlogs01, network: corp-vnet, subnet: app}"))),
     ("ref-storage", "a VM naming an undeclared storage account", sub(("subnet: servers, logStorageAccount: contosoasrlogs01}", "subnet: servers, logStorageAccount: contosologs}"))),
     ("ref-plan-vm", "a recovery plan naming an undeclared VM", sub(("      - vms: [app01]", "      - vms: [app01, app02]"))),
     # duplicates
@@ -111,15 +111,20 @@ CASES: list[tuple[str, str, object]] = [
     ("plan-mixed-sources", "a recovery plan with VMs from a VMM server and a site", sub(("      - vms: [app01]", "      - vms: [app01, file01]"))),
     ("dup-target-vm-name", "two VMs failing over to one Azure VM name", sub(("vmName: sql01-dr", "vmName: app01"))),
     ("vm-name-period", "a target VM name with a period (Site Recovery allows letters, digits and hyphens only)", sub(("vmName: sql01-dr", "vmName: sql01.dr"))),
+    # protected VM target settings
+    ("vm-zone-and-set", "a VM in an availability zone and an availability set", sub(("      logStorageAccount: contosoasrlogs01\n  - name: app01", "      logStorageAccount: contosoasrlogs01\n      availabilityZone: \"1\"\n      availabilitySet: sql-avset\n      diskEncryptionSet: /subscriptions/x/resourceGroups/y/providers/Microsoft.KeyVault/vaults/z\n  - name: app01"))),
+    ("vm-disk-twice", "a disk listed twice, and an excluded disk with a type", sub(("      logStorageAccount: contosoasrlogs01\n  - name: app01", "      logStorageAccount: contosoasrlogs01\n      disks:\n        - {name: sql01_disk1.vhdx, type: StandardSSD_LRS}\n        - {name: SQL01_disk1.vhdx, exclude: true, type: Premium_LRS}\n  - name: app01"))),
+    ("vm-nic-addresses", "static IPs outside the subnet, reserved by Azure, and given twice", sub(("      logStorageAccount: contosoasrlogs01\n  - name: app01", "      logStorageAccount: contosoasrlogs01\n      nics:\n        - {staticIp: 10.10.2.10, testStaticIp: 10.20.1.3}\n        - {staticIp: 10.10.1.20, subnet: server}\n  - name: app01"), ("target: {network: corp-vnet, subnet: servers, logStorageAccount: contosoasrlogs01}", "target: {network: corp-vnet, subnet: servers, logStorageAccount: contosoasrlogs01, nics: [{staticIp: 10.10.1.20}]}"))),
 ]
 
 WARN_CASES: list[tuple[str, str, object]] = [
     ("unused-policy", "a policy nothing uses", sub(("protectedVMs:\n", "  - name: spare\nprotectedVMs:\n"))),
     ("unknown-region", "a location that is not an Azure region", sub(("location: westeurope", "location: West Europe"))),
     ("networks-overlap", "two failover networks with overlapping spaces", sub(("    - name: corp-test-vnet\n", "    - name: corp-dmz-vnet\n      addressSpace: [10.10.0.0/20]\n    - name: corp-test-vnet\n"))),
-    ("test-network-in-use", "a VM failing over into the test network", sub(("target: {network: corp-vnet, subnet: servers}", "target: {network: corp-test-vnet, subnet: servers}"))),
+    ("test-network-in-use", "a VM failing over into the test network", sub(("contosoasrlogs01, network: corp-vnet, subnet: servers}", "contosoasrlogs01, network: corp-test-vnet, subnet: servers}"))),
     ("site-without-hosts", "a Hyper-V site with VMs but no hosts", sub(("      hosts: [HV-HOST-01]\n", ""))),
     ("unmapped-network", "a VMM VM failing over into an unmapped network", sub(("    target: {network: corp-vnet, subnet: servers, logStorageAccount", "    target: {network: corp-dmz, subnet: dmz, logStorageAccount"), ("  testNetwork:", "    - name: corp-dmz\n      addressSpace: [10.30.0.0/16]\n      subnets: [{name: dmz, addressPrefix: 10.30.1.0/24}]\n  testNetwork:"))),
+    ("encrypt-at-rest", "the retired encryptAtRest policy setting", sub(("    # encryptAtRest: retired by Microsoft in April 2022 (server-side encryption is automatic)", "    encryptAtRest: true"))),
 ]
 
 

@@ -1,0 +1,31 @@
+"""Resource kinds declared once: one module per kind, with a field table that drives desired state,
+normalisation of live state, diff classification (in place or replace), request bodies and export.
+
+`CONVERTED` maps a `reconciler.plan.model.Kind` value to its module; `NOT_CONVERTED` lists, honestly,
+the kinds whose fields still flow through hand-written code in `reconciler/plan/desired.py`,
+`normalize.py`, `requests.py` and `reconciler/ops/export.py`. tests/plan/test_kinds.py checks that every
+Kind is in exactly one of them.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+__all__ = ["CONVERTED", "NOT_CONVERTED", "module"]
+
+CONVERTED: dict[str, str] = {
+    "protected_vm": "reconciler.kinds.protected_vm",
+}
+
+NOT_CONVERTED: frozenset[str] = frozenset({
+    "resource_group", "vault", "storage_account", "virtual_network", "subnet", "vmm_server", "hyperv_site",
+    "hyperv_host", "policy", "policy_association", "network_mapping", "recovery_plan", "private_endpoint",
+    "alert_settings",
+})
+
+
+def module(kind: str) -> ModuleType:
+    """The module declaring `kind` (a Kind value); KeyError if it is not converted yet."""
+    import importlib
+
+    return importlib.import_module(CONVERTED[kind])
