@@ -32,6 +32,7 @@ PUBLIC = {
     "reconciler.errors": ["AsrError", "AuthenticationError", "AuthorizationError", "AzureError", "ConfigurationError",
                           "ConflictError", "ManifestError", "NotFoundError", "OperationFailedError", "PlanMismatchError",
                           "PlanStaleError", "ThrottledError", "UnreachableError", "UsageError", "UserError"],
+    "reconciler.kinds": ["CONVERTED", "NOT_CONVERTED", "module"],
     "reconciler.live": ["LiveState", "norm_id", "parse_id", "read_live_state"],
     "reconciler.manifest": ["Diagnostic", "FORMATS", "Manifest", "RULES", "Rule", "find_manifests", "load_manifest",
                             "manifest_fingerprint", "print_diagnostics", "render", "resolve_vm", "validate_file",

@@ -167,7 +167,7 @@ def _apply_seed(sr: Any, seed: dict[str, Any], present: float, routes: RouteTabl
     plans = seed.get("recoveryPlans") or []
     items_by_vm: dict[tuple[str, str], str] = {}
     vm_index: dict[int, dict[str, Any]] = {}
-    nic_updates: list[tuple[str, dict, str]] = []
+    nic_updates: list[tuple[str, dict[str, Any], str]] = []
     for i, pv in enumerate(seed.get("protectedVMs") or []):
         path = f"seed.protectedVMs[{i}]"
         vname, _ = vault_of(pv, path)

@@ -327,7 +327,7 @@ def desired_attrs(vm: Any, *, sub: str, target_rg: str, held: dict[str, Any] | N
         if v is not None and f.ref:
             v = ref_id(f.ref, str(v), sub, rg if f.ref != "vnet" and f.ref != "storage" else target_rg)
         if v is not None and f.merge:
-            from reconciler.plan.normalize import merged_tags
+            from reconciler.kinds.tags import merged_tags
 
             v = merged_tags((held or {}).get(f.attr), v)
         if v is None and f.default is not None:

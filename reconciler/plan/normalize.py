@@ -23,6 +23,7 @@ import hashlib
 import json
 from typing import Any
 
+from reconciler.kinds.tags import LOCK_TAG, merged_tags
 from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState, friendly_name, props
 from reconciler.plan.model import Kind
@@ -33,7 +34,6 @@ __all__ = ["norm_id", "comparable", "normalize_live", "norm_location", "norm_sta
            "vnet_settings"]
 
 IDLE_SCENARIOS = {"", "none"}
-LOCK_TAG = "asr-lock"
 
 
 def norm_location(loc: Any) -> str | None:
@@ -50,18 +50,6 @@ def norm_start_time(value: Any) -> str:
     if "T" in s:  # a full timestamp: keep the time of day
         s = s.split("T", 1)[1]
     return s[:5]
-
-
-def merged_tags(live_tags: dict | None, declared: dict, *, prune: bool = False) -> dict[str, str]:
-    """What a tag write sends: the live tags (without asr's lease tag) with the declared keys set
-    (tag names are case-insensitive in Azure: a declared key replaces the live key of any case);
-    under `prune: {tags: true}` only the declared tags. Sorted by key: deterministic."""
-    out = {} if prune else {k: v for k, v in (live_tags or {}).items() if str(k).lower() != LOCK_TAG}
-    for k, v in declared.items():
-        for old in [x for x in out if str(x).lower() == str(k).lower()]:
-            del out[old]
-        out[k] = v
-    return dict(sorted(out.items(), key=lambda kv: str(kv[0]).lower()))
 
 
 def comparable(value: Any, _key: str | None = None) -> Any:

@@ -22,10 +22,10 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from reconciler.kinds import protected_vm as pvm
 from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState, friendly_name, props
 from reconciler.plan import requests as rq
-from reconciler.kinds import protected_vm as pvm
 from reconciler.plan.desired import Desired, desired_objects, mapping_name, network_mapping_name
 from reconciler.plan.fingerprint import live_fingerprint, live_fingerprints, manifest_fingerprint
 from reconciler.plan.graph import order
