@@ -97,3 +97,91 @@ def render_text(vm: str, rows: list[dict[str, Any]]) -> str:
     for r in rows:
         lines.append(f"{(r['time'] or '-'):<28}  {(r['type'] or '-'):<16}  {r['name']}")
     return "\n".join(lines)
+
+
+def pick_point(ctx: Any, item: Any, asked: str) -> dict[str, Any]:
+    """The point `asr failover change-point --recovery-point` names: an id/name of the VM's, or
+    latest / latest-processed (the newest point in the list) / latest-app-consistent. applyRecoveryPoint
+    always takes an id, so every choice resolves to one of the VM's points."""
+    key = asked.strip().lower()
+    rows = list_points(ctx, item)
+    hint = f"see them with `asr recovery-points {ctx.file} --vm {item.vm_name}`"
+    if key in ("latest", "latest-processed"):
+        if not rows:
+            raise UsageError(f"--recovery-point {asked}: {item.vm_name} has no recovery points", hint=hint)
+        return rows[0]
+    if key == "latest-app-consistent":
+        app = next((r for r in rows if str(r["type"] or "").lower() in APP_TYPES), None)
+        if app is None:
+            raise UsageError(f"--recovery-point latest-app-consistent: {item.vm_name} has no app-consistent "
+                             "recovery point", hint=hint)
+        return app
+    want = asked.strip().rstrip("/").rsplit("/", 1)[-1].lower()
+    hit = next((r for r in rows if (r["name"] or "").lower() == want), None)
+    if hit is None:
+        raise UsageError(f"--recovery-point {asked}: not a recovery point of {item.vm_name}", hint=hint)
+    return hit
+
+
+def run_change_point(ctx: Any, vms: list[str], asked: str | None, *, yes: bool, ask: Any = None,
+                     sleep: Any = None, interval: float | None = None) -> list[dict[str, Any]]:
+    """Change the recovery point of a failover that awaits its commit (`applyRecoveryPoint`,
+    allowed where the item's allowedOperations list `ChangePit`), follow the job, report the point
+    the item names afterwards (failoverRecoveryPointId)."""
+    from reconciler.azure.jobs import send_write
+    from reconciler.errors import OperationFailedError
+    from reconciler.ops.context import confirm
+    from reconciler.ops.failover import _item_path as item_path
+    from reconciler.ops.inventory import read_inventory
+    from reconciler.ops.jobs import JobFollower, utcnow
+
+    if not asked:
+        raise UsageError("failover change-point needs --recovery-point latest|latest-app-consistent|latest-processed|ID")
+    if len(vms) != 1 and asked.strip().lower() not in CHOICES:
+        raise UsageError(f"--recovery-point {asked}: a recovery point id belongs to one VM; give one --vm")
+    inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",))
+    items, problems = [], []
+    for vm in vms:
+        it = inv.item_for(vm)
+        if it is None:
+            problems.append(f"{vm}: not protected in vault {ctx.vault}")
+        elif not it.allows("ChangePit"):
+            problems.append(f"{vm}: the recovery point can only be changed after a failover and before its commit "
+                            f"(state {it.protection_state or '?'}; allowed: {', '.join(it.allowed_operations) or 'none'})")
+        else:
+            items.append(it)
+    if problems:
+        raise UsageError("; ".join(problems), hint=f"`asr status {ctx.file}` shows each VM's state")
+    chosen = {it.vm_name: pick_point(ctx, it, asked) for it in items}
+    for it in items:
+        p = chosen[it.vm_name]
+        ctx.say(f"This will move the failed-over VM {it.vm_name} to recovery point {p['name']} ({p['type']}, {p['time']}); "
+                "the recovered VM is recreated from it.")
+    (ask or confirm)("Continue?", yes=yes)
+    sr = ctx.clients.site_recovery()
+    follower = JobFollower(ctx.clients, ctx.resource_group, ctx.vault, interval=interval, sleep=sleep)
+    for it in items:
+        body = {"properties": {"recoveryPointId": chosen[it.vm_name]["id"],
+                               "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}
+        with azure_errors(f"change the recovery point of {it.vm_name}"):
+            sent = send_write(sr.replication_protected_items.begin_apply_recovery_point, ctx.resource_group, ctx.vault,
+                              *item_path(it).values(), body, counter=getattr(ctx.clients, "counter", None))
+        follower.watch(it.vm_name, request_id=sent.request_id, target_id=it.id, target_name=it.name,
+                       started=utcnow(), scenarios=("ApplyRecoveryPoint", "ChangePit"))
+        ctx.say(f"Started changing the recovery point of {it.vm_name}; following its job...")
+    watches = follower.wait()
+    after = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",))
+    out, failed = [], []
+    for it in items:
+        job = watches[it.vm_name].job
+        ok = job is not None and job.succeeded
+        now = after.item_for(it.vm_name)
+        applied = getattr(now, "failover_recovery_point_id", None) if now is not None else None
+        out.append({"vm": it.vm_name, "operation": "applyRecoveryPoint", "ok": ok, "asked": chosen[it.vm_name],
+                    "recovery_point_id": applied, "job": job.name if job else None,
+                    "job_state": job.state if job else None})
+        if not ok:
+            failed.append(f"{it.vm_name}: job {job.name if job else '?'} {job.state if job else 'not found'}")
+    if failed:
+        raise OperationFailedError("change of recovery point failed: " + "; ".join(failed))
+    return out

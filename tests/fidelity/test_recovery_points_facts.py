@@ -79,3 +79,45 @@ def test_J007_failover_to_a_chosen_point_reports_it(clients, emulator):
     emulator.advance(5 * 3600)
     assert [p.as_dict()["name"] for p in sr.recovery_points.list_by_replication_protected_items(RG, V, f, c, name)] == frozen
     assert chosen["name"] in frozen
+
+
+def test_J010_apply_recovery_point_only_while_failover_awaits_commit(clients, emulator):
+    sr = clients.site_recovery()
+    emulator.advance(2 * 24 * 3600)
+    it, f, c, name = _item(sr, "app01")
+    pts = [p.as_dict() for p in sr.recovery_points.list_by_replication_protected_items(RG, V, f, c, name)]
+    body = {"properties": {"recoveryPointId": pts[4]["id"],
+                           "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}
+    # Protected: no ChangePit, refused
+    assert "ChangePit" not in it["properties"]["allowedOperations"]
+    with pytest.raises(HttpResponseError) as ei:
+        sr.replication_protected_items.begin_apply_recovery_point(RG, V, f, c, name, body, polling=False)
+    assert ei.value.status_code == 409
+    fo = {"properties": {"failoverDirection": "PrimaryToRecovery", "sourceSiteOperations": "NotRequired",
+                         "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}
+    sr.replication_protected_items.begin_unplanned_failover(RG, V, f, c, name, fo, polling=False)
+    emulator.advance(3600)
+    props = sr.replication_protected_items.get(RG, V, f, c, name).as_dict()["properties"]
+    assert props["protectionState"] == "UnplannedFailoverCommitPendingStatesBegin"
+    assert "ChangePit" in props["allowedOperations"]
+    assert props["failoverRecoveryPointId"].lower() != pts[4]["id"].lower()
+    bad = {"properties": {**body["properties"], "recoveryPointId": it["id"] + "/recoveryPoints/nope"}}
+    with pytest.raises(HttpResponseError) as ei:
+        sr.replication_protected_items.begin_apply_recovery_point(RG, V, f, c, name, bad, polling=False)
+    assert ei.value.status_code == 400
+    poller = sr.replication_protected_items.begin_apply_recovery_point(RG, V, f, c, name, body, polling=False)
+    assert poller.polling_method()._initial_response.http_response.status_code == 202
+    jobs = [j.as_dict() for j in sr.replication_jobs.list(RG, V)]
+    job = next(j for j in jobs if j["properties"]["scenarioName"] == "ApplyRecoveryPoint")
+    assert job["properties"]["targetObjectName"] == "app01"
+    emulator.advance(3600)
+    after = sr.replication_protected_items.get(RG, V, f, c, name).as_dict()["properties"]
+    assert after["failoverRecoveryPointId"].lower() == pts[4]["id"].lower()
+    assert "ChangePit" in after["allowedOperations"]  # still before the commit
+    sr.replication_protected_items.begin_failover_commit(RG, V, f, c, name, polling=False)
+    emulator.advance(3600)
+    done = sr.replication_protected_items.get(RG, V, f, c, name).as_dict()["properties"]
+    assert "ChangePit" not in done["allowedOperations"]
+    with pytest.raises(HttpResponseError) as ei:
+        sr.replication_protected_items.begin_apply_recovery_point(RG, V, f, c, name, body, polling=False)
+    assert ei.value.status_code == 409

@@ -73,3 +73,31 @@ def test_failover_to_a_point_by_name_and_refusals(protected, capsys):
     code, out, err = asr(capsys, "failover", "unplanned", QS, "--vm", "app01", "--recovery-point", rows[3]["name"], "--yes")
     assert code == 0, out + err
     assert f"recovered to recovery point {rows[3]['name']}" in out
+
+
+def test_change_point_after_failover_before_commit(protected, capsys):
+    rows = points(capsys, "sql01")
+    # not failed over yet: refused before anything is sent
+    code, out, err = asr(capsys, "failover", "change-point", QS, "--vm", "sql01", "--recovery-point", "latest", "--yes")
+    assert code == 1 and "only be changed after a failover and before its commit" in err
+    code, out, err = asr(capsys, "failover", "unplanned", QS, "--vm", "sql01", "--yes")
+    assert code == 0, out + err
+    code, out, err = asr(capsys, "failover", "change-point", QS, "--vm", "sql01", "--yes")
+    assert code == 1 and "needs --recovery-point" in err
+    code, out, err = asr(capsys, "failover", "change-point", QS, "--vm", "sql01", "--recovery-point", "not-a-point",
+                         "--yes")
+    assert code == 1 and "not a recovery point of sql01" in err
+    code, out, err = asr(capsys, "failover", "change-point", QS, "--vm", "sql01", "--recovery-point", rows[5]["name"],
+                         "--yes", "--format", "json")
+    assert code == 0, out + err
+    res = json.loads(out)["results"][0]
+    assert res["ok"] and res["recovery_point_id"].lower() == rows[5]["id"].lower()
+    app = next(r for r in rows if r["type"] == "AppConsistent")
+    code, out, err = asr(capsys, "failover", "change-point", QS, "--vm", "sql01", "--recovery-point",
+                         "latest-app-consistent", "--yes")
+    assert code == 0, out + err
+    assert f"sql01: recovery point changed to {app['name']} (AppConsistent" in out
+    code, out, err = asr(capsys, "failover", "commit", QS, "--vm", "sql01", "--yes")
+    assert code == 0, out + err
+    code, out, err = asr(capsys, "failover", "change-point", QS, "--vm", "sql01", "--recovery-point", "latest", "--yes")
+    assert code == 1 and "only be changed after a failover and before its commit" in err

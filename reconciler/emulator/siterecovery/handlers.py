@@ -595,6 +595,9 @@ def register(routes: RouteTable) -> None:
     list_points, get_point = rp_handlers()  # recovery points (docs/fidelity.md J-006)
     routes.add("GET", I + "/recoveryPoints", list_points, api_versions=a)
     routes.add("GET", I + "/recoveryPoints/{recoveryPointName}", get_point, api_versions=a)
+    from reconciler.emulator.siterecovery.recoverypoints import apply_handler
+
+    routes.add("POST", I + "/applyRecoveryPoint", replayed(apply_handler()), api_versions=a)  # J-010
     from reconciler.emulator.siterecovery.repair import handlers as repair_handlers
 
     repair, resolve = repair_handlers()  # docs/fidelity.md J-009

@@ -130,3 +130,51 @@ def record(item: ProtectedItem, name: str | None) -> None:
     else:
         item.settings["_failoverPoint"] = name
     item.rev += 1
+
+
+APPLY_TASKS = [("ChangeRecoveryPointTask", "Change recovery point", 30)]
+
+
+def apply_handler() -> Any:
+    """`POST replicationProtectedItems/{item}/applyRecoveryPoint` (docs/fidelity.md J-010): body
+    ApplyRecoveryPointInput `{properties: {recoveryPointId, providerSpecificDetails: {instanceType:
+    HyperVReplicaAzure}}}` (sdk). Allowed while the item's allowedOperations list `ChangePit` (a
+    failover awaiting its commit: L-010, L-013); otherwise 409 (code: guess). A job (scenario
+    `ApplyRecoveryPoint`, task and duration: guess) then sets the item's failoverRecoveryPointId."""
+    from reconciler.emulator.siterecovery.handlers import _item_args, crid, started, vault_of
+
+    def apply(ctx: Ctx) -> Any:
+        sr, v = vault_of(ctx)
+        item = sr.item(v, *_item_args(ctx))
+        body = ctx.body if isinstance(ctx.body, dict) else {}
+        props = body.get("properties") if isinstance(body.get("properties"), dict) else None
+        ref = props.get("recoveryPointId") if props is not None else None
+        if not ref:
+            raise ArmError(400, "InvalidRequestContent", "properties.recoveryPointId is required.",
+                           target="properties.recoveryPointId")
+        psd = props.get("providerSpecificDetails") if props is not None else None
+        if not isinstance(psd, dict) or psd.get("instanceType") != "HyperVReplicaAzure":
+            raise ArmError(400, "InvalidRequestContent", "properties.providerSpecificDetails.instanceType must be "
+                           "HyperVReplicaAzure for this item.", target="properties.providerSpecificDetails")
+        allowed = item.allowed_operations()
+        if "ChangePit" not in allowed:
+            raise ArmError(409, "OperationNotAllowed",
+                           f"Changing the recovery point is not allowed for '{item.vm.friendly}' in state "
+                           f"{item.to_json(sr.now())['properties']['protectionState']} (allowed: {', '.join(allowed) or 'none'}).")
+        p = find(item, sr.now(), str(ref))
+        if p is None:
+            raise ArmError(400, "InvalidRecoveryPoint", f"The recovery point '{ref}' is not a recovery point of the "
+                           f"replicated item '{item.vm.friendly}'.", target="properties.recoveryPointId")
+        name = p[0]
+
+        def done(at: float) -> None:
+            record(item, name)
+
+        job = sr.start_job(v, "ApplyRecoveryPoint", "Change recovery point", target_id=item.name,
+                           target_name=item.vm.friendly, target_type="ProtectionEntity", tasks=APPLY_TASKS,
+                           on_success=done, client_request_id=crid(ctx), fabric_id=item.container.fabric.id)
+        item.job = job
+        args = _item_args(ctx)
+        return started(ctx, sr, v, job, lambda: sr.item(v, *args).to_json(sr.now()))
+
+    return apply
