@@ -43,7 +43,7 @@ PUBLIC = {
                        "drill_html", "ensure_can_confirm", "export", "export_manifest", "job_row", "job_timeline",
                        "list_recovery_points", "list_vault_jobs", "parse_duration", "raise_for", "read_inventory",
                        "read_status", "render_drill", "render_jobs_text", "render_recovery_points_text",
-                       "render_status_text", "run_by", "run_drill", "run_operation", "run_repair", "select_targets",
+                       "render_status_text", "run_by", "run_change_point", "run_drill", "run_operation", "run_repair", "select_targets",
                        "status_html", "waiting_for", "waiting_line", "write_kit"],
     "reconciler.plan": ["Action", "Change", "Kind", "Plan", "Reason", "Request", "Unmanaged", "check_plan_current",
                         "check_plan_matches", "load_plan", "make_plan", "plan_document", "render", "render_graph",

@@ -67,8 +67,8 @@ def run_change_point(args: argparse.Namespace) -> int:
     import sys
 
     from reconciler.errors import UsageError
-    from reconciler.ops.context import OpsContext, ensure_can_confirm, select_targets
-    from reconciler.ops.recoverypoints import run_change_point as change
+    from reconciler.ops import OpsContext, ensure_can_confirm, select_targets
+    from reconciler.ops import run_change_point as change
 
     ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))
     if args.format == "json":

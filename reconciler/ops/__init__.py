@@ -27,6 +27,7 @@ from reconciler.ops.jobcontrol import render_text as render_jobs_text
 from reconciler.ops.jobcontrol import row as job_row
 from reconciler.ops.recoverypoints import list_points as list_recovery_points
 from reconciler.ops.recoverypoints import render_text as render_recovery_points_text
+from reconciler.ops.recoverypoints import run_change_point
 from reconciler.ops.repair import run_repair
 from reconciler.ops.report import render_drill
 from reconciler.ops.report_html import drill_html, job_timeline, run_by, status_html
@@ -77,6 +78,7 @@ __all__ = [
     "render_recovery_points_text",
     "render_status_text",
     "run_by",
+    "run_change_point",
     "run_drill",
     "run_operation",
     "run_repair",

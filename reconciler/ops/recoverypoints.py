@@ -131,7 +131,6 @@ def run_change_point(ctx: Any, vms: list[str], asked: str | None, *, yes: bool, 
     from reconciler.azure.jobs import send_write
     from reconciler.errors import OperationFailedError
     from reconciler.ops.context import confirm
-    from reconciler.ops.failover import _item_path as item_path
     from reconciler.ops.inventory import read_inventory
     from reconciler.ops.jobs import JobFollower, utcnow
 
@@ -165,7 +164,7 @@ def run_change_point(ctx: Any, vms: list[str], asked: str | None, *, yes: bool, 
                                "providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}}
         with azure_errors(f"change the recovery point of {it.vm_name}"):
             sent = send_write(sr.replication_protected_items.begin_apply_recovery_point, ctx.resource_group, ctx.vault,
-                              *item_path(it).values(), body, counter=getattr(ctx.clients, "counter", None))
+                              *_item_path(it), body, counter=getattr(ctx.clients, "counter", None))
         follower.watch(it.vm_name, request_id=sent.request_id, target_id=it.id, target_name=it.name,
                        started=utcnow(), scenarios=("ApplyRecoveryPoint", "ChangePit"))
         ctx.say(f"Started changing the recovery point of {it.vm_name}; following its job...")
