@@ -10,13 +10,16 @@ read never mutates anything:
 - points older than `recoveryPointHistoryDuration` hours before the latest are gone
   (retention 0: only the latest point);
 - a failed-over item keeps the points it had when replication stopped.
+
+The route handlers are `handlers.recovery_point_handlers`; this module imports nothing of
+handlers.py or service.py at run time (service.py calls it).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.emulator.framework import ArmError, Ctx
+from reconciler.emulator.framework import ArmError
 from reconciler.emulator.siterecovery.ids import guid
 from reconciler.emulator.siterecovery.jobs import iso
 
@@ -74,28 +77,6 @@ def latest(item: ProtectedItem, now: float, kind: str) -> tuple[str, float, str]
     if kind.lower() != "latestapplicationconsistent":
         return None
     return next((p for p in points(item, now) if p[2] == APP), None)
-
-
-def handlers() -> tuple[Any, Any]:
-    from reconciler.emulator.framework import paged
-    from reconciler.emulator.siterecovery.handlers import _item_args, vault_of
-
-    def list_points(ctx: Ctx) -> dict:
-        sr, v = vault_of(ctx)
-        item = sr.item(v, *_item_args(ctx))
-        now = sr.now()
-        rows = [point_json(item, *p) for p in points(item, now)]
-        return paged(ctx, rows)
-
-    def get_point(ctx: Ctx) -> dict:
-        sr, v = vault_of(ctx)
-        item = sr.item(v, *_item_args(ctx))
-        p = find(item, sr.now(), ctx.params["recoveryPointName"])
-        if p is None:
-            raise ArmError(404, "NotFound", f"The recovery point '{ctx.params['recoveryPointName']}' was not found.")
-        return point_json(item, *p)
-
-    return list_points, get_point
 
 
 def chosen(item: ProtectedItem, now: float, body: Any) -> str | None:
