@@ -507,16 +507,21 @@ class _Run:
 
     def loop(self) -> None:
         while True:
-            self.schedule()
-            if not self.running and not self.waiting:
-                return
-            done = self.pause()
-            if done is None:
-                continue
-            self.collect(done)
-            self.resume()
-            if self.ex.stopping and self.waiting:
-                self.leave_waiting()
+            try:
+                self.schedule()
+                if not self.running and not self.waiting:
+                    return
+                done = self.pause()
+                if done is None:
+                    continue
+                self.collect(done)
+                self.resume()
+                if self.ex.stopping and self.waiting:
+                    self.leave_waiting()
+            except KeyboardInterrupt:
+                # Ctrl-C lands wherever the main thread is (on a loaded machine often here,
+                # not in pause): the same handling everywhere; a second Ctrl-C propagates
+                self.interrupt()
 
     # --- resolve what needs no work, start what is ready (in plan order) -----------
     def schedule(self) -> None:
@@ -576,12 +581,16 @@ class _Run:
                 pass
             return set()
         except KeyboardInterrupt:
-            if self.ex._stop.is_set():
-                raise
-            self.interrupted = True
-            self.ex.stop("interrupted")
-            self.ex.emit({"event": "interrupt", "in_flight": sorted(list(self.running.values()) + list(self.waiting))})
+            self.interrupt()
             return None
+
+    def interrupt(self) -> None:
+        """Stop scheduling, say what is in flight (left running in Azure); a second Ctrl-C raises."""
+        if self.ex._stop.is_set():
+            raise KeyboardInterrupt
+        self.interrupted = True
+        self.ex.stop("interrupted")
+        self.ex.emit({"event": "interrupt", "in_flight": sorted(list(self.running.values()) + list(self.waiting))})
 
     def collect(self, done: set[cf.Future]) -> None:
         for fut in done:

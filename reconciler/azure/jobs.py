@@ -49,8 +49,8 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from reconciler.azure.jobview import JobView, iso
 from reconciler.errors import AsrError, AuthenticationError, AuthorizationError, AzureError, NotFoundError
-from reconciler.live.jobs import JobView, iso
 
 __all__ = ["APPLY", "FALLBACK_WINDOW", "JobFollower", "JobMatcher", "JobPolicy", "Sent", "Tracked", "send_write"]
 
@@ -348,8 +348,7 @@ class JobFollower:
         """The jobs started since `since`, bounded even where Azure ignores the `startTime`
         filter: paging stops after a page whose jobs all started before it (the list is
         not in time order, docs/fidelity.md L-024)."""
-        from reconciler.live.jobs import job_json
-        from reconciler.live.reader import page_is_older_than
+        from reconciler.azure.jobview import job_json, page_is_older_than
 
         out: list[JobView] = []
         for page in sr.replication_jobs.list(self.resource_group, self.vault,

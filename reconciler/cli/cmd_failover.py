@@ -39,7 +39,7 @@ How-to: docs/operations.md"""
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
-    from reconciler.ops.cli_common import add_selector_arguments
+    from reconciler.cli.ops_common import add_selector_arguments
 
     p.add_argument("kind", choices=KINDS, help="which operation")
     add_selector_arguments(p)
@@ -55,8 +55,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.kind == "change-point":
         return run_change_point(args)
+    from reconciler.cli.ops_common import run_selected
     from reconciler.ops import Operation
-    from reconciler.ops.cli_common import run_selected
 
     return run_selected(args, Operation(args.kind))
 

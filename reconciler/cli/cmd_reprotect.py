@@ -16,13 +16,13 @@ How-to: docs/operations.md"""
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
-    from reconciler.ops.cli_common import add_selector_arguments
+    from reconciler.cli.ops_common import add_selector_arguments
 
     add_selector_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.cli.ops_common import run_selected
     from reconciler.ops import Operation
-    from reconciler.ops.cli_common import run_selected
 
     return run_selected(args, Operation.REPROTECT)

@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconciler.azure.errors import azure_errors, is_not_found
+from reconciler.azure.jobview import page_is_older_than
 from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState
 
@@ -78,24 +79,6 @@ def _collect(fetch: Callable[[], Any], action: str, *, missing_ok: bool = True) 
             if missing_ok and is_not_found(exc) and _arm_code(exc) not in ("SubscriptionNotFound", "InvalidSubscriptionId"):
                 return None
             raise
-
-
-def page_is_older_than(page: list[dict], since: str) -> bool:
-    """True when every job of a non-empty page started before `since` (ISO time). ASR's job
-    list is not in time order (ReplicationJobs_List.json lists 2017-04-27, 2017-05-02 14:07,
-    then 2017-05-02 05:56; docs/fidelity.md L-024), so one old job says nothing; a whole
-    page of them means the `startTime` filter was ignored and older pages follow. A job
-    without a start time (NotStarted) is not old."""
-    from reconciler.live.jobs import parse_time
-
-    limit = parse_time(since)
-    if not page or limit is None:
-        return False
-    for j in page:
-        t = parse_time((j.get("properties") or {}).get("startTime"))
-        if t is None or t >= limit:
-            return False
-    return True
 
 
 def _raw_pages(client: Any, request: Any, *, stop: Callable[[list[dict]], bool] | None = None) -> list[dict]:

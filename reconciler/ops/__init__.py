@@ -10,7 +10,7 @@
 Modules: states (which operation is allowed in which state), inventory (vault-wide
 paged reads), inputs (request bodies), jobs (following ASR jobs), failover, drill,
 status, report (renderers), vaultcreds, export, context (manifest, clients, targets,
-confirmation), cli_common (shared CLI arguments).
+confirmation) (the failover family's CLI arguments are reconciler/cli/ops_common.py).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from reconciler.ops.recoverypoints import list_points as list_recovery_points
 from reconciler.ops.recoverypoints import render_text as render_recovery_points_text
 from reconciler.ops.recoverypoints import run_change_point
 from reconciler.ops.repair import run_repair
-from reconciler.ops.report import render_drill
+from reconciler.ops.report import operation_json, operation_text, render_drill
 from reconciler.ops.report_html import drill_html, job_timeline, run_by, status_html
 from reconciler.ops.states import (
     ItemState,
@@ -69,6 +69,8 @@ __all__ = [
     "job_timeline",
     "list_recovery_points",
     "list_vault_jobs",
+    "operation_json",
+    "operation_text",
     "parse_duration",
     "raise_for",
     "read_inventory",

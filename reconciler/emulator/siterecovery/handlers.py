@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.emulator.framework import ArmError, Ctx, Reply, RouteTable, accepted, operation_result, operation_status, paged
+from reconciler.emulator.siterecovery import jobcontrol, recoverypoints, repair
 from reconciler.emulator.siterecovery import statemachine as sm
 from reconciler.emulator.siterecovery.jobs import FilterError, Job, job_matches, parse_job_filter
 from reconciler.emulator.siterecovery.model import Vault
@@ -539,6 +540,127 @@ def op_status(ctx: Ctx) -> Reply:
     return operation_status(ctx, ctx.params["operationId"])
 
 
+# ---------------------------------------------------------------------------- job control, recovery points, repair
+# The HTTP side of jobcontrol.py, recoverypoints.py and repair.py; their rules stay there (service.py and
+# model.py call them), so those modules import nothing of this one: no import cycle.
+
+
+def job_control(action: str) -> Callable[[Ctx], Reply]:
+    """The route handler of POST replicationJobs/{jobName}/{action} (rules: jobcontrol.py)."""
+
+    def run(ctx: Ctx) -> Reply:
+        sr, v = vault_of(ctx)
+        job = sr.job(v, ctx.params["jobName"])
+        answer: Job = job
+        if action == "resume":
+            body = ctx.body if isinstance(ctx.body, dict) else {}
+            props: dict[str, Any] = body["properties"] if isinstance(body.get("properties"), dict) else {}
+            comments = str(props["comments"]) if isinstance(props.get("comments"), str) else ""
+            jobcontrol.resume(sr, v, job, comments)
+        elif action == "cancel":
+            jobcontrol.cancel(sr, v, job)
+        else:
+            answer = jobcontrol.restart(sr, v, job, ctx.client_request_id)
+        op = sr.state.new_operation(f"siterecovery/job-{action}", done_in=0.0,
+                                    result=lambda: answer.to_json(sr.now()), data={"job": answer.name})
+        status = ctx.url(f"{v.id}/replicationOperationStatus/{op.id}", **{"api-version": API[0]})
+        reply = accepted(ctx, op, location=False, async_operation=status)
+        return reply
+
+    run.__name__ = f"job_{action}"
+    return run
+
+
+def recovery_point_handlers() -> tuple[Callable[[Ctx], dict], Callable[[Ctx], dict]]:
+    """GET .../recoveryPoints and .../recoveryPoints/{name} (rules: recoverypoints.py)."""
+
+    def list_points(ctx: Ctx) -> dict:
+        sr, v = vault_of(ctx)
+        item = sr.item(v, *_item_args(ctx))
+        now = sr.now()
+        rows = [recoverypoints.point_json(item, *p) for p in recoverypoints.points(item, now)]
+        return paged(ctx, rows)
+
+    def get_point(ctx: Ctx) -> dict:
+        sr, v = vault_of(ctx)
+        item = sr.item(v, *_item_args(ctx))
+        p = recoverypoints.find(item, sr.now(), ctx.params["recoveryPointName"])
+        if p is None:
+            raise ArmError(404, "NotFound", f"The recovery point '{ctx.params['recoveryPointName']}' was not found.")
+        return recoverypoints.point_json(item, *p)
+
+    return list_points, get_point
+
+
+def apply_recovery_point(ctx: Ctx) -> Reply:
+    """POST .../applyRecoveryPoint (rules: recoverypoints.apply_target, docs/fidelity.md J-010)."""
+    sr, v = vault_of(ctx)
+    item = sr.item(v, *_item_args(ctx))
+    now = sr.now()
+    name = recoverypoints.apply_target(item, now, ctx.body, item.to_json(now)["properties"]["protectionState"])
+
+    def done(at: float) -> None:
+        recoverypoints.record(item, name)
+
+    job = sr.start_job(v, "ApplyRecoveryPoint", "Change recovery point", target_id=item.name,
+                       target_name=item.vm.friendly, target_type="ProtectionEntity", tasks=recoverypoints.APPLY_TASKS,
+                       on_success=done, client_request_id=crid(ctx), fabric_id=item.container.fabric.id)
+    item.job = job
+    args = _item_args(ctx)
+    return started(ctx, sr, v, job, lambda: sr.item(v, *args).to_json(sr.now()))
+
+
+def repair_handlers() -> tuple[Callable[[Ctx], Reply], Callable[[Ctx], Reply]]:
+    """POST .../repairReplication and .../resolveHealthErrors (rules: repair.py)."""
+
+    def repair_replication(ctx: Ctx) -> Reply:
+        sr, v = vault_of(ctx)
+        item = sr.item(v, *_item_args(ctx))
+        if not repair.can_repair(item):
+            raise ArmError(409, "OperationNotAllowed",
+                           f"Repair replication is not allowed for '{item.vm.friendly}' now (allowed: "
+                           f"{', '.join(item.allowed_operations()) or 'none'}).")
+
+        def done(at: float) -> None:
+            item.vm.health = "Normal"
+            item.start_replication(at, "Resync")
+            sr._schedule_replication_end(item)
+            item.rev += 1
+
+        fabric = item.container.fabric
+        job = sr.start_job(v, "RepairReplication", "Resynchronize", target_id=item.name, target_name=item.vm.friendly,
+                           target_type="ProtectionEntity", tasks=repair.REPAIR_TASKS, on_success=done,
+                           client_request_id=crid(ctx), fabric_id=fabric.id)
+        item.job = job
+        args = _item_args(ctx)
+        return started(ctx, sr, v, job, lambda: sr.item(v, *args).to_json(sr.now()))
+
+    def resolve(ctx: Ctx) -> Reply:
+        sr, v = vault_of(ctx)
+        item = sr.item(v, *_item_args(ctx))
+        body = ctx.body if isinstance(ctx.body, dict) else {}
+        props = body.get("properties") if isinstance(body.get("properties"), dict) else None
+        errs = props.get("healthErrors") if props is not None else None
+        if not isinstance(errs, list) or not errs:
+            raise ArmError(400, "InvalidRequestContent", "properties.healthErrors is required (a list of {healthErrorId}).",
+                           target="properties.healthErrors")
+        have = {e.get("errorId") for e in item._health_errors()}
+        for i, e in enumerate(errs):
+            hid = e.get("healthErrorId") if isinstance(e, dict) else None
+            if hid not in have:
+                raise ArmError(400, "InvalidParameter", f"The health error '{hid}' is not a health error of "
+                               f"'{item.vm.friendly}'.", target=f"properties.healthErrors[{i}].healthErrorId")
+        item.vm.health = "Normal"
+        item.rev += 1
+        args = _item_args(ctx)
+        op = sr.state.new_operation("siterecovery/resolveHealthErrors", done_in=0.0,
+                                    result=lambda: sr.item(v, *args).to_json(sr.now()))
+        status = ctx.url(f"{v.id}/replicationOperationStatus/{op.id}", **{"api-version": API[0]})
+        return accepted(ctx, op, location=False, async_operation=status)
+
+    return repair_replication, resolve
+
+
 # ---------------------------------------------------------------------------- the table
 
 
@@ -590,18 +712,12 @@ def register(routes: RouteTable) -> None:
     routes.add("PATCH", I, replayed(update_item), api_versions=a)
     routes.add("DELETE", I, replayed(purge_item), api_versions=a)
     routes.add("POST", I + "/remove", replayed(remove_item), api_versions=a)
-    from reconciler.emulator.siterecovery.recoverypoints import handlers as rp_handlers
-
-    list_points, get_point = rp_handlers()  # recovery points (docs/fidelity.md J-006)
+    list_points, get_point = recovery_point_handlers()  # recovery points (docs/fidelity.md J-006)
     routes.add("GET", I + "/recoveryPoints", list_points, api_versions=a)
     routes.add("GET", I + "/recoveryPoints/{recoveryPointName}", get_point, api_versions=a)
-    from reconciler.emulator.siterecovery.recoverypoints import apply_handler
-
-    routes.add("POST", I + "/applyRecoveryPoint", replayed(apply_handler()), api_versions=a)  # J-010
-    from reconciler.emulator.siterecovery.repair import handlers as repair_handlers
-
-    repair, resolve = repair_handlers()  # docs/fidelity.md J-009
-    routes.add("POST", I + "/repairReplication", replayed(repair), api_versions=a)
+    routes.add("POST", I + "/applyRecoveryPoint", replayed(apply_recovery_point), api_versions=a)  # J-010
+    repair_item, resolve = repair_handlers()  # docs/fidelity.md J-009
+    routes.add("POST", I + "/repairReplication", replayed(repair_item), api_versions=a)
     routes.add("POST", I + "/resolveHealthErrors", replayed(resolve), api_versions=a)
     # recovery plans
     routes.add("GET", V + "/replicationRecoveryPlans", list_plans, api_versions=a)
@@ -616,10 +732,8 @@ def register(routes: RouteTable) -> None:
     # jobs and operations
     routes.add("GET", V + "/replicationJobs", list_jobs, api_versions=a)
     routes.add("GET", V + "/replicationJobs/{jobName}", get_job, api_versions=a)
-    from reconciler.emulator.siterecovery import jobcontrol
-
     for seg in ("resume", "restart", "cancel"):  # job control (docs/fidelity.md J-001..)
-        routes.add("POST", V + "/replicationJobs/{jobName}/" + seg, replayed(jobcontrol.handler(seg)), api_versions=a)
+        routes.add("POST", V + "/replicationJobs/{jobName}/" + seg, replayed(job_control(seg)), api_versions=a)
     routes.add("GET", V + "/replicationOperationResults/{operationId}", op_results, api_versions=a,
                action="Microsoft.RecoveryServices/vaults/replicationOperationResults/read")
     # Location URLs: {resource}/operationresults/{job} (see `started`)

@@ -15,7 +15,9 @@ runbooks", J-001...).
   succeeds the failed job's write takes effect.
 
 Every POST answers 202 with `Azure-AsyncOperation` (vault's replicationOperationStatus) and
-`Retry-After`, no `Location`, as the three examples record.
+`Retry-After`, no `Location`, as the three examples record. The route handler is
+`handlers.job_control`; this module holds the rules (service.py calls them too) and imports
+nothing of handlers.py or service.py at run time.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from reconciler.emulator.framework import ArmError, Ctx, Reply, accepted
+from reconciler.emulator.framework import ArmError
 from reconciler.emulator.siterecovery.jobs import Job, TaskSpec
 
 if TYPE_CHECKING:
@@ -124,33 +126,6 @@ def restart(sr: SiteRecovery, vault: Vault, job: Job, crid: str | None) -> Job:
         on_success=done, on_failure=job.on_failure,
     )
     return new
-
-
-def handler(action: str) -> Any:
-    """The route handler of POST replicationJobs/{jobName}/{action}."""
-    from reconciler.emulator.siterecovery.handlers import API, vault_of
-
-    def run(ctx: Ctx) -> Reply:
-        sr, v = vault_of(ctx)
-        job = sr.job(v, ctx.params["jobName"])
-        answer: Job = job
-        if action == "resume":
-            body = ctx.body if isinstance(ctx.body, dict) else {}
-            props: dict[str, Any] = body["properties"] if isinstance(body.get("properties"), dict) else {}
-            comments = str(props["comments"]) if isinstance(props.get("comments"), str) else ""
-            resume(sr, v, job, comments)
-        elif action == "cancel":
-            cancel(sr, v, job)
-        else:
-            answer = restart(sr, v, job, ctx.client_request_id)
-        op = sr.state.new_operation(f"siterecovery/job-{action}", done_in=0.0,
-                                    result=lambda: answer.to_json(sr.now()), data={"job": answer.name})
-        status = ctx.url(f"{v.id}/replicationOperationStatus/{op.id}", **{"api-version": API[0]})
-        reply = accepted(ctx, op, location=False, async_operation=status)
-        return reply
-
-    run.__name__ = f"job_{action}"
-    return run
 
 
 ACTION_SECONDS = 5.0  # simulated seconds a script or runbook action runs (guess)

@@ -10,13 +10,16 @@ read never mutates anything:
 - points older than `recoveryPointHistoryDuration` hours before the latest are gone
   (retention 0: only the latest point);
 - a failed-over item keeps the points it had when replication stopped.
+
+The route handlers are `handlers.recovery_point_handlers`; this module imports nothing of
+handlers.py or service.py at run time (service.py calls it).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.emulator.framework import ArmError, Ctx
+from reconciler.emulator.framework import ArmError
 from reconciler.emulator.siterecovery.ids import guid
 from reconciler.emulator.siterecovery.jobs import iso
 
@@ -76,28 +79,6 @@ def latest(item: ProtectedItem, now: float, kind: str) -> tuple[str, float, str]
     return next((p for p in points(item, now) if p[2] == APP), None)
 
 
-def handlers() -> tuple[Any, Any]:
-    from reconciler.emulator.framework import paged
-    from reconciler.emulator.siterecovery.handlers import _item_args, vault_of
-
-    def list_points(ctx: Ctx) -> dict:
-        sr, v = vault_of(ctx)
-        item = sr.item(v, *_item_args(ctx))
-        now = sr.now()
-        rows = [point_json(item, *p) for p in points(item, now)]
-        return paged(ctx, rows)
-
-    def get_point(ctx: Ctx) -> dict:
-        sr, v = vault_of(ctx)
-        item = sr.item(v, *_item_args(ctx))
-        p = find(item, sr.now(), ctx.params["recoveryPointName"])
-        if p is None:
-            raise ArmError(404, "NotFound", f"The recovery point '{ctx.params['recoveryPointName']}' was not found.")
-        return point_json(item, *p)
-
-    return list_points, get_point
-
-
 def chosen(item: ProtectedItem, now: float, body: Any) -> str | None:
     """The point an item failover names (`providerSpecificDetails.recoveryPointId` of
     HyperVReplicaAzureFailoverProviderInput); None: the latest. A point the item does not have:
@@ -135,46 +116,30 @@ def record(item: ProtectedItem, name: str | None) -> None:
 APPLY_TASKS = [("ChangeRecoveryPointTask", "Change recovery point", 30)]
 
 
-def apply_handler() -> Any:
-    """`POST replicationProtectedItems/{item}/applyRecoveryPoint` (docs/fidelity.md J-010): body
-    ApplyRecoveryPointInput `{properties: {recoveryPointId, providerSpecificDetails: {instanceType:
-    HyperVReplicaAzure}}}` (sdk). Allowed while the item's allowedOperations list `ChangePit` (a
-    failover awaiting its commit: L-010, L-013); otherwise 409 (code: guess). A job (scenario
-    `ApplyRecoveryPoint`, task and duration: guess) then sets the item's failoverRecoveryPointId."""
-    from reconciler.emulator.siterecovery.handlers import _item_args, crid, started, vault_of
-
-    def apply(ctx: Ctx) -> Any:
-        sr, v = vault_of(ctx)
-        item = sr.item(v, *_item_args(ctx))
-        body = ctx.body if isinstance(ctx.body, dict) else {}
-        props = body.get("properties") if isinstance(body.get("properties"), dict) else None
-        ref = props.get("recoveryPointId") if props is not None else None
-        if not ref:
-            raise ArmError(400, "InvalidRequestContent", "properties.recoveryPointId is required.",
-                           target="properties.recoveryPointId")
-        psd = props.get("providerSpecificDetails") if props is not None else None
-        if not isinstance(psd, dict) or psd.get("instanceType") != "HyperVReplicaAzure":
-            raise ArmError(400, "InvalidRequestContent", "properties.providerSpecificDetails.instanceType must be "
-                           "HyperVReplicaAzure for this item.", target="properties.providerSpecificDetails")
-        allowed = item.allowed_operations()
-        if "ChangePit" not in allowed:
-            raise ArmError(409, "OperationNotAllowed",
-                           f"Changing the recovery point is not allowed for '{item.vm.friendly}' in state "
-                           f"{item.to_json(sr.now())['properties']['protectionState']} (allowed: {', '.join(allowed) or 'none'}).")
-        p = find(item, sr.now(), str(ref))
-        if p is None:
-            raise ArmError(400, "InvalidRecoveryPoint", f"The recovery point '{ref}' is not a recovery point of the "
-                           f"replicated item '{item.vm.friendly}'.", target="properties.recoveryPointId")
-        name = p[0]
-
-        def done(at: float) -> None:
-            record(item, name)
-
-        job = sr.start_job(v, "ApplyRecoveryPoint", "Change recovery point", target_id=item.name,
-                           target_name=item.vm.friendly, target_type="ProtectionEntity", tasks=APPLY_TASKS,
-                           on_success=done, client_request_id=crid(ctx), fabric_id=item.container.fabric.id)
-        item.job = job
-        args = _item_args(ctx)
-        return started(ctx, sr, v, job, lambda: sr.item(v, *args).to_json(sr.now()))
-
-    return apply
+def apply_target(item: ProtectedItem, now: float, body: Any, state: str) -> str:
+    """The point `POST replicationProtectedItems/{item}/applyRecoveryPoint` moves the item to
+    (docs/fidelity.md J-010): body ApplyRecoveryPointInput `{properties: {recoveryPointId,
+    providerSpecificDetails: {instanceType: HyperVReplicaAzure}}}` (sdk). Allowed while the item's
+    allowedOperations list `ChangePit` (a failover awaiting its commit: L-010, L-013); otherwise 409
+    (code: guess); a point the item does not have: 400 (code: guess). The job (APPLY_TASKS, scenario
+    `ApplyRecoveryPoint`: guess) then records the point (`record`)."""
+    body = body if isinstance(body, dict) else {}
+    props = body.get("properties") if isinstance(body.get("properties"), dict) else None
+    ref = props.get("recoveryPointId") if props is not None else None
+    if not ref:
+        raise ArmError(400, "InvalidRequestContent", "properties.recoveryPointId is required.",
+                       target="properties.recoveryPointId")
+    psd = props.get("providerSpecificDetails") if props is not None else None
+    if not isinstance(psd, dict) or psd.get("instanceType") != "HyperVReplicaAzure":
+        raise ArmError(400, "InvalidRequestContent", "properties.providerSpecificDetails.instanceType must be "
+                       "HyperVReplicaAzure for this item.", target="properties.providerSpecificDetails")
+    allowed = item.allowed_operations()
+    if "ChangePit" not in allowed:
+        raise ArmError(409, "OperationNotAllowed",
+                       f"Changing the recovery point is not allowed for '{item.vm.friendly}' in state {state} "
+                       f"(allowed: {', '.join(allowed) or 'none'}).")
+    p = find(item, now, str(ref))
+    if p is None:
+        raise ArmError(400, "InvalidRecoveryPoint", f"The recovery point '{ref}' is not a recovery point of the "
+                       f"replicated item '{item.vm.friendly}'.", target="properties.recoveryPointId")
+    return p[0]

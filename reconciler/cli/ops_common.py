@@ -1,10 +1,13 @@
-"""Argument handling shared by `asr failover`, `asr reprotect` and `asr failback`."""
+"""Argument handling shared by `asr failover`, `asr reprotect` and `asr failback`
+(moved from `reconciler/ops/cli_common.py`: CLI code lives in cli/, which imports ops,
+never the other way round)."""
 
 from __future__ import annotations
 
 import argparse
 
-from reconciler.ops.states import Operation
+from reconciler.cli.common import add_approve_argument
+from reconciler.ops import Operation
 
 
 def add_selector_arguments(p: argparse.ArgumentParser) -> None:
@@ -13,8 +16,6 @@ def add_selector_arguments(p: argparse.ArgumentParser) -> None:
     sel.add_argument("--vm", action="append", default=[], metavar="NAME",
                      help="a VM declared in the manifest (repeatable)")
     sel.add_argument("--recovery-plan", metavar="NAME", help="a recovery plan declared in the manifest")
-    from reconciler.cli.common import add_approve_argument
-
     add_approve_argument(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="result format (default text)")
 
@@ -22,9 +23,15 @@ def add_selector_arguments(p: argparse.ArgumentParser) -> None:
 def run_selected(args: argparse.Namespace, op: Operation) -> int:
     import sys
 
-    from reconciler.ops.context import OpsContext, ensure_can_confirm, select_targets
-    from reconciler.ops.failover import raise_for, run_operation
-    from reconciler.ops.report import operation_json, operation_text
+    from reconciler.ops import (
+        OpsContext,
+        ensure_can_confirm,
+        operation_json,
+        operation_text,
+        raise_for,
+        run_operation,
+        select_targets,
+    )
 
     ctx = OpsContext.load(args.file, settings=getattr(args, "settings", None))
     if args.format == "json":
@@ -62,7 +69,7 @@ def failback_options(ctx: object, args: argparse.Namespace) -> dict[str, str] | 
                            "recoveryVmCreationOption": "CreateVmIfNotFound" if args.create_vm else "NoAction"}
     if args.alternate_host:
         from reconciler.errors import UsageError
-        from reconciler.ops.inventory import read_inventory
+        from reconciler.ops import read_inventory
 
         inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("providers",))  # type: ignore[attr-defined]
         want = args.alternate_host.lower()
