@@ -1,5 +1,5 @@
 """The distribution: builds the wheel and installs it into a new virtualenv, then runs
-`asr --version` and `asr validate` from there. Offline: the wheel is built without
+`asr --version`, `asr validate` and `asr demo` from there. Offline: the wheel is built without
 build isolation (the dev venv has setuptools >= 77) and the new venv borrows the
 already-installed dependencies through a .pth file instead of downloading them; the
 test checks the wheel's declared runtime requirements are all satisfied there, so a
@@ -90,3 +90,7 @@ def test_wheel_installs_into_a_new_venv_and_runs(wheel, tmp_path):
     assert r.returncode == 0 and r.stdout.startswith("asr "), r.stdout + r.stderr
     r = _run([str(asr), "validate", str(REPO / "examples" / "quickstart.yaml")], cwd=str(tmp_path))
     assert r.returncode == 0 and "valid" in r.stdout, r.stdout + r.stderr
+    # the demo from the installed wheel: its embedded emulator (package data) plans and applies
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASR_", "IDENTITY_", "AZURE_"))}
+    r = _run([str(asr), "demo", str(REPO / "examples" / "quickstart.yaml")], cwd=str(tmp_path), env=env)
+    assert r.returncode == 0 and "Demo complete" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
