@@ -44,7 +44,43 @@ class EmulatorStartError(RuntimeError):
     pass
 
 
-class EmulatorProcess:
+class _ControlSurface:
+    """The `/_emulator/*` control calls, the same for the subprocess and the in-process
+    emulator: each class supplies `_control(method, name, body)`."""
+
+    def _control(self, method: str, name: str, body: dict | None = None) -> dict:
+        raise NotImplementedError
+
+    def set_faults(self, spec: str | None) -> dict:
+        """New fault settings (`--faults` syntax; None or "" = no faults) without a
+        reset: resources, jobs, clock and stats stay; the fault and job generators are
+        re-seeded from the spec's `seed`. Returns the effective settings; RuntimeError
+        (with the emulator's 400 answer) for an invalid spec."""
+        return self._control("POST", "faults", {"faults": spec or ""})
+
+    def overlay(self, *, protected_item: str | None = None, job_scenario: str | None = None,
+                properties: dict | None = None) -> dict:
+        """Write `properties` over what the emulator renders for a replicated item (by VM
+        name) or for the jobs of a scenario: a value no recording shows, to test how asr
+        copes with it. properties None removes the overlay."""
+        body: dict = {"properties": properties}
+        if protected_item:
+            body["protectedItem"] = protected_item
+        if job_scenario:
+            body["jobScenario"] = job_scenario
+        return self._control("POST", "overlay", body)
+
+    def advance(self, seconds: float) -> dict:
+        return self._control("POST", "advance", {"seconds": seconds})
+
+    def stats(self) -> dict:
+        return self._control("GET", "stats")
+
+    def reset_stats(self) -> None:
+        self._control("POST", "reset-stats")
+
+
+class EmulatorProcess(_ControlSurface):
     def __init__(self, args: list[str] | None = None, *, startup_timeout: float = 60.0, env: dict[str, str] | None = None) -> None:
         self.args = list(args or [])
         self.startup_timeout = startup_timeout
@@ -170,33 +206,6 @@ class EmulatorProcess:
             body["pageSize"] = page_size
         self._control("POST", "reset", body)
 
-    def set_faults(self, spec: str | None) -> dict:
-        """New fault settings (`--faults` syntax; None or "" = no faults) without a
-        reset: resources, jobs, clock and stats stay; the fault and job generators are
-        re-seeded from the spec's `seed`. Returns the effective settings; RuntimeError
-        (with the emulator's 400 answer) for an invalid spec."""
-        return self._control("POST", "faults", {"faults": spec or ""})
-
-    def overlay(self, *, protected_item: str | None = None, job_scenario: str | None = None,
-                properties: dict | None = None) -> dict:
-        """Write `properties` over what the emulator renders for a replicated item (by VM
-        name) or for the jobs of a scenario: a value no recording shows, to test how asr
-        copes with it. properties None removes the overlay."""
-        body: dict = {"properties": properties}
-        if protected_item:
-            body["protectedItem"] = protected_item
-        if job_scenario:
-            body["jobScenario"] = job_scenario
-        return self._control("POST", "overlay", body)
-
-    def advance(self, seconds: float) -> dict:
-        return self._control("POST", "advance", {"seconds": seconds})
-
-    def stats(self) -> dict:
-        return self._control("GET", "stats")
-
-    def reset_stats(self) -> None:
-        self._control("POST", "reset-stats")
 
 
 # --------------------------------------------------------------------------- in process, through the SDK
@@ -405,7 +414,7 @@ class StaticTokenCredential:
         pass
 
 
-class InProcessEmulator:
+class InProcessEmulator(_ControlSurface):
     """The emulator app in this process, with `EmulatorProcess`'s surface (reset,
     set_faults, overlay, advance, stats, reset_stats, env, url, alive, start, stop).
     Built like `asr emulator serve` (`reconciler.emulator.server.build`, same flags as
@@ -524,27 +533,6 @@ class InProcessEmulator:
                            page_size=page_size or None, arm_limits=arm_limits)
         except (ValueError, TypeError, OSError, faults_mod.FaultSpecError) as exc:
             raise RuntimeError(f"emulator control reset: 400 {exc}") from None
-
-    def set_faults(self, spec: str | None) -> dict:
-        return self._control("POST", "faults", {"faults": spec or ""})
-
-    def overlay(self, *, protected_item: str | None = None, job_scenario: str | None = None,
-                properties: dict | None = None) -> dict:
-        body: dict = {"properties": properties}
-        if protected_item:
-            body["protectedItem"] = protected_item
-        if job_scenario:
-            body["jobScenario"] = job_scenario
-        return self._control("POST", "overlay", body)
-
-    def advance(self, seconds: float) -> dict:
-        return self._control("POST", "advance", {"seconds": seconds})
-
-    def stats(self) -> dict:
-        return self._control("GET", "stats")
-
-    def reset_stats(self) -> None:
-        self._control("POST", "reset-stats")
 
 
 # --------------------------------------------------------------------------- in-process calls
