@@ -21,7 +21,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+from reconciler.settings import DEFAULT_ARM_ENDPOINT, Settings
+
+_DEFAULTS = Settings()  # one source for the defaults (flags, then environment, then these)
 ARM_SCOPE = "https://management.azure.com/.default"
 
 
@@ -80,12 +82,12 @@ class RequestCounter:
 class AzureSettings:
     endpoint: str = DEFAULT_ARM_ENDPOINT
     ca_bundle: str | None = None
-    retry_total: int = 10
+    retry_total: int = _DEFAULTS.retry_total
     retry_backoff_factor: float = 0.5
     retry_backoff_max: float = 30.0
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    retry_timeout: float = 90.0
+    connect_timeout: float = _DEFAULTS.connect_timeout
+    read_timeout: float = _DEFAULTS.read_timeout
+    retry_timeout: float = _DEFAULTS.retry_timeout
 
     @classmethod
     def from_env(cls) -> AzureSettings:
