@@ -47,7 +47,7 @@ def emulator_server():
 
 
 # test folders whose `emulator` is the in-process one (a test there marked `e2e` keeps HTTPS)
-INPROC_DIRS = ("apply", "fidelity", "live", "ops", "plan")
+INPROC_DIRS = ("apply", "fidelity", "kinds", "live", "ops", "plan")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -15,11 +15,12 @@ __all__ = ["CONVERTED", "NOT_CONVERTED", "module"]
 
 CONVERTED: dict[str, str] = {
     "protected_vm": "reconciler.kinds.protected_vm",
+    "policy": "reconciler.kinds.policy",
 }
 
 NOT_CONVERTED: frozenset[str] = frozenset({
     "resource_group", "vault", "storage_account", "virtual_network", "subnet", "vmm_server", "hyperv_site",
-    "hyperv_host", "policy", "policy_association", "network_mapping", "recovery_plan", "private_endpoint",
+    "hyperv_host", "policy_association", "network_mapping", "recovery_plan", "private_endpoint",
     "alert_settings",
 })
 

@@ -219,14 +219,9 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
     if len(unused) == 1:
         target_block["testNetwork"] = unused[0]
 
-    policies = []
-    for name, o in sorted(of("policy")):
-        a = o["attrs"]
-        policies.append({"name": name,
-                          "replicationFrequencySeconds": a.get("replicationFrequencySeconds"),
-                          "recoveryPointRetentionHours": a.get("recoveryPointRetentionHours"),
-                          "appConsistentSnapshotFrequencyHours": a.get("appConsistentSnapshotFrequencyHours"),
-                          "initialReplicationStart": a.get("initialReplicationStart") or "immediately"})
+    from reconciler.kinds import policy as policy_kind
+
+    policies = [policy_kind.export_entry(name, o["attrs"]) for name, o in sorted(of("policy"))]
     plans = [{"name": name, "groups": _plan_groups(live, name, o)} for name, o in sorted(of("recovery_plan"))]
 
     source: dict[str, Any] = {}

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.kinds import policy as policy_kind
 from reconciler.kinds import protected_vm as pvm
 from reconciler.live.ids import rg_id, storage_id, subnet_id, vault_id, vnet_id
 from reconciler.live.state import LiveState, props
 from reconciler.plan.model import Kind
-from reconciler.plan.normalize import live_rp_actions, merged_tags, norm_location, norm_start_time
+from reconciler.plan.normalize import live_rp_actions, merged_tags, norm_location
 
 __all__ = ["Desired", "desired_objects", "VM_UPDATABLE", "VM_REPLACE_FIELDS", "mapping_name", "network_mapping_name"]
 
@@ -119,12 +120,7 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
 
     policy_addr = {p.name: f"policy.{p.name}" for p in manifest.policies}
     for p in manifest.policies:
-        add(Desired(Kind.POLICY, f"policy.{p.name}", {
-            "replicationFrequencySeconds": p.replication_frequency_seconds,
-            "recoveryPointRetentionHours": p.recovery_point_retention_hours,
-            "appConsistentSnapshotFrequencyHours": p.app_consistent_snapshot_frequency_hours,
-            "initialReplicationStart": norm_start_time(p.initial_replication_start),
-        }, f"{vid}/replicationPolicies/{p.name}", depends_on=[vault_addr], ctx={"name": p.name, "policy": p}))
+        add(Desired(Kind.POLICY, f"policy.{p.name}", policy_kind.desired_attrs(p), f"{vid}/replicationPolicies/{p.name}", depends_on=[vault_addr], ctx={"name": p.name, "policy": p}))
 
     # where each container lives: (fabric friendly, container friendly or None for a site)
     container_policy: dict[str, str] = {}

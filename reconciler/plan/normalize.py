@@ -23,6 +23,8 @@ import hashlib
 import json
 from typing import Any
 
+from reconciler.kinds import policy as policy_kind
+from reconciler.kinds.policy import norm_start_time
 from reconciler.kinds.tags import LOCK_TAG, merged_tags
 from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState, friendly_name, props
@@ -40,16 +42,6 @@ def norm_location(loc: Any) -> str | None:
     if loc is None:
         return None
     return str(loc).replace(" ", "").lower()
-
-
-def norm_start_time(value: Any) -> str:
-    """Policy start time: None / "" -> "immediately"; "23:00", "23:00:00" -> "23:00"."""
-    if value in (None, "", "immediately"):
-        return "immediately"
-    s = str(value)
-    if "T" in s:  # a full timestamp: keep the time of day
-        s = s.split("T", 1)[1]
-    return s[:5]
 
 
 def comparable(value: Any, _key: str | None = None) -> Any:
@@ -287,13 +279,7 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             conn = {"connectionStatus": props(provs[0]).get("connectionStatus")} if provs else {}
             put(_obj(Kind.VMM_SERVER, f"vmm_server.{friendly}", f.get("id"), {"registered": bool(provs)}, conn))
     for p in live.policies:
-        psd = props(p).get("providerSpecificDetails") or {}
-        put(_obj(Kind.POLICY, f"policy.{p.get('name')}", p.get("id"), {
-            "replicationFrequencySeconds": psd.get("replicationInterval"),
-            "recoveryPointRetentionHours": psd.get("recoveryPointHistoryDurationInHours"),
-            "appConsistentSnapshotFrequencyHours": psd.get("applicationConsistentSnapshotFrequencyInHours"),
-            "initialReplicationStart": norm_start_time(psd.get("onlineReplicationStartTime")),
-        }))
+        put(_obj(Kind.POLICY, f"policy.{p.get('name')}", p.get("id"), policy_kind.live_attrs(p)))
     for m in live.container_mappings:
         mp = props(m)
         ids = parse_id(m.get("id"))

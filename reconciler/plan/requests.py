@@ -153,14 +153,10 @@ def site_create(manifest: Any, site: str) -> Request:
 
 
 def policy_provider_input(policy: Any) -> dict[str, Any]:
-    start = policy.initial_replication_start
-    return {
-        "instanceType": "HyperVReplicaAzure",
-        "recoveryPointHistoryDuration": policy.recovery_point_retention_hours,
-        "applicationConsistentSnapshotFrequencyInHours": policy.app_consistent_snapshot_frequency_hours,
-        "replicationInterval": policy.replication_frequency_seconds,
-        "onlineReplicationStartTime": None if start in (None, "", "immediately") else f"{start[:5]}:00",
-    }
+    """HyperVReplicaAzurePolicyInput from a manifest policy (reconciler/kinds/policy.py)."""
+    from reconciler.kinds import policy as policy_kind
+
+    return policy_kind.provider_input(policy_kind.desired_attrs(policy))
 
 
 def policy_create(manifest: Any, policy: Any) -> Request:
