@@ -16,11 +16,15 @@ __all__ = ["CONVERTED", "NOT_CONVERTED", "module"]
 CONVERTED: dict[str, str] = {
     "protected_vm": "reconciler.kinds.protected_vm",
     "policy": "reconciler.kinds.policy",
+    "storage_account": "reconciler.kinds.storage_account",
+    "virtual_network": "reconciler.kinds.virtual_network",
+    "subnet": "reconciler.kinds.subnet",
+    "network_mapping": "reconciler.kinds.network_mapping",
 }
 
 NOT_CONVERTED: frozenset[str] = frozenset({
-    "resource_group", "vault", "storage_account", "virtual_network", "subnet", "vmm_server", "hyperv_site",
-    "hyperv_host", "policy_association", "network_mapping", "recovery_plan", "private_endpoint",
+    "resource_group", "vault", "vmm_server", "hyperv_site",
+    "hyperv_host", "policy_association", "recovery_plan", "private_endpoint",
     "alert_settings",
 })
 
