@@ -16,11 +16,16 @@ __all__ = ["CONVERTED", "NOT_CONVERTED", "module"]
 CONVERTED: dict[str, str] = {
     "protected_vm": "reconciler.kinds.protected_vm",
     "policy": "reconciler.kinds.policy",
+    "vmm_server": "reconciler.kinds.vmm_server",
+    "hyperv_site": "reconciler.kinds.hyperv_site",
+    "hyperv_host": "reconciler.kinds.hyperv_host",
+    "policy_association": "reconciler.kinds.policy_association",
+    "recovery_plan": "reconciler.kinds.recovery_plan",
 }
 
 NOT_CONVERTED: frozenset[str] = frozenset({
-    "resource_group", "vault", "storage_account", "virtual_network", "subnet", "vmm_server", "hyperv_site",
-    "hyperv_host", "policy_association", "network_mapping", "recovery_plan", "private_endpoint",
+    "resource_group", "vault", "storage_account", "virtual_network", "subnet",
+    "network_mapping", "private_endpoint",
     "alert_settings",
 })
 
