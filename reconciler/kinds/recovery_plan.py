@@ -2,7 +2,7 @@
 
 A manifest declares a plan by name (`recoveryPlans[].name`, the plan's ARM name) with its boot groups
 in failover order (`groups[]`: `vms`, protected VMs by name, failed over together; `before` / `after`,
-the group's actions, reconciler/plan/rpactions.py). A VM is looked up among the vault's protected items
+the group's actions, reconciler/kinds/rpactions.py). A VM is looked up among the vault's protected items
 (the `replicationProtectedItems` list, `properties.friendlyName`); a live group item's `id` is resolved
 back to that name.
 
@@ -14,7 +14,7 @@ Fields:
   `create_input` / `update_input` take the (id, name) pairs the planner resolves). Changed in place.
 - `actions`, `actionDetails`: the plan's group actions (`startGroupActions` / `endGroupActions` of every
   group), as `groups.<Shutdown|Failover|Boot[n]>.<start|end>GroupActions.<actionName> (<type>)` and
-  their compared settings (rpactions.summary). Not manifest keys of their own: they derive from
+  their compared settings (kinds/rpactions.summary). Not manifest keys of their own: they derive from
   `groups[].before` / `after` and from the actions Azure holds. An update replaces every group, so it is
   a read-modify-write (`merged_groups`): the declared actions first, then every action set elsewhere
   (portal, SDK: another name, any group, Shutdown and Failover included) kept as it is, unless
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.kinds import base
+from reconciler.kinds import base, rpactions
 from reconciler.kinds.base import Field
 from reconciler.live.ids import AZURE_FABRIC, norm_id
 from reconciler.live.state import props
@@ -119,10 +119,8 @@ def live_rp_actions(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 def action_attrs(actions: list[dict[str, Any]]) -> dict[str, Any]:
     """`actions` and `actionDetails` of the actions `live_rp_actions` lists."""
-    from reconciler.plan.rpactions import summary
-
     return {"actions": [f"{a['part']} ({a['type']})" for a in actions],
-            "actionDetails": {a["part"]: summary(a["body"]) for a in actions}}
+            "actionDetails": {a["part"]: rpactions.summary(a["body"]) for a in actions}}
 
 
 def live_attrs(live: Any, plan: dict[str, Any]) -> dict[str, Any]:
@@ -137,10 +135,19 @@ def live_attrs(live: Any, plan: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- desired side and requests
 
 
+def _canonical(value: Any) -> Any:
+    """A deep copy with keys sorted, as reconciler.plan.normalize.canonical (kinds do not import plan)."""
+    if isinstance(value, dict):
+        return {k: _canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def groups_body(groups: list[list[tuple[str, str]]],
                 declared: dict[int, dict[str, list[dict[str, Any]]]] | None = None) -> list[dict[str, Any]]:
     """groups of (protected item id, protected item name); `declared`: the manifest's group
-    actions by Boot group index (plan/rpactions.declared)."""
+    actions by Boot group index (kinds/rpactions.declared)."""
     declared = declared or {}
     return [{"groupType": "Boot", "replicationProtectedItems": [{"id": i, "virtualMachineId": n} for i, n in g],
              "startGroupActions": list((declared.get(k) or {}).get("startGroupActions") or []),
@@ -156,8 +163,6 @@ def merged_groups(groups: list[list[tuple[str, str]]], live_plan: dict[str, Any]
     by position among the Boot groups. A Boot group beyond the manifest's that carries kept
     actions is kept, empty, with them. Under `prune: {recoveryPlanActions: true}` the undeclared
     actions are left out (removed)."""
-    from reconciler.plan.normalize import canonical
-
     declared = declared or {}
     new = groups_body(groups, declared)
     if live_plan is None:
@@ -167,7 +172,7 @@ def merged_groups(groups: list[list[tuple[str, str]]], live_plan: dict[str, Any]
     def kept(g: dict[str, Any], key: str) -> list[dict[str, Any]]:
         if prune_actions:
             return []
-        return list(canonical([a for a in g.get(key) or [] if str(a.get("actionName") or "").lower() not in names]))
+        return list(_canonical([a for a in g.get(key) or [] if str(a.get("actionName") or "").lower() not in names]))
 
     out: list[dict[str, Any]] = []
     boot = 0
@@ -190,12 +195,10 @@ def merged_groups(groups: list[list[tuple[str, str]]], live_plan: dict[str, Any]
 def desired_attrs(plan: Any, live_plan: dict[str, Any] | None, prune_actions: bool) -> dict[str, Any]:
     """A manifest plan's attrs. The actions are those an apply leaves: the declared ones, and those set in
     Azure (`live_plan`), kept unless `prune_actions`; compared only if either side has any."""
-    from reconciler.plan.rpactions import declared
-
     attrs = base.desired_attrs(FIELDS, plan)
     live_actions = live_rp_actions(live_plan) if live_plan is not None else []
     after = {"properties": {"groups": merged_groups([[] for _ in plan.groups], live_plan, prune_actions,
-                                                    declared(plan))}}
+                                                    rpactions.declared(plan))}}
     actions = live_rp_actions(after)
     if actions or live_actions:
         attrs.update(action_attrs(actions))
@@ -221,8 +224,6 @@ def export_entry(name: str, attrs: dict[str, Any], live_plan: dict[str, Any] | N
     (rpactions.from_body). Actions of the Shutdown / Failover groups and of Boot groups without VMs have
     no manifest form, and an action the manifest cannot express is left out: they stay in Azure
     (unmanaged; the plan lists them)."""
-    from reconciler.plan.rpactions import from_body
-
     entry: dict[str, Any] = {"name": name, **base.export_entry(FIELDS, attrs)}
     groups: list[dict[str, Any]] = entry.get("groups") or []
     boot = [g for g in (props(live_plan).get("groups") or [] if live_plan else [])
@@ -230,7 +231,7 @@ def export_entry(name: str, attrs: dict[str, Any], live_plan: dict[str, Any] | N
     for i, g in enumerate(groups):
         if i < len(boot):
             for key, word in (("startGroupActions", "before"), ("endGroupActions", "after")):
-                acts = [a for a in (from_body(x) for x in boot[i].get(key) or []) if a is not None]
+                acts = [a for a in (rpactions.from_body(x) for x in boot[i].get(key) or []) if a is not None]
                 if acts:
                     g[word] = acts
     entry["groups"] = groups
