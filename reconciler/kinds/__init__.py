@@ -20,11 +20,15 @@ CONVERTED: dict[str, str] = {
     "virtual_network": "reconciler.kinds.virtual_network",
     "subnet": "reconciler.kinds.subnet",
     "network_mapping": "reconciler.kinds.network_mapping",
+    "vmm_server": "reconciler.kinds.vmm_server",
+    "hyperv_site": "reconciler.kinds.hyperv_site",
+    "hyperv_host": "reconciler.kinds.hyperv_host",
+    "policy_association": "reconciler.kinds.policy_association",
+    "recovery_plan": "reconciler.kinds.recovery_plan",
 }
 
 NOT_CONVERTED: frozenset[str] = frozenset({
-    "resource_group", "vault", "vmm_server", "hyperv_site",
-    "hyperv_host", "policy_association", "recovery_plan", "private_endpoint",
+    "resource_group", "vault", "private_endpoint",
     "alert_settings",
 })
 

@@ -140,34 +140,38 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
         vault["tags"] = vattrs["tags"]
     vault.update(vault_security(vattrs, objs, live))
 
-    assoc = {name: o["attrs"].get("policy") for name, o in of("policy_association")}
+    from reconciler.kinds import hyperv_host as host_kind
+    from reconciler.kinds import hyperv_site as site_kind
+    from reconciler.kinds import policy_association as association_kind
+    from reconciler.kinds import recovery_plan as rp_kind
+    from reconciler.kinds import vmm_server as vmm_kind
+
+    assoc_attrs = {name: o["attrs"] for name, o in of("policy_association")}
+    assoc = {name: a.get("policy") for name, a in assoc_attrs.items()}
     netmaps = {name: o["attrs"] for name, o in of("network_mapping")}
     used_vnets: set[str] = set()
 
     vmm_servers = []
-    for name, _ in sorted(of("vmm_server")):
-        clouds = [{"name": key.split("/", 1)[1], "policy": pol} for key, pol in sorted(assoc.items())
+    for name, server_obj in sorted(of("vmm_server")):
+        clouds = [association_kind.export_entry(key.split("/", 1)[1], assoc_attrs[key]) for key, pol in sorted(assoc.items())
                   if key.split("/", 1)[0] == name and pol]
         maps = []
         for key, nm_attrs in sorted(netmaps.items()):
             if key.split("/", 1)[0] == name and nm_attrs.get("targetNetwork"):
                 maps.append(nm_kind.export_entry(key.split("/", 1)[1], nm_attrs))
                 used_vnets.add(str(maps[-1]["targetNetwork"]).lower())
-        entry: dict[str, Any] = {"name": name, "clouds": clouds}
-        if maps:
-            entry["networkMappings"] = maps
-        vmm_servers.append(entry)
+        vmm_servers.append(vmm_kind.export_entry(name, server_obj["attrs"], clouds, maps))
     sites = []
-    for name, _ in sorted(of("hyperv_site")):
-        hosts = sorted(addr.split("/", 1)[1] for addr, _ in of("hyperv_host") if addr.split("/", 1)[0] == name)
+    for name, site in sorted(of("hyperv_site")):
+        hosts = sorted(host_kind.export_entry(addr.split("/", 1)[1], h["attrs"]) for addr, h in of("hyperv_host")
+                       if addr.split("/", 1)[0] == name)
         pol = next((p for key, p in assoc.items() if key.split("/", 1)[0] == name and p), None)
-        entry = {"name": name, "hosts": hosts}
+        entry = site_kind.export_entry(name, site["attrs"], hosts, pol)
         if not pol:
             omitted.append(Omitted(f"Hyper-V site '{name}'", "it has no replication policy association yet, and a manifest "
                                    "gives every Hyper-V site its policy; add `policy: NAME` (one of `policies`) to declare "
                                    "it, and `asr apply` associates it", "source.hypervSites", entry))
             continue
-        entry["policy"] = pol
         sites.append(entry)
     declared_policy = {f"{s['name']}".lower(): s["policy"] for s in sites}
     for srv in vmm_servers:
@@ -220,7 +224,8 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
     from reconciler.kinds import policy as policy_kind
 
     policies = [policy_kind.export_entry(name, o["attrs"]) for name, o in sorted(of("policy"))]
-    plans = [{"name": name, "groups": _plan_groups(live, name, o)} for name, o in sorted(of("recovery_plan"))]
+    plans = [rp_kind.export_entry(name, o["attrs"], live.recovery_plan(name) if hasattr(live, "recovery_plan") else None)
+             for name, o in sorted(of("recovery_plan"))]
 
     source: dict[str, Any] = {}
     if vmm_servers:
@@ -399,27 +404,3 @@ def export(clients: Any, subscription: str, resource_group: str, vault: str) -> 
 def export_manifest(clients: Any, subscription: str, resource_group: str, vault: str) -> str:
     """The manifest YAML for an existing vault (see `export` for the warnings)."""
     return export(clients, subscription, resource_group, vault).text
-
-
-def _plan_groups(live: Any, name: str, o: dict[str, Any]) -> list[dict[str, Any]]:
-    """The Boot groups of a live plan with their actions as `before` / `after` (plan/rpactions);
-    actions of the Shutdown / Failover groups and of empty Boot groups have no manifest form and
-    stay in Azure (unmanaged). An action the manifest cannot express is left out with a comment-free
-    skip (the plan lists it as unmanaged)."""
-    from reconciler.live.state import props
-    from reconciler.plan.rpactions import from_body
-
-    raw = live.recovery_plan(name) if hasattr(live, "recovery_plan") else None
-    boot = [g for g in (props(raw).get("groups") or [] if raw else []) if str(g.get("groupType") or "").lower() == "boot"
-            and g.get("replicationProtectedItems")]
-    out: list[dict[str, Any]] = []
-    for i, vms in enumerate(o["attrs"].get("groups") or []):
-        g: dict[str, Any] = {"vms": list(vms)}
-        if i < len(boot):
-            for key, word in (("startGroupActions", "before"), ("endGroupActions", "after")):
-                acts = [a for a in (from_body(x) for x in boot[i].get(key) or []) if a is not None]
-                if acts:
-                    g[word] = acts
-        out.append(g)
-    return out
-

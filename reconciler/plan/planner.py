@@ -212,7 +212,8 @@ class _Planner:
 
     def plan_vmm(self, d: Desired) -> None:
         lo = self.live_obj(d.address)
-        if lo is not None and lo["attrs"].get("registered"):
+        # registered (reconciler/kinds/vmm_server.py): wanted True; asr cannot register, so no update
+        if lo is not None and lo["attrs"].get("registered") == d.attrs.get("registered"):
             self.add(d, Action.NOOP, Reason.NONE, lo["attrs"], lo["attrs"], arm_id=lo["id"])
             return
         self.add(d, Action.MANUAL, Reason.NOT_REGISTERED, lo["attrs"] if lo else None, d.attrs,
@@ -223,10 +224,11 @@ class _Planner:
 
     def plan_host(self, d: Desired) -> None:
         lo = self.live_obj(d.address)
-        if lo is not None:
+        # registered (reconciler/kinds/hyperv_host.py): a provider of the site is a registered host
+        if lo is not None and lo["attrs"].get("registered") == d.attrs.get("registered"):
             self.add(d, Action.NOOP, Reason.NONE, lo["attrs"], lo["attrs"], arm_id=lo["id"])
             return
-        self.add(d, Action.MANUAL, Reason.NOT_REGISTERED, None, d.attrs,
+        self.add(d, Action.MANUAL, Reason.NOT_REGISTERED, lo["attrs"] if lo else None, d.attrs,
                  note=self.registration_note("Hyper-V host", d.ctx["host"],
                                              f" into Hyper-V site {d.ctx['site']}"))
 
