@@ -31,7 +31,7 @@ from typing import Any
 from reconciler.live.ids import norm_id
 
 __all__ = ["Field", "FIELDS", "REPLACE_FIELDS", "UPDATABLE", "desired_attrs", "live_attrs", "enable_settings",
-           "update_body", "export_target", "ref_id", "field"]
+           "update_body", "export_target", "ref_id", "field", "nic_entries", "nic_followup", "resolve", "RESOLVE"]
 
 
 def _same(v: Any) -> Any:
@@ -386,16 +386,12 @@ def enable_settings(attrs: dict[str, Any], tg: Any, disks: list[dict[str, Any]],
     return psd
 
 
-def update_body(attrs: dict[str, Any], held_psd: dict[str, Any], test_network_id: str | None = None) -> dict[str, Any]:
-    """UpdateReplicationProtectedItemInputProperties with every in-place setting the manifest declares
-    (what it leaves to Azure is not sent) and the NICs as Azure holds them with the declared ones set."""
-    body: dict[str, Any] = {"providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}
-    for f in FIELDS:
-        if f.update is None or f.mode != "update" or attrs.get(f.attr) is None:
-            continue
-        _put(body, f.update, f.to_api(attrs[f.attr]))
-    want_nics = attrs.get("nics") or []
+def nic_entries(want_nics: list[dict[str, Any]], subnet: str | None, held_psd: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """(vmNics, selectedSourceNicId) of an update: the NICs as Azure holds them (`held_psd`: the item's
+    providerSpecificDetails), each with its declared settings (`want_nics`, by position) set; the primary NIC's
+    nicId when one is declared primary, else None."""
     nics = []
+    primary_id = None
     for i, nic in enumerate(held_psd.get("vmNics") or []):
         w = want_nics[i] if i < len(want_nics) else {}
         ips = nic.get("ipConfigs") or [{}]
@@ -404,7 +400,7 @@ def update_body(attrs: dict[str, Any], held_psd: dict[str, Any], test_network_id
             primary = bool(ip.get("isPrimary", True))
             cfg: dict[str, Any] = {"ipConfigName": ip.get("name") or "ipconfig1", "isPrimary": primary}
             sub = w.get("subnet") if w else None
-            cfg["recoverySubnetName"] = sub or (attrs.get("subnet") if i == 0 else ip.get("recoverySubnetName"))
+            cfg["recoverySubnetName"] = sub or (subnet if i == 0 else ip.get("recoverySubnetName"))
             if primary and w:
                 for key, dst in NIC_KEYS:
                     if key != "subnet" and w.get(key) is not None:
@@ -413,13 +409,88 @@ def update_body(attrs: dict[str, Any], held_psd: dict[str, Any], test_network_id
         if w.get("networkSecurityGroup"):
             entry["recoveryNetworkSecurityGroupId"] = w["networkSecurityGroup"]
         if w.get("primary") and nic.get("nicId"):
-            body["selectedSourceNicId"] = nic["nicId"]
+            primary_id = nic["nicId"]
         nics.append(entry)
+    return nics, primary_id
+
+
+def _tfo_network(attrs: dict[str, Any], test_network_id: str | None) -> str | None:
+    """selectedTfoAzureNetworkId: the test network, when a declared NIC has test failover settings."""
+    if test_network_id and any(n.get("testSubnet") or n.get("testStaticIp") for n in attrs.get("nics") or []):
+        return test_network_id
+    return None
+
+
+def update_body(attrs: dict[str, Any], held_psd: dict[str, Any], test_network_id: str | None = None) -> dict[str, Any]:
+    """UpdateReplicationProtectedItemInputProperties with every in-place setting the manifest declares
+    (what it leaves to Azure is not sent) and the NICs as Azure holds them with the declared ones set."""
+    body: dict[str, Any] = {"providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}
+    for f in FIELDS:
+        if f.update is None or f.mode != "update" or attrs.get(f.attr) is None:
+            continue
+        _put(body, f.update, f.to_api(attrs[f.attr]))
+    nics, primary_id = nic_entries(attrs.get("nics") or [], attrs.get("subnet"), held_psd)
+    if primary_id:
+        body["selectedSourceNicId"] = primary_id
     if nics:
         body["vmNics"] = nics
-    if test_network_id and any(n.get("testSubnet") or n.get("testStaticIp") for n in want_nics):
-        body["selectedTfoAzureNetworkId"] = test_network_id
+    tfo = _tfo_network(attrs, test_network_id)
+    if tfo:
+        body["selectedTfoAzureNetworkId"] = tfo
     return body
+
+
+# ---------------------------------------------------------------- the NIC update after an enable
+#
+# HyperVReplicaAzureEnableProtectionInput has no NICs: a new VM's NIC settings (static IP, NSG, public IP,
+# test failover subnet / IP, primary NIC) need an update once the item exists. Its NIC ids are the item's
+# (vmNics[].nicId, known once Site Recovery created it), so the plan carries that update with markers in
+# place of the values that depend on them: {"$resolve": NAME, ...}. The applier replaces each marker, right
+# before sending the request, with `resolve(marker, psd)` of the item as Azure holds it then (one read of
+# that item, after the enable's job ended). The markers are part of the plan (shown, saved, compared with the
+# plan made again like any argument); only the NIC ids come from Azure.
+
+RESOLVE = "$resolve"
+RESOLVE_NICS = "protectedItem.vmNics"  # nic_entries(marker["nics"], marker["subnet"], item's psd)[0]
+RESOLVE_PRIMARY = "protectedItem.primaryNicId"  # the nicId of the item's NIC at marker["index"]
+RESOLVERS = {RESOLVE_NICS: "the vmNics Azure lists on the item once it exists, with the declared NIC settings set",
+             RESOLVE_PRIMARY: "the nicId of the item's NIC number {n} (declared primary), once the item exists"}
+
+
+def nic_followup(attrs: dict[str, Any], test_network_id: str | None = None) -> dict[str, Any] | None:
+    """The update a new VM needs after its enable (UpdateReplicationProtectedItemInputProperties): its
+    declared NIC settings, with the NIC ids left to resolve; None when it declares no NIC."""
+    want = attrs.get("nics")
+    if not want:
+        return None
+    body: dict[str, Any] = {"providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"},
+                            "vmNics": {RESOLVE: RESOLVE_NICS, "subnet": attrs.get("subnet"),
+                                       "nics": [{k: v for k, v in n.items() if v is not None} for n in want]}}
+    chosen = [i for i, n in enumerate(want) if n.get("primary")]
+    if chosen:
+        body["selectedSourceNicId"] = {RESOLVE: RESOLVE_PRIMARY, "index": chosen[0]}
+    tfo = _tfo_network(attrs, test_network_id)
+    if tfo:
+        body["selectedTfoAzureNetworkId"] = tfo
+    return body
+
+
+def resolve(marker: dict[str, Any], held_psd: dict[str, Any]) -> Any:
+    """The value a marker stands for, from the item's providerSpecificDetails as Azure holds it now.
+    Raises ValueError for a marker this asr does not know or that the item cannot answer."""
+    name = marker.get(RESOLVE)
+    if name == RESOLVE_NICS:
+        nics, _ = nic_entries(list(marker.get("nics") or []), marker.get("subnet"), held_psd)
+        if not nics:
+            raise ValueError("the item lists no NICs (vmNics) yet")
+        return nics
+    if name == RESOLVE_PRIMARY:
+        held = held_psd.get("vmNics") or []
+        i = marker.get("index")
+        if not isinstance(i, int) or not 0 <= i < len(held) or not held[i].get("nicId"):
+            raise ValueError(f"the item has no NIC number {i} (it lists {len(held)})")
+        return held[i]["nicId"]
+    raise ValueError(f"unknown value to resolve {name!r}")
 
 
 def _last(arm_id: Any) -> Any:
