@@ -141,10 +141,11 @@ FIELDS: tuple[Field, ...] = (
           ref="diskEncryptionSets"),
 )
 # with shapes of their own (functions below): "subnet" (in place, vmNics), "nics" (in place, vmNics),
+# "testNetwork" (in place: the update's selectedTfoAzureNetworkId, read back per NIC as vmNics[].tfoVMNetworkId),
 # "diskType", "disks", "replicatedDisks" (replace: diskType + disksToInclude / disksToIncludeForManagedDisks,
 # read from protectedManagedDisks and azureVmDiskDetails)
-SPECIAL = (("subnet", "update"), ("nics", "update"), ("diskType", "replace"), ("disks", "replace"),
-           ("replicatedDisks", "replace"))
+SPECIAL = (("subnet", "update"), ("nics", "update"), ("testNetwork", "update"), ("diskType", "replace"),
+           ("disks", "replace"), ("replicatedDisks", "replace"))
 REPLACE_FIELDS = ("source", "policy", *(f.attr for f in FIELDS if f.mode == "replace"),
                   *(a for a, m in SPECIAL if m == "replace"))
 UPDATABLE = tuple(f.attr for f in FIELDS if f.mode == "update") + tuple(a for a, m in SPECIAL if m == "update")
@@ -306,14 +307,22 @@ def live_attrs(psd: dict) -> dict[str, Any]:
     if not out["subnet"] and nics:
         out["subnet"] = nics[0].get("recoveryVMSubnetName")
     out["nics"] = _live_nics(psd)
+    out["testNetwork"] = live_test_network(psd)
     out.update(_disk_attrs(_disk_map(psd)))
     return out
 
 
+def live_test_network(psd: dict) -> str | None:
+    """The VM's test failover network: the update input's selectedTfoAzureNetworkId, which the read model
+    (HyperVReplicaAzureReplicationDetails) holds per NIC only, as vmNics[].tfoVMNetworkId (VMNicDetails: "the
+    network to be used by NIC during test failover"); the first NIC that has one."""
+    return next((n["tfoVMNetworkId"] for n in psd.get("vmNics") or [] if n.get("tfoVMNetworkId")), None)
+
+
 def desired_attrs(vm: Any, *, sub: str, target_rg: str, held: dict[str, Any] | None,
-                  disk_names: list[str]) -> tuple[dict[str, Any], tuple[str, ...]]:
+                  disk_names: list[str], test_network_id: str | None = None) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(attrs, skip_compare) of a manifest VM. `held`: the live attrs (live_attrs) when protected;
-    `disk_names`: the VM's disks (VHD file names) when known."""
+    `disk_names`: the VM's disks (VHD file names) when known; `test_network_id`: target.testNetwork's id."""
     tg = vm.target
     rg = tg.resource_group or target_rg
     attrs: dict[str, Any] = {}
@@ -341,6 +350,12 @@ def desired_attrs(vm: Any, *, sub: str, target_rg: str, held: dict[str, Any] | N
     attrs["nics"] = nics
     if nics is None:
         skip.append("nics")
+    # the test failover network is target.testNetwork for a VM whose NICs declare test failover settings (testSubnet /
+    # testStaticIp need it; validate, E5008); otherwise it is left as Azure holds it
+    attrs["testNetwork"] = test_network_id if test_network_id and any(
+        n.get("testSubnet") or n.get("testStaticIp") for n in nics or []) else None
+    if attrs["testNetwork"] is None:
+        skip.append("testNetwork")
     # every replicated disk with its type: diskType, overridden by `disks`; excluded disks are not replicated
     declared = {d.name.lower(): d for d in tg.disks}
     held_names = list((held or {}).get("replicatedDisks") or [])
@@ -414,14 +429,7 @@ def nic_entries(want_nics: list[dict[str, Any]], subnet: str | None, held_psd: d
     return nics, primary_id
 
 
-def _tfo_network(attrs: dict[str, Any], test_network_id: str | None) -> str | None:
-    """selectedTfoAzureNetworkId: the test network, when a declared NIC has test failover settings."""
-    if test_network_id and any(n.get("testSubnet") or n.get("testStaticIp") for n in attrs.get("nics") or []):
-        return test_network_id
-    return None
-
-
-def update_body(attrs: dict[str, Any], held_psd: dict[str, Any], test_network_id: str | None = None) -> dict[str, Any]:
+def update_body(attrs: dict[str, Any], held_psd: dict[str, Any]) -> dict[str, Any]:
     """UpdateReplicationProtectedItemInputProperties with every in-place setting the manifest declares
     (what it leaves to Azure is not sent) and the NICs as Azure holds them with the declared ones set."""
     body: dict[str, Any] = {"providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}
@@ -434,9 +442,8 @@ def update_body(attrs: dict[str, Any], held_psd: dict[str, Any], test_network_id
         body["selectedSourceNicId"] = primary_id
     if nics:
         body["vmNics"] = nics
-    tfo = _tfo_network(attrs, test_network_id)
-    if tfo:
-        body["selectedTfoAzureNetworkId"] = tfo
+    if attrs.get("testNetwork"):
+        body["selectedTfoAzureNetworkId"] = attrs["testNetwork"]
     return body
 
 
@@ -457,7 +464,7 @@ RESOLVERS = {RESOLVE_NICS: "the vmNics Azure lists on the item once it exists, w
              RESOLVE_PRIMARY: "the nicId of the item's NIC number {n} (declared primary), once the item exists"}
 
 
-def nic_followup(attrs: dict[str, Any], test_network_id: str | None = None) -> dict[str, Any] | None:
+def nic_followup(attrs: dict[str, Any]) -> dict[str, Any] | None:
     """The update a new VM needs after its enable (UpdateReplicationProtectedItemInputProperties): its
     declared NIC settings, with the NIC ids left to resolve; None when it declares no NIC."""
     want = attrs.get("nics")
@@ -469,9 +476,8 @@ def nic_followup(attrs: dict[str, Any], test_network_id: str | None = None) -> d
     chosen = [i for i, n in enumerate(want) if n.get("primary")]
     if chosen:
         body["selectedSourceNicId"] = {RESOLVE: RESOLVE_PRIMARY, "index": chosen[0]}
-    tfo = _tfo_network(attrs, test_network_id)
-    if tfo:
-        body["selectedTfoAzureNetworkId"] = tfo
+    if attrs.get("testNetwork"):
+        body["selectedTfoAzureNetworkId"] = attrs["testNetwork"]
     return body
 
 

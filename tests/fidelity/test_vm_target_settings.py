@@ -93,3 +93,28 @@ def test_nic_settings_are_set_by_an_update_and_read_back_per_nic(sr, emulator):
     r = raw(sr, "PATCH", item_path, {"properties": {"vmNics": [{"nicId": nic_id, "recoveryNetworkSecurityGroupId": "nsg1"}]}})
     assert r.status_code == 400
 
+
+
+def test_the_test_failover_network_is_set_by_an_update_and_read_back_on_each_nic(sr, emulator):
+    """T-008: selectedTfoAzureNetworkId (update input) reads back as vmNics[].tfoVMNetworkId (VMNicDetails); the
+    replication details have no field of their own for it."""
+    vnet = f"/subscriptions/{SUB}/resourceGroups/{FRG}/providers/Microsoft.Network/virtualNetworks"
+    container, pi, r = _enable(emulator, sr, "app01", useManagedDisks="true", logStorageAccountId=LOGS,
+                               targetAzureNetworkId=f"{vnet}/corp-vnet")
+    assert r.status_code == 202, r.text()
+    emulator.advance(SLACK)
+    item_path = f"{container['id']}/replicationProtectedItems/{pi['name']}"
+    psd = get(sr, item_path)["properties"]["providerSpecificDetails"]
+    assert [n.get("tfoVMNetworkId") for n in psd["vmNics"]] == [None] * len(psd["vmNics"])
+    nic_id = psd["vmNics"][0]["nicId"]
+    r = raw(sr, "PATCH", item_path, {"properties": {"selectedTfoAzureNetworkId": f"{vnet}/corp-test-vnet", "vmNics": [{
+        "nicId": nic_id, "ipConfigs": [{"ipConfigName": "ipconfig1", "isPrimary": True, "tfoSubnetName": "servers",
+                                        "tfoStaticIPAddress": "10.20.1.20"}]}]}})
+    assert r.status_code == 202, r.text()
+    emulator.advance(SLACK)
+    psd = get(sr, item_path)["properties"]["providerSpecificDetails"]
+    assert {n["tfoVMNetworkId"] for n in psd["vmNics"]} == {f"{vnet}/corp-test-vnet"}
+    assert psd["vmNics"][0]["ipConfigs"][0]["tfoSubnetName"] == "servers"
+    assert "selectedTfoAzureNetworkId" not in psd
+    r = raw(sr, "PATCH", item_path, {"properties": {"selectedTfoAzureNetworkId": f"{vnet}/no-such-vnet"}})
+    assert r.status_code in (400, 404), r.text()

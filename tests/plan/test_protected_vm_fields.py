@@ -228,3 +228,55 @@ def test_the_primary_nic_of_a_vm_with_two_nics(emulator, monkeypatch, tmp_path, 
         {"staticIp": "10.10.1.21"}, {"staticIp": "10.10.1.22", "primary": True}]
     rc, doc = _plan(out, capsys)
     assert rc == 0, _work(doc)
+
+
+def test_the_test_failover_network_is_compared_updated_in_place_and_exported(manifest, capsys, tmp_path, emulator):
+    """A VM whose NICs have test failover settings fails over for tests into target.testNetwork: the update's
+    selectedTfoAzureNetworkId, read back per NIC as vmNics[].tfoVMNetworkId. A change of it (in the manifest or
+    in Azure) is an in-place update; export writes it as target.testNetwork."""
+    data = yaml.safe_load(manifest.read_text())
+    data["target"]["networks"].append({"name": "corp-test2-vnet", "addressSpace": ["10.20.0.0/16"],
+                                       "subnets": [{"name": "servers", "addressPrefix": "10.20.1.0/24"}]})
+    manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert asr(["apply", str(manifest), "--auto-approve"]) == 0, capsys.readouterr()
+    rc, doc = _plan(manifest, capsys)
+    assert rc == 0, _work(doc)
+    sql = next(c for c in doc["changes"] if c["address"] == "protected_vm.sql01")
+    assert sql["after"]["testNetwork"].endswith("/virtualNetworks/corp-test-vnet")
+    web = next(c for c in doc["changes"] if c["address"] == "protected_vm.web01")
+    assert web["after"]["testNetwork"] is None  # no NIC test settings: left as Azure holds it (none)
+
+    # export: two networks no production failover uses, the VM's test failover network decides
+    out = tmp_path / "exported.yaml"
+    assert asr(["export", "--subscription", SUB, "--resource-group", "contoso-dr-rg", "--vault", "contoso-asr-vault",
+                "--out", str(out)]) == 0, capsys.readouterr()
+    assert yaml.safe_load(out.read_text())["target"]["testNetwork"] == "corp-test-vnet"
+    rc, doc = _plan(out, capsys)
+    assert rc == 0, _work(doc)
+
+    # the manifest moves the test network: an update in place of the VM (and nothing else)
+    data["target"]["testNetwork"] = "corp-test2-vnet"
+    manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+    rc, doc = _plan(manifest, capsys)
+    (c,) = _work(doc).values()
+    assert c["address"] == "protected_vm.sql01" and c["action"] == "update" and "testNetwork" in c["note"], c
+    body = c["requests"][0]["args"]["update_protection_input"]["properties"]
+    assert body["selectedTfoAzureNetworkId"].endswith("/virtualNetworks/corp-test2-vnet")
+    assert asr(["apply", str(manifest), "--auto-approve"]) == 0, capsys.readouterr()
+    rc, doc = _plan(manifest, capsys)
+    assert rc == 0, _work(doc)
+    out2 = tmp_path / "exported2.yaml"
+    assert asr(["export", "--subscription", SUB, "--resource-group", "contoso-dr-rg", "--vault", "contoso-asr-vault",
+                "--out", str(out2)]) == 0, capsys.readouterr()
+    assert yaml.safe_load(out2.read_text())["target"]["testNetwork"] == "corp-test2-vnet"
+
+    # someone points it elsewhere in Azure (here: an apply of another manifest): drift, shown and corrected in place
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({**data, "target": {**data["target"], "testNetwork": "corp-test-vnet"}}, sort_keys=False))
+    assert asr(["apply", str(other), "--auto-approve"]) == 0, capsys.readouterr()
+    rc, doc = _plan(manifest, capsys)
+    (c,) = _work(doc).values()
+    assert c["action"] == "update" and c["before"]["testNetwork"].endswith("/corp-test-vnet"), c
+    assert asr(["apply", str(manifest), "--auto-approve"]) == 0, capsys.readouterr()
+    rc, doc = _plan(manifest, capsys)
+    assert rc == 0, _work(doc)
