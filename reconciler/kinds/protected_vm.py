@@ -509,6 +509,19 @@ def _rg(arm_id: Any) -> str | None:
     return parts[low.index("resourcegroups") + 1] if "resourcegroups" in low and low.index("resourcegroups") + 1 < len(parts) else None
 
 
+# Why export leaves osType out. Azure reads a VM's OS type as `oSDetails.osType`: the OS Site Recovery
+# discovered on the VM (the protectable item's osDetails, null when it discovered none: PowerShell's
+# TestEnableDR.json), and, after an override at enable (PowerShell -OS), perhaps the override: no recording
+# shows which (ReplicationProtectedItems_Get.json has no oSDetails at all; docs/fidelity.md T-007). Export
+# cannot tell an override from a discovery, and osType is a replace field (enable input only). Written out, it
+# would declare for every VM an override nobody made, and a later change in what Azure reports (a
+# rediscovery) would plan a disable + re-enable that restarts initial replication; left out, the plan
+# compares nothing (a setting the manifest does not declare is left as Azure holds it), so an exported
+# manifest never diffs on it. An override someone did declare is not exported either: the manifest's author
+# adds it back by hand.
+OS_TYPE_NOT_EXPORTED = True
+
+
 def export_target(name: str, a: dict[str, Any], target_rg: str) -> dict[str, Any]:
     """protectedVMs[].target from normalized live attrs (documented key order). References in the VM's
     resource group are written as names, others as ARM ids."""
@@ -526,7 +539,7 @@ def export_target(name: str, a: dict[str, Any], target_rg: str) -> dict[str, Any
             continue
         if f.attr in ("licenseType", "sqlServerLicenseType") and v == "NoLicenseType":
             continue
-        if f.attr == "osType":  # Azure reads back the discovered OS and an override alike: left to what it reports
+        if f.attr == "osType":  # never exported: see OS_TYPE_NOT_EXPORTED
             continue
         if f.attr == "securityProfile":
             if v.get("type") != "None":

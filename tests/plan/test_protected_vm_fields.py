@@ -280,3 +280,11 @@ def test_the_test_failover_network_is_compared_updated_in_place_and_exported(man
     assert asr(["apply", str(manifest), "--auto-approve"]) == 0, capsys.readouterr()
     rc, doc = _plan(manifest, capsys)
     assert rc == 0, _work(doc)
+
+
+def test_export_leaves_the_os_type_out():
+    """T-007: the OS type Azure reads is a discovery or an override alike; exported, it would declare a replace-only
+    setting nobody chose. Left out, the plan compares nothing for it."""
+    live = pvm.live_attrs({"oSDetails": {"osType": "Linux"}, "recoveryAzureVmName": "vm1"})
+    assert live["osType"] == "Linux"
+    assert "osType" not in pvm.export_target("vm1", live, "rg")
