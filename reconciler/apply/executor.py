@@ -405,7 +405,7 @@ class Executor:
             try:
                 args = resolve_args(self.clients, operation, args)
             except ValueError as exc:
-                raise ChangeFailed("NotResolved", f"cannot send {operation}: {exc}") from exc
+                raise ChangeFailed("NotResolved", f"the NIC update was not sent: {exc}") from exc
             self.emit({"event": "note", "address": c.address,
                        "message": "read the item to resolve the values the plan marks $resolve (its NIC ids)"})
         if spec.style == ops.AWAIT:

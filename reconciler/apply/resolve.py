@@ -79,7 +79,4 @@ def resolve_args(clients: Any, operation: str, args: dict[str, Any]) -> dict[str
     check_markers(operation, args)
     psd = read_item_psd(clients, args)
     body = RESOLVABLE[operation]
-    try:
-        return {**args, body: _substitute(args[body], psd)}
-    except ValueError as exc:
-        raise ValueError(f"{args.get('replicated_protected_item_name')}: {exc}") from exc
+    return {**args, body: _substitute(args[body], psd)}

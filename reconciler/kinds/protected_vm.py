@@ -486,9 +486,12 @@ def resolve(marker: dict[str, Any], held_psd: dict[str, Any]) -> Any:
     Raises ValueError for a marker this asr does not know or that the item cannot answer."""
     name = marker.get(RESOLVE)
     if name == RESOLVE_NICS:
-        nics, _ = nic_entries(list(marker.get("nics") or []), marker.get("subnet"), held_psd)
+        want = list(marker.get("nics") or [])
+        nics, _ = nic_entries(want, marker.get("subnet"), held_psd)
         if not nics:
             raise ValueError("the item lists no NICs (vmNics) yet")
+        if len(want) > len(nics):
+            raise ValueError(nic_count_problem(len(want), len(nics)))
         return nics
     if name == RESOLVE_PRIMARY:
         held = held_psd.get("vmNics") or []
@@ -575,6 +578,18 @@ def export_target(name: str, a: dict[str, Any], target_rg: str) -> dict[str, Any
     if nics:
         out["nics"] = nics
     return out
+
+
+def nic_count_problem(declared: int, held: int) -> str:
+    return (f"target.nics declares {declared} NICs, and Site Recovery lists {held} on the VM (vmNics): "
+            f"declare at most {held}, in the order Azure lists them")
+
+
+def update_problems(tg: Any, held_psd: dict[str, Any]) -> list[str]:
+    """What an update of a protected VM cannot do, given the item as Azure holds it: more NICs declared than
+    the VM has (the update could set only those it has, and the plan would never converge)."""
+    declared, held = len(getattr(tg, "nics", None) or []), len(held_psd.get("vmNics") or [])
+    return [nic_count_problem(declared, held)] if declared > held else []
 
 
 def enable_problems(tg: Any, protectable: dict[str, Any]) -> list[str]:

@@ -372,6 +372,11 @@ class _Planner:
                      note=f"{st['currentScenario']} in progress for {vm.name} (job {parse_id(st['jobId']).get('replicationjobs', st['jobId'])}); "
                           "apply waits for it instead of repeating it")
             return
+        refused = pvm.update_problems(vm.target, props(item).get("providerSpecificDetails") or {})
+        if refused:  # the update could never bring it about: shown, not sent
+            self.add(d, Action.MANUAL, Reason.NOT_DISCOVERED, before, d.attrs, arm_id=item.get("id"),
+                     note=f"VM {vm.name}: " + "; ".join(refused) + "; fix protectedVMs[].target, then plan again")
+            return
         changed = changed_fields(before, d.attrs, d.skip_compare)
         after = {**before, **{k: v for k, v in d.attrs.items() if k not in d.skip_compare}}
         item_cid = norm_id(item["id"]).split("/replicationprotecteditems/")[0]

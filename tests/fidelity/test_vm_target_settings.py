@@ -118,3 +118,14 @@ def test_the_test_failover_network_is_set_by_an_update_and_read_back_on_each_nic
     assert "selectedTfoAzureNetworkId" not in psd
     r = raw(sr, "PATCH", item_path, {"properties": {"selectedTfoAzureNetworkId": f"{vnet}/no-such-vnet"}})
     assert r.status_code in (400, 404), r.text()
+
+
+def test_vm_sizes_as_azure_lists_them_constrained_vcpu_ones_too(sr, emulator):
+    """T-012: Standard_M8-2ms (a constrained vCPU size) is a size; a lower-case tier is refused (the emulator's
+    rule; asr validate refuses it first)."""
+    container, pi, r = _enable(emulator, sr, "app01", useManagedDisks="true", logStorageAccountId=LOGS,
+                               targetVmSize="Standard_M8-2ms")
+    assert r.status_code == 202, r.text()
+    _, _, r = _enable(emulator, sr, "app02", useManagedDisks="true", logStorageAccountId=LOGS,
+                      targetVmSize="standard_d4s_v5")
+    assert r.status_code == 400 and "InvalidVmSize" in r.text()

@@ -288,3 +288,68 @@ def test_export_leaves_the_os_type_out():
     live = pvm.live_attrs({"oSDetails": {"osType": "Linux"}, "recoveryAzureVmName": "vm1"})
     assert live["osType"] == "Linux"
     assert "osType" not in pvm.export_target("vm1", live, "rg")
+
+
+def test_more_nics_than_the_vm_has_is_a_clear_failure_then_a_manual_step(emulator, monkeypatch, tmp_path, capsys):
+    """The NIC count is known only once Site Recovery protects the VM: a new VM's NIC update refuses, naming the
+    counts (nothing half-sent), and the next plan shows a manual step instead of an update that never converges."""
+    from reconciler.emulator.estate import quickstart_estate
+
+    monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
+    monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
+    emulator.reset(estate=quickstart_estate(azure=True), time_scale=600.0)
+    data = yaml.safe_load(open(example_path("quickstart"), encoding="utf-8"))
+    next(v for v in data["protectedVMs"] if v["name"] == "app01")["target"]["nics"] = [
+        {"staticIp": "10.10.1.21"}, {"staticIp": "10.10.1.22"}]
+    path = tmp_path / "two-nics.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    capsys.readouterr()
+    assert asr(["apply", str(path), "--auto-approve"]) == 1
+    err = capsys.readouterr().err
+    assert "protected_vm.app01" in err and "target.nics declares 2 NICs, and Site Recovery lists 1" in err, err
+    rc, doc = _plan(path, capsys)
+    c = _work(doc)["protected_vm.app01"]
+    assert c["action"] == "manual" and c["requests"] == [], c
+    assert "declare at most 1" in c["note"]
+
+
+# quickstart's VM target settings, each removed or changed: what validates applies without a refusal from Azure
+VARIANTS = {
+    "no vmName": ("sql01", "vmName", None), "no size": ("sql01", "size", None),
+    "no zone": ("sql01", "availabilityZone", None), "no licence": ("sql01", "licenseType", None),
+    "no SQL licence": ("sql01", "sqlServerLicenseType", None), "no tags": ("sql01", "tags", None),
+    "no excluded disk": ("app02", "disks", None), "constrained vCPU size": ("sql01", "size", "Standard_M8-2ms"),
+    "Basic size": ("app01", "size", "Basic_A1"), "PAYG SQL": ("sql01", "sqlServerLicenseType", "PAYG"),
+    "own resource group": ("app01", "resourceGroup", "app-rg"), "availability set": ("app01", "availabilitySet", "app-avset"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_a_quickstart_variant_that_validates_applies(name, emulator, monkeypatch, tmp_path, capsys):
+    from reconciler.emulator.estate import quickstart_estate
+
+    monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
+    monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
+    vm, key, value = VARIANTS[name]
+    data = yaml.safe_load(open(example_path("quickstart"), encoding="utf-8"))
+    target = next(v for v in data["protectedVMs"] if v["name"] == vm)["target"]
+    target.pop(key) if value is None else target.__setitem__(key, value)
+    path = tmp_path / "variant.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert asr(["validate", str(path)]) == 0, capsys.readouterr()
+    emulator.reset(estate=quickstart_estate(azure=True), time_scale=600.0)
+    assert asr(["apply", str(path), "--auto-approve"]) == 0, capsys.readouterr()
+    rc, doc = _plan(path, capsys)
+    assert rc == 0, _work(doc)
+
+
+@pytest.mark.parametrize("size", ["standard_D4s_v5", "STANDARD_D4s_v5", "D4s_v5"])
+def test_a_vm_size_azure_refuses_is_caught_by_validate(size, tmp_path, capsys):
+    data = yaml.safe_load(open(example_path("quickstart"), encoding="utf-8"))
+    next(v for v in data["protectedVMs"] if v["name"] == "sql01")["target"]["size"] = size
+    path = tmp_path / "size.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    capsys.readouterr()
+    assert asr(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and "target.size" in err and "did you mean 'Standard_D4s_v5'?" in err, err

@@ -133,6 +133,9 @@ CASES: list[tuple[str, str, Any]] = [
           "            manual: \"Check SQL\"\n            script: {path: \"\\\\\\\\vmm01\\\\lib\\\\x.ps1\"}\n"
           "        after:\n          - name: check-sql\n            manual: \"again\"\n          - name: switch-dns\n"
           "            runbook: {automationAccount: aa1, runbook: Switch-Dns}\n          - name: nothing\n"))),
+    # protected VM target settings, checked offline (issue 13)
+    ("vm-target-tags", "tags of the failed-over VM, its disks and NICs that Azure refuses", sub(("      logStorageAccount: contosoasrlogs01\n  - name: app01", "      logStorageAccount: contosoasrlogs01\n      tags: {\"app<1>\": erp}\n      diskTags: {tier: " + "x" * 257 + "}\n  - name: app01"))),
+    ("vm-size-case", "a VM size not spelled as Azure lists it", sub(("size: Standard_D4s_v5", "size: standard_D4s_v5"))),
 ]
 
 WARN_CASES: list[tuple[str, str, Any]] = [
