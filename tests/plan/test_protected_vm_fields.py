@@ -8,12 +8,12 @@ import json
 
 import pytest
 import yaml
-from livebuilder import example_path
 
 from reconciler.cli.main import main as asr
 from reconciler.kinds import CONVERTED, NOT_CONVERTED
 from reconciler.kinds import protected_vm as pvm
 from reconciler.plan.model import Kind
+from tests.plan.livebuilder import example_path
 
 SUB = "00000000-0000-0000-0000-000000000001"
 
