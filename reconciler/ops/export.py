@@ -9,8 +9,11 @@ virtual networks are read (two more lists).
 
 Choices (documented in docs/operations.md):
 - every storage account and virtual network of the target resource group is declared;
-- `target.testNetwork`: the one virtual network of the target resource group that no
-  network mapping and no VM uses, if there is exactly one;
+- `target.testNetwork`: the test failover network (vmNics[].tfoVMNetworkId) of the VMs whose
+  NICs have test failover settings, the most common one; else the one virtual network of the
+  target resource group that no network mapping and no VM uses, if there is exactly one. A VM
+  whose test failover network is another one is written without its NIC test settings (they
+  stay as Azure holds them: the plan leaves undeclared settings alone);
 - `vmName` is written only when it differs from the VM name.
 
 Anything live that the manifest cannot express is left out of the declarations (so it
@@ -113,6 +116,43 @@ class Export:
     warnings: list[str] = field(default_factory=list)
 
 
+_TEST_NIC_KEYS = ("testSubnet", "testStaticIp")
+
+
+def _tests_nics(entry: dict[str, Any]) -> bool:
+    return any(n.get(k) for n in entry["target"].get("nics") or [] for k in _TEST_NIC_KEYS)
+
+
+def _test_network(vms: list[dict[str, Any]], tfo_nets: dict[str, str | None], networks: list[dict[str, Any]],
+                  target_rg: str) -> str | None:
+    """target.testNetwork: the test failover network the VMs with NIC test settings have, the most common one (a
+    declared network of the target resource group); None when no such VM."""
+    names = {n["name"].lower(): n["name"] for n in networks}
+    seen: dict[str, int] = {}
+    for e in vms:
+        net = tfo_nets.get(e["name"])
+        if _tests_nics(e) and net and _same_rg(net, target_rg) and (_last(net) or "").lower() in names:
+            key = names[(_last(net) or "").lower()]
+            seen[key] = seen.get(key, 0) + 1
+    return sorted(seen, key=lambda k: (-seen[k], k.lower()))[0] if seen else None
+
+
+def _keep_test_settings_of(vms: list[dict[str, Any]], tfo_nets: dict[str, str | None], test_net: str | None) -> None:
+    """A VM's NIC test settings go with target.testNetwork (its test failover network, compared by the plan): a VM
+    whose test failover network is another one keeps them in Azure but not in the manifest (left as found)."""
+    for e in vms:
+        net = _last(tfo_nets.get(e["name"])) or ""
+        if not _tests_nics(e) or (test_net and net.lower() == test_net.lower()):
+            continue
+        for n in e["target"].get("nics") or []:
+            for k in _TEST_NIC_KEYS:
+                n.pop(k, None)
+        while e["target"]["nics"] and not e["target"]["nics"][-1]:
+            e["target"]["nics"].pop()
+        if not e["target"]["nics"]:
+            del e["target"]["nics"]
+
+
 def _same_rg(arm_id: str | None, rg: str) -> bool:
     return not arm_id or (_rg_of(arm_id) or rg).lower() == rg.lower()
 
@@ -150,6 +190,7 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
     assoc = {name: a.get("policy") for name, a in assoc_attrs.items()}
     netmaps = {name: o["attrs"] for name, o in of("network_mapping")}
     used_vnets: set[str] = set()
+    tfo_nets: dict[str, str | None] = {}  # VM name -> its test failover network (vmNics[].tfoVMNetworkId)
 
     vmm_servers = []
     for name, server_obj in sorted(of("vmm_server")):
@@ -209,6 +250,7 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
                                    "gives a VM the policy of its cloud or site", "protectedVMs", entry))
             continue
         vms.append(entry)
+        tfo_nets[name] = a.get("testNetwork")
 
     storage = [storage_kind.export_entry(name, o["attrs"]) for name, o in sorted(of("storage_account"))]
     networks = [vnet_kind.export_entry(name, o["attrs"]) for name, o in sorted(of("virtual_network"))]
@@ -217,9 +259,13 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
         target_block["storageAccounts"] = storage
     if networks:
         target_block["networks"] = networks
+    test_net = _test_network(vms, tfo_nets, networks, live.target_resource_group)
     unused = [n["name"] for n in networks if n["name"].lower() not in used_vnets]
-    if len(unused) == 1:
-        target_block["testNetwork"] = unused[0]
+    if test_net is None and len(unused) == 1:
+        test_net = unused[0]
+    if test_net is not None:
+        target_block["testNetwork"] = test_net
+    _keep_test_settings_of(vms, tfo_nets, test_net)
 
     from reconciler.kinds import policy as policy_kind
 

@@ -224,7 +224,8 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         held = pvm.live_attrs(props(item).get("providerSpecificDetails") or {}) if item is not None else None
         disk_names = [str(d.get("vhdName")) for d in (props(pitem).get("customDetails") or {}).get("diskDetails") or []
                       if d.get("vhdName")] if pitem is not None and item is None else []
-        attrs, skips = pvm.desired_attrs(vm, sub=sub, target_rg=t.resource_group, held=held, disk_names=disk_names)
+        attrs, skips = pvm.desired_attrs(vm, sub=sub, target_rg=t.resource_group, held=held, disk_names=disk_names,
+                                         test_network_id=cached_id("vnet", t.test_network) if t.test_network else None)
         attrs = {"source": source, "policy": policy, **attrs}
         if policy is None:
             skips = ("policy", *skips)
@@ -232,8 +233,7 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         add(Desired(Kind.PROTECTED_VM, f"protected_vm.{vm.name}", attrs, arm_id, depends_on=deps,
                     ctx={"vm": vm, "container": cont, "protectable": pitem, "hosts": hosts,
                          "fabric_friendly": fabric_friendly, "cloud": cloud, "policy_id": policy_id,
-                         "subnet_id": cached_id("subnet", tg.network, tg.subnet), "target_rg_id": attrs["targetResourceGroup"],
-                         "test_network_id": cached_id("vnet", t.test_network) if t.test_network else None},
+                         "subnet_id": cached_id("subnet", tg.network, tg.subnet), "target_rg_id": attrs["targetResourceGroup"]},
                     replace_fields=VM_REPLACE_FIELDS, skip_compare=skips))
 
     for rp in manifest.recovery_plans:

@@ -267,10 +267,26 @@ def vm_update(manifest: Any, item: dict[str, Any], ctx: dict[str, Any]) -> Reque
     """Update the VM's in-place settings (UpdateReplicationProtectedItemInput), from the field table."""
     from reconciler.kinds import protected_vm as pvm
 
-    body = pvm.update_body(ctx["attrs"], props(item).get("providerSpecificDetails") or {}, ctx.get("test_network_id"))
+    body = pvm.update_body(ctx["attrs"], props(item).get("providerSpecificDetails") or {})
     return Request(f"{SR}.replication_protected_items.begin_update", {
         **_vault_args(manifest), **_fc_item(item["id"]), "replicated_protected_item_name": item["name"],
         "update_protection_input": {"properties": body}})
+
+
+def vm_enable_steps(manifest: Any, ctx: dict[str, Any]) -> list[Request]:
+    """Enable protection, then, when the VM declares NICs, the update that sets them: the enable input has no
+    NICs, so the update's NIC ids are resolved by the applier from the item once the enable's job ended
+    (reconciler/kinds/protected_vm.py, "the NIC update after an enable")."""
+    from reconciler.kinds import protected_vm as pvm
+
+    out = [vm_enable(manifest, ctx)]
+    body = pvm.nic_followup(ctx["attrs"])
+    if body is not None:
+        pitem, cont = ctx["protectable"], ctx["container"]
+        out.append(Request(f"{SR}.replication_protected_items.begin_update", {
+            **_vault_args(manifest), **_fc(cont["id"]), "replicated_protected_item_name": pitem["name"],
+            "update_protection_input": {"properties": body}}))
+    return out
 
 
 def _fc_item(item_id: str) -> dict[str, str]:
