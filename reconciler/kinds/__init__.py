@@ -16,12 +16,15 @@ __all__ = ["CONVERTED", "NOT_CONVERTED", "module"]
 CONVERTED: dict[str, str] = {
     "protected_vm": "reconciler.kinds.protected_vm",
     "policy": "reconciler.kinds.policy",
+    "resource_group": "reconciler.kinds.resource_group",
+    "vault": "reconciler.kinds.vault",
+    "private_endpoint": "reconciler.kinds.private_endpoint",
+    "alert_settings": "reconciler.kinds.alert_settings",
 }
 
 NOT_CONVERTED: frozenset[str] = frozenset({
-    "resource_group", "vault", "storage_account", "virtual_network", "subnet", "vmm_server", "hyperv_site",
-    "hyperv_host", "policy_association", "network_mapping", "recovery_plan", "private_endpoint",
-    "alert_settings",
+    "storage_account", "virtual_network", "subnet", "vmm_server", "hyperv_site",
+    "hyperv_host", "policy_association", "network_mapping", "recovery_plan",
 })
 
 
