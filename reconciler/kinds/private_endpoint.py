@@ -43,7 +43,7 @@ FIELDS: tuple[Field, ...] = (
     Field("subnet", "subnet", "properties.subnet.id", "properties.subnet.id", None, mode="replace"),
     Field("vault", None, "connection.privateLinkServiceId", "connection.privateLinkServiceId", None, mode="replace"),
     Field("groupIds", None, "connection.groupIds", "connection.groupIds", None, mode="replace",
-          default=(SITE_RECOVERY_GROUP,), norm=_sorted),
+          default=(SITE_RECOVERY_GROUP,), norm=_sorted, from_api=lambda v: v or []),
 )
 REPLACE_FIELDS = base.replace_fields(FIELDS)
 
