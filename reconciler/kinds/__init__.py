@@ -16,6 +16,10 @@ __all__ = ["CONVERTED", "NOT_CONVERTED", "module"]
 CONVERTED: dict[str, str] = {
     "protected_vm": "reconciler.kinds.protected_vm",
     "policy": "reconciler.kinds.policy",
+    "storage_account": "reconciler.kinds.storage_account",
+    "virtual_network": "reconciler.kinds.virtual_network",
+    "subnet": "reconciler.kinds.subnet",
+    "network_mapping": "reconciler.kinds.network_mapping",
     "resource_group": "reconciler.kinds.resource_group",
     "vault": "reconciler.kinds.vault",
     "private_endpoint": "reconciler.kinds.private_endpoint",
@@ -23,8 +27,7 @@ CONVERTED: dict[str, str] = {
 }
 
 NOT_CONVERTED: frozenset[str] = frozenset({
-    "storage_account", "virtual_network", "subnet", "vmm_server", "hyperv_site",
-    "hyperv_host", "policy_association", "network_mapping", "recovery_plan",
+    "vmm_server", "hyperv_site", "hyperv_host", "policy_association", "recovery_plan",
 })
 
 

@@ -1,4 +1,5 @@
-"""Site Recovery email notifications of the vault (`replicationAlertSettings/defaultAlertSetting`), declared once.
+"""Site Recovery email notifications of the vault (`vault.alerts.email`; in Azure the vault's
+`replicationAlertSettings/defaultAlertSetting`), declared once.
 
 Sources: azure-mgmt-recoveryservicessiterecovery 2.0.0 models ConfigureAlertRequest /
 ConfigureAlertRequestProperties (`replication_alert_settings.create`, a PUT that sends every setting) and
@@ -25,10 +26,12 @@ from typing import Any
 from reconciler.kinds import base
 from reconciler.kinds.base import Field
 
-__all__ = ["FIELDS", "REPLACE_FIELDS", "NAME", "send_to_owners", "desired_attrs", "live_attrs", "put_body",
+__all__ = ["FIELDS", "ROOTS", "REPLACE_FIELDS", "NAME", "send_to_owners", "desired_attrs", "live_attrs", "put_body",
            "export_entry"]
 
 NAME = "defaultAlertSetting"
+# where the manifest keys of the table start (the read, create and update paths are whole)
+ROOTS = {"manifest key": "vault.alerts.email"}
 
 
 def send_to_owners(value: Any) -> bool:
@@ -44,7 +47,7 @@ FIELDS: tuple[Field, ...] = (
     Field("sendToOwners", "sendToOwners", "properties.sendToOwners", "properties.sendToOwners", "properties.sendToOwners",
           default=False, norm=bool, from_api=send_to_owners, to_api=lambda on: "Send" if on else "DoNotSend"),
     Field("recipients", "recipients", "properties.customEmailAddresses", "properties.customEmailAddresses",
-          "properties.customEmailAddresses", default=(), norm=_addresses, from_api=lambda v: v or []),
+          "properties.customEmailAddresses", default=[], norm=_addresses, from_api=lambda v: v or []),
 )
 REPLACE_FIELDS = base.replace_fields(FIELDS)
 

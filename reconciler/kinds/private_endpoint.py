@@ -24,14 +24,16 @@ from collections.abc import Container
 from typing import Any
 
 from reconciler.kinds import base
-from reconciler.kinds.base import Field
-from reconciler.kinds.resource_group import norm_location
+from reconciler.kinds.base import Field, norm_location
 from reconciler.live.ids import parse_id, subnet_id
 
-__all__ = ["FIELDS", "REPLACE_FIELDS", "SITE_RECOVERY_GROUP", "connection", "subnet_of", "desired_attrs",
+__all__ = ["FIELDS", "ROOTS", "REPLACE_FIELDS", "SITE_RECOVERY_GROUP", "connection", "subnet_of", "desired_attrs",
            "live_attrs", "create_body", "export_entry"]
 
 SITE_RECOVERY_GROUP = "AzureSiteRecovery"
+# where the manifest keys of the table start, and what `connection.` in the read and create paths stands for
+ROOTS = {"manifest key": "vault.privateEndpoints[]",
+         "`connection.`": "properties.privateLinkServiceConnections[0].properties (the manual one when Azure holds that)"}
 
 
 def _sorted(v: Any) -> list[Any]:
@@ -43,7 +45,7 @@ FIELDS: tuple[Field, ...] = (
     Field("subnet", "subnet", "properties.subnet.id", "properties.subnet.id", None, mode="replace"),
     Field("vault", None, "connection.privateLinkServiceId", "connection.privateLinkServiceId", None, mode="replace"),
     Field("groupIds", None, "connection.groupIds", "connection.groupIds", None, mode="replace",
-          default=(SITE_RECOVERY_GROUP,), norm=_sorted, from_api=lambda v: v or []),
+          default=[SITE_RECOVERY_GROUP], norm=_sorted, from_api=lambda v: v or []),
 )
 REPLACE_FIELDS = base.replace_fields(FIELDS)
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from reconciler.live.ids import norm_id
 
-__all__ = ["Field", "FIELDS", "REPLACE_FIELDS", "UPDATABLE", "desired_attrs", "live_attrs", "enable_settings",
+__all__ = ["Field", "FIELDS", "ROOTS", "REPLACE_FIELDS", "UPDATABLE", "desired_attrs", "live_attrs", "enable_settings",
            "update_body", "export_target", "ref_id", "field"]
 
 
@@ -140,6 +140,9 @@ FIELDS: tuple[Field, ...] = (
     Field("diskEncryptionSet", "diskEncryptionSet", None, "diskEncryptionSetId", None, mode="replace",
           ref="diskEncryptionSets"),
 )
+ROOTS = {"read from": "the replicated item's properties.providerSpecificDetails (HyperVReplicaAzureReplicationDetails)",
+         "create input": "EnableProtectionInput properties.providerSpecificDetails (HyperVReplicaAzureEnableProtectionInput)",
+         "update input": "UpdateReplicationProtectedItemInput properties"}
 # with shapes of their own (functions below): "subnet" (in place, vmNics), "nics" (in place, vmNics),
 # "diskType", "disks", "replicatedDisks" (replace: diskType + disksToInclude / disksToIncludeForManagedDisks,
 # read from protectedManagedDisks and azureVmDiskDetails)

@@ -1,20 +1,17 @@
-"""Resource groups, declared once.
+"""Resource groups asr creates (`vault.resourceGroup`, `target.resourceGroup`, `protectedVMs[].target.resourceGroup`),
+each in the vault's region, declared once.
 
 Sources: azure-mgmt-resource 26.0.0 model ResourceGroup (`location`, `tags`, `properties.provisioningState`),
 `resource_groups.create_or_update` (a PUT with `{location}`); ARM cannot move a resource group to another
 region.
 
-A manifest has no resource-group entry of its own: the groups asr creates are `vault.resourceGroup`,
-`target.resourceGroup` and any `protectedVMs[].target.resourceGroup`, each in the vault's region. So the
-one row, `location`, is read from the **vault** entry (`vault.location`, the model passed to `desired_attrs`)
-and a manifest changes it only by moving the vault: a change is a replace (delete + create, under
-`--allow-destroy`). Export writes no resource group: `vault.location` (reconciler/kinds/vault.py) says it.
+A manifest has no resource-group entry of its own, only the names above (the group is found by name in the
+subscription). Fields:
 
-- `location`: the region, compared without spaces and case (`West Europe` = `westeurope`); created as the
-  manifest spells it.
-
-`norm_location` is the one location normalisation of every kind (the planner re-exports it from
-reconciler/plan/normalize.py).
+- `location`: the group's region. A manifest does not write it: it is the vault's region (`vault.location`),
+  compared as ARM names regions (`West Europe` = `westeurope`) and created as the manifest spells it. ARM
+  cannot move a group, so a change (a manifest that moves the vault) is a replace (delete + create, under
+  `--allow-destroy`). Export writes no resource group: `vault.location` (reconciler/kinds/vault.py) says it.
 """
 
 from __future__ import annotations
@@ -22,27 +19,21 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.kinds import base
-from reconciler.kinds.base import Field
+from reconciler.kinds.base import Field, norm_location
 
-__all__ = ["FIELDS", "REPLACE_FIELDS", "norm_location", "desired_attrs", "live_attrs", "create_body"]
-
-
-def norm_location(loc: Any) -> str | None:
-    """An Azure region compared the way ARM does: no spaces, lower case ("West Europe" -> "westeurope")."""
-    if loc is None:
-        return None
-    return str(loc).replace(" ", "").lower()
+__all__ = ["FIELDS", "REPLACE_FIELDS", "desired_attrs", "live_attrs", "create_body"]
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("location", "location", "location", "location", None, mode="replace", norm=norm_location),
+    Field("location", None, "location", "location", None, mode="replace", norm=norm_location),
 )
 REPLACE_FIELDS = base.replace_fields(FIELDS)
 
 
-def desired_attrs(vault: Any) -> dict[str, Any]:
-    """A resource group's attributes from the manifest's `vault` entry (its region is the vault's)."""
-    return base.desired_attrs(FIELDS, vault)
+def desired_attrs(location: str) -> dict[str, Any]:
+    """A resource group's attributes: `location` is the vault's region (`vault.location`)."""
+    values = {"location": location}
+    return {f.attr: f.norm(values[f.attr]) for f in FIELDS}
 
 
 def live_attrs(group: dict[str, Any]) -> dict[str, Any]:

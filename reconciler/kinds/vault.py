@@ -1,4 +1,5 @@
-"""The Recovery Services vault, declared once.
+"""The Recovery Services vault (`vault`): its region, storage redundancy, tags (undeclared ones kept) and
+security settings (identity, public network access, alert states), declared once.
 
 Sources: azure-mgmt-recoveryservices 4.3.0 models Vault (create: `vaults.begin_create_or_update`, a PUT),
 PatchVault (update: `vaults.begin_update`, a PATCH), VaultProperties, RedundancySettings
@@ -38,16 +39,17 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.kinds import base
-from reconciler.kinds.base import Field
-from reconciler.kinds.resource_group import norm_location
+from reconciler.kinds.base import Field, norm_location
 from reconciler.kinds.tags import LOCK_TAG, merged_tags
 
-__all__ = ["FIELDS", "REPLACE_FIELDS", "SECURITY_ATTRS", "ALERT_ATTRS", "declared", "desired_attrs", "live_attrs",
+__all__ = ["FIELDS", "ROOTS", "REPLACE_FIELDS", "SECURITY_ATTRS", "ALERT_ATTRS", "declared", "desired_attrs", "live_attrs",
            "create_body", "update_body", "security_update_body", "export_entry"]
 
 _RED = "properties.redundancySettings.standardTierStorageRedundancy"
 _AM = "properties.monitoringSettings.azureMonitorAlertSettings."
 _CLASSIC = "properties.monitoringSettings.classicAlertSettings."
+# where the manifest keys of the table start (the read, create and update paths are whole)
+ROOTS = {"manifest key": "vault"}
 
 
 def _live_tags(tags: Any) -> dict[str, Any]:

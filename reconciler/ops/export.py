@@ -38,7 +38,10 @@ import yaml
 
 from reconciler.azure.errors import azure_errors, is_not_found
 from reconciler.errors import NotFoundError
+from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import protected_vm as pvm
+from reconciler.kinds import storage_account as storage_kind
+from reconciler.kinds import virtual_network as vnet_kind
 from reconciler.ops.inventory import as_json
 
 
@@ -132,7 +135,7 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
     vault = vault_security(v.get("name"), vattrs, objs, live)
 
     assoc = {name: o["attrs"].get("policy") for name, o in of("policy_association")}
-    netmaps = {name: o["attrs"].get("targetNetwork") for name, o in of("network_mapping")}
+    netmaps = {name: o["attrs"] for name, o in of("network_mapping")}
     used_vnets: set[str] = set()
 
     vmm_servers = []
@@ -140,11 +143,10 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
         clouds = [{"name": key.split("/", 1)[1], "policy": pol} for key, pol in sorted(assoc.items())
                   if key.split("/", 1)[0] == name and pol]
         maps = []
-        for key, vnet in sorted(netmaps.items()):
-            if key.split("/", 1)[0] == name and vnet:
-                vnet_name = _last(vnet) or ""
-                maps.append({"vmNetwork": key.split("/", 1)[1], "targetNetwork": vnet_name})
-                used_vnets.add(vnet_name.lower())
+        for key, nm_attrs in sorted(netmaps.items()):
+            if key.split("/", 1)[0] == name and nm_attrs.get("targetNetwork"):
+                maps.append(nm_kind.export_entry(key.split("/", 1)[1], nm_attrs))
+                used_vnets.add(str(maps[-1]["targetNetwork"]).lower())
         entry: dict[str, Any] = {"name": name, "clouds": clouds}
         if maps:
             entry["networkMappings"] = maps
@@ -198,12 +200,8 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
             continue
         vms.append(entry)
 
-    storage = [{"name": name, "sku": o["attrs"].get("sku") or "Standard_LRS"} for name, o in sorted(of("storage_account"))]
-    networks: list[dict[str, Any]] = []
-    for name, o in sorted(of("virtual_network")):
-        a = o["attrs"]
-        networks.append({"name": name, "addressSpace": list(a.get("addressSpace") or []),
-                         "subnets": [{"name": s, "addressPrefix": p} for s, p in (a.get("subnets") or {}).items()]})
+    storage = [storage_kind.export_entry(name, o["attrs"]) for name, o in sorted(of("storage_account"))]
+    networks = [vnet_kind.export_entry(name, o["attrs"]) for name, o in sorted(of("virtual_network"))]
     target_block: dict[str, Any] = {"resourceGroup": live.target_resource_group}
     if storage:
         target_block["storageAccounts"] = storage

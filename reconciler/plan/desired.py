@@ -15,15 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.kinds import alert_settings as alert_kind
+from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import policy as policy_kind
 from reconciler.kinds import private_endpoint as pe_kind
 from reconciler.kinds import protected_vm as pvm
 from reconciler.kinds import resource_group as rg_kind
+from reconciler.kinds import storage_account as storage_kind
 from reconciler.kinds import vault as vault_kind
+from reconciler.kinds import virtual_network as vnet_kind
 from reconciler.live.ids import rg_id, storage_id, subnet_id, vault_id, vnet_id
 from reconciler.live.state import LiveState, props
 from reconciler.plan.model import Kind
-from reconciler.plan.normalize import live_rp_actions, norm_location
+from reconciler.plan.normalize import live_rp_actions
 
 __all__ = ["Desired", "desired_objects", "VM_UPDATABLE", "VM_REPLACE_FIELDS", "mapping_name", "network_mapping_name"]
 
@@ -57,11 +60,6 @@ def network_mapping_name(vm_network: str, target_network: str) -> str:
     return _safe(f"{vm_network}-{target_network}")[:80]
 
 
-def _subnet_prefix(subnet: dict) -> Any:
-    sp = props(subnet)
-    return sp.get("addressPrefix") or ((sp.get("addressPrefixes") or [None])[0])
-
-
 def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
     sub = manifest.subscription
     v = manifest.vault
@@ -74,11 +72,11 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         out[d.address] = d
 
     # resource groups
-    add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{v.resource_group}", rg_kind.desired_attrs(v),
+    add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{v.resource_group}", rg_kind.desired_attrs(v.location),
                 rg_id(sub, v.resource_group), ctx={"name": v.resource_group, "location": v.location},
                 replace_fields=rg_kind.REPLACE_FIELDS))
     if f"resource_group.{t.resource_group}".lower() not in {a.lower() for a in out}:
-        add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{t.resource_group}", rg_kind.desired_attrs(v),
+        add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{t.resource_group}", rg_kind.desired_attrs(v.location),
                     rg_id(sub, t.resource_group), ctx={"name": t.resource_group, "location": v.location},
                     replace_fields=rg_kind.REPLACE_FIELDS))
     rg_addr = {v.resource_group.lower(): f"resource_group.{v.resource_group}",
@@ -93,29 +91,18 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
                 replace_fields=vault_kind.REPLACE_FIELDS, skip_compare=vault_skip))
 
     for sa in t.storage_accounts:
-        add(Desired(Kind.STORAGE_ACCOUNT, f"storage_account.{sa.name}", {
-            "location": norm_location(v.location), "sku": sa.sku.value,
-        }, storage_id(sub, t.resource_group, sa.name), depends_on=[rg_addr[t.resource_group.lower()]],
-            ctx={"existing": sa.existing, "location": v.location, "sku": sa.sku.value, "name": sa.name},
-            replace_fields=("location",)))
+        add(Desired(Kind.STORAGE_ACCOUNT, f"storage_account.{sa.name}", storage_kind.desired_attrs(sa, v.location),
+                    storage_id(sub, t.resource_group, sa.name), depends_on=[rg_addr[t.resource_group.lower()]],
+                    ctx={"existing": sa.existing, "name": sa.name}, replace_fields=storage_kind.REPLACE_FIELDS))
     for net in t.networks:
         # subnets in Azure the manifest does not list are unmanaged: kept by updates (so they are part
         # of the desired state), deleted only by a destroy of their own under `prune: {subnets: true}`
-        declared = {s.name.lower() for s in net.subnets}
         live_net = live.virtual_networks.get(net.name.lower())
-        unmanaged = {sn.get("name"): _subnet_prefix(sn) for sn in (props(live_net).get("subnets") or [])
-                     if str(sn.get("name") or "").lower() not in declared} if live_net else {}
-        # a declared subnet under the name's spelling in Azure (names are case-insensitive): no diff from case
-        spelled = {str(sn.get("name") or "").lower(): sn.get("name") for sn in (props(live_net).get("subnets") or [])}
-        subnets = {spelled.get(s.name.lower(), s.name): s.address_prefix for s in net.subnets}
-        add(Desired(Kind.VIRTUAL_NETWORK, f"virtual_network.{net.name}", {
-            "location": norm_location(v.location),
-            "addressSpace": sorted(net.address_space),
-            "subnets": dict(sorted({**unmanaged, **subnets}.items())),
-        }, vnet_id(sub, t.resource_group, net.name), depends_on=[rg_addr[t.resource_group.lower()]],
-            ctx={"existing": net.existing, "location": v.location, "name": net.name, "live": live_net,
-                 "unmanaged_subnets": sorted(unmanaged, key=str.lower)},
-            replace_fields=("location",)))
+        net_attrs, unmanaged = vnet_kind.desired_attrs(net, v.location, live_net)
+        add(Desired(Kind.VIRTUAL_NETWORK, f"virtual_network.{net.name}", net_attrs,
+                    vnet_id(sub, t.resource_group, net.name), depends_on=[rg_addr[t.resource_group.lower()]],
+                    ctx={"existing": net.existing, "name": net.name, "live": live_net, "unmanaged_subnets": unmanaged},
+                    replace_fields=vnet_kind.REPLACE_FIELDS))
 
     policy_addr = {p.name: f"policy.{p.name}" for p in manifest.policies}
     for p in manifest.policies:
@@ -138,10 +125,11 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
                         replace_fields=("policy",)))
         for nm in s.network_mappings:
             net = live.replication_network(s.name, nm.vm_network)
-            add(Desired(Kind.NETWORK_MAPPING, f"network_mapping.{s.name}/{nm.vm_network}", {
-                "targetNetwork": vnet_id(sub, t.resource_group, nm.target_network),
-            }, None, depends_on=[f"vmm_server.{s.name}", f"virtual_network.{nm.target_network}"],
-                ctx={"fabric": fabric, "network": net, "vm_network": nm.vm_network, "target": nm.target_network}))
+            add(Desired(Kind.NETWORK_MAPPING, f"network_mapping.{s.name}/{nm.vm_network}",
+                        nm_kind.desired_attrs(nm, subscription=sub, target_rg=t.resource_group),
+                        None, depends_on=[f"vmm_server.{s.name}", f"virtual_network.{nm.target_network}"],
+                        ctx={"fabric": fabric, "network": net, "vm_network": nm.vm_network, "target": nm.target_network},
+                        replace_fields=nm_kind.REPLACE_FIELDS))
     for site in manifest.source.hyperv_sites:
         fabric = live.fabric(site.name)
         add(Desired(Kind.HYPERV_SITE, f"hyperv_site.{site.name}", {"type": "HyperVSite"},
@@ -217,7 +205,7 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
             vm_rg = rg_addr.get(tg.resource_group.lower())
             if vm_rg is None:
                 vm_rg = rg_addr[tg.resource_group.lower()] = f"resource_group.{tg.resource_group}"
-                add(Desired(Kind.RESOURCE_GROUP, vm_rg, rg_kind.desired_attrs(v),
+                add(Desired(Kind.RESOURCE_GROUP, vm_rg, rg_kind.desired_attrs(v.location),
                             rg_id(sub, tg.resource_group), ctx={"name": tg.resource_group, "location": v.location},
                             replace_fields=rg_kind.REPLACE_FIELDS))
             deps.append(vm_rg)

@@ -24,12 +24,15 @@ import json
 from typing import Any
 
 from reconciler.kinds import alert_settings as alert_kind
+from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import policy as policy_kind
 from reconciler.kinds import private_endpoint as pe_kind
 from reconciler.kinds import resource_group as rg_kind
+from reconciler.kinds import storage_account as storage_kind
 from reconciler.kinds import vault as vault_kind
+from reconciler.kinds import virtual_network as vnet_kind
+from reconciler.kinds.base import canonical, norm_location
 from reconciler.kinds.policy import norm_start_time
-from reconciler.kinds.resource_group import norm_location
 from reconciler.kinds.tags import LOCK_TAG, merged_tags
 from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState, friendly_name, props
@@ -157,36 +160,10 @@ def live_rp_groups(live: LiveState, plan: dict) -> list[list[str]]:
 
 ACTION_KEYS = ("startGroupActions", "endGroupActions")
 
-# Read-only properties (Microsoft.Network 2026-03-01 VirtualNetwork / Subnet) that a read returns
-# and a PUT ignores: left out of a read-modify-write body, so that the body depends only on what
-# can be configured (a NIC of a failed-over VM joining a subnet does not change it).
-VNET_READ_ONLY = ("etag", "provisioningState", "resourceGuid", "systemData", "type")
-SUBNET_READ_ONLY = ("etag", "type", "provisioningState", "ipConfigurations", "ipConfigurationProfiles",
-                    "privateEndpoints", "resourceNavigationLinks", "serviceAssociationLinks", "purpose")
-
-
-def canonical(value: Any) -> Any:
-    """A deep copy with keys sorted (request bodies must be a deterministic function of their inputs)."""
-    if isinstance(value, dict):
-        return {k: canonical(value[k]) for k in sorted(value)}
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    return value
-
-
-def vnet_settings(live_vnet: dict) -> dict[str, Any]:
-    """A live vnet as a PUT body would carry it: every settable property (tags, dhcpOptions, each
-    subnet's NSG, route table, service endpoints, delegations, NAT gateway...), read-only ones out."""
-    body = {k: v for k, v in live_vnet.items() if k not in ("id", "name", *VNET_READ_ONLY)}
-    p = {k: v for k, v in (live_vnet.get("properties") or {}).items() if k not in VNET_READ_ONLY}
-    subnets = []
-    for sn in p.get("subnets") or []:
-        sn = {k: v for k, v in sn.items() if k not in SUBNET_READ_ONLY}
-        sn["properties"] = {k: v for k, v in (sn.get("properties") or {}).items() if k not in SUBNET_READ_ONLY}
-        subnets.append(sn)
-    p["subnets"] = subnets
-    body["properties"] = p
-    return canonical(body)
+# what a vnet update sends back as read (reconciler/kinds/virtual_network.py); kept importable from here
+VNET_READ_ONLY = vnet_kind.VNET_READ_ONLY
+SUBNET_READ_ONLY = vnet_kind.SUBNET_READ_ONLY
+vnet_settings = vnet_kind.settings
 
 
 def _digest(value: Any) -> str:
@@ -242,22 +219,10 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
         for o in security_objects(live):
             put(o)
     for a in live.storage_accounts.values():
-        put(_obj(Kind.STORAGE_ACCOUNT, f"storage_account.{a.get('name')}", a.get("id"), {
-            "location": norm_location(a.get("location")),
-            "sku": (a.get("sku") or {}).get("name"),
-        }))
+        put(_obj(Kind.STORAGE_ACCOUNT, f"storage_account.{a.get('name')}", a.get("id"), storage_kind.live_attrs(a)))
     for n in live.virtual_networks.values():
-        np_ = props(n)
-        subnets = {}
-        for s in np_.get("subnets") or []:
-            sp = props(s)
-            prefix = sp.get("addressPrefix") or ((sp.get("addressPrefixes") or [None])[0])
-            subnets[s.get("name")] = prefix
-        put(_obj(Kind.VIRTUAL_NETWORK, f"virtual_network.{n.get('name')}", n.get("id"), {
-            "location": norm_location(n.get("location")),
-            "addressSpace": sorted((np_.get("addressSpace") or {}).get("addressPrefixes") or []),
-            "subnets": dict(sorted(subnets.items())),
-        }, {"settings": _digest(vnet_settings(n))}))  # what an update keeps: a saved plan is stale if it moved
+        put(_obj(Kind.VIRTUAL_NETWORK, f"virtual_network.{n.get('name')}", n.get("id"), vnet_kind.live_attrs(n),
+                 {"settings": _digest(vnet_kind.settings(n))}))  # what an update keeps: a saved plan is stale if it moved
     for f in live.fabrics:
         friendly = friendly_name(f)
         if _is_site(f):
@@ -294,7 +259,7 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             net = next((n for n in live.replication_networks if norm_id(n.get("id")) == nid), None)
             net_name = (props(net).get("friendlyName") if net else None) or parse_id(m.get("id")).get("replicationnetworks")
         put(_obj(Kind.NETWORK_MAPPING, f"network_mapping.{fabric_friendly}/{net_name}", m.get("id"),
-                 {"targetNetwork": mp.get("recoveryNetworkId")}, {"state": mp.get("state")}))
+                 nm_kind.live_attrs(m), {"state": mp.get("state")}))
     for it in live.protected_items:
         name = friendly_name(it)
         st = vm_status(it)

@@ -23,6 +23,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler.kinds import protected_vm as pvm
+from reconciler.kinds import subnet as subnet_kind
 from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState, friendly_name, props
 from reconciler.plan import requests as rq
@@ -155,18 +156,18 @@ class _Planner:
                                  f"private endpoint: {', '.join(servers)} can no longer reach it (replication stops)")
 
     def plan_storage(self, d: Desired) -> None:
-        m, name, sku = self.m, d.ctx["name"], d.ctx["sku"]
-        self.plan_generic(d, [rq.storage_create(m, name, sku)],
-                          lambda mode, ch: [rq.storage_delete(m, name), rq.storage_create(m, name, sku)]
-                          if mode == "replace" else [rq.storage_update(m, name, sku)],
+        m, name = self.m, d.ctx["name"]
+        self.plan_generic(d, [rq.storage_create(m, name, d.attrs)],
+                          lambda mode, ch: [rq.storage_delete(m, name), rq.storage_create(m, name, d.attrs)]
+                          if mode == "replace" else [rq.storage_update(m, name, d.attrs, ch)],
                           existing=d.ctx["existing"])
 
     def plan_vnet(self, d: Desired) -> None:
         m = self.m
         net = next(n for n in m.target.networks if n.name == d.ctx["name"])
-        c = self.plan_generic(d, [rq.vnet_put(m, net)],
-                              lambda mode, ch: [rq.vnet_delete(m, net.name), rq.vnet_put(m, net)]
-                              if mode == "replace" else [rq.vnet_update(m, net, d.ctx["live"])],
+        c = self.plan_generic(d, [rq.vnet_put(m, net.name, d.attrs)],
+                              lambda mode, ch: [rq.vnet_delete(m, net.name), rq.vnet_put(m, net.name, d.attrs)]
+                              if mode == "replace" else [rq.vnet_update(m, net.name, d.attrs, d.ctx["live"])],
                               existing=d.ctx["existing"])
         if c.action == Action.UPDATE:
             c.note = (f"{c.note}; the vnet is sent back as read with only declared fields changed: tags, DNS servers, "
@@ -182,7 +183,7 @@ class _Planner:
             elif c.action != Action.REPLACE:  # a replaced vnet loses its subnets anyway (shown as replace)
                 self.changes.append(Change(
                     f"subnet.{addr}", Kind.SUBNET, Action.DELETE, Reason.NOT_IN_MANIFEST,
-                    before={"addressPrefix": d.attrs["subnets"].get(name)}, arm_id=sn.get("id"),
+                    before=subnet_kind.live_attrs(sn), arm_id=sn.get("id"),
                     depends_on=[d.address], requests=[rq.subnet_delete(m, net.name, name)],
                     note=f"subnet {name} of {net.name} is not in the manifest and `prune: subnets` is on"))
 
@@ -296,9 +297,8 @@ class _Planner:
         net = d.ctx["network"]
         fabric = d.ctx["fabric"]
         lo = self.live_obj(d.address)
-        target = d.attrs["targetNetwork"]
         if lo is not None:
-            self.plan_generic(d, [], lambda mode, ch: [rq.network_mapping_update(self.m, lo["id"], target)])
+            self.plan_generic(d, [], lambda mode, ch: [rq.network_mapping_update(self.m, lo["id"], d.attrs)])
             return
         if net is None:
             server = d.address.split(".", 1)[1].split("/")[0]
@@ -309,7 +309,7 @@ class _Planner:
                 self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs)
             return
         self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=[rq.network_mapping_create(
-            self.m, net["id"], network_mapping_name(d.ctx["vm_network"], d.ctx["target"]), target)])
+            self.m, net["id"], network_mapping_name(d.ctx["vm_network"], d.ctx["target"]), d.attrs)])
 
     def plan_vm(self, d: Desired) -> None:
         ctx = dict(d.ctx)

@@ -13,13 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.kinds import alert_settings as alert_kind
+from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import private_endpoint as pe_kind
 from reconciler.kinds import resource_group as rg_kind
+from reconciler.kinds import storage_account as storage_kind
 from reconciler.kinds import vault as vault_kind
+from reconciler.kinds import virtual_network as vnet_kind
 from reconciler.live.ids import AZURE_FABRIC, parse_id
 from reconciler.live.state import props
 from reconciler.plan.model import Request
-from reconciler.plan.normalize import canonical, vnet_settings
+from reconciler.plan.normalize import canonical
 
 SR = "site_recovery"
 
@@ -67,20 +70,18 @@ def vault_delete(manifest: Any) -> Request:
     return Request("vaults.vaults.begin_delete", {"resource_group_name": v.resource_group, "vault_name": v.name})
 
 
-def storage_create(manifest: Any, name: str, sku: str) -> Request:
+def storage_create(manifest: Any, name: str, attrs: dict[str, Any]) -> Request:
+    """`attrs`: the account's desired attrs (reconciler/kinds/storage_account.py)."""
     return Request("storage.storage_accounts.begin_create", {
         "resource_group_name": manifest.target.resource_group, "account_name": name,
-        "parameters": {
-            "location": manifest.vault.location, "sku": {"name": sku}, "kind": "StorageV2",
-            "properties": {"minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False,
-                           "supportsHttpsTrafficOnly": True},
-        }})
+        "parameters": storage_kind.create_body(attrs)})
 
 
-def storage_update(manifest: Any, name: str, sku: str) -> Request:
+def storage_update(manifest: Any, name: str, attrs: dict[str, Any], changed: Any = None) -> Request:
+    """PATCH with the in-place fields (`changed`: only those)."""
     return Request("storage.storage_accounts.update", {
         "resource_group_name": manifest.target.resource_group, "account_name": name,
-        "parameters": {"sku": {"name": sku}}})
+        "parameters": storage_kind.update_body(attrs, changed)})
 
 
 def storage_delete(manifest: Any, name: str) -> Request:
@@ -88,43 +89,19 @@ def storage_delete(manifest: Any, name: str) -> Request:
                                                       "account_name": name})
 
 
-def vnet_put(manifest: Any, net: Any) -> Request:
+def vnet_put(manifest: Any, name: str, attrs: dict[str, Any]) -> Request:
+    """A create: `attrs`, the vnet's desired attrs (reconciler/kinds/virtual_network.py)."""
     return Request("network.virtual_networks.begin_create_or_update", {
-        "resource_group_name": manifest.target.resource_group, "virtual_network_name": net.name,
-        "parameters": {
-            "location": manifest.vault.location,
-            "properties": {
-                "addressSpace": {"addressPrefixes": list(net.address_space)},
-                "subnets": [{"name": s.name, "properties": {"addressPrefix": s.address_prefix}} for s in net.subnets],
-            },
-        }})
+        "resource_group_name": manifest.target.resource_group, "virtual_network_name": name,
+        "parameters": vnet_kind.create_body(attrs)})
 
 
-def vnet_update(manifest: Any, net: Any, live_vnet: dict) -> Request:
-    """Read-modify-write of a virtual network: a vnet PUT replaces the whole resource (tags,
-    dhcpOptions, and every subnet with its NSG, route table, service endpoints, delegations...),
-    so the body is the vnet as read, with only what the manifest declares changed: the address
-    space and the declared subnets' prefixes (declared subnets missing in Azure are appended).
-    Subnets the manifest does not list stay in the body untouched."""
-    body = vnet_settings(live_vnet)  # a fresh copy: tags, dhcpOptions, subnets..., read-only values out
-    p = body["properties"]
-    p["addressSpace"] = {**(p.get("addressSpace") or {}), "addressPrefixes": list(net.address_space)}
-    subnets = p["subnets"]
-    by_name = {str(sn.get("name") or "").lower(): sn for sn in subnets}
-    for s in net.subnets:
-        sn = by_name.get(s.name.lower())
-        if sn is None:
-            subnets.append({"name": s.name, "properties": {"addressPrefix": s.address_prefix}})
-            continue
-        sp = sn["properties"]
-        current = sp.get("addressPrefix") or ((sp.get("addressPrefixes") or [None])[0])
-        if str(current or "").lower() != s.address_prefix.lower():
-            sp.pop("addressPrefixes", None)
-            sp["addressPrefix"] = s.address_prefix
-    body.setdefault("location", manifest.vault.location)
+def vnet_update(manifest: Any, name: str, attrs: dict[str, Any], live_vnet: dict) -> Request:
+    """Read-modify-write of a virtual network (virtual_network.update_body): the vnet as read, with
+    only what the manifest declares changed; subnets the manifest does not list stay untouched."""
     return Request("network.virtual_networks.begin_create_or_update", {
-        "resource_group_name": manifest.target.resource_group, "virtual_network_name": net.name,
-        "parameters": canonical(body)})
+        "resource_group_name": manifest.target.resource_group, "virtual_network_name": name,
+        "parameters": vnet_kind.update_body(attrs, live_vnet)})
 
 
 def subnet_delete(manifest: Any, vnet: str, subnet: str) -> Request:
@@ -192,25 +169,22 @@ def association_delete(manifest: Any, mapping_id: str) -> Request:
         "removal_input": {"properties": {"providerSpecificInput": {}}}})
 
 
-def _nm_input(target_vnet_id: str) -> dict[str, Any]:
-    return {"properties": {"recoveryFabricName": AZURE_FABRIC, "recoveryNetworkId": target_vnet_id,
-                           "fabricSpecificDetails": {"instanceType": "VmmToAzure"}}}
-
-
-def network_mapping_create(manifest: Any, network_id: str, name: str, target_vnet_id: str) -> Request:
+def network_mapping_create(manifest: Any, network_id: str, name: str, attrs: dict[str, Any]) -> Request:
+    """`attrs`: the mapping's desired attrs (reconciler/kinds/network_mapping.py)."""
     p = parse_id(network_id)
     return Request(f"{SR}.replication_network_mappings.begin_create", {
         **_vault_args(manifest), "fabric_name": p.get("replicationfabrics", ""),
         "network_name": p.get("replicationnetworks", ""), "network_mapping_name": name,
-        "input": _nm_input(target_vnet_id)})
+        "input": nm_kind.input_body(attrs)})
 
 
-def network_mapping_update(manifest: Any, mapping_id: str, target_vnet_id: str) -> Request:
+def network_mapping_update(manifest: Any, mapping_id: str, attrs: dict[str, Any]) -> Request:
     p = parse_id(mapping_id)
     return Request(f"{SR}.replication_network_mappings.begin_update", {
         **_vault_args(manifest), "fabric_name": p.get("replicationfabrics", ""),
         "network_name": p.get("replicationnetworks", ""),
-        "network_mapping_name": p.get("replicationnetworkmappings", ""), "input": _nm_input(target_vnet_id)})
+        "network_mapping_name": p.get("replicationnetworkmappings", ""),
+        "input": nm_kind.input_body(attrs, update=True)})
 
 
 def network_mapping_delete(manifest: Any, mapping_id: str) -> Request:

@@ -10,7 +10,6 @@ is added to a table without one here. Protected VMs have their own end-to-end te
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -67,6 +66,17 @@ SAMPLES: dict[str, tuple[Callable[[dict], dict], dict[str, Any]]] = {
     "policy": (_named("policies", name="every-5-min"), {
         "replicationFrequencySeconds": 30, "recoveryPointRetentionHours": 12,
         "appConsistentSnapshotFrequencyHours": 2, "initialReplicationStart": "23:00"}),
+    "storage_account": (_named("target", "storageAccounts", name="contosoasrlogs01"), {"sku": "Standard_GRS"}),
+    # an extra address space and an extra subnet (exported in name order)
+    "virtual_network": (_named("target", "networks", name="corp-vnet"), {
+        "addressSpace": ["10.10.0.0/16", "10.11.0.0/16"],
+        "subnets": [{"name": "servers", "addressPrefix": "10.10.1.0/24"}, {"name": "web", "addressPrefix": "10.11.1.0/24"}]}),
+    # the test network's one subnet, renamed and moved (found by position: its name is a sample)
+    "subnet": (lambda doc: _named("target", "networks", name="corp-test-vnet")(doc)["subnets"][0],
+               {"name": "isolated", "addressPrefix": "10.20.2.0/24"}),
+    # Corp-VMNet mapped to the other vnet
+    "network_mapping": (lambda doc: next(m for m in _named("source", "vmmServers", name="vmm01")(doc)["networkMappings"]
+                                         if m["vmNetwork"] == "Corp-VMNet"), {"targetNetwork": "corp-test-vnet"}),
     # publicNetworkAccess Disabled also orders things: vmm01 registers only once the private endpoint exists
     # (docs/fidelity.md V-010), as Azure requires for a Site Recovery endpoint (V-009)
     "vault": (_at("vault"), {
@@ -78,11 +88,16 @@ SAMPLES: dict[str, tuple[Callable[[dict], dict], dict[str, Any]]] = {
     "private_endpoint": (_endpoint("contoso-asr-pe", network="corp-vnet"), {"subnet": "servers"}),
 }
 
-# (kind, manifest path) -> the test, "module::function", that gives it a non-default value and round-trips it
-# (a value the one sampled manifest cannot take: the vault's region moves everything)
+# (kind, field or directive) -> the test in tests/kinds/ that covers it where SAMPLES cannot: the vault's
+# region (every derived location) and `existing` (an instruction to asr, never exported)
 COVERED_ELSEWHERE: dict[tuple[str, str], str] = {
-    ("vault", "location"): "tests.kinds.test_location_round_trip::test_region_round_trips_and_a_move_is_a_replace",
-    ("resource_group", "location"): "tests.kinds.test_location_round_trip::test_region_round_trips_and_a_move_is_a_replace",
+    ("storage_account", "location"): "test_network_kinds.py::test_location_is_the_vaults_and_round_trips",
+    ("virtual_network", "location"): "test_network_kinds.py::test_location_is_the_vaults_and_round_trips",
+    ("storage_account", "existing"): "test_network_kinds.py::test_existing_is_never_created_nor_changed",
+    ("virtual_network", "existing"): "test_network_kinds.py::test_existing_is_never_created_nor_changed",
+    # the vault's region (and so every resource group's): round-tripped, and a move is a replace of each
+    ("vault", "location"): "test_location_round_trip.py::test_region_round_trips_and_a_move_is_a_replace",
+    ("resource_group", "location"): "test_location_round_trip.py::test_region_round_trips_and_a_move_is_a_replace",
 }
 
 
@@ -109,14 +124,25 @@ def test_every_field_has_a_sample():
     for kind in CONVERTED:
         if kind == "protected_vm":
             continue
-        elsewhere = {path for k, path in COVERED_ELSEWHERE if k == kind}
-        assert kind in SAMPLES or elsewhere, f"{kind}: add its samples to SAMPLES"
+        elsewhere = {key for k, key in COVERED_ELSEWHERE if k == kind}
+        # a kind whose every field is covered elsewhere (resource_group: its region is the vault's) has no samples
+        assert kind in SAMPLES or _manifest_fields(kind) <= elsewhere, f"{kind}: add its samples to SAMPLES"
         sampled = set(SAMPLES[kind][1]) if kind in SAMPLES else set()
-        assert not sampled & elsewhere, (kind, sampled & elsewhere)
-        assert sampled | elsewhere == _manifest_fields(kind), kind
-    for (kind, path), test in COVERED_ELSEWHERE.items():
-        mod, _, name = test.partition("::")
-        assert callable(getattr(importlib.import_module(mod), name, None)), (kind, path, test)
+        assert sampled == _manifest_fields(kind) - elsewhere, kind
+        missing = set(getattr(module(kind), "DIRECTIVES", ())) - elsewhere
+        assert not missing, f"{kind}: directives {missing} need a test named in COVERED_ELSEWHERE"
+
+
+def test_fields_covered_elsewhere_have_their_test():
+    import importlib
+
+    for (kind, key), test in COVERED_ELSEWHERE.items():
+        mod = module(kind)
+        assert key in {f.attr for f in mod.FIELDS} | _manifest_fields(kind) | set(getattr(mod, "DIRECTIVES", ())), \
+            (kind, key)
+        file, name = test.split("::")
+        tests = importlib.import_module(f"tests.kinds.{file.removesuffix('.py')}")
+        assert callable(getattr(tests, name, None)), test
 
 
 def test_protected_vm_samples_cover_the_table():
