@@ -20,15 +20,18 @@ CONVERTED: dict[str, str] = {
     "virtual_network": "reconciler.kinds.virtual_network",
     "subnet": "reconciler.kinds.subnet",
     "network_mapping": "reconciler.kinds.network_mapping",
+    "vmm_server": "reconciler.kinds.vmm_server",
+    "hyperv_site": "reconciler.kinds.hyperv_site",
+    "hyperv_host": "reconciler.kinds.hyperv_host",
+    "policy_association": "reconciler.kinds.policy_association",
+    "recovery_plan": "reconciler.kinds.recovery_plan",
     "resource_group": "reconciler.kinds.resource_group",
     "vault": "reconciler.kinds.vault",
     "private_endpoint": "reconciler.kinds.private_endpoint",
     "alert_settings": "reconciler.kinds.alert_settings",
 }
 
-NOT_CONVERTED: frozenset[str] = frozenset({
-    "vmm_server", "hyperv_site", "hyperv_host", "policy_association", "recovery_plan",
-})
+NOT_CONVERTED: frozenset[str] = frozenset()  # every kind has its table
 
 
 def module(kind: str) -> ModuleType:

@@ -98,13 +98,14 @@ repos:
   `diskType`, `logStorageAccount`, `diskEncryptionSet`, `disks`, the source and the
   policy.
 - `nics` settings are applied by an update once protection is enabled (the enable
-  input has none, and the NIC ids are Azure's): `asr apply FILE` sets them in a later
-  round of the same apply; a saved plan (`asr apply PLAN`) runs only what was reviewed,
-  so the NIC update of a newly protected VM needs the next plan and apply.
+  input has none, and the NIC ids are Azure's): the plan shows that update with the
+  enable, in the same change, and apply sends it once the enable's job ended, with the
+  NIC ids read from the new item then; one apply (of a saved plan too) sets both.
 - `policies[].encryptAtRest` is deprecated (W5001): Microsoft retired it in April
   2022 and server-side encryption applies automatically.
 - `target.testNetwork` names an entry of `target.networks`, used by test
-  failovers and drills.
+  failovers and drills; it is also the test failover network (`selectedTfoAzureNetworkId`)
+  of every VM whose `nics` have `testSubnet` / `testStaticIp`, compared and updated in place.
 """
 
 

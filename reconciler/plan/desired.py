@@ -15,18 +15,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.kinds import alert_settings as alert_kind
+from reconciler.kinds import hyperv_host as hyperv_host_kind
+from reconciler.kinds import hyperv_site as hyperv_site_kind
 from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import policy as policy_kind
+from reconciler.kinds import policy_association as association_kind
 from reconciler.kinds import private_endpoint as pe_kind
 from reconciler.kinds import protected_vm as pvm
+from reconciler.kinds import recovery_plan as rp_kind
 from reconciler.kinds import resource_group as rg_kind
 from reconciler.kinds import storage_account as storage_kind
 from reconciler.kinds import vault as vault_kind
 from reconciler.kinds import virtual_network as vnet_kind
+from reconciler.kinds import vmm_server as vmm_server_kind
 from reconciler.live.ids import rg_id, storage_id, subnet_id, vault_id, vnet_id
 from reconciler.live.state import LiveState, props
 from reconciler.plan.model import Kind
-from reconciler.plan.normalize import live_rp_actions
 
 __all__ = ["Desired", "desired_objects", "VM_UPDATABLE", "VM_REPLACE_FIELDS", "mapping_name", "network_mapping_name"]
 
@@ -112,17 +116,17 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
     container_policy: dict[str, str] = {}
     for s in manifest.source.vmm_servers:
         fabric = live.fabric(s.name)
-        add(Desired(Kind.VMM_SERVER, f"vmm_server.{s.name}", {"registered": True},
+        add(Desired(Kind.VMM_SERVER, f"vmm_server.{s.name}", vmm_server_kind.desired_attrs(s),
                     fabric.get("id") if fabric else None, depends_on=[vault_addr], ctx={"name": s.name}))
         for c in s.clouds:
             addr = f"policy_association.{s.name}/{c.name}"
             cont = live.container(s.name, c.name)
             container_policy[f"{s.name}/{c.name}".lower()] = c.policy
-            add(Desired(Kind.POLICY_ASSOCIATION, addr, {"policy": c.policy}, None,
+            add(Desired(Kind.POLICY_ASSOCIATION, addr, association_kind.desired_attrs(c), None,
                         depends_on=[f"vmm_server.{s.name}", policy_addr.get(c.policy, f"policy.{c.policy}")],
                         ctx={"fabric": fabric, "container": cont, "policy": c.policy, "source": f"{s.name}/{c.name}",
                              "cloud": c.name},
-                        replace_fields=("policy",)))
+                        replace_fields=association_kind.REPLACE_FIELDS))
         for nm in s.network_mappings:
             net = live.replication_network(s.name, nm.vm_network)
             add(Desired(Kind.NETWORK_MAPPING, f"network_mapping.{s.name}/{nm.vm_network}",
@@ -132,24 +136,24 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
                         replace_fields=nm_kind.REPLACE_FIELDS))
     for site in manifest.source.hyperv_sites:
         fabric = live.fabric(site.name)
-        add(Desired(Kind.HYPERV_SITE, f"hyperv_site.{site.name}", {"type": "HyperVSite"},
+        add(Desired(Kind.HYPERV_SITE, f"hyperv_site.{site.name}", hyperv_site_kind.desired_attrs(site),
                     fabric.get("id") if fabric else f"{vid}/replicationFabrics/{site.name}",
-                    depends_on=[vault_addr], ctx={"name": site.name}))
+                    depends_on=[vault_addr], ctx={"name": site.name}, replace_fields=hyperv_site_kind.REPLACE_FIELDS))
         for h in site.hosts:
             prov = live.provider(site.name, h)
-            add(Desired(Kind.HYPERV_HOST, f"hyperv_host.{site.name}/{h}", {"registered": True},
+            add(Desired(Kind.HYPERV_HOST, f"hyperv_host.{site.name}/{h}", hyperv_host_kind.desired_attrs(h),
                         prov.get("id") if prov else None, depends_on=[f"hyperv_site.{site.name}"],
                         ctx={"site": site.name, "host": h}))
         cont = live.container(site.name)
         cfriendly = (props(cont).get("friendlyName") if cont else None) or site.name
         container_policy[site.name.lower()] = site.policy
-        add(Desired(Kind.POLICY_ASSOCIATION, f"policy_association.{site.name}/{cfriendly}", {"policy": site.policy},
+        add(Desired(Kind.POLICY_ASSOCIATION, f"policy_association.{site.name}/{cfriendly}", association_kind.desired_attrs(site),
                     None, depends_on=[f"hyperv_site.{site.name}", policy_addr.get(site.policy, f"policy.{site.policy}")]
                     + [f"hyperv_host.{site.name}/{h}" for h in site.hosts] if cont is None else
                     [f"hyperv_site.{site.name}", policy_addr.get(site.policy, f"policy.{site.policy}")],
                     ctx={"fabric": fabric, "container": cont, "policy": site.policy, "source": site.name,
                          "site": site.name},
-                    replace_fields=("policy",)))
+                    replace_fields=association_kind.REPLACE_FIELDS))
 
     # network mappings by (vmm server, target network), for VM ordering
     nm_by_target: dict[tuple[str, str], list[str]] = {}
@@ -218,7 +222,8 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         held = pvm.live_attrs(props(item).get("providerSpecificDetails") or {}) if item is not None else None
         disk_names = [str(d.get("vhdName")) for d in (props(pitem).get("customDetails") or {}).get("diskDetails") or []
                       if d.get("vhdName")] if pitem is not None and item is None else []
-        attrs, skips = pvm.desired_attrs(vm, sub=sub, target_rg=t.resource_group, held=held, disk_names=disk_names)
+        attrs, skips = pvm.desired_attrs(vm, sub=sub, target_rg=t.resource_group, held=held, disk_names=disk_names,
+                                         test_network_id=cached_id("vnet", t.test_network) if t.test_network else None)
         attrs = {"source": source, "policy": policy, **attrs}
         if policy is None:
             skips = ("policy", *skips)
@@ -226,30 +231,17 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         add(Desired(Kind.PROTECTED_VM, f"protected_vm.{vm.name}", attrs, arm_id, depends_on=deps,
                     ctx={"vm": vm, "container": cont, "protectable": pitem, "hosts": hosts,
                          "fabric_friendly": fabric_friendly, "cloud": cloud, "policy_id": policy_id,
-                         "subnet_id": cached_id("subnet", tg.network, tg.subnet), "target_rg_id": attrs["targetResourceGroup"],
-                         "test_network_id": cached_id("vnet", t.test_network) if t.test_network else None},
+                         "subnet_id": cached_id("subnet", tg.network, tg.subnet), "target_rg_id": attrs["targetResourceGroup"]},
                     replace_fields=VM_REPLACE_FIELDS, skip_compare=skips))
 
     for rp in manifest.recovery_plans:
-        groups = [sorted(g.vms, key=str.lower) for g in rp.groups]
-        rp_attrs: dict[str, Any] = {"groups": groups}
-        live_rp = live.recovery_plan(rp.name)
-        live_actions = live_rp_actions(live_rp) if live_rp is not None else []
-        from reconciler.plan.requests import rp_merged_groups
-        from reconciler.plan.rpactions import declared as declared_actions
-        from reconciler.plan.rpactions import summary
-
-        # the groups an apply leaves: declared actions, and those set in Azure (kept unless prune)
-        after = {"properties": {"groups": rp_merged_groups([[] for _ in rp.groups], live_rp,
-                                                           prune.recovery_plan_actions, declared_actions(rp))}}
-        actions = live_rp_actions(after)
-        if actions or live_actions:
-            rp_attrs["actions"] = [f"{a['part']} ({a['type']})" for a in actions]
-            rp_attrs["actionDetails"] = {a["part"]: summary(a["body"]) for a in actions}
+        # the actions an apply leaves: declared ones, and those set in Azure (kept unless prune)
+        rp_attrs = rp_kind.desired_attrs(rp, live.recovery_plan(rp.name), prune.recovery_plan_actions)
         add(Desired(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.name}", rp_attrs,
                     f"{vid}/replicationRecoveryPlans/{rp.name}",
                     depends_on=[f"protected_vm.{n}" for g in rp.groups for n in g.vms],
-                    ctx={"name": rp.name, "groups": [list(g.vms) for g in rp.groups]}))
+                    ctx={"name": rp.name, "groups": [list(g.vms) for g in rp.groups]},
+                    replace_fields=rp_kind.REPLACE_FIELDS))
     add_security_objects(out, manifest, live)
     return out
 

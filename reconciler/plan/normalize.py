@@ -24,15 +24,21 @@ import json
 from typing import Any
 
 from reconciler.kinds import alert_settings as alert_kind
+from reconciler.kinds import hyperv_host as hyperv_host_kind
+from reconciler.kinds import hyperv_site as hyperv_site_kind
 from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import policy as policy_kind
+from reconciler.kinds import policy_association as association_kind
 from reconciler.kinds import private_endpoint as pe_kind
+from reconciler.kinds import recovery_plan as rp_kind
 from reconciler.kinds import resource_group as rg_kind
 from reconciler.kinds import storage_account as storage_kind
 from reconciler.kinds import vault as vault_kind
 from reconciler.kinds import virtual_network as vnet_kind
+from reconciler.kinds import vmm_server as vmm_server_kind
 from reconciler.kinds.base import canonical, norm_location
 from reconciler.kinds.policy import norm_start_time
+from reconciler.kinds.recovery_plan import ACTION_KEYS, live_rp_actions, live_rp_groups, rp_group_label
 from reconciler.kinds.tags import LOCK_TAG, merged_tags
 from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState, friendly_name, props
@@ -143,23 +149,6 @@ def vm_attrs(live: LiveState, item: dict) -> dict[str, Any]:
     return {"source": source, "policy": policy, **pvm.live_attrs(psd)}
 
 
-def live_rp_groups(live: LiveState, plan: dict) -> list[list[str]]:
-    """Boot groups of a live recovery plan as lists of VM names (sorted within a group)."""
-    out = []
-    for g in props(plan).get("groups") or []:
-        if str(g.get("groupType") or "").lower() != "boot":
-            continue
-        names = []
-        for it in g.get("replicationProtectedItems") or []:
-            pi = live.protected_items_by_id.get(norm_id(it.get("id") or ""))
-            names.append((props(pi).get("friendlyName") if pi else None) or it.get("virtualMachineId") or it.get("id"))
-        if names:
-            out.append(sorted(names, key=str.lower))
-    return out
-
-
-ACTION_KEYS = ("startGroupActions", "endGroupActions")
-
 # what a vnet update sends back as read (reconciler/kinds/virtual_network.py); kept importable from here
 VNET_READ_ONLY = vnet_kind.VNET_READ_ONLY
 SUBNET_READ_ONLY = vnet_kind.SUBNET_READ_ONLY
@@ -168,31 +157,6 @@ vnet_settings = vnet_kind.settings
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()[:16]
-
-
-def rp_group_label(groups: list[dict], index: int) -> str:
-    """`Shutdown`, `Failover`, or `Boot[n]` (1-based position among the Boot groups)."""
-    g = groups[index]
-    gtype = str(g.get("groupType") or "")
-    if gtype.lower() != "boot":
-        return gtype
-    n = sum(1 for x in groups[:index + 1] if str(x.get("groupType") or "").lower() == "boot")
-    return f"Boot[{n}]"
-
-
-def live_rp_actions(plan: dict) -> list[dict[str, Any]]:
-    """Every group action of a live recovery plan: `{part, name, type, body}` in Azure's order,
-    `part` = `groups.<label>.<startGroupActions|endGroupActions>.<actionName>`."""
-    groups = props(plan).get("groups") or []
-    out = []
-    for i in range(len(groups)):
-        label = rp_group_label(groups, i)
-        for key in ACTION_KEYS:
-            for a in groups[i].get(key) or []:
-                name = str(a.get("actionName") or "")
-                typ = str((a.get("customDetails") or {}).get("instanceType") or "")
-                out.append({"part": f"groups.{label}.{key}.{name}", "name": name, "type": typ, "body": a})
-    return out
 
 
 def _obj(kind: Kind, address: str, arm_id: str | None, attrs: dict, status: dict | None = None) -> dict[str, Any]:
@@ -226,15 +190,14 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
     for f in live.fabrics:
         friendly = friendly_name(f)
         if _is_site(f):
-            put(_obj(Kind.HYPERV_SITE, f"hyperv_site.{friendly}", f.get("id"), {"type": "HyperVSite"}))
+            put(_obj(Kind.HYPERV_SITE, f"hyperv_site.{friendly}", f.get("id"), hyperv_site_kind.live_attrs(f)))
             for prov in live.providers_of(friendly):
-                pp = props(prov)
-                put(_obj(Kind.HYPERV_HOST, f"hyperv_host.{friendly}/{pp.get('friendlyName')}", prov.get("id"),
-                         {"registered": True}, {"connectionStatus": pp.get("connectionStatus")}))
+                put(_obj(Kind.HYPERV_HOST, f"hyperv_host.{friendly}/{props(prov).get('friendlyName')}", prov.get("id"),
+                         hyperv_host_kind.live_attrs(prov), hyperv_host_kind.live_status(prov)))
         else:
             provs = live.providers_of(friendly)
-            conn = {"connectionStatus": props(provs[0]).get("connectionStatus")} if provs else {}
-            put(_obj(Kind.VMM_SERVER, f"vmm_server.{friendly}", f.get("id"), {"registered": bool(provs)}, conn))
+            put(_obj(Kind.VMM_SERVER, f"vmm_server.{friendly}", f.get("id"), vmm_server_kind.live_attrs(f, provs),
+                     vmm_server_kind.live_status(provs)))
     for p in live.policies:
         put(_obj(Kind.POLICY, f"policy.{p.get('name')}", p.get("id"), policy_kind.live_attrs(p)))
     for m in live.container_mappings:
@@ -247,9 +210,8 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
                 cont = c
         cfriendly = (props(cont).get("friendlyName") if cont else None) or mp.get(
             "sourceProtectionContainerFriendlyName") or ids.get("replicationprotectioncontainers")
-        policy = mp.get("policyFriendlyName") or parse_id(mp.get("policyId")).get("replicationpolicies")
         put(_obj(Kind.POLICY_ASSOCIATION, f"policy_association.{fabric_friendly}/{cfriendly}", m.get("id"),
-                 {"policy": policy}, {"state": mp.get("state")}))
+                 association_kind.live_attrs(m), association_kind.live_status(m)))
     for m in live.network_mappings:
         mp = props(m)
         fabric_friendly = live.fabric_friendly_of(m.get("id")) or mp.get("primaryFabricFriendlyName")
@@ -269,14 +231,9 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             "currentScenario": st["currentScenario"] if scenario_in_progress(st) else "None",
         }))
     for rp in live.recovery_plans:
-        attrs: dict[str, Any] = {"groups": live_rp_groups(live, rp)}
-        actions = live_rp_actions(rp)
+        attrs = rp_kind.live_attrs(live, rp)
         status: dict[str, Any] | None = None
-        if actions:  # group actions set in Azure (portal, SDK): kept by updates, removed only under prune
-            attrs["actions"] = [f"{a['part']} ({a['type']})" for a in actions]
-            from reconciler.plan.rpactions import summary
-
-            attrs["actionDetails"] = {a["part"]: summary(a["body"]) for a in actions}
+        if "actions" in attrs:  # group actions set in Azure: a saved plan is stale if they moved
             status = {"actions": _digest([[g.get(k) for k in ACTION_KEYS] for g in props(rp).get("groups") or []])}
         put(_obj(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.get('name')}", rp.get("id"), attrs, status))
     return out

@@ -212,7 +212,8 @@ class _Planner:
 
     def plan_vmm(self, d: Desired) -> None:
         lo = self.live_obj(d.address)
-        if lo is not None and lo["attrs"].get("registered"):
+        # registered (reconciler/kinds/vmm_server.py): wanted True; asr cannot register, so no update
+        if lo is not None and lo["attrs"].get("registered") == d.attrs.get("registered"):
             self.add(d, Action.NOOP, Reason.NONE, lo["attrs"], lo["attrs"], arm_id=lo["id"])
             return
         self.add(d, Action.MANUAL, Reason.NOT_REGISTERED, lo["attrs"] if lo else None, d.attrs,
@@ -223,10 +224,11 @@ class _Planner:
 
     def plan_host(self, d: Desired) -> None:
         lo = self.live_obj(d.address)
-        if lo is not None:
+        # registered (reconciler/kinds/hyperv_host.py): a provider of the site is a registered host
+        if lo is not None and lo["attrs"].get("registered") == d.attrs.get("registered"):
             self.add(d, Action.NOOP, Reason.NONE, lo["attrs"], lo["attrs"], arm_id=lo["id"])
             return
-        self.add(d, Action.MANUAL, Reason.NOT_REGISTERED, None, d.attrs,
+        self.add(d, Action.MANUAL, Reason.NOT_REGISTERED, lo["attrs"] if lo else None, d.attrs,
                  note=self.registration_note("Hyper-V host", d.ctx["host"],
                                              f" into Hyper-V site {d.ctx['site']}"))
 
@@ -345,7 +347,7 @@ class _Planner:
                 if problems:
                     self.warnings.append(f"{d.address}: Azure's enable prerequisites check will fail: "
                                          + "; ".join(problems))
-                self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=[rq.vm_enable(self.m, ctx)])
+                self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=rq.vm_enable_steps(self.m, ctx))
                 return
             cont = ctx["container"]
             hosts_pending = [h for h in ctx["hosts"] if self.live_obj(h) is None]
@@ -372,6 +374,11 @@ class _Planner:
                      note=f"{st['currentScenario']} in progress for {vm.name} (job {parse_id(st['jobId']).get('replicationjobs', st['jobId'])}); "
                           "apply waits for it instead of repeating it")
             return
+        refused = pvm.update_problems(vm.target, props(item).get("providerSpecificDetails") or {})
+        if refused:  # the update could never bring it about: shown, not sent
+            self.add(d, Action.MANUAL, Reason.NOT_DISCOVERED, before, d.attrs, arm_id=item.get("id"),
+                     note=f"VM {vm.name}: " + "; ".join(refused) + "; fix protectedVMs[].target, then plan again")
+            return
         changed = changed_fields(before, d.attrs, d.skip_compare)
         after = {**before, **{k: v for k, v in d.attrs.items() if k not in d.skip_compare}}
         item_cid = norm_id(item["id"]).split("/replicationprotecteditems/")[0]
@@ -386,7 +393,7 @@ class _Planner:
                 pitem = ctx["protectable"] = rq.protectable_from_item(item)
             c = self.add(d, Action.REPLACE, Reason.CANNOT_UPDATE, before, after, arm_id=item.get("id"),
                          replace_fields=[f for f in changed if f in d.replace_fields] or ["policy"],
-                         requests=[rq.vm_enable(self.m, ctx)] if pitem is not None and ctx["container"] is not None else [],
+                         requests=rq.vm_enable_steps(self.m, ctx) if pitem is not None and ctx["container"] is not None else [],
                          note=f"protection is disabled by {assoc} (policy change) and re-enabled here: "
                               f"re-enabling restarts initial replication of {_vm_disk_gb(pitem, item)} GB")
             c.depends_on.append(assoc)
@@ -401,7 +408,7 @@ class _Planner:
                     norm_id(ctx["container"]["id"]) + "/"):
                 pitem = ctx["protectable"] = rq.protectable_from_item(item)  # same container: from what was read
             if pitem is not None and ctx["container"] is not None:
-                reqs.append(rq.vm_enable(self.m, ctx))
+                reqs += rq.vm_enable_steps(self.m, ctx)
             gb = _vm_disk_gb(pitem, item)
             self.add(d, Action.REPLACE, Reason.CANNOT_UPDATE, before, after, arm_id=item.get("id"),
                      replace_fields=forced, requests=reqs,

@@ -15,14 +15,16 @@ from typing import Any
 from reconciler.kinds import alert_settings as alert_kind
 from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import private_endpoint as pe_kind
+from reconciler.kinds import recovery_plan as rp_kind
 from reconciler.kinds import resource_group as rg_kind
 from reconciler.kinds import storage_account as storage_kind
 from reconciler.kinds import vault as vault_kind
 from reconciler.kinds import virtual_network as vnet_kind
-from reconciler.live.ids import AZURE_FABRIC, parse_id
+from reconciler.kinds.recovery_plan import groups_body as rp_groups_body  # noqa: F401 (re-exported)
+from reconciler.kinds.recovery_plan import merged_groups as rp_merged_groups  # noqa: F401 (re-exported)
+from reconciler.live.ids import parse_id
 from reconciler.live.state import props
 from reconciler.plan.model import Request
-from reconciler.plan.normalize import canonical
 
 SR = "site_recovery"
 
@@ -115,11 +117,13 @@ def vnet_delete(manifest: Any, name: str) -> Request:
 
 
 def site_create(manifest: Any, site: str) -> Request:
+    """FabricCreationInput from the site's field table (reconciler/kinds/hyperv_site.py): what Azure's own
+    clients send (ReplicationFabrics_Create.json, PowerShell CreateFabricTests.json); the site reads back
+    as HyperVSite (docs/fidelity.md F-002)."""
+    from reconciler.kinds import hyperv_site as site_kind
+
     return Request(f"{SR}.replication_fabrics.begin_create", {
-        **_vault_args(manifest), "fabric_name": site,
-        # what Azure's own clients send (ReplicationFabrics_Create.json, PowerShell
-        # CreateFabricTests.json); the site reads back as HyperVSite (docs/fidelity.md F-002)
-        "input": {"properties": {"customDetails": {"instanceType": "FabricSpecificCreationInput"}}}})
+        **_vault_args(manifest), "fabric_name": site, "input": site_kind.create_input(site_kind.desired_attrs(None))})
 
 
 def policy_provider_input(policy: Any) -> dict[str, Any]:
@@ -151,13 +155,12 @@ def _fc(container_id: str) -> dict[str, str]:
 
 
 def association_create(manifest: Any, container_id: str, mapping: str, policy_id: str) -> Request:
+    """CreateProtectionContainerMappingInput from the field table (reconciler/kinds/policy_association.py)."""
+    from reconciler.kinds import policy_association as association_kind
+
     return Request(f"{SR}.replication_protection_container_mappings.begin_create", {
         **_vault_args(manifest), **_fc(container_id), "mapping_name": mapping,
-        "creation_input": {"properties": {
-            "targetProtectionContainerId": AZURE_FABRIC,
-            "policyId": policy_id,
-            "providerSpecificInput": {"instanceType": "ReplicationProviderSpecificContainerMappingInput"},
-        }}})
+        "creation_input": association_kind.create_input(policy_id)})
 
 
 def association_delete(manifest: Any, mapping_id: str) -> Request:
@@ -257,10 +260,26 @@ def vm_update(manifest: Any, item: dict[str, Any], ctx: dict[str, Any]) -> Reque
     """Update the VM's in-place settings (UpdateReplicationProtectedItemInput), from the field table."""
     from reconciler.kinds import protected_vm as pvm
 
-    body = pvm.update_body(ctx["attrs"], props(item).get("providerSpecificDetails") or {}, ctx.get("test_network_id"))
+    body = pvm.update_body(ctx["attrs"], props(item).get("providerSpecificDetails") or {})
     return Request(f"{SR}.replication_protected_items.begin_update", {
         **_vault_args(manifest), **_fc_item(item["id"]), "replicated_protected_item_name": item["name"],
         "update_protection_input": {"properties": body}})
+
+
+def vm_enable_steps(manifest: Any, ctx: dict[str, Any]) -> list[Request]:
+    """Enable protection, then, when the VM declares NICs, the update that sets them: the enable input has no
+    NICs, so the update's NIC ids are resolved by the applier from the item once the enable's job ended
+    (reconciler/kinds/protected_vm.py, "the NIC update after an enable")."""
+    from reconciler.kinds import protected_vm as pvm
+
+    out = [vm_enable(manifest, ctx)]
+    body = pvm.nic_followup(ctx["attrs"])
+    if body is not None:
+        pitem, cont = ctx["protectable"], ctx["container"]
+        out.append(Request(f"{SR}.replication_protected_items.begin_update", {
+            **_vault_args(manifest), **_fc(cont["id"]), "replicated_protected_item_name": pitem["name"],
+            "update_protection_input": {"properties": body}}))
+    return out
 
 
 def _fc_item(item_id: str) -> dict[str, str]:
@@ -283,60 +302,12 @@ def vm_disable(manifest: Any, item_id: str) -> Request:
             "replicationProviderInput": {"instanceType": "DisableProtectionProviderSpecificInput"}}}})
 
 
-def rp_groups_body(groups: list[list[tuple[str, str]]],
-                   declared: dict[int, dict[str, list[dict[str, Any]]]] | None = None) -> list[dict[str, Any]]:
-    """groups of (protected item id, protected item name); `declared`: the manifest's group
-    actions by Boot group index (plan/rpactions.declared)."""
-    declared = declared or {}
-    return [{"groupType": "Boot", "replicationProtectedItems": [{"id": i, "virtualMachineId": n} for i, n in g],
-             "startGroupActions": list((declared.get(k) or {}).get("startGroupActions") or []),
-             "endGroupActions": list((declared.get(k) or {}).get("endGroupActions") or [])} for k, g in enumerate(groups)]
-
-
 def rp_create(manifest: Any, name: str, primary_fabric_id: str, groups: list[list[tuple[str, str]]],
               declared: dict[int, dict[str, list[dict[str, Any]]]] | None = None) -> Request:
+    """CreateRecoveryPlanInput from the field table (reconciler/kinds/recovery_plan.py)."""
     return Request(f"{SR}.replication_recovery_plans.begin_create", {
         **_vault_args(manifest), "recovery_plan_name": name,
-        "input": {"properties": {"primaryFabricId": primary_fabric_id, "recoveryFabricId": AZURE_FABRIC,
-                                 "failoverDeploymentModel": "ResourceManager", "groups": rp_groups_body(groups, declared)}}})
-
-
-def rp_merged_groups(groups: list[list[tuple[str, str]]], live_plan: dict | None, prune_actions: bool = False,
-                     declared: dict[int, dict[str, list[dict[str, Any]]]] | None = None) -> list[dict[str, Any]]:
-    """The groups an update sends. UpdateRecoveryPlanInput replaces every group, so the body
-    carries the groups as Azure holds them with only the Boot groups' members changed: the
-    actions the manifest declares (`declared`, by Boot group index) first, then every action set
-    in Azure under another name (unmanaged: kept, the Shutdown and Failover groups' too), matched
-    by position among the Boot groups. A Boot group beyond the manifest's that carries kept
-    actions is kept, empty, with them. Under `prune: {recoveryPlanActions: true}` the undeclared
-    actions are left out (removed)."""
-    declared = declared or {}
-    new = rp_groups_body(groups, declared)
-    if live_plan is None:
-        return new
-    names = {str(a.get("actionName") or "").lower() for d in declared.values() for acts in d.values() for a in acts}
-
-    def kept(g: dict[str, Any], key: str) -> list[dict[str, Any]]:
-        if prune_actions:
-            return []
-        return canonical([a for a in g.get(key) or [] if str(a.get("actionName") or "").lower() not in names])
-
-    out: list[dict[str, Any]] = []
-    boot = 0
-    for g in props(live_plan).get("groups") or []:
-        if str(g.get("groupType") or "").lower() != "boot":
-            out.append({"groupType": g.get("groupType"), "replicationProtectedItems": [],
-                        **{k: kept(g, k) for k in ("startGroupActions", "endGroupActions")}})
-            continue
-        if boot < len(new):
-            out.append({**new[boot], **{k: new[boot][k] + kept(g, k) for k in ("startGroupActions", "endGroupActions")}})
-        else:
-            acts = {k: kept(g, k) for k in ("startGroupActions", "endGroupActions")}
-            if acts["startGroupActions"] or acts["endGroupActions"]:
-                out.append({"groupType": "Boot", "replicationProtectedItems": [], **acts})
-        boot += 1
-    out.extend(new[boot:])
-    return out
+        "input": rp_kind.create_input(primary_fabric_id, groups, declared)})
 
 
 def rp_update(manifest: Any, name: str, groups: list[list[tuple[str, str]]], live_plan: dict | None = None,
@@ -344,7 +315,7 @@ def rp_update(manifest: Any, name: str, groups: list[list[tuple[str, str]]], liv
     """An update of the plan's groups (rp_merged_groups: read-modify-write of the actions)."""
     return Request(f"{SR}.replication_recovery_plans.begin_update", {
         **_vault_args(manifest), "recovery_plan_name": name,
-        "input": {"properties": {"groups": rp_merged_groups(groups, live_plan, prune_actions, declared)}}})
+        "input": rp_kind.update_input(groups, live_plan, prune_actions, declared)})
 
 
 def rp_delete(manifest: Any, name: str) -> Request:

@@ -14,7 +14,7 @@ REGION = "northeurope"  # the quickstart's is westeurope
 
 
 def test_region_round_trips_and_a_move_is_a_replace(emulator, monkeypatch, tmp_path, capsys):
-    from livebuilder import example_path  # tests/plan/livebuilder.py, on sys.path via tests/kinds/conftest.py
+    from tests.plan.livebuilder import example_path
 
     monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
     monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")

@@ -35,6 +35,16 @@ def _named(*path: str, name: str) -> Callable[[dict], dict]:
     return locate
 
 
+def _cloud(server: str, cloud: str) -> Callable[[dict], dict]:
+    """The entry of `cloud` in the clouds of VMM server `server`."""
+
+    def locate(doc: dict) -> dict:
+        srv = _named("source", "vmmServers", name=server)(doc)
+        return next(c for c in srv["clouds"] if c.get("name") == cloud)
+
+    return locate
+
+
 def _at(*path: str) -> Callable[[dict], dict]:
     """The mapping at `path` of a manifest document (made empty where the document has none)."""
 
@@ -43,6 +53,17 @@ def _at(*path: str) -> Callable[[dict], dict]:
         for key in path:
             node = node.setdefault(key, {})
         return node
+
+    return locate
+
+
+def _host(site: str, host: str) -> Callable[[dict], dict]:
+    """A host is a name in its site's `hosts` (nothing else to set): the site's entry, once the host is there."""
+
+    def locate(doc: dict) -> dict:
+        entry = _named("source", "hypervSites", name=site)(doc)
+        assert host in entry["hosts"], (site, host, entry["hosts"])
+        return entry
 
     return locate
 
@@ -77,6 +98,14 @@ SAMPLES: dict[str, tuple[Callable[[dict], dict], dict[str, Any]]] = {
     # Corp-VMNet mapped to the other vnet
     "network_mapping": (lambda doc: next(m for m in _named("source", "vmmServers", name="vmm01")(doc)["networkMappings"]
                                          if m["vmNetwork"] == "Corp-VMNet"), {"targetNetwork": "corp-test-vnet"}),
+    # registered: nothing a manifest sets; the emulator's simulated registration makes the plan empty
+    "vmm_server": (_named("source", "vmmServers", name="vmm01"), {}),
+    "policy_association": (_cloud("vmm01", "Gold"), {"policy": "every-5-min"}),
+    "recovery_plan": (_named("recoveryPlans", name="tier1"), {"groups": [
+        {"vms": ["sql01"], "before": [{"name": "stop-erp-batch", "manual": "Stop the ERP batch jobs"}]},
+        {"vms": ["app01", "app02", "web01"], "after": [
+            {"name": "warm-cache", "script": {"path": "\\\\vmmlib\\scripts\\warm-cache.ps1", "timeout": 600}},
+            {"name": "check-web", "manual": "Check the web tier answers", "failoverTypes": ["TestFailover"]}]}]}),
     # publicNetworkAccess Disabled also orders things: vmm01 registers only once the private endpoint exists
     # (docs/fidelity.md V-010), as Azure requires for a Site Recovery endpoint (V-009)
     "vault": (_at("vault"), {
@@ -86,6 +115,18 @@ SAMPLES: dict[str, tuple[Callable[[dict], dict], dict[str, Any]]] = {
     "alert_settings": (_at("vault", "alerts", "email"), {
         "sendToOwners": True, "recipients": ["dr-team@contoso.com", "oncall@contoso.com"]}),
     "private_endpoint": (_endpoint("contoso-asr-pe", network="corp-vnet"), {"subnet": "servers"}),
+}
+
+# the same for examples/hyperv-site.yaml (its estate: examples/estates/hyperv-site.yaml), for the kinds a
+# VMM estate does not have (a Hyper-V site, its hosts, the site's policy association)
+SITE_SAMPLES: dict[str, tuple[Callable[[dict], dict], dict[str, Any]]] = {
+    "hyperv_site": (_named("source", "hypervSites", name="branch-site"), {}),
+    "hyperv_host": (_host("branch-site", "HV-HOST-02"), {}),
+    "policy_association": (_named("source", "hypervSites", name="branch-site"), {"policy": "every-15-min"}),
+    "recovery_plan": (_named("recoveryPlans", name="office"), {"groups": [
+        {"vms": ["dc02"], "after": [{"name": "check-dns", "manual": "Check that DNS answers from dc02"}]},
+        {"vms": ["file01", "print01"], "before": [
+            {"name": "notify", "manual": "Tell the office", "failoverDirections": ["PrimaryToRecovery"]}]}]}),
 }
 
 # (kind, field or directive) -> the test in tests/kinds/ that covers it where SAMPLES cannot: the vault's
@@ -126,9 +167,11 @@ def test_every_field_has_a_sample():
             continue
         elsewhere = {key for k, key in COVERED_ELSEWHERE if k == kind}
         # a kind whose every field is covered elsewhere (resource_group: its region is the vault's) has no samples
-        assert kind in SAMPLES or _manifest_fields(kind) <= elsewhere, f"{kind}: add its samples to SAMPLES"
-        sampled = set(SAMPLES[kind][1]) if kind in SAMPLES else set()
-        assert sampled == _manifest_fields(kind) - elsewhere, kind
+        assert kind in SAMPLES or kind in SITE_SAMPLES or _manifest_fields(kind) <= elsewhere, \
+            f"{kind}: add its samples to SAMPLES"
+        for samples in (SAMPLES, SITE_SAMPLES):
+            if kind in samples:
+                assert set(samples[kind][1]) == _manifest_fields(kind) - elsewhere, kind
         missing = set(getattr(module(kind), "DIRECTIVES", ())) - elsewhere
         assert not missing, f"{kind}: directives {missing} need a test named in COVERED_ELSEWHERE"
 
@@ -170,7 +213,7 @@ def _work(doc: dict) -> dict[str, str]:
 
 @pytest.fixture
 def sampled(emulator, monkeypatch, tmp_path):
-    from livebuilder import example_path  # tests/plan/livebuilder.py, on sys.path via tests/conftest.py
+    from tests.plan.livebuilder import example_path
 
     monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
     monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
@@ -189,10 +232,7 @@ def sampled(emulator, monkeypatch, tmp_path):
 def test_every_sample_round_trips_through_apply_live_and_export(sampled, capsys, tmp_path):
     assert asr(["validate", str(sampled)]) == 0, capsys.readouterr()
     assert asr(["apply", str(sampled), "--auto-approve"]) == 0, capsys.readouterr()
-    rc, doc = _plan(sampled, capsys)
-    if rc == 2:  # the NIC update a first apply leaves to a follow-up (see test_protected_vm_fields.py)
-        assert asr(["apply", str(sampled), "--auto-approve"]) == 0, capsys.readouterr()
-        rc, doc = _plan(sampled, capsys)
+    rc, doc = _plan(sampled, capsys)  # one apply: a new VM's NIC update is planned with its enable
     assert rc == 0, _work(doc)
 
     out = tmp_path / "exported.yaml"
@@ -206,3 +246,44 @@ def test_every_sample_round_trips_through_apply_live_and_export(sampled, capsys,
             assert _get(entry, path) == value, (kind, path, _get(entry, path))
     rc, doc = _plan(out, capsys)
     assert rc == 0, _work(doc)
+
+
+def test_every_site_sample_round_trips_through_apply_live_and_export(emulator, monkeypatch, capsys, tmp_path):
+    """SITE_SAMPLES, as the test above: a Hyper-V site asr creates, its hosts registering into it (simulated
+    by the emulator), the site's policy association and a recovery plan with actions."""
+    import os
+
+    from livebuilder import ROOT, example_path
+
+    monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
+    monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
+    monkeypatch.setenv("ASR_REPLAN_INTERVAL", "0.3")
+    emulator.reset(estate=os.path.join(ROOT, "examples", "estates", "hyperv-site.yaml"), time_scale=600.0)
+    doc = yaml.safe_load(open(example_path("hyperv-site"), encoding="utf-8"))
+    for locate, values in SITE_SAMPLES.values():
+        entry = locate(doc)
+        for path, value in values.items():
+            _set(entry, path, copy.deepcopy(value))
+    sampled = tmp_path / "site-samples.yaml"
+    sampled.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+
+    assert asr(["validate", str(sampled)]) == 0, capsys.readouterr()
+    assert asr(["apply", str(sampled), "--auto-approve"]) == 0, capsys.readouterr()
+    rc, plan = _plan(sampled, capsys)
+    if rc == 2:  # the NIC update a first apply leaves to a follow-up (see test_protected_vm_fields.py)
+        assert asr(["apply", str(sampled), "--auto-approve"]) == 0, capsys.readouterr()
+        rc, plan = _plan(sampled, capsys)
+    assert rc == 0, _work(plan)
+
+    out = tmp_path / "exported.yaml"
+    capsys.readouterr()
+    assert asr(["export", "--subscription", SUB, "--resource-group", "smallbiz-dr-rg", "--vault", "smallbiz-asr-vault",
+                "--out", str(out)]) == 0, capsys.readouterr()
+    exported = yaml.safe_load(out.read_text())
+    assert sorted(_named("source", "hypervSites", name="branch-site")(exported)["hosts"]) == ["HV-HOST-01", "HV-HOST-02"]
+    for kind, (locate, values) in SITE_SAMPLES.items():
+        entry = locate(exported)
+        for path, value in values.items():
+            assert _get(entry, path) == value, (kind, path, _get(entry, path))
+    rc, plan = _plan(out, capsys)
+    assert rc == 0, _work(plan)
