@@ -25,12 +25,13 @@ CONVERTED: dict[str, str] = {
     "hyperv_host": "reconciler.kinds.hyperv_host",
     "policy_association": "reconciler.kinds.policy_association",
     "recovery_plan": "reconciler.kinds.recovery_plan",
+    "resource_group": "reconciler.kinds.resource_group",
+    "vault": "reconciler.kinds.vault",
+    "private_endpoint": "reconciler.kinds.private_endpoint",
+    "alert_settings": "reconciler.kinds.alert_settings",
 }
 
-NOT_CONVERTED: frozenset[str] = frozenset({
-    "resource_group", "vault", "private_endpoint",
-    "alert_settings",
-})
+NOT_CONVERTED: frozenset[str] = frozenset()  # every kind has its table
 
 
 def module(kind: str) -> ModuleType:

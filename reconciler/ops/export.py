@@ -172,13 +172,7 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
 
     v = live.vault
     vattrs = next(o for _, o in of("vault"))["attrs"]
-    vault: dict[str, Any] = {"name": v.get("name"), "resourceGroup": live.resource_group,
-                             "location": vattrs.get("location") or v.get("location")}
-    if vattrs.get("storageRedundancy"):
-        vault["storageRedundancy"] = vattrs["storageRedundancy"]
-    if vattrs.get("tags"):
-        vault["tags"] = vattrs["tags"]
-    vault.update(vault_security(vattrs, objs, live))
+    vault = vault_security(v.get("name"), vattrs, objs, live)
 
     from reconciler.kinds import hyperv_host as host_kind
     from reconciler.kinds import hyperv_site as site_kind
@@ -302,35 +296,20 @@ def _read_security(clients: Any, live: Any) -> None:
         live.alert_settings = [as_json(x) for x in clients.site_recovery().replication_alert_settings.list(rg, name)]
 
 
-def vault_security(vattrs: dict[str, Any], objs: dict[str, dict], live: Any) -> dict[str, Any]:
-    """identity, publicNetworkAccess, privateEndpoints and alerts as the vault holds them."""
-    out: dict[str, Any] = {}
-    if vattrs.get("identity") == "SystemAssigned":
-        out["identity"] = "SystemAssigned"
-    if vattrs.get("publicNetworkAccess"):
-        out["publicNetworkAccess"] = vattrs["publicNetworkAccess"]
-    pes = []
-    for addr, o in sorted(objs.items()):
-        if o["kind"] != "private_endpoint":
-            continue
-        sid = o["attrs"].get("subnet") or ""
-        vnet_id, _, subnet = sid.partition("/subnets/")
-        declared = (_rg_of(vnet_id) or "").lower() == live.target_resource_group.lower() \
-            and (_last(vnet_id) or "").lower() in live.virtual_networks
-        pes.append({"name": addr.split(".", 1)[1], "network": _last(vnet_id) if declared else vnet_id, "subnet": subnet})
-    if pes:
-        out["privateEndpoints"] = pes
-    alerts: dict[str, Any] = {}
-    mon = {k: vattrs[a] for k, a in (("replicationIssues", "replicationIssueAlerts"), ("failoverIssues", "failoverIssueAlerts"))
-           if vattrs.get(a) is not None}
-    if mon:
-        alerts["azureMonitor"] = mon
+def vault_security(name: str, vattrs: dict[str, Any], objs: dict[str, dict], live: Any) -> dict[str, Any]:
+    """The `vault` entry: its rows (reconciler/kinds/vault.py: location, redundancy, tags, identity,
+    publicNetworkAccess, alerts), its private endpoints and its email alert setting (kinds/private_endpoint.py,
+    kinds/alert_settings.py) as Azure holds them."""
+    from reconciler.kinds import alert_settings as alert_kind
+    from reconciler.kinds import private_endpoint as pe_kind
+    from reconciler.kinds import vault as vault_kind
+
+    pes = [pe_kind.export_entry(addr.split(".", 1)[1], o["attrs"], target_resource_group=live.target_resource_group,
+                                networks=live.virtual_networks)
+           for addr, o in sorted(objs.items()) if o["kind"] == "private_endpoint"]
     setting = next((o["attrs"] for o in objs.values() if o["kind"] == "alert_settings"), None)
-    if setting and (setting.get("sendToOwners") or setting.get("recipients")):
-        alerts["email"] = {"sendToOwners": bool(setting.get("sendToOwners")), "recipients": list(setting.get("recipients") or [])}
-    if alerts:
-        out["alerts"] = alerts
-    return out
+    return vault_kind.export_entry(name, live.resource_group, vattrs, private_endpoints=pes,
+                                   email=alert_kind.export_entry(setting) if setting else None)
 
 
 _UNITS = {  # path prefix (as key names; ints are list indices) -> what is left out whole

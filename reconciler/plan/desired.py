@@ -14,20 +14,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.kinds import alert_settings as alert_kind
 from reconciler.kinds import hyperv_host as hyperv_host_kind
 from reconciler.kinds import hyperv_site as hyperv_site_kind
 from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import policy as policy_kind
 from reconciler.kinds import policy_association as association_kind
+from reconciler.kinds import private_endpoint as pe_kind
 from reconciler.kinds import protected_vm as pvm
 from reconciler.kinds import recovery_plan as rp_kind
+from reconciler.kinds import resource_group as rg_kind
 from reconciler.kinds import storage_account as storage_kind
+from reconciler.kinds import vault as vault_kind
 from reconciler.kinds import virtual_network as vnet_kind
 from reconciler.kinds import vmm_server as vmm_server_kind
 from reconciler.live.ids import rg_id, storage_id, subnet_id, vault_id, vnet_id
 from reconciler.live.state import LiveState, props
 from reconciler.plan.model import Kind
-from reconciler.plan.normalize import merged_tags, norm_location
 
 __all__ = ["Desired", "desired_objects", "VM_UPDATABLE", "VM_REPLACE_FIELDS", "mapping_name", "network_mapping_name"]
 
@@ -73,28 +76,23 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         out[d.address] = d
 
     # resource groups
-    add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{v.resource_group}", {"location": norm_location(v.location)},
+    add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{v.resource_group}", rg_kind.desired_attrs(v.location),
                 rg_id(sub, v.resource_group), ctx={"name": v.resource_group, "location": v.location},
-                replace_fields=("location",)))
+                replace_fields=rg_kind.REPLACE_FIELDS))
     if f"resource_group.{t.resource_group}".lower() not in {a.lower() for a in out}:
-        add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{t.resource_group}", {"location": norm_location(v.location)},
+        add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{t.resource_group}", rg_kind.desired_attrs(v.location),
                     rg_id(sub, t.resource_group), ctx={"name": t.resource_group, "location": v.location},
-                    replace_fields=("location",)))
+                    replace_fields=rg_kind.REPLACE_FIELDS))
     rg_addr = {v.resource_group.lower(): f"resource_group.{v.resource_group}",
                t.resource_group.lower(): next(a for a in out if a.lower() == f"resource_group.{t.resource_group}".lower())}
 
-    # tags asr does not declare are kept (read-modify-write), unless `prune: {tags: true}`
+    # tags asr does not declare are kept (read-modify-write), unless `prune: {tags: true}`; security settings
+    # the manifest leaves out are left to Azure (reconciler/kinds/vault.py)
     prune = manifest.prune
-    vault_tags = merged_tags((live.vault or {}).get("tags") if live.vault is not None else None, dict(v.tags),
-                             prune=prune.tags)
-    add(Desired(Kind.VAULT, vault_addr, {
-        "location": norm_location(v.location),
-        "storageRedundancy": v.storage_redundancy.value,
-        "tags": vault_tags,
-    }, vid, depends_on=[rg_addr[v.resource_group.lower()]],
-        ctx={"location": v.location, "tags": vault_tags, "redundancy": v.storage_redundancy.value},
-        replace_fields=("location",)))
-    add_vault_security(out[vault_addr], manifest)
+    vault_attrs, vault_skip = vault_kind.desired_attrs(manifest, live.vault)
+    add(Desired(Kind.VAULT, vault_addr, vault_attrs, vid, depends_on=[rg_addr[v.resource_group.lower()]],
+                ctx={"location": v.location, "tags": vault_attrs["tags"], "redundancy": v.storage_redundancy.value},
+                replace_fields=vault_kind.REPLACE_FIELDS, skip_compare=vault_skip))
 
     for sa in t.storage_accounts:
         add(Desired(Kind.STORAGE_ACCOUNT, f"storage_account.{sa.name}", storage_kind.desired_attrs(sa, v.location),
@@ -211,9 +209,9 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
             vm_rg = rg_addr.get(tg.resource_group.lower())
             if vm_rg is None:
                 vm_rg = rg_addr[tg.resource_group.lower()] = f"resource_group.{tg.resource_group}"
-                add(Desired(Kind.RESOURCE_GROUP, vm_rg, {"location": norm_location(v.location)},
+                add(Desired(Kind.RESOURCE_GROUP, vm_rg, rg_kind.desired_attrs(v.location),
                             rg_id(sub, tg.resource_group), ctx={"name": tg.resource_group, "location": v.location},
-                            replace_fields=("location",)))
+                            replace_fields=rg_kind.REPLACE_FIELDS))
             deps.append(vm_rg)
         if tg.log_storage_account:
             deps.append(f"storage_account.{tg.log_storage_account}")
@@ -250,20 +248,7 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
 
 # ---------------------------------------------------------------- vault security
 
-
-def add_vault_security(vault: Desired, manifest: Any) -> None:
-    """identity, publicNetworkAccess and alert states on the vault; undeclared ones are left to Azure."""
-    from reconciler.plan.requests import declared_security
-
-    sec = declared_security(manifest)
-    vault.attrs.update(sec)
-    vault.skip_compare = vault.skip_compare + tuple(k for k, val in sec.items() if val is None)
-
-
-def pe_subnet_id(manifest: Any, pe: Any) -> str:
-    if pe.network.startswith("/"):
-        return f"{pe.network.rstrip('/')}/subnets/{pe.subnet}"
-    return subnet_id(manifest.subscription, manifest.target.resource_group, pe.network, pe.subnet)
+pe_subnet_id = pe_kind.subnet_of  # the ARM id of a private endpoint's subnet (reconciler/kinds/private_endpoint.py)
 
 
 def add_security_objects(out: dict[str, Desired], manifest: Any, live: LiveState) -> None:
@@ -276,12 +261,12 @@ def add_security_objects(out: dict[str, Desired], manifest: Any, live: LiveState
     for pe in v.private_endpoints:
         addr = f"private_endpoint.{pe.name}"
         deps = [vault_addr] + ([] if pe.network.startswith("/") else [f"virtual_network.{pe.network}"])
-        sid = pe_subnet_id(manifest, pe)
-        out[addr] = Desired(Kind.PRIVATE_ENDPOINT, addr, {
-            "location": norm_location(v.location), "subnet": sid, "vault": vid, "groupIds": ["AzureSiteRecovery"],
-        }, f"/subscriptions/{sub}/resourceGroups/{v.resource_group}/providers/Microsoft.Network/privateEndpoints/{pe.name}",
-            depends_on=deps, ctx={"name": pe.name, "subnet_id": sid, "vault_id": vid},
-            replace_fields=("location", "subnet", "vault", "groupIds"))
+        pe_attrs = pe_kind.desired_attrs(manifest, pe, vid)
+        sid = pe_attrs["subnet"]
+        out[addr] = Desired(Kind.PRIVATE_ENDPOINT, addr, pe_attrs,
+                            f"/subscriptions/{sub}/resourceGroups/{v.resource_group}/providers/Microsoft.Network/privateEndpoints/{pe.name}",
+                            depends_on=deps, ctx={"name": pe.name, "subnet_id": sid, "vault_id": vid},
+                            replace_fields=pe_kind.REPLACE_FIELDS)
         pe_addrs.append(addr)
     # Learn ("Replicate on-premises machines by using private endpoints"): private endpoints are created
     # before any VMM server or Hyper-V host registers, so registration (and the Hyper-V sites hosts register
@@ -292,6 +277,6 @@ def add_security_objects(out: dict[str, Desired], manifest: Any, live: LiveState
     email = v.alerts.email if v.alerts is not None else None
     if email is not None:
         addr = f"alert_settings.{v.name}"
-        out[addr] = Desired(Kind.ALERT_SETTINGS, addr, {
-            "sendToOwners": bool(email.send_to_owners), "recipients": sorted(email.recipients, key=str.lower),
-        }, f"{vid}/replicationAlertSettings/defaultAlertSetting", depends_on=[vault_addr])
+        out[addr] = Desired(Kind.ALERT_SETTINGS, addr, alert_kind.desired_attrs(email),
+                            f"{vid}/replicationAlertSettings/{alert_kind.NAME}", depends_on=[vault_addr],
+                            replace_fields=alert_kind.REPLACE_FIELDS)

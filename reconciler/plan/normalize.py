@@ -23,13 +23,17 @@ import hashlib
 import json
 from typing import Any
 
+from reconciler.kinds import alert_settings as alert_kind
 from reconciler.kinds import hyperv_host as hyperv_host_kind
 from reconciler.kinds import hyperv_site as hyperv_site_kind
 from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import policy as policy_kind
 from reconciler.kinds import policy_association as association_kind
+from reconciler.kinds import private_endpoint as pe_kind
 from reconciler.kinds import recovery_plan as rp_kind
+from reconciler.kinds import resource_group as rg_kind
 from reconciler.kinds import storage_account as storage_kind
+from reconciler.kinds import vault as vault_kind
 from reconciler.kinds import virtual_network as vnet_kind
 from reconciler.kinds import vmm_server as vmm_server_kind
 from reconciler.kinds.base import canonical, norm_location
@@ -171,18 +175,11 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
                   .get("resourcegroups") or "").lower() for it in live.protected_items}
     for name, g in live.resource_groups.items():
         if name in (live.resource_group.lower(), live.target_resource_group.lower()) or name in vm_rgs:
-            put(_obj(Kind.RESOURCE_GROUP, f"resource_group.{g.get('name')}", g.get("id"),
-                     {"location": norm_location(g.get("location"))}))
+            put(_obj(Kind.RESOURCE_GROUP, f"resource_group.{g.get('name')}", g.get("id"), rg_kind.live_attrs(g)))
     if live.vault is not None:
         v = live.vault
-        red = ((props(v).get("redundancySettings") or {}).get("standardTierStorageRedundancy"))
-        put(_obj(Kind.VAULT, f"vault.{v.get('name')}", v.get("id"), {
-            "location": norm_location(v.get("location")),
-            "storageRedundancy": red,
-            # the applier's vault lease tag is not configuration (docs/design.md, Applier)
-            "tags": dict(sorted((k, val) for k, val in (v.get("tags") or {}).items() if k.lower() != LOCK_TAG)),
-            **vault_security_attrs(v),
-        }))
+        # the applier's vault lease tag is not configuration (docs/design.md, Applier): kinds/vault.py leaves it out
+        put(_obj(Kind.VAULT, f"vault.{v.get('name')}", v.get("id"), vault_kind.live_attrs(v)))
         for o in security_objects(live):
             put(o)
     for a in live.storage_accounts.values():
@@ -245,57 +242,14 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
 # ---------------------------------------------------------------- vault security
 
 
-def _on(value: Any) -> bool | None:
-    return None if value is None else str(value).lower() == "enabled"
-
-
-def vault_security_attrs(vault: dict) -> dict[str, Any]:
-    """identity, publicNetworkAccess and the alert states of a live vault."""
-    p = props(vault)
-    mon = p.get("monitoringSettings") or {}
-    am = mon.get("azureMonitorAlertSettings") or {}
-    classic = mon.get("classicAlertSettings") or {}
-    identity = str((vault.get("identity") or {}).get("type") or "None")
-    return {
-        "identity": "SystemAssigned" if "systemassigned" in identity.replace(" ", "").lower() else identity,
-        "publicNetworkAccess": p.get("publicNetworkAccess") or "Enabled",
-        "replicationIssueAlerts": _on(am.get("alertsForAllReplicationIssues")),
-        "failoverIssueAlerts": _on(am.get("alertsForAllFailoverIssues")),
-        "emailNotifications": _on(classic.get("emailNotificationsForSiteRecovery")),
-    }
-
-
-def private_endpoint_attrs(pe: dict) -> dict[str, Any]:
-    p = props(pe)
-    conns = (p.get("privateLinkServiceConnections") or []) + (p.get("manualPrivateLinkServiceConnections") or [])
-    cp = props(conns[0]) if conns else {}
-    return {
-        "location": norm_location(pe.get("location")),
-        "subnet": (p.get("subnet") or {}).get("id"),
-        "vault": cp.get("privateLinkServiceId"),
-        "groupIds": sorted(cp.get("groupIds") or []),
-    }
-
-
-def send_to_owners(value: Any) -> bool:
-    return str(value or "").lower() in ("send", "true")
-
-
-def alert_settings_attrs(setting: dict) -> dict[str, Any]:
-    p = props(setting)
-    return {"sendToOwners": send_to_owners(p.get("sendToOwners")),
-            "recipients": sorted(p.get("customEmailAddresses") or [], key=str.lower)}
-
-
 def security_objects(live: LiveState) -> list[dict[str, Any]]:
-    """Private endpoints (Site Recovery, this vault) and the email alert setting, normalized."""
+    """Private endpoints (Site Recovery, this vault) and the email alert setting, normalized
+    (reconciler/kinds/private_endpoint.py, alert_settings.py)."""
     out = []
     for pe in live.private_endpoints:
-        p = props(pe)
-        conns = (p.get("privateLinkServiceConnections") or []) + (p.get("manualPrivateLinkServiceConnections") or [])
-        state = (props(conns[0]).get("privateLinkServiceConnectionState") or {}).get("status") if conns else None
+        state = (props(pe_kind.connection(pe)).get("privateLinkServiceConnectionState") or {}).get("status")
         out.append(_obj(Kind.PRIVATE_ENDPOINT, f"private_endpoint.{pe.get('name')}", pe.get("id"),
-                        private_endpoint_attrs(pe), {"connection": state, "provisioningState": p.get("provisioningState")}))
+                        pe_kind.live_attrs(pe), {"connection": state, "provisioningState": props(pe).get("provisioningState")}))
     for a in live.alert_settings[:1]:
-        out.append(_obj(Kind.ALERT_SETTINGS, f"alert_settings.{live.vault_name}", a.get("id"), alert_settings_attrs(a)))
+        out.append(_obj(Kind.ALERT_SETTINGS, f"alert_settings.{live.vault_name}", a.get("id"), alert_kind.live_attrs(a)))
     return out

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.kinds import alert_settings as alert_kind
 from reconciler.kinds import network_mapping as nm_kind
+from reconciler.kinds import private_endpoint as pe_kind
 from reconciler.kinds import recovery_plan as rp_kind
+from reconciler.kinds import resource_group as rg_kind
 from reconciler.kinds import storage_account as storage_kind
+from reconciler.kinds import vault as vault_kind
 from reconciler.kinds import virtual_network as vnet_kind
 from reconciler.kinds.recovery_plan import groups_body as rp_groups_body  # noqa: F401 (re-exported)
 from reconciler.kinds.recovery_plan import merged_groups as rp_merged_groups  # noqa: F401 (re-exported)
@@ -30,26 +34,21 @@ def _vault_args(manifest: Any) -> dict[str, str]:
 
 
 def resource_group_create(name: str, location: str, tags: dict | None = None) -> Request:
-    body: dict[str, Any] = {"location": location}
-    if tags:
-        body["tags"] = tags
-    return Request("resources.resource_groups.create_or_update", {"resource_group_name": name, "parameters": body})
+    """The resource group's PUT (reconciler/kinds/resource_group.py)."""
+    return Request("resources.resource_groups.create_or_update",
+                   {"resource_group_name": name, "parameters": rg_kind.create_body(location, tags)})
 
 
 def resource_group_delete(name: str) -> Request:
     return Request("resources.resource_groups.begin_delete", {"resource_group_name": name})
 
 
-def vault_body(location: str, tags: dict, redundancy: str) -> dict[str, Any]:
-    return {
-        "location": location,
-        "sku": {"name": "Standard"},
-        "tags": tags,
-        "properties": {
-            "publicNetworkAccess": "Enabled",
-            "redundancySettings": {"standardTierStorageRedundancy": redundancy},
-        },
-    }
+def _vault_attrs(manifest: Any, tags: dict[str, str] | None) -> dict[str, Any]:
+    """The vault's declared attributes (reconciler/kinds/vault.py) with `tags` (the merged map) when given and
+    the region as the manifest spells it."""
+    v = manifest.vault
+    return {**vault_kind.declared(manifest), "location": v.location,
+            "tags": dict(tags) if tags is not None else dict(v.tags)}
 
 
 def vault_create(manifest: Any, tags: dict[str, str] | None = None) -> Request:
@@ -57,21 +56,15 @@ def vault_create(manifest: Any, tags: dict[str, str] | None = None) -> Request:
     v = manifest.vault
     return Request("vaults.vaults.begin_create_or_update", {
         "resource_group_name": v.resource_group, "vault_name": v.name,
-        "vault": with_vault_security(vault_body(v.location, dict(tags) if tags is not None else dict(v.tags),
-                                                v.storage_redundancy.value), manifest)})
+        "vault": vault_kind.create_body(_vault_attrs(manifest, tags))})
 
 
 def vault_update(manifest: Any, changed: set[str], tags: dict[str, str] | None = None) -> Request:
     """PATCH with only the changed fields. `tags` replaces the vault's whole tag map (ARM PATCH
     semantics), so it is the merged map (normalize.merged_tags): live tags kept, declared keys set."""
     v = manifest.vault
-    body: dict[str, Any] = {}
-    if "tags" in changed:
-        body["tags"] = dict(tags) if tags is not None else dict(v.tags)
-    if "storageRedundancy" in changed:
-        body["properties"] = {"redundancySettings": {"standardTierStorageRedundancy": v.storage_redundancy.value}}
     return Request("vaults.vaults.begin_update", {"resource_group_name": v.resource_group, "vault_name": v.name,
-                                                  "vault": body})
+                                                  "vault": vault_kind.update_body(_vault_attrs(manifest, tags), changed)})
 
 
 def vault_delete(manifest: Any) -> Request:
@@ -330,87 +323,33 @@ def rp_delete(manifest: Any, name: str) -> Request:
 
 
 # ---------------------------------------------------------------- vault security
+# declared once in reconciler/kinds/vault.py, private_endpoint.py and alert_settings.py
 
-SECURITY_ATTRS = ("identity", "publicNetworkAccess", "replicationIssueAlerts", "failoverIssueAlerts", "emailNotifications")
-SITE_RECOVERY_GROUP = "AzureSiteRecovery"
-
-
-def _state(on: bool) -> str:
-    return "Enabled" if on else "Disabled"
+SECURITY_ATTRS = vault_kind.SECURITY_ATTRS
+SITE_RECOVERY_GROUP = pe_kind.SITE_RECOVERY_GROUP
 
 
 def declared_security(manifest: Any) -> dict[str, Any]:
     """The vault security attributes the manifest declares (None: left to Azure), in the normalized shape."""
-    v = manifest.vault
-    alerts = v.alerts
-    mon = alerts.azure_monitor if alerts is not None else None
-    email = alerts.email if alerts is not None else None
-    return {
-        "identity": v.identity.value if v.identity is not None else None,
-        "publicNetworkAccess": v.public_network_access.value if v.public_network_access is not None else None,
-        "replicationIssueAlerts": mon.replication_issues if mon is not None else None,
-        "failoverIssueAlerts": mon.failover_issues if mon is not None else None,
-        "emailNotifications": (bool(email.send_to_owners or email.recipients) if email is not None else None),
-    }
-
-
-def _monitoring(sec: dict[str, Any], held: dict | None = None) -> dict[str, Any] | None:
-    """monitoringSettings: what the vault holds (`held`), with the declared alert states set."""
-    out = {k: dict(val) for k, val in (held or {}).items() if isinstance(val, dict)}
-    if sec["replicationIssueAlerts"] is not None:
-        out.setdefault("azureMonitorAlertSettings", {})["alertsForAllReplicationIssues"] = _state(sec["replicationIssueAlerts"])
-    if sec["failoverIssueAlerts"] is not None:
-        out.setdefault("azureMonitorAlertSettings", {})["alertsForAllFailoverIssues"] = _state(sec["failoverIssueAlerts"])
-    if sec["emailNotifications"] is not None:
-        out.setdefault("classicAlertSettings", {})["emailNotificationsForSiteRecovery"] = _state(sec["emailNotifications"])
-    return out or None
-
-
-def with_vault_security(body: dict[str, Any], manifest: Any) -> dict[str, Any]:
-    """A vault create body with the declared identity, network access and alerts."""
-    sec = declared_security(manifest)
-    if sec["identity"] is not None:
-        body["identity"] = {"type": sec["identity"]}
-    if sec["publicNetworkAccess"] is not None:
-        body["properties"]["publicNetworkAccess"] = sec["publicNetworkAccess"]
-    mon = _monitoring(sec)
-    if mon:
-        body["properties"]["monitoringSettings"] = mon
-    return body
+    attrs = vault_kind.declared(manifest)
+    return {a: attrs[a] for a in SECURITY_ATTRS}
 
 
 def vault_security_update(manifest: Any, live_vault: dict | None, changed: set[str]) -> Request:
     """PATCH of the vault's security settings, read-modify-write: the changed fields only, and
     monitoringSettings as the vault holds it with just the declared alert states changed."""
     v = manifest.vault
-    sec = declared_security(manifest)
-    held = props(live_vault)
-    body: dict[str, Any] = {}
-    if "identity" in changed:
-        body["identity"] = {"type": sec["identity"]}
-    p: dict[str, Any] = {}
-    if "publicNetworkAccess" in changed:
-        p["publicNetworkAccess"] = sec["publicNetworkAccess"]
-    if changed & {"replicationIssueAlerts", "failoverIssueAlerts", "emailNotifications"}:
-        p["monitoringSettings"] = _monitoring(sec, held.get("monitoringSettings"))
-    if p:
-        body["properties"] = p
-    return Request("vaults.vaults.begin_update", {"resource_group_name": v.resource_group, "vault_name": v.name,
-                                                  "vault": body})
+    return Request("vaults.vaults.begin_update", {
+        "resource_group_name": v.resource_group, "vault_name": v.name,
+        "vault": vault_kind.security_update_body(vault_kind.declared(manifest), changed, live_vault)})
 
 
 def private_endpoint_put(manifest: Any, name: str, subnet_id: str, vault_arm_id: str) -> Request:
     v = manifest.vault
+    attrs = {"location": v.location, "subnet": subnet_id, "vault": vault_arm_id, "groupIds": [SITE_RECOVERY_GROUP]}
     return Request("network.private_endpoints.begin_create_or_update", {
         "resource_group_name": v.resource_group, "private_endpoint_name": name,
-        "parameters": {
-            "location": v.location,
-            "properties": {
-                "subnet": {"id": subnet_id},
-                "privateLinkServiceConnections": [{"name": name, "properties": {
-                    "privateLinkServiceId": vault_arm_id, "groupIds": [SITE_RECOVERY_GROUP]}}],
-            },
-        }})
+        "parameters": pe_kind.create_body(name, attrs)})
 
 
 def private_endpoint_delete(manifest: Any, name: str) -> Request:
@@ -420,11 +359,6 @@ def private_endpoint_delete(manifest: Any, name: str) -> Request:
 
 def alert_settings_put(manifest: Any, held: dict | None) -> Request:
     """replicationAlertSettings/defaultAlertSetting (ConfigureAlertRequest), locale kept as held."""
-    email = manifest.vault.alerts.email
-    locale = props(held).get("locale") if held else None
-    body_props: dict[str, Any] = {"sendToOwners": "Send" if email.send_to_owners else "DoNotSend",
-                                  "customEmailAddresses": list(email.recipients)}
-    if locale:
-        body_props["locale"] = locale
+    attrs = alert_kind.desired_attrs(manifest.vault.alerts.email)
     return Request(f"{SR}.replication_alert_settings.create", {
-        **_vault_args(manifest), "alert_setting_name": "defaultAlertSetting", "request": {"properties": body_props}})
+        **_vault_args(manifest), "alert_setting_name": alert_kind.NAME, "request": alert_kind.put_body(attrs, held)})
