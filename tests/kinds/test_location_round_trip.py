@@ -1,53 +1,47 @@
-"""The vault's region (`vault.location`), which is also the region of every resource group asr creates,
-round-trips manifest -> apply -> live -> export -> an empty plan, and moving it is a replace of the vault
-and of the resource groups (reconciler/kinds/vault.py, resource_group.py). Its own test: the sampled
-manifest of test_round_trip.py cannot take another region without moving everything else too."""
+"""The vault's region (`vault.location`), which is also the region of every resource group, storage account and
+virtual network asr creates, round-trips manifest -> apply -> live -> export -> an empty plan, and moving it is
+a replace of each of them (reconciler/kinds/vault.py, resource_group.py, storage_account.py,
+virtual_network.py). Its own test: the sampled manifest of test_round_trip.py cannot take another region
+without moving everything else too."""
 
 from __future__ import annotations
 
 import yaml
 
-from reconciler.cli.main import main as asr
-from tests.kinds.test_round_trip import SUB, _plan, _work
+from tests.kinds import steps
 
-REGION = "northeurope"  # the quickstart's is westeurope
+SA, NETS = "storage_account.contosoasrlogs01", ("virtual_network.corp-vnet", "virtual_network.corp-test-vnet")
+GROUPS = ("resource_group.contoso-dr-rg", "resource_group.contoso-failover-rg")
 
 
 def test_region_round_trips_and_a_move_is_a_replace(emulator, monkeypatch, tmp_path, capsys):
     from tests.plan.livebuilder import example_path
 
-    monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
-    monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
-    monkeypatch.setenv("ASR_REPLAN_INTERVAL", "0.3")
-    emulator.reset(time_scale=600.0)
+    steps.fast(emulator, monkeypatch)
     doc = yaml.safe_load(open(example_path("quickstart"), encoding="utf-8"))
-    doc["vault"]["location"] = REGION
-    for key in ("protectedVMs", "recoveryPlans"):  # not about regions: left out to keep the test short
-        doc.pop(key)
+    doc["vault"]["location"] = "North Europe"  # as a person writes it; ARM's name is northeurope
     path = tmp_path / "region.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
 
-    assert asr(["apply", str(path), "--auto-approve"]) == 0, capsys.readouterr()
-    rc, plan = _plan(path, capsys)
-    assert rc == 0, _work(plan)
+    plan = steps.apply_converges(path, capsys)
+    by_address = {c["address"]: c for c in plan["changes"]}
+    for addr in (SA, *NETS, *GROUPS, "vault.contoso-asr-vault"):
+        assert by_address[addr]["after"]["location"] == "northeurope", addr
 
-    out = tmp_path / "exported.yaml"
-    capsys.readouterr()
-    assert asr(["export", "--subscription", SUB, "--resource-group", "contoso-dr-rg", "--vault", "contoso-asr-vault",
-                "--out", str(out)]) == 0, capsys.readouterr()
-    exported = yaml.safe_load(out.read_text())
-    assert exported["vault"]["location"] == REGION
-    rc, plan = _plan(out, capsys)  # the resource groups too are where the exported vault.location says
-    assert rc == 0, _work(plan)
-    groups = {c["address"]: c for c in plan["changes"] if c["kind"] == "resource_group"}
-    assert set(groups) == {"resource_group.contoso-dr-rg", "resource_group.contoso-failover-rg"}
+    out, exported = steps.export(tmp_path, capsys)  # the resource groups too are where vault.location says
+    assert exported["vault"]["location"] == "northeurope"
 
+    # the same manifest in the vault's old region: the vault, every group, account and network is a replace
     exported["vault"]["location"] = "westeurope"
     out.write_text(yaml.safe_dump(exported, sort_keys=False), encoding="utf-8")
-    rc, plan = _plan(out, capsys)
+    rc, plan = steps.plan(out, capsys)
     assert rc == 2
-    changes = {c["address"]: c for c in plan["changes"]}
-    for addr in ("vault.contoso-asr-vault", *groups):
-        assert changes[addr]["action"] == "replace", (addr, changes[addr]["action"])
-        assert changes[addr]["replace_fields"] == ["location"], (addr, changes[addr]["replace_fields"])
-        assert changes[addr]["after"]["location"] == "westeurope"
+    work = steps.work(plan)
+    for addr in ("vault.contoso-asr-vault", *GROUPS, SA, *NETS):
+        assert work[addr]["action"] == "replace", (addr, work[addr]["action"])
+        assert work[addr]["replace_fields"] == ["location"], (addr, work[addr]["replace_fields"])
+        assert work[addr]["before"]["location"] == "northeurope" and work[addr]["after"]["location"] == "westeurope"
+    ops = [r["operation"] for r in work[SA]["requests"]]
+    assert ops == ["storage.storage_accounts.delete", "storage.storage_accounts.begin_create"]
+    assert work[SA]["requests"][1]["args"]["parameters"]["location"] == "westeurope"
+    assert work[NETS[0]]["requests"][1]["args"]["parameters"]["location"] == "westeurope"

@@ -10,7 +10,6 @@ is added to a table without one here. Protected VMs have their own end-to-end te
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,8 +18,7 @@ import yaml
 
 from reconciler.cli.main import main as asr
 from reconciler.kinds import CONVERTED, module
-
-SUB = "00000000-0000-0000-0000-000000000001"
+from tests.kinds import steps
 
 
 def _named(*path: str, name: str) -> Callable[[dict], dict]:
@@ -132,8 +130,8 @@ SITE_SAMPLES: dict[str, tuple[Callable[[dict], dict], dict[str, Any]]] = {
 # (kind, field or directive) -> the test in tests/kinds/ that covers it where SAMPLES cannot: the vault's
 # region (every derived location) and `existing` (an instruction to asr, never exported)
 COVERED_ELSEWHERE: dict[tuple[str, str], str] = {
-    ("storage_account", "location"): "test_network_kinds.py::test_location_is_the_vaults_and_round_trips",
-    ("virtual_network", "location"): "test_network_kinds.py::test_location_is_the_vaults_and_round_trips",
+    ("storage_account", "location"): "test_location_round_trip.py::test_region_round_trips_and_a_move_is_a_replace",
+    ("virtual_network", "location"): "test_location_round_trip.py::test_region_round_trips_and_a_move_is_a_replace",
     ("storage_account", "existing"): "test_network_kinds.py::test_existing_is_never_created_nor_changed",
     ("virtual_network", "existing"): "test_network_kinds.py::test_existing_is_never_created_nor_changed",
     # the vault's region (and so every resource group's): round-tripped, and a move is a replace of each
@@ -199,53 +197,37 @@ def test_protected_vm_samples_cover_the_table():
     assert not missing, missing
 
 
-def _plan(path, capsys) -> tuple[int, dict]:
-    capsys.readouterr()
-    rc = asr(["plan", str(path), "--format", "json", "--detailed-exitcode"])
-    out = capsys.readouterr()
-    assert rc in (0, 2), out.err
-    return rc, json.loads(out.out)
-
-
-def _work(doc: dict) -> dict[str, str]:
-    return {c["address"]: c["action"] for c in doc["changes"] if c["action"] != "noop"}
-
-
 @pytest.fixture
 def sampled(emulator, monkeypatch, tmp_path):
     from tests.plan.livebuilder import example_path
 
-    monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
-    monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
-    monkeypatch.setenv("ASR_REPLAN_INTERVAL", "0.3")
-    emulator.reset(time_scale=600.0)
-    doc = yaml.safe_load(open(example_path("quickstart"), encoding="utf-8"))
-    for locate, values in SAMPLES.values():
+    steps.fast(emulator, monkeypatch)
+    return _with_samples(example_path("quickstart"), SAMPLES, tmp_path / "samples.yaml")
+
+
+def _with_samples(example: str, samples: dict[str, tuple[Callable[[dict], dict], dict[str, Any]]], out):
+    """A copy of an example manifest with every sample set, written to `out`."""
+    doc = yaml.safe_load(open(example, encoding="utf-8"))
+    for locate, values in samples.values():
         entry = locate(doc)
         for path, value in values.items():
             _set(entry, path, copy.deepcopy(value))
-    path = tmp_path / "samples.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return path
+    out.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return out
+
+
+def _assert_samples(exported: dict, samples: dict[str, tuple[Callable[[dict], dict], dict[str, Any]]]) -> None:
+    for kind, (locate, values) in samples.items():
+        entry = locate(exported)
+        for path, value in values.items():
+            assert _get(entry, path) == value, (kind, path, _get(entry, path))
 
 
 def test_every_sample_round_trips_through_apply_live_and_export(sampled, capsys, tmp_path):
     assert asr(["validate", str(sampled)]) == 0, capsys.readouterr()
-    assert asr(["apply", str(sampled), "--auto-approve"]) == 0, capsys.readouterr()
-    rc, doc = _plan(sampled, capsys)  # one apply: a new VM's NIC update is planned with its enable
-    assert rc == 0, _work(doc)
-
-    out = tmp_path / "exported.yaml"
-    capsys.readouterr()
-    assert asr(["export", "--subscription", SUB, "--resource-group", "contoso-dr-rg", "--vault", "contoso-asr-vault",
-                "--out", str(out)]) == 0, capsys.readouterr()
-    exported = yaml.safe_load(out.read_text())
-    for kind, (locate, values) in SAMPLES.items():
-        entry = locate(exported)
-        for path, value in values.items():
-            assert _get(entry, path) == value, (kind, path, _get(entry, path))
-    rc, doc = _plan(out, capsys)
-    assert rc == 0, _work(doc)
+    steps.apply_converges(sampled, capsys)  # one apply: a new VM's NIC update is planned with its enable
+    _, exported = steps.export(tmp_path, capsys)  # whose plan is empty
+    _assert_samples(exported, SAMPLES)
 
 
 def test_every_site_sample_round_trips_through_apply_live_and_export(emulator, monkeypatch, capsys, tmp_path):
@@ -255,35 +237,11 @@ def test_every_site_sample_round_trips_through_apply_live_and_export(emulator, m
 
     from livebuilder import ROOT, example_path
 
-    monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
-    monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
-    monkeypatch.setenv("ASR_REPLAN_INTERVAL", "0.3")
-    emulator.reset(estate=os.path.join(ROOT, "examples", "estates", "hyperv-site.yaml"), time_scale=600.0)
-    doc = yaml.safe_load(open(example_path("hyperv-site"), encoding="utf-8"))
-    for locate, values in SITE_SAMPLES.values():
-        entry = locate(doc)
-        for path, value in values.items():
-            _set(entry, path, copy.deepcopy(value))
-    sampled = tmp_path / "site-samples.yaml"
-    sampled.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    steps.fast(emulator, monkeypatch, estate=os.path.join(ROOT, "examples", "estates", "hyperv-site.yaml"))
+    sampled = _with_samples(example_path("hyperv-site"), SITE_SAMPLES, tmp_path / "site-samples.yaml")
 
     assert asr(["validate", str(sampled)]) == 0, capsys.readouterr()
-    assert asr(["apply", str(sampled), "--auto-approve"]) == 0, capsys.readouterr()
-    rc, plan = _plan(sampled, capsys)
-    if rc == 2:  # the NIC update a first apply leaves to a follow-up (see test_protected_vm_fields.py)
-        assert asr(["apply", str(sampled), "--auto-approve"]) == 0, capsys.readouterr()
-        rc, plan = _plan(sampled, capsys)
-    assert rc == 0, _work(plan)
-
-    out = tmp_path / "exported.yaml"
-    capsys.readouterr()
-    assert asr(["export", "--subscription", SUB, "--resource-group", "smallbiz-dr-rg", "--vault", "smallbiz-asr-vault",
-                "--out", str(out)]) == 0, capsys.readouterr()
-    exported = yaml.safe_load(out.read_text())
+    steps.apply_converges(sampled, capsys)
+    _, exported = steps.export(tmp_path, capsys, "smallbiz-dr-rg", "smallbiz-asr-vault")  # whose plan is empty
     assert sorted(_named("source", "hypervSites", name="branch-site")(exported)["hosts"]) == ["HV-HOST-01", "HV-HOST-02"]
-    for kind, (locate, values) in SITE_SAMPLES.items():
-        entry = locate(exported)
-        for path, value in values.items():
-            assert _get(entry, path) == value, (kind, path, _get(entry, path))
-    rc, plan = _plan(out, capsys)
-    assert rc == 0, _work(plan)
+    _assert_samples(exported, SITE_SAMPLES)
