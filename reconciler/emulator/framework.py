@@ -284,6 +284,7 @@ class RouteTable:
     def __init__(self) -> None:
         self._routes: list[Route] = []
         self._by_len: dict[int, list[Route]] = {}
+        self._shapes: dict[tuple[str, str], Route] = {}  # (method, shape) -> route: duplicates in O(1)
         self.namespaces: set[str] = set()
         self.hooks = Hooks()  # copied onto every EmulatorState the app makes (EmulatorState.hooks)
 
@@ -345,10 +346,10 @@ class RouteTable:
             segments=len(segs),
         )
         route.reader_ok = action.endswith("/read") if write is None else not write
-        shape = _shape(template)
-        for r in self._by_len.get(route.segments, []):
-            if r.method == method and _shape(r.template) == shape:
-                raise ValueError(f"route declared twice: {method} {template} (and {r.template})")
+        shape = (method, _shape(template))
+        if shape in self._shapes:
+            raise ValueError(f"route declared twice: {method} {template} (and {self._shapes[shape].template})")
+        self._shapes[shape] = route
         self._routes.append(route)
         lst = self._by_len.setdefault(route.segments, [])
         lst.append(route)
