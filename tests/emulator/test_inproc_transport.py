@@ -9,6 +9,7 @@ import time
 from datetime import datetime
 
 import pytest
+from azure.core.exceptions import HttpResponseError
 
 from reconciler.azure.clients import Clients
 from reconciler.emulator.estate import quickstart_estate
@@ -58,7 +59,7 @@ def test_without_the_marker_the_transport_sleeps(emulator, monkeypatch):
     emulator.reset(faults="throttle=1,seed=1")
     monkeypatch.setenv("ASR_RETRY_TOTAL", "1")
     t = time.monotonic()
-    with pytest.raises(Exception):
+    with pytest.raises(HttpResponseError):
         list(Clients(SUB).resources.resource_groups.list())
     assert time.monotonic() - t >= 0.9  # the one retry waited out Retry-After: 1 on the real clock
     assert emulator.stats()["throttled"] == 2 and emulator.transport.sleeps == 0
