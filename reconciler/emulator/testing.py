@@ -562,7 +562,7 @@ class InProcessEmulator(_ControlSurface):
 class InProcessResponse:
     def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.status_code = status
-        self.headers = headers  # lower-cased names
+        self.headers = headers  # lower-cased names, looked up case-insensitively
         self.content = body
 
     def json(self) -> Any:
@@ -612,7 +612,7 @@ def call(app: Any, method: str, path: str, *, json: Any = None, body: bytes | No
     async def send(msg):
         if msg["type"] == "http.response.start":
             out["status"] = msg["status"]
-            out["headers"] = {k.decode().lower(): v.decode() for k, v in msg["headers"]}
+            out["headers"] = case_insensitive_dict((k.decode().lower(), v.decode()) for k, v in msg["headers"])
         elif msg["type"] == "http.response.body":
             out["body"] += msg.get("body", b"")
 
