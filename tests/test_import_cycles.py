@@ -33,14 +33,20 @@ def _modules() -> dict[str, Path]:
     return mods
 
 
+_BLOCKS = (ast.stmt, ast.excepthandler, ast.match_case)  # what holds statements (imports are statements)
+
+
 def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node except those under `if TYPE_CHECKING:`."""
+    """Every statement except those under `if TYPE_CHECKING:` (expressions, where no
+    import can stand, are not walked)."""
     out: list[ast.AST] = []
     stack = [tree]
     while stack:
         node = stack.pop()
         out.append(node)
         for child in ast.iter_child_nodes(node):
+            if not isinstance(child, _BLOCKS):
+                continue
             if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
                 stack.extend(child.orelse)
                 continue
