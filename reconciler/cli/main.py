@@ -83,7 +83,7 @@ _PARSER: list[argparse.ArgumentParser] = []
 
 def _parser() -> argparse.ArgumentParser:
     """`build_parser()` once per process: parsing does not change it, and building it (every
-    command's arguments through argparse) costs ~35 ms of CPU, paid on each `main()` call by
+    command's arguments through argparse) costs ~10 ms of CPU, paid on each `main()` call by
     whoever runs asr in process (`asr demo`, the tests)."""
     if not _PARSER:
         _PARSER.append(build_parser())
