@@ -78,18 +78,6 @@ class _Parser(argparse.ArgumentParser):
     pass
 
 
-_PARSER: list[argparse.ArgumentParser] = []
-
-
-def _parser() -> argparse.ArgumentParser:
-    """`build_parser()` once per process: parsing does not change it, and building it (every
-    command's arguments through argparse) costs ~10 ms of CPU, paid on each `main()` call by
-    whoever runs asr in process (`asr demo`, the tests)."""
-    if not _PARSER:
-        _PARSER.append(build_parser())
-    return _PARSER[0]
-
-
 def _print_error(err: AsrError) -> None:
     if isinstance(err, ManifestError) and err.diagnostics:
         # diagnostics were already printed by the command
@@ -117,7 +105,7 @@ def _print_debug(err: AsrError) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: usage errors exit 2; the contract says 1
