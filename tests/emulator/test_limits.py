@@ -70,6 +70,8 @@ def test_reads_past_the_bucket_are_429_in_process():
 @pytest.mark.simsleep  # asked for, yet ARM limits refill in real time: the SDK's waits stay real
 def test_sdk_honours_retry_after_under_arm_limits(emulator):
     emulator.reset(arm_limits=True)
+    groups = Clients(SUB).resources.resource_groups
+    assert list(groups.list()) == []  # client, token and pipeline ready before the bucket runs dry
     saw_429 = None
     for _ in range(3000):  # 250 tokens, +25/s: the first 429 comes after ~260 fast reads, later on a slow machine
         r = call(emulator.app, "GET", LIST)
@@ -78,12 +80,12 @@ def test_sdk_honours_retry_after_under_arm_limits(emulator):
             saw_429 = r
             break
     assert saw_429 is not None and int(saw_429.headers["retry-after"]) >= 1
-    # other clients of the subscription spent 10 more reads: the SDK's first try is a 429 however
-    # slowly this test runs (the bucket refills 25 a second)
-    emulator.app.limiter.bucket(SUB, "read").tokens = -10.0
+    # other clients of the subscription spent 23 more reads: the SDK's next try is a 429 unless
+    # this test stalls for 0.96 s right here (refill 25 a second), and Retry-After is still 1 s
     throttled = emulator.stats()["throttled"]
+    emulator.app.limiter.bucket(SUB, "read").tokens = -23.0
     t = time.monotonic()
-    assert list(Clients(SUB).resources.resource_groups.list()) == []  # retried after Retry-After, then served
+    assert list(groups.list()) == []  # retried after Retry-After, then served
     assert emulator.stats()["throttled"] > throttled
     assert emulator.transport.sleeps == 0 and time.monotonic() - t >= 0.9  # Retry-After waited on the real clock
     assert time.monotonic() - t < 30
