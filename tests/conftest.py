@@ -19,6 +19,9 @@ reach it, the CLI runs in process (`reconciler.cli.main.main([...])`).
 Which one `emulator` is: in process for the tests under INPROC_DIRS and those marked
 `inproc` (what calls the planner, reader, applier and ops in process), unless marked
 `e2e`; the real HTTPS subprocess everywhere else. docs/performance.md ("The suite").
+In process and marked `simsleep` (every test under SIMSLEEP_DIRS): the waits azure-core
+asks of its transport (retry Retry-After and back-off, LRO poll intervals) advance the
+emulator's clock at its time scale instead of sleeping (InProcessTransport.sleep).
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ def emulator_server():
 
 # test folders whose `emulator` is the in-process one (a test there marked `e2e` keeps HTTPS)
 INPROC_DIRS = ("apply", "fidelity", "kinds", "live", "ops", "plan")
+# in-process test folders whose SDK waits (Retry-After, LRO polls) pass in simulated time (marker `simsleep`)
+SIMSLEEP_DIRS = ("fidelity", "live")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -58,6 +63,8 @@ def pytest_collection_modifyitems(config, items):
         rel = os.path.relpath(str(item.path), root).split(os.sep)
         if rel[0] in INPROC_DIRS and not item.get_closest_marker("e2e") and not item.get_closest_marker("inproc"):
             item.add_marker(pytest.mark.inproc)
+        if rel[0] in SIMSLEEP_DIRS and not item.get_closest_marker("simsleep"):
+            item.add_marker(pytest.mark.simsleep)
 
 
 @pytest.fixture
@@ -84,11 +91,13 @@ def inproc_emulator_app():
 
 
 @pytest.fixture
-def inproc_emulator(inproc_emulator_app, monkeypatch):
+def inproc_emulator(inproc_emulator_app, monkeypatch, request):
     from reconciler.azure.clients import Clients
 
     emu = inproc_emulator_app
     emu.reset()
+    # marker `simsleep`: the SDK's waits advance the emulator's clock instead of sleeping (InProcessTransport.sleep)
+    emu.transport.simulated_sleep = request.node.get_closest_marker("simsleep") is not None
     for k in (*_FOREIGN_ENV, "ASR_CA_BUNDLE", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "AZURE_TOKEN_CREDENTIALS"):
         monkeypatch.delenv(k, raising=False)
     for k, v in emu.env.items():

@@ -12,6 +12,7 @@ cli/ is refused unless ALLOWED_PRIVATE names it with a reason.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 from pathlib import Path
 
@@ -75,7 +76,8 @@ def test_exported_members(module):
     assert not missing, f"{module}.__all__ names what it does not have: {missing}"
 
 
-def _cli_imports() -> list[tuple[str, int, str, str | None]]:
+@functools.cache
+def _cli_imports() -> tuple[tuple[str, int, str, str | None], ...]:
     """(file, line, module, name or None for `import module`) of every reconciler import in cli/,
     module level and function-local alike."""
     out = []
@@ -85,7 +87,7 @@ def _cli_imports() -> list[tuple[str, int, str, str | None]]:
                 out.extend((path.name, node.lineno, node.module or "", a.name) for a in node.names)
             elif isinstance(node, ast.Import):
                 out.extend((path.name, node.lineno, a.name, None) for a in node.names if a.name.startswith("reconciler"))
-    return out
+    return tuple(out)  # read once for both checks
 
 
 def test_cli_uses_only_public_names():

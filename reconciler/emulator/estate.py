@@ -461,6 +461,27 @@ def generate_estate(n_vms: int, *, vmm_servers: int = 1, clouds_per_server: int 
     return estate
 
 
+_DEFAULT_DATA: dict[tuple[int, int], dict] = {}
+
+
+def _default_estate_data() -> dict:
+    """data/default-estate.yaml as data, a fresh copy each call (parsed once per file version:
+    tests build this estate hundreds of times)."""
+    import copy
+    import os
+
+    import yaml
+
+    path = os.path.join(os.path.dirname(__file__), "data", "default-estate.yaml")
+    st = os.stat(path)
+    key = (st.st_mtime_ns, st.st_size)
+    if key not in _DEFAULT_DATA:
+        with open(path, encoding="utf-8") as f:
+            _DEFAULT_DATA.clear()
+            _DEFAULT_DATA[key] = yaml.safe_load(f)
+    return copy.deepcopy(_DEFAULT_DATA[key])
+
+
 def quickstart_estate(*, azure: bool = True, applied: bool = False) -> dict:
     """The default (quickstart) estate as data, optionally with a `seed:` block:
     azure=True seeds what examples/quickstart.yaml declares on the Azure side
@@ -468,13 +489,8 @@ def quickstart_estate(*, azure: bool = True, applied: bool = False) -> dict:
     applied=True also seeds the policy, its association with Gold, the Corp-VMNet
     mapping, the four protected VMs (Protected) and the recovery plan tier1."""
     import copy
-    import os
 
-    import yaml
-
-    path = os.path.join(os.path.dirname(__file__), "data", "default-estate.yaml")
-    with open(path, encoding="utf-8") as f:
-        est = yaml.safe_load(f)
+    est = _default_estate_data()
     if not (azure or applied):
         return est
     loc = "westeurope"

@@ -311,15 +311,25 @@ class InProcessTransport(HttpTransport):
     retries and Retry-After, hooks, serialization, LRO polling) is the SDK's own.
     Timeouts and TLS settings are accepted and have nothing to apply to. With
     `endpoint`, a request for any other host fails as an unreachable one would
-    (azure-core's ServiceRequestError, retried by the pipeline as a connection error)."""
+    (azure-core's ServiceRequestError, retried by the pipeline as a connection error).
 
-    def __init__(self, app: Any, endpoint: str | None = None) -> None:
+    `simulated_sleep` (off by default): the waits azure-core asks its transport for
+    (`HttpTransport.sleep`: the retry policy's Retry-After and back-off, the LRO
+    poller's interval) pass on the emulator's clock instead of the real one: the clock
+    advances by the wait at the emulator's time scale and the call returns at once, as
+    if that much real time had gone by. Not while ARM limits are enforced (their token
+    buckets refill in real time). `slept`: the real seconds so skipped."""
+
+    def __init__(self, app: Any, endpoint: str | None = None, *, simulated_sleep: bool = False) -> None:
         from urllib.parse import urlsplit
 
         self.app = app
         self.netloc = urlsplit(endpoint).netloc.lower() if endpoint else None
         self._loops = _Loops()
         self.requests = 0
+        self.simulated_sleep = simulated_sleep
+        self.slept = 0.0
+        self.sleeps = 0
 
     def __enter__(self) -> InProcessTransport:
         return self
@@ -332,6 +342,16 @@ class InProcessTransport(HttpTransport):
 
     def close(self) -> None:
         pass
+
+    def sleep(self, duration: float) -> None:
+        if not self.simulated_sleep or self.app.limiter.enforce:
+            time.sleep(duration)
+            return
+        state = self.app.state
+        if duration > 0:
+            state.advance(duration * state.clock.scale)
+        self.slept += max(0.0, duration)
+        self.sleeps += 1
 
     def send(self, request: Any, **kwargs: Any) -> Any:
         if self.netloc is not None:
@@ -533,6 +553,7 @@ class InProcessEmulator(_ControlSurface):
                            page_size=page_size or None, arm_limits=arm_limits)
         except (ValueError, TypeError, OSError, faults_mod.FaultSpecError) as exc:
             raise RuntimeError(f"emulator control reset: 400 {exc}") from None
+        self.transport.slept, self.transport.sleeps = 0.0, 0
 
 
 # --------------------------------------------------------------------------- in-process calls
@@ -541,7 +562,7 @@ class InProcessEmulator(_ControlSurface):
 class InProcessResponse:
     def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.status_code = status
-        self.headers = headers  # lower-cased names
+        self.headers = headers  # lower-cased names, looked up case-insensitively
         self.content = body
 
     def json(self) -> Any:
@@ -591,7 +612,7 @@ def call(app: Any, method: str, path: str, *, json: Any = None, body: bytes | No
     async def send(msg):
         if msg["type"] == "http.response.start":
             out["status"] = msg["status"]
-            out["headers"] = {k.decode().lower(): v.decode() for k, v in msg["headers"]}
+            out["headers"] = case_insensitive_dict((k.decode().lower(), v.decode()) for k, v in msg["headers"])
         elif msg["type"] == "http.response.body":
             out["body"] += msg.get("body", b"")
 

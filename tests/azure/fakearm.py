@@ -41,7 +41,8 @@ class FakeArm:
         ctx.load_cert_chain(self.certs.server_cert, self.certs.server_key)
         self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # a short poll: shutdown() waits for it (0.5 s by default) at the end of every test
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def answer(self, status: int, body: Any) -> None:
         self.status, self.body = status, body

@@ -17,7 +17,8 @@ import pytest
 from reconciler.emulator import certs
 from tests.azure.fake_identity import FakeIdentity
 
-pytestmark = pytest.mark.e2e  # real HTTPS, real credential chain, `asr` subprocesses (tests/conftest.py)
+pytestmark = pytest.mark.e2e  # real HTTPS, real credential chain, `asr` subprocesses (tests/conftest.py);
+# where no secret is in play (a CLI not signed in, CA bundle errors) `asr` runs in process
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "examples" / "quickstart.yaml"
@@ -45,6 +46,26 @@ def asr_plan(env: dict, tmp: Path) -> subprocess.CompletedProcess:
     r = subprocess.run(ASR + ["plan", manifest(tmp)], env=env, cwd=tmp, capture_output=True, text=True, timeout=120)
     assert "Traceback" not in r.stderr, r.stderr
     return r
+
+
+def asr_plan_in_process(env: dict, tmp: Path, monkeypatch, capfd) -> subprocess.CompletedProcess:
+    """`asr plan` in this process with exactly `env` as its environment, for the checks that
+    are about what asr says, not about the process (no secret is in play): its output as
+    the file descriptors saw it."""
+    from reconciler.cli.main import main
+
+    for k in list(os.environ):
+        if k not in env:
+            monkeypatch.delenv(k)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.chdir(tmp)
+    path = manifest(tmp)
+    capfd.readouterr()
+    rc = main(["plan", path])
+    out = capfd.readouterr()
+    assert "Traceback" not in out.err, out.err
+    return subprocess.CompletedProcess(["asr", "plan", path], rc, out.out, out.err)
 
 
 def no_secret(r: subprocess.CompletedProcess, *secrets: str) -> None:
@@ -107,14 +128,14 @@ def test_federated_token_rejected(env, tmp_path):
     no_secret(r, TOKEN, "garbage-federated-5ecret")
 
 
-def test_cli_not_signed_in(env, tmp_path):
+def test_cli_not_signed_in(env, tmp_path, monkeypatch, capfd):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     az = bin_dir / "az"
     az.write_text("#!/bin/sh\necho \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n")
     az.chmod(az.stat().st_mode | stat.S_IXUSR)
     env.update(AZURE_TOKEN_CREDENTIALS="AzureCliCredential", PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}")
-    r = asr_plan(env, tmp_path)
+    r = asr_plan_in_process(env, tmp_path, monkeypatch, capfd)
     assert r.returncode == 1
     assert "no Azure credentials found (tried AzureCliCredential: the Azure CLI is not signed in)" in r.stderr
     assert "hint: AZURE_TOKEN_CREDENTIALS=AzureCliCredential limits the chain to AzureCliCredential" in r.stderr
@@ -122,20 +143,20 @@ def test_cli_not_signed_in(env, tmp_path):
 
 
 @pytest.mark.parametrize("var", ["ASR_CA_BUNDLE", "REQUESTS_CA_BUNDLE"])
-def test_missing_ca_bundle_is_a_tls_configuration_error(env, tmp_path, var):
+def test_missing_ca_bundle_is_a_tls_configuration_error(env, tmp_path, var, monkeypatch, capfd):
     env[var] = str(tmp_path / "nowhere" / "ca.pem")
-    r = asr_plan(env, tmp_path)
+    r = asr_plan_in_process(env, tmp_path, monkeypatch, capfd)
     assert r.returncode == 1
     assert f"error: TLS configuration: {var}={tmp_path}/nowhere/ca.pem: no such file" in r.stderr
     assert "unreachable" not in r.stderr and "network" not in r.stderr
     assert f"hint: point {var} at the PEM file" in r.stderr
 
 
-def test_ca_bundle_that_is_not_pem(env, tmp_path):
+def test_ca_bundle_that_is_not_pem(env, tmp_path, monkeypatch, capfd):
     bad = tmp_path / "ca.pem"
     bad.write_text("not a certificate\n")
     env["ASR_CA_BUNDLE"] = str(bad)
-    r = asr_plan(env, tmp_path)
+    r = asr_plan_in_process(env, tmp_path, monkeypatch, capfd)
     assert r.returncode == 1
     assert f"error: TLS configuration: ASR_CA_BUNDLE={bad}: not a PEM certificate bundle" in r.stderr
 

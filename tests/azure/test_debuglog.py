@@ -55,7 +55,7 @@ def test_debug_log_shows_each_request_and_never_the_bearer_token(emulator, monke
     assert isinstance(groups, list)
 
 
-def test_debug_flag_through_the_cli_and_off_by_default(emulator, tmp_path):
+def test_debug_flag_through_the_cli_and_off_by_default(emulator, tmp_path, monkeypatch, capfd):
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "reconciler.cli.main", *args], capture_output=True, text=True,
                               timeout=120, cwd=REPO)
@@ -67,5 +67,13 @@ def test_debug_flag_through_the_cli_and_off_by_default(emulator, tmp_path):
     assert "asr-debug" not in r.stdout  # the plan on stdout stays clean
     assert emulator.env["IDENTITY_HEADER"] not in r.stderr
     assert not re.search(r"eyJ[\w-]{10,}\.[\w-]{10,}", r.stderr)  # no JWT
-    r = run("plan", "examples/quickstart.yaml")
-    assert r.returncode == 0 and "asr-debug" not in r.stderr
+    # off by default: asr in process (the same HTTPS emulator and credential chain, no secret printed either way)
+    from reconciler.cli.main import main
+
+    monkeypatch.chdir(REPO)
+    monkeypatch.delenv("ASR_LOG", raising=False)
+    capfd.readouterr()
+    assert main(["plan", "examples/quickstart.yaml"]) == 0
+    out = capfd.readouterr()
+    assert "Plan:" in out.out or "No changes" in out.out, out.out
+    assert "asr-debug" not in out.err

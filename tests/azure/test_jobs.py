@@ -146,7 +146,8 @@ def test_ops_follower_raises_a_clear_error_when_the_job_list_is_refused(fake):
 
 def test_ops_follower_500_for_ever_ends_at_its_deadline_in_simulated_time(fake):
     fake.answer(500, arm_error("InternalServerError", "Encountered internal server error."))
-    clients = Clients(SUB, settings=fast(fake.url, fake.certs.ca_cert, job_read_errors=3600.0))
+    # no SDK retries: each read fails at once, the follower's own waits are simulated
+    clients = Clients(SUB, settings=fast(fake.url, fake.certs.ca_cert, job_read_errors=3600.0, retry_total=0))
     f = OpsFollower(clients, "rg", "v", sleep=lambda s: None, interval=5.0, timeout=12.0)
     f.watch("app01", request_id=RID, target_id="/x/replicationProtectedItems/app01",
             started=dt.datetime.now(dt.UTC))

@@ -50,20 +50,20 @@ def test_plan_against_a_silent_endpoint_ends_naming_it(emulator, monkeypatch, ca
     with SilentServer() as srv:
         endpoint = f"https://127.0.0.1:{srv.port}"
         monkeypatch.setenv("ASR_ARM_ENDPOINT", endpoint)
-        monkeypatch.setenv("ASR_CONNECT_TIMEOUT", "1")
-        monkeypatch.setenv("ASR_READ_TIMEOUT", "1")
-        monkeypatch.setenv("ASR_RETRY_TIMEOUT", "3")
-        monkeypatch.setenv("ASR_PROGRESS_INTERVAL", "1")
+        monkeypatch.setenv("ASR_CONNECT_TIMEOUT", "0.5")
+        monkeypatch.setenv("ASR_READ_TIMEOUT", "0.5")
+        monkeypatch.setenv("ASR_RETRY_TIMEOUT", "1.5")
+        monkeypatch.setenv("ASR_PROGRESS_INTERVAL", "0.5")
         t0 = time.monotonic()
         rc = asr(["plan", str(REPO / "examples" / "quickstart.yaml")])
         took = time.monotonic() - t0
         err = capsys.readouterr().err
     assert rc == 1
     assert f"127.0.0.1:{srv.port} did not answer in time" in err, err
-    assert "connect timeout 1s, read timeout 1s, 3s in all with retries" in err, err
+    assert "connect timeout 0.5s, read timeout 0.5s, 1.5s in all with retries" in err, err
     assert "Traceback" not in err
     assert (f"still waiting for Azure: reading the live state of vault contoso-asr-vault from {endpoint} (" in err), err
-    # one request may take connect + read beyond its 3 s budget; the live read has two rounds
+    # one request may take connect + read beyond its 1.5 s budget; the live read has two rounds
     assert took < 20, took
     assert srv.conns, "the client never connected"
 
@@ -72,8 +72,8 @@ def test_read_timeout_flag_wins_over_the_environment(emulator, monkeypatch, caps
     with SilentServer() as srv:
         monkeypatch.setenv("ASR_ARM_ENDPOINT", f"https://127.0.0.1:{srv.port}")
         monkeypatch.setenv("ASR_READ_TIMEOUT", "300")
-        monkeypatch.setenv("ASR_RETRY_TIMEOUT", "2")
-        rc = asr(["plan", str(REPO / "examples" / "quickstart.yaml"), "--read-timeout", "1", "--connect-timeout", "1"])
+        monkeypatch.setenv("ASR_RETRY_TIMEOUT", "1")
+        rc = asr(["plan", str(REPO / "examples" / "quickstart.yaml"), "--read-timeout", "0.5", "--connect-timeout", "0.5"])
         err = capsys.readouterr().err
     assert rc == 1
-    assert "read timeout 1s" in err, err
+    assert "read timeout 0.5s" in err, err

@@ -62,6 +62,8 @@ def test_error_1_answers_500_or_503(emulator, monkeypatch):
     assert emulator.stats()["errors_injected"] == 12
 
 
+@pytest.mark.inproc
+@pytest.mark.simsleep  # the SDK's Retry-After waits in simulated time (tests/conftest.py)
 def test_sdk_rides_out_partial_throttling(emulator):
     emulator.reset(faults="throttle=0.5,seed=11")
     c = Clients(SUB)

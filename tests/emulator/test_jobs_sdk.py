@@ -12,6 +12,8 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from reconciler.emulator.estate import quickstart_estate
 
+pytestmark = [pytest.mark.inproc, pytest.mark.simsleep]  # the SDK in process, its waits in simulated time (tests/conftest.py)
+
 SUB = "00000000-0000-0000-0000-000000000001"
 RG, V = "contoso-dr-rg", "contoso-asr-vault"
 POLICY = {"properties": {"providerSpecificInput": {"instanceType": "HyperVReplicaAzure", "replicationInterval": 300,
@@ -61,9 +63,7 @@ def test_job_progresses_with_simulated_time(emulator):
 
 
 def test_lro_location_follows_the_job(emulator):
-    import requests
-
-    from reconciler.azure.clients import Clients
+    from azure.core.rest import HttpRequest
 
     emulator.reset(estate=quickstart_estate(azure=True), time_scale=1)
     asr = client()
@@ -73,16 +73,17 @@ def test_lro_location_follows_the_job(emulator):
     assert "/replicationPolicies/p1/operationresults/" in initial.headers["Location"]  # docs/fidelity.md F-050
     assert "/replicationOperationStatus/" in initial.headers["Azure-AsyncOperation"]
     assert int(initial.headers["Retry-After"]) >= 1
-    token = Clients(SUB).credential.get_token("https://management.azure.com/.default").token
-    auth = {"Authorization": f"Bearer {token}"}
-    r = requests.get(initial.headers["Location"], headers=auth, verify=emulator.ca_bundle)
+
+    def get(url):  # the URL as given, through the client's own pipeline (its token)
+        return asr.send_request(HttpRequest("GET", url))
+
+    r = get(initial.headers["Location"])
     assert r.status_code == 202 and "Retry-After" in r.headers
-    s = requests.get(initial.headers["Azure-AsyncOperation"], headers=auth, verify=emulator.ca_bundle).json()
-    assert s["status"] == "InProgress"
+    assert get(initial.headers["Azure-AsyncOperation"]).json()["status"] == "InProgress"
     emulator.advance(60)
-    r = requests.get(initial.headers["Location"], headers=auth, verify=emulator.ca_bundle)
+    r = get(initial.headers["Location"])
     assert r.status_code == 200 and r.json()["name"] == "p1"
-    assert requests.get(initial.headers["Azure-AsyncOperation"], headers=auth, verify=emulator.ca_bundle).json()["status"] == "Succeeded"
+    assert get(initial.headers["Azure-AsyncOperation"]).json()["status"] == "Succeeded"
 
 
 def test_job_list_filters(emulator):

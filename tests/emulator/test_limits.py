@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import time
 
-import requests
+import pytest
 
 from reconciler.azure.clients import Clients
 from reconciler.emulator.app import EmulatorApp
 from reconciler.emulator.limits import Bucket, Limiter
 from reconciler.emulator.state import EmulatorConfig
 from reconciler.emulator.testing import call
+
+pytestmark = pytest.mark.inproc  # the emulator in process (tests/conftest.py)
 
 SUB = "00000000-0000-0000-0000-000000000001"
 LIST = f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01"
@@ -65,23 +67,27 @@ def test_reads_past_the_bucket_are_429_in_process():
     assert call(app, "PUT", f"/subscriptions/{SUB}/resourcegroups/x?api-version=2025-04-01", json={"location": "westeurope"}).status_code == 201
 
 
+@pytest.mark.simsleep  # asked for, yet ARM limits refill in real time: the SDK's waits stay real
 def test_sdk_honours_retry_after_under_arm_limits(emulator):
     emulator.reset(arm_limits=True)
-    token = requests.get(emulator.env["IDENTITY_ENDPOINT"], params={"api-version": "2019-08-01", "resource": "https://management.azure.com"},
-                         headers={"X-IDENTITY-HEADER": emulator.env["IDENTITY_HEADER"]}, timeout=10).json()["access_token"]
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {token}"
+    groups = Clients(SUB).resources.resource_groups
+    assert list(groups.list()) == []  # client, token and pipeline ready before the bucket runs dry
     saw_429 = None
     for _ in range(3000):  # 250 tokens, +25/s: the first 429 comes after ~260 fast reads, later on a slow machine
-        r = s.get(emulator.url + LIST, verify=emulator.ca_bundle, timeout=10)
+        r = call(emulator.app, "GET", LIST)
         assert "x-ms-ratelimit-remaining-subscription-reads" in r.headers
         if r.status_code == 429:
             saw_429 = r
             break
-    assert saw_429 is not None and int(saw_429.headers["Retry-After"]) >= 1
+    assert saw_429 is not None and int(saw_429.headers["retry-after"]) >= 1
+    # other clients of the subscription spent 23 more reads: the SDK's next try is a 429 unless
+    # this test stalls for 0.96 s right here (refill 25 a second), and Retry-After is still 1 s
+    throttled = emulator.stats()["throttled"]
+    emulator.app.limiter.bucket(SUB, "read").tokens = -23.0
     t = time.monotonic()
-    assert list(Clients(SUB).resources.resource_groups.list()) == []  # retried after Retry-After, then served
-    assert emulator.stats()["throttled"] >= 1
+    assert list(groups.list()) == []  # retried after Retry-After, then served
+    assert emulator.stats()["throttled"] > throttled
+    assert emulator.transport.sleeps == 0 and time.monotonic() - t >= 0.9  # Retry-After waited on the real clock
     assert time.monotonic() - t < 30
 
 
@@ -98,11 +104,11 @@ def test_time_scale_and_advance(emulator):
     def now():
         return datetime.fromisoformat(emulator.stats()["now"].replace("0Z", "+00:00")).timestamp()
 
-    emulator.reset(time_scale=3600)
+    emulator.reset(time_scale=36000)
     a = now()
-    time.sleep(0.25)
+    time.sleep(0.025)  # at least this much real time between the two reads
     b = now()
-    assert b - a >= 0.25 * 3600 * 0.9
+    assert b - a >= 0.025 * 36000 * 0.9
     emulator.reset()
     a = now()
     emulator.advance(7200)

@@ -9,6 +9,8 @@ from reconciler.azure.clients import Clients
 from reconciler.emulator.app import EmulatorApp
 from reconciler.emulator.testing import call
 
+pytestmark = [pytest.mark.inproc, pytest.mark.simsleep]  # the SDK in process, its waits in simulated time (tests/conftest.py)
+
 SUB = "00000000-0000-0000-0000-000000000001"
 API = "api-version=2026-03-01"
 URL = f"/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/corp-vnet?{API}"

@@ -11,6 +11,8 @@ from reconciler.emulator.app import EmulatorApp
 from reconciler.emulator.state import EmulatorConfig
 from reconciler.emulator.testing import call
 
+pytestmark = [pytest.mark.inproc, pytest.mark.simsleep]  # the SDK in process, its waits in simulated time (tests/conftest.py)
+
 SUB = "00000000-0000-0000-0000-000000000001"
 RG_API = "api-version=2025-04-01"
 ST_API = "api-version=2026-09-01"
@@ -180,8 +182,6 @@ def test_estate_azure_section_seeds_resources(emulator):
     ({"bogus": []}, "unknown key"),
 ])
 def test_estate_azure_section_errors_name_the_path(emulator, azure, fragment):
-    import requests
-
-    r = requests.post(emulator.url + "/_emulator/reset", json={"estate": {"subscription": SUB, "azure": azure}},
-                      verify=emulator.ca_bundle, timeout=10)
-    assert r.status_code == 400 and fragment in r.json()["error"], r.text
+    with pytest.raises(RuntimeError) as ei:  # the reset control call answered 400
+        emulator.reset(estate={"subscription": SUB, "azure": azure})
+    assert "reset: 400" in str(ei.value) and fragment in str(ei.value), str(ei.value)

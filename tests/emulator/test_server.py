@@ -37,26 +37,22 @@ def test_exports_are_complete_and_ca_verifies_server(emulator):
     assert r.status_code == 200
 
 
-def test_export_lines_come_first_on_stdout():
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler.cli.main", "emulator", "serve", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        first = [proc.stdout.readline() for _ in range(5)]
-        assert all(line.startswith("export ") for line in first), first
-        assert first[0].startswith("export ASR_ARM_ENDPOINT=https://127.0.0.1:")
-    finally:
-        proc.terminate()
-        proc.wait(10)
-    assert proc.returncode is not None
+def test_bad_flags_are_user_errors_without_traceback(tmp_path, capsys):
+    from reconciler.cli.main import main
 
-
-def test_bad_flags_are_user_errors_without_traceback(tmp_path):
-    for args in (["--faults", "throttle=2"], ["--faults", "bogus=1"], ["--estate", str(tmp_path / "missing.yaml")], ["--time-scale", "0"]):
-        r = subprocess.run([sys.executable, "-m", "reconciler.cli.main", "emulator", "serve", *args],
-                           capture_output=True, text=True, timeout=60)
-        assert r.returncode == 1, args
-        assert r.stderr.startswith("error: ") and "Traceback" not in r.stderr, r.stderr
-        assert r.stdout == ""
+    bad = (["--faults", "throttle=2"], ["--faults", "bogus=1"], ["--estate", str(tmp_path / "missing.yaml")], ["--time-scale", "0"])
+    # the program once (exit status, streams of a real process), every flag in process (the same code after the parse)
+    r = subprocess.run([sys.executable, "-m", "reconciler.cli.main", "emulator", "serve", *bad[0]],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert r.stderr.startswith("error: ") and "Traceback" not in r.stderr, r.stderr
+    assert r.stdout == ""
+    for args in bad:
+        capsys.readouterr()
+        assert main(["emulator", "serve", *args]) == 1, args
+        out = capsys.readouterr()
+        assert out.err.startswith("error: ") and "Traceback" not in out.err, out.err
+        assert out.out == ""
 
 
 def test_stats_reset_and_control_routes_not_counted(emulator):
@@ -67,38 +63,48 @@ def test_stats_reset_and_control_routes_not_counted(emulator):
     assert emulator.stats()["requests"] == 0
 
 
-def test_sigint_stops_cleanly_and_removes_the_ca_dir():
+def test_export_lines_come_first_then_sigint_stops_cleanly_and_removes_the_ca_dir():
     import signal
 
-    from reconciler.emulator.testing import EmulatorProcess
-
-    emu = EmulatorProcess()
-    ca = emu.ca_bundle
-    assert os.path.exists(ca)
-    emu.proc.send_signal(signal.SIGINT)
-    assert emu.proc.wait(15) == 0
-    assert "Traceback" not in emu.stderr_text()
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler.cli.main", "emulator", "serve", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = [proc.stdout.readline() for _ in range(5)]
+        assert all(line.startswith("export ") for line in first), first
+        assert first[0].startswith("export ASR_ARM_ENDPOINT=https://127.0.0.1:")
+        assert proc.stdout.readline().startswith("# asr emulator ready on https://127.0.0.1:")
+        ca = next(line.strip().partition("=")[2] for line in first if line.startswith("export ASR_CA_BUNDLE="))
+        assert os.path.exists(ca)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 0
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert "Traceback" not in err
     assert not os.path.exists(ca)
-    emu.stop()
 
 
-def test_port_in_use_is_a_user_error():
+def test_port_in_use_is_a_user_error(capsys):
     import socket
+
+    from reconciler.cli.main import main
 
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     s.listen(1)
     port = s.getsockname()[1]
     try:
-        r = subprocess.run([sys.executable, "-m", "reconciler.cli.main", "emulator", "serve", "--port", str(port)],
-                           capture_output=True, text=True, timeout=60)
+        rc = main(["emulator", "serve", "--port", str(port)])  # in process: the bind fails before anything serves
     finally:
         s.close()
-    assert r.returncode == 1 and f"127.0.0.1:{port}" in r.stderr and "Traceback" not in r.stderr
-    assert r.stdout == ""
+    out = capsys.readouterr()
+    assert rc == 1 and f"127.0.0.1:{port}" in out.err and "Traceback" not in out.err
+    assert out.out == ""
 
 
-def test_serve_flags_reach_the_state(tmp_path, monkeypatch):
+def test_serve_flags_reach_the_state_and_a_bare_reset_restores_them(tmp_path, monkeypatch):
     from reconciler.emulator.testing import EmulatorProcess
 
     estate = tmp_path / "estate.yaml"
@@ -113,19 +119,15 @@ def test_serve_flags_reach_the_state(tmp_path, monkeypatch):
         c = Clients(SUB)
         assert [g.name for g in c.resources.resource_groups.list()] == ["rg0", "rg1", "rg2"]
         assert emu.stats()["by_route"]["GET /subscriptions/{subscriptionId}/resourcegroups"] == 2
-
-
-def test_bare_reset_restores_the_startup_configuration(tmp_path):
-    import requests as rq
-
-    from reconciler.emulator.testing import EmulatorProcess
-
-    with EmulatorProcess(args=["--time-scale", "20", "--faults", "latency=1ms"]) as emu:
-        emu.reset(time_scale=5)
-        assert emu.stats()["timeScale"] == 5.0
-        r = rq.post(emu.url + "/_emulator/reset", verify=emu.ca_bundle, timeout=10)
+        # a reset with settings, then a bare one (no body): the start-up flags and estate again
+        emu.reset(estate={"subscription": SUB}, time_scale=5)
+        assert emu.stats()["timeScale"] == 5.0 and [g.name for g in c.resources.resource_groups.list()] == []
+        r = requests.post(emu.url + "/_emulator/reset", verify=emu.ca_bundle, timeout=10)
         assert r.status_code == 200
-        assert emu.stats()["timeScale"] == 20.0
+        assert emu.stats()["timeScale"] == 50.0
+        emu.reset_stats()
+        assert [g.name for g in c.resources.resource_groups.list()] == ["rg0", "rg1", "rg2"]
+        assert emu.stats()["by_route"]["GET /subscriptions/{subscriptionId}/resourcegroups"] == 2  # --page-size 2 again
 
 
 def test_log_requests_writes_one_line_per_arm_request_to_stderr(monkeypatch):

@@ -10,6 +10,8 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 
 from reconciler.emulator.estate import quickstart_estate
 
+pytestmark = [pytest.mark.inproc, pytest.mark.simsleep]  # the SDK in process, its waits in simulated time (tests/conftest.py)
+
 SUB = "00000000-0000-0000-0000-000000000001"
 RG, V = "contoso-dr-rg", "contoso-asr-vault"
 FRG = f"/subscriptions/{SUB}/resourceGroups/contoso-failover-rg"
@@ -240,15 +242,12 @@ def test_mapping_and_site_and_plan_bad_input(ctx):
 
 
 def test_wrong_api_version_is_400(ctx, emulator):
-    import requests
+    from reconciler.emulator.testing import call
 
-    from reconciler.azure.clients import Clients
-
-    token = Clients(SUB).credential.get_token("https://management.azure.com/.default").token
-    url = f"{emulator.url}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.RecoveryServices/vaults/{V}/replicationFabrics"
-    r = requests.get(url, params={"api-version": "2023-08-01"}, headers={"Authorization": f"Bearer {token}"}, verify=emulator.ca_bundle)
+    path = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.RecoveryServices/vaults/{V}/replicationFabrics"
+    r = call(emulator.app, "GET", f"{path}?api-version=2023-08-01")  # a token of the default principal
     assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidApiVersionParameter"
-    r = requests.get(url, params={"api-version": "2025-08-01"}, verify=emulator.ca_bundle)
+    r = call(emulator.app, "GET", f"{path}?api-version=2025-08-01", token=None)
     assert r.status_code == 401
 
 

@@ -18,20 +18,26 @@ JUNK = [None, 1, "x", [], {}, [{}]]
 
 
 class World:
+    _routes = None  # the route table and the estate are the same for every case: built once
+    _estate = None
+
     def __init__(self) -> None:
         from reconciler.emulator.app import build_routes, new_state
         from reconciler.emulator.siterecovery import get_sr
         from reconciler.emulator.state import EmulatorConfig
 
-        self.routes = build_routes()
-        est = E.quickstart_estate(applied=True)
-        seed = est["seed"]
-        # web01 unprotected, Corp-VMNet unmapped and a spare policy: every request below is valid as sent
-        seed["protectedVMs"] = [p for p in seed["protectedVMs"] if p["name"] != "web01"]
-        seed["recoveryPlans"][0]["groups"][1]["vms"] = ["app01", "app02"]
-        seed["networkMappings"] = []
-        seed["policies"].append({"name": "spare", "replicationFrequencySeconds": 30})
-        self.state = new_state(EmulatorConfig(time_scale=1e-9), est, self.routes)
+        if World._routes is None:
+            World._routes = build_routes()
+            est = E.quickstart_estate(applied=True)
+            seed = est["seed"]
+            # web01 unprotected, Corp-VMNet unmapped and a spare policy: every request below is valid as sent
+            seed["protectedVMs"] = [p for p in seed["protectedVMs"] if p["name"] != "web01"]
+            seed["recoveryPlans"][0]["groups"][1]["vms"] = ["app01", "app02"]
+            seed["networkMappings"] = []
+            seed["policies"].append({"name": "spare", "replicationFrequencySeconds": 30})
+            World._estate = est
+        self.routes = World._routes
+        self.state = new_state(EmulatorConfig(time_scale=1e-9), copy.deepcopy(World._estate), self.routes)
         v = get_sr(self.state).vault(SUB, "contoso-dr-rg", "contoso-asr-vault")
         (self.fabric,) = v.fabrics.values()
         (self.container,) = self.fabric.containers.values()

@@ -13,7 +13,7 @@ import pytest
 
 from reconciler.emulator.estate import quickstart_estate
 
-pytestmark = pytest.mark.inproc  # the SDK over the in-process transport (tests/conftest.py)
+pytestmark = [pytest.mark.inproc, pytest.mark.simsleep]  # the SDK in process, its waits in simulated time (tests/conftest.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SUB = "00000000-0000-0000-0000-000000000001"

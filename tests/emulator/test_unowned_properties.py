@@ -11,7 +11,7 @@ from azure.core.exceptions import HttpResponseError
 from reconciler.azure.clients import Clients
 from reconciler.emulator.estate import quickstart_estate
 
-pytestmark = pytest.mark.inproc  # the SDK over the in-process transport (tests/conftest.py)
+pytestmark = [pytest.mark.inproc, pytest.mark.simsleep]  # the SDK in process, its waits in simulated time (tests/conftest.py)
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG, V, TRG = "contoso-dr-rg", "contoso-asr-vault", "contoso-failover-rg"

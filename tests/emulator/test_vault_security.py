@@ -9,7 +9,7 @@ from azure.core.exceptions import HttpResponseError
 
 from reconciler.azure.clients import Clients
 
-pytestmark = pytest.mark.inproc  # the SDK over the in-process transport (tests/conftest.py)
+pytestmark = [pytest.mark.inproc, pytest.mark.simsleep]  # the SDK in process, its waits in simulated time (tests/conftest.py)
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = "contoso-dr-rg"

@@ -12,6 +12,8 @@ from reconciler.azure.clients import Clients
 from reconciler.emulator.app import EmulatorApp
 from reconciler.emulator.testing import call
 
+pytestmark = [pytest.mark.inproc, pytest.mark.simsleep]  # the SDK in process, its waits in simulated time (tests/conftest.py)
+
 SUB = "00000000-0000-0000-0000-000000000001"
 API = "api-version=2026-11-01"
 VAULT_URL = f"/subscriptions/{SUB}/resourceGroups/contoso-dr-rg/providers/Microsoft.RecoveryServices/vaults/contoso-asr-vault?{API}"
@@ -168,14 +170,9 @@ def test_vault_with_protected_items_cannot_be_deleted(app):
 
 
 def test_vault_operation_status_and_result_through_sdk(emulator):
-    import requests
-
     c = Clients(SUB)
     c.resources.resource_groups.create_or_update("contoso-dr-rg", {"location": "westeurope"})
-    token = requests.get(emulator.env["IDENTITY_ENDPOINT"], params={"api-version": "2019-08-01", "resource": "https://management.azure.com"},
-                         headers={"X-IDENTITY-HEADER": emulator.env["IDENTITY_HEADER"]}, timeout=10).json()["access_token"]
-    r = requests.put(emulator.url + VAULT_URL, json=VAULT_BODY, headers={"Authorization": f"Bearer {token}"},
-                     verify=emulator.ca_bundle, timeout=10)
+    r = call(emulator.app, "PUT", VAULT_URL, json=VAULT_BODY)  # raw: the 201's Location names the operation
     assert r.status_code == 201
     op_id = r.headers["Location"].split("/operationResults/")[1].split("?")[0]
     st = c.vaults.get_operation_status("contoso-dr-rg", "contoso-asr-vault", op_id)
