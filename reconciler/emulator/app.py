@@ -261,7 +261,7 @@ class EmulatorApp:
             if state.config.faults.latency:
                 await asyncio.sleep(state.config.faults.latency)
             if decision is not None and decision.throttle:
-                raise faults.throttled_error()
+                raise faults.throttled_error(state.config.faults.retry_after)
             if decision is not None and decision.error is not None and not decision.error_after:
                 raise decision.error
             principal = auth.authenticate(self.authority, state, request.headers.get("authorization"))
@@ -355,7 +355,7 @@ class EmulatorApp:
 def faults_json(cfg: Any) -> dict:
     """The effective fault settings as the control surface answers them."""
     return {"faults": cfg.spec, "throttle": cfg.throttle, "error": cfg.error, "latency": cfg.latency,
-            "jobfail": cfg.jobfail, "seed": cfg.seed, "active": cfg.active}
+            "retryafter": cfg.retry_after, "jobfail": cfg.jobfail, "seed": cfg.seed, "active": cfg.active}
 
 
 def _control_error(code: str, message: str) -> Response:
