@@ -236,7 +236,7 @@ def test_plan_dir_combines_and_folds_exit_code(applied_quickstart, capsys, tmp_p
 
 
 def test_errors_are_messages_not_tracebacks(emu, capsys, monkeypatch):
-    emu.reset(faults="throttle=1.0")
+    emu.reset(faults="throttle=1.0,retryafter=50ms")
     monkeypatch.setenv("ASR_RETRY_TOTAL", "1")
     capsys.readouterr()
     rc = asr(["plan", example_path("quickstart")])
