@@ -57,6 +57,9 @@ SETTINGS: tuple[Setting, ...] = (
             kind="count"),
     Setting("retry_timeout", "ASR_RETRY_TIMEOUT", 90.0,
             "total time one request may take, retries included (azure-core RetryPolicy `timeout`)"),
+    Setting("retry_backoff", "ASR_RETRY_BACKOFF", 0.5,
+            "backoff of retries an answer gives no Retry-After for: the n-th retry in a row waits "
+            "this x 2^(n-1), at most 30 s (azure-core RetryPolicy `backoff_factor`)"),
     Setting("deadline", "ASR_DEADLINE", 4 * 3600.0,
             "overall deadline of a command's waits (apply, failover, drill...); in-flight Azure jobs keep running",
             flag="--deadline", aliases=("ASR_JOB_TIMEOUT_SECONDS",)),
@@ -133,6 +136,7 @@ class Settings:
     read_timeout: float = 30.0
     retry_total: int = 10
     retry_timeout: float = 90.0
+    retry_backoff: float = 0.5
     deadline: float = 4 * 3600.0
     progress_interval: float = 30.0
     job_poll_min: float = 1.0

@@ -22,6 +22,14 @@ def test_flags_then_environment_then_defaults():
     assert Settings.load(env={"ASR_DEADLINE": "1h"}).deadline == 3600.0
 
 
+def test_retry_backoff_reaches_the_sdk_retry_settings():
+    from reconciler.azure.clients import AzureSettings
+
+    assert AzureSettings.from_settings(Settings()).retry_backoff_factor == 0.5  # azure-core's 1 s, 2 s, 4 s...
+    s = Settings.load(env={"ASR_RETRY_BACKOFF": "0.05"})
+    assert s.retry_backoff == 0.05 and AzureSettings.from_settings(s).retry_backoff_factor == 0.05
+
+
 def test_deprecated_ops_names_still_work_and_new_names_win():
     s = Settings.load(env={"ASR_JOB_POLL_MIN_SECONDS": "0.2", "ASR_JOB_POLL_SECONDS": "0.5",
                            "ASR_JOB_TIMEOUT_SECONDS": "120"})

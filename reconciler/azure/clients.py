@@ -83,7 +83,7 @@ class AzureSettings:
     endpoint: str = DEFAULT_ARM_ENDPOINT
     ca_bundle: str | None = None
     retry_total: int = _DEFAULTS.retry_total
-    retry_backoff_factor: float = 0.5
+    retry_backoff_factor: float = _DEFAULTS.retry_backoff
     retry_backoff_max: float = 30.0
     connect_timeout: float = _DEFAULTS.connect_timeout
     read_timeout: float = _DEFAULTS.read_timeout
@@ -98,7 +98,8 @@ class AzureSettings:
     @classmethod
     def from_settings(cls, s: Any) -> AzureSettings:
         return cls(endpoint=s.arm_endpoint.rstrip("/"), ca_bundle=s.ca_bundle or None, retry_total=s.retry_total,
-                   connect_timeout=s.connect_timeout, read_timeout=s.read_timeout, retry_timeout=s.retry_timeout)
+                   retry_backoff_factor=s.retry_backoff, connect_timeout=s.connect_timeout,
+                   read_timeout=s.read_timeout, retry_timeout=s.retry_timeout)
 
 
 def _timeouts_policies(settings: AzureSettings) -> tuple[Any, Any]:

@@ -12,6 +12,7 @@ x-ms-ratelimit-remaining-subscription-{reads,writes,deletes} headers.
 
 Control routes (no token, not counted): GET /_emulator/stats, POST
 /_emulator/reset-stats, POST /_emulator/reset, POST /_emulator/advance,
+POST /_emulator/time-scale (`{"timeScale": N}`: simulated time runs N times as fast from now on, state kept),
 POST /_emulator/faults (new fault settings, state kept), GET /_emulator/health,
 POST /_emulator/overlay (test hook: properties written over an item's or a job's
 rendering, `SiteRecovery.overlay`).
@@ -141,6 +142,20 @@ class EmulatorApp:
         self.state = new_state(cfg, estate, self.routes)
         self.limiter = Limiter(cfg.arm_limits)
 
+    # ---- time scale at run time
+    def set_time_scale(self, scale: float) -> dict:
+        """Make simulated time run `scale` times as fast as real time from now on, without
+        a reset: resources, jobs, the clock's present and the stats stay, what is
+        scheduled happens at the same simulated times. Raises ValueError (scale <= 0)."""
+        if not scale > 0:
+            raise ValueError("timeScale must be > 0")
+        state = self.state
+        with state.lock:
+            state.clock.set_scale(scale)
+            state.config = dataclasses.replace(state.config, time_scale=float(scale))
+            state.run_due()
+        return {"timeScale": state.clock.scale, "now": state.now_iso()}
+
     # ---- faults at run time
     def set_faults(self, spec: str | None) -> dict:
         """Replace the fault settings (`--faults` syntax; None or "" = no faults)
@@ -197,6 +212,9 @@ class EmulatorApp:
                     return JSONResponse({"error": "seconds must be >= 0"}, status_code=400)
                 self.state.advance(seconds)
                 return JSONResponse({"now": self.state.now_iso()})
+            if name == "time-scale" and method == "POST":
+                body = await _json(request)
+                return JSONResponse(self.set_time_scale(float(body.get("timeScale", 0))))
             if name == "reset" and method == "POST":
                 body = await _json(request)
                 estate = body.get("estate")
@@ -261,7 +279,7 @@ class EmulatorApp:
             if state.config.faults.latency:
                 await asyncio.sleep(state.config.faults.latency)
             if decision is not None and decision.throttle:
-                raise faults.throttled_error()
+                raise faults.throttled_error(state.config.faults.retry_after)
             if decision is not None and decision.error is not None and not decision.error_after:
                 raise decision.error
             principal = auth.authenticate(self.authority, state, request.headers.get("authorization"))
@@ -355,7 +373,7 @@ class EmulatorApp:
 def faults_json(cfg: Any) -> dict:
     """The effective fault settings as the control surface answers them."""
     return {"faults": cfg.spec, "throttle": cfg.throttle, "error": cfg.error, "latency": cfg.latency,
-            "jobfail": cfg.jobfail, "seed": cfg.seed, "active": cfg.active}
+            "retryafter": cfg.retry_after, "jobfail": cfg.jobfail, "seed": cfg.seed, "active": cfg.active}
 
 
 def _control_error(code: str, message: str) -> Response:

@@ -4,6 +4,10 @@ Spec: comma-separated `key=value`, any subset of
   throttle=RATE   429 TooManyRequests with Retry-After
   error=RATE      500 InternalServerError / 503 ServiceUnavailable
   latency=DUR     added to every ARM request (`50ms`, `0.2s`, `1` = seconds)
+  retryafter=DUR  the Retry-After of those 429 and 503 answers (default 1 s, what ARM
+                  sends; a test knob, not a fidelity fact: a test-sized `50ms` keeps
+                  the SDK's retries from sleeping whole seconds; azure-core reads a
+                  fractional Retry-After as seconds)
   jobfail=RATE    share of site recovery jobs that fail (read by the job engine
                   through `state.job_should_fail()`)
   seed=N          seeds every generator, so a run repeats
@@ -64,6 +68,10 @@ def parse(spec: str | None) -> FaultConfig:
             setattr(cfg, key, rate)
         elif key == "latency":
             cfg.latency = parse_duration(value)
+        elif key == "retryafter":
+            cfg.retry_after = parse_duration(value)
+            if not cfg.retry_after > 0:  # azure-core takes "Retry-After: 0" as absent
+                raise FaultSpecError(f"retryafter: {value!r} must be more than 0")
         elif key == "tfojob":
             if value.lower() not in ("suspended", "succeeded"):
                 raise FaultSpecError(f"tfojob: {value!r} is not suspended or succeeded")
@@ -74,7 +82,8 @@ def parse(spec: str | None) -> FaultConfig:
             except ValueError:
                 raise FaultSpecError(f"seed: {value!r} is not an integer") from None
         else:
-            raise FaultSpecError(f"unknown fault {key!r} (known: throttle, error, latency, jobfail, seed, tfojob)")
+            raise FaultSpecError(f"unknown fault {key!r} (known: throttle, error, latency, retryafter, jobfail, seed, "
+                                 "tfojob)")
     return cfg
 
 
@@ -99,15 +108,20 @@ def decide(state: EmulatorState, kind: str) -> Decision:
             d.error = ArmError(500, "InternalServerError", "Encountered internal server error. Diagnostic information: injected fault.")
         else:
             d.error = ArmError(503, "ServiceUnavailable", "The service is temporarily unavailable. Please retry later.",
-                               headers={"Retry-After": "1"})
+                               headers={"Retry-After": retry_after_header(f.retry_after)})
         d.error_after = kind != "read" and rng.random() < 0.5
     return d
 
 
-def throttled_error(retry_after: int = THROTTLE_RETRY_AFTER) -> ArmError:
+def retry_after_header(seconds: float) -> str:
+    """`1` for whole seconds (what ARM sends), `0.05` for a test-sized `retryafter`."""
+    return str(int(seconds)) if seconds == int(seconds) else f"{seconds:g}"
+
+
+def throttled_error(retry_after: float = THROTTLE_RETRY_AFTER) -> ArmError:
     return ArmError(
         429,
         "TooManyRequests",
         "The request is being throttled as the limit has been reached for operation type. Please retry after the time in Retry-After.",
-        headers={"Retry-After": str(retry_after)},
+        headers={"Retry-After": retry_after_header(retry_after)},
     )

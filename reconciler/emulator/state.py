@@ -87,6 +87,7 @@ class FaultConfig:
     throttle: float = 0.0
     error: float = 0.0
     latency: float = 0.0  # seconds added to every ARM request
+    retry_after: float = 1.0  # Retry-After (seconds) of injected 429 / 503 answers (`retryafter=`)
     jobfail: float = 0.0  # consumed by the site recovery job engine
     seed: int | None = None
     spec: str = ""

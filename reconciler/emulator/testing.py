@@ -73,6 +73,11 @@ class _ControlSurface:
     def advance(self, seconds: float) -> dict:
         return self._control("POST", "advance", {"seconds": seconds})
 
+    def set_time_scale(self, scale: float) -> dict:
+        """Simulated time runs `scale` times as fast as real time from now on, without a
+        reset (state, jobs and stats stay): e.g. set up fast at 600, then watch jobs at 1."""
+        return self._control("POST", "time-scale", {"timeScale": scale})
+
     def stats(self) -> dict:
         return self._control("GET", "stats")
 

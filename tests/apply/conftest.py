@@ -1,5 +1,5 @@
 """Fixtures for the applier's tests, on top of the shared `emulator` fixture
-(tests/conftest.py): short job-poll intervals and a Clients built like the product's."""
+(tests/conftest.py): short job-poll intervals and retry backoff, and a Clients built like the product's."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def emu(emulator, monkeypatch):
     monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
     monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
     monkeypatch.setenv("ASR_REPLAN_INTERVAL", "0.3")
+    monkeypatch.setenv("ASR_RETRY_BACKOFF", "0.05")  # 5xx retries (no Retry-After) at 0.1 s, 0.2 s...
     return emulator
 
 

@@ -49,9 +49,11 @@ def assert_converged(manifest_path: str, capsys) -> None:
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_each_example_converges_in_one_run_under_faults(emu, clients, capsys, name):
     """On a fresh emulator answering 20% of requests with 429 and 5% with 500/503,
-    one apply converges; a plan afterwards is empty; nothing was deleted."""
+    one apply converges; a plan afterwards is empty; nothing was deleted. Their
+    Retry-After is test-sized (50 ms, the emulator's `retryafter` knob): the SDK's
+    retry policy honours it as it honours ARM's whole seconds."""
     manifest, estate = example(name)
-    emu.reset(estate=estate, time_scale=SCALE, faults="throttle=0.2,error=0.05,seed=11")
+    emu.reset(estate=estate, time_scale=SCALE, faults="throttle=0.2,error=0.05,seed=11,retryafter=50ms")
     rc = asr(["apply", manifest, "--auto-approve", "--log-format", "text"])
     out = capsys.readouterr().out
     assert rc == 0, out

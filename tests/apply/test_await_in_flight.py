@@ -30,11 +30,11 @@ def test_running_enable_job_is_awaited_not_repeated(emu, clients, tmp_path, caps
     base = dict(doc, protectedVMs=[], recoveryPlans=[])
     base_path = tmp_path / "base.yaml"
     base_path.write_text(yaml.safe_dump(base, sort_keys=False))
-    emu.reset(estate=str(REPO / "examples" / "estates" / "quickstart.yaml"), time_scale=1)
-
-    with advancing():  # vault, networks, policy, association, network mapping
-        assert asr(["apply", str(base_path), "--auto-approve", "--log-format", "text"]) == 0
+    emu.reset(estate=str(REPO / "examples" / "estates" / "quickstart.yaml"), time_scale=600)
+    # vault, networks, policy, association, network mapping
+    assert asr(["apply", str(base_path), "--auto-approve", "--log-format", "text"]) == 0
     capsys.readouterr()
+    emu.set_time_scale(1)  # the enable jobs take simulated minutes: at scale 1 they are still running below
 
     # an apply that is killed once ASR accepted the four enable-protection requests
     env = {**os.environ, **emu.env}
@@ -55,7 +55,7 @@ def test_running_enable_job_is_awaited_not_repeated(emu, clients, tmp_path, caps
     assert len(accepted) == 4
 
     emu.reset_stats()
-    with advancing():
+    with advancing():  # the next apply finds them running and awaits them (20 simulated s every 0.2 s)
         rc = asr(["apply", str(manifest), "--auto-approve", "--log-format", "json"])
     events = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
     assert rc == 0, events[-1]

@@ -4,10 +4,7 @@ is refused."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -56,39 +53,38 @@ def test_prune_needs_allow_destroy(emu, clients, tmp_path, capsys):
     assert asr(["plan", str(path), "--detailed-exitcode"]) == 0
 
 
-@pytest.mark.e2e  # `asr apply` in a pseudo-terminal against the HTTPS emulator
-@pytest.mark.skipif(shutil.which("script") is None, reason="needs script(1) for a pseudo-terminal")
 @pytest.mark.parametrize("answers,rc", [(["no"], 1), (["yes", "yes"], 0), (["yes", "no"], 1)])
-def test_terminal_confirmation(emu, clients, answers, rc):
+def test_terminal_confirmation(emu, clients, answers, rc, monkeypatch):
     """On a fresh vault the VMM server registers once the vault exists: what that makes
     possible (pairing, mappings, the VMs, the recovery plan) is shown as a second plan
-    and asked for again; declined, it is not run."""
+    and asked for again; declined, it is not run. `asr apply` in process on a pseudo-terminal
+    (tests/apply/pty_session.py): stdin and stdout are terminals, the answers are typed."""
+    from tests.apply.pty_session import run_in_pty
+
     emu.reset(estate=str(ESTATE), time_scale=600)
-    env = {**os.environ, **emu.env, "NO_COLOR": "1"}
-    cmd = f"{sys.executable} -m reconciler.cli.main apply {QUICKSTART} --log-format text"
-    p = subprocess.run(["script", "-qec", cmd, "/dev/null"], input="".join(a + "\n" for a in answers), env=env,
-                       capture_output=True, text=True, timeout=120)
-    assert "Do you want to perform these actions?" in p.stdout
-    assert p.returncode == rc, p.stdout[-2000:]
+    monkeypatch.setenv("NO_COLOR", "1")
+    code, shown = run_in_pty(["apply", str(QUICKSTART), "--log-format", "text"], "".join(a + "\n" for a in answers))
+    assert "Do you want to perform these actions?" in shown
+    assert code == rc, shown[-2000:]
     names = [i.as_dict()["name"] for i in clients.resources.resource_groups.list()]
     if answers == ["no"]:
-        assert "apply cancelled; nothing was changed" in p.stdout
+        assert "apply cancelled; nothing was changed" in shown
         assert RG not in names
         return
-    assert "7 more action(s) became possible during apply:" in p.stdout
-    followup = p.stdout.split("7 more action(s) became possible during apply:", 1)[1]
+    assert "7 more action(s) became possible during apply:" in shown
+    followup = shown.split("7 more action(s) became possible during apply:", 1)[1]
     assert "+ protected_vm.sql01" in followup and "+ recovery_plan.tier1" in followup
     assert "Do you want to perform these actions too?" in followup
     if answers == ["yes", "yes"]:
         assert len(_items(clients)) == 4
         # what ran is what was shown: the first plan's 7 runnable creates (its other 7 were
         # shown as blocked) and the 7 approved afterwards
-        assert "Plan: 14 to add, 0 to change, 0 to replace, 0 to destroy. (1 manual step, 7 blocked)" in p.stdout
+        assert "Plan: 14 to add, 0 to change, 0 to replace, 0 to destroy. (1 manual step, 7 blocked)" in shown
         assert "Plan: 7 to add, 0 to change, 0 to replace, 0 to destroy." in followup
-        assert "Apply complete: 14 succeeded, 0 failed, 0 skipped" in p.stdout
+        assert "Apply complete: 14 succeeded, 0 failed, 0 skipped" in shown
     else:
-        assert "were not approved and not run" in p.stdout
-        assert "not approved" in p.stdout.split("Apply incomplete", 1)[1]
+        assert "were not approved and not run" in shown
+        assert "not approved" in shown.split("Apply incomplete", 1)[1]
         assert RG in names and _items(clients) == []  # the first plan ran, the second did not
 
 

@@ -18,13 +18,22 @@ RG, VAULT = "contoso-dr-rg", "contoso-asr-vault"
 
 
 @pytest.fixture
-def vault(clients):
+def vault(emu, clients):
+    emu.reset(time_scale=600)  # the vault is created at once (no Retry-After of its creation to sleep)
     clients.resources.resource_groups.create_or_update(RG, {"location": "westeurope"})
     ops.run_lro(clients, ops.spec_for("vaults.vaults.begin_create_or_update"), {
         "resource_group_name": RG, "vault_name": VAULT,
         "vault": {"location": "westeurope", "sku": {"name": "Standard"}, "tags": {"env": "prod"},
                   "properties": {"publicNetworkAccess": "Enabled"}}}, timeout=60)
     return clients
+
+
+def until(cond, what: str, timeout: float = 30.0) -> None:
+    """Poll `cond` every 0.1 s; fail naming `what` after `timeout` (generous: the suite runs under load)."""
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, f"gave up waiting for {what}"
+        time.sleep(0.1)
 
 
 def tags(clients) -> dict:
@@ -52,7 +61,7 @@ def test_expired_lease_is_taken_over_and_says_whose(vault):
     a = VaultLock(vault, RG, VAULT, holder="crashed-runner", ttl=1)
     a.acquire()
     a._stop.set()  # the holder stops renewing, as a crashed process would
-    time.sleep(2.1)
+    until(lambda: LeaseInfo.parse(tags(vault)[TAG]).expired(), "the 1 s lease to expire")
     events = []
     b = VaultLock(vault, RG, VAULT, holder="pipeline-b", emit=events.append)
     b.acquire()
@@ -115,7 +124,8 @@ def test_renewal_extends_the_lease(vault):
     a.acquire()
     try:
         first = LeaseInfo.parse(tags(vault)[TAG]).expires
-        time.sleep(2.2)  # renewal runs every ttl/4 = 1 s
+        # renewal runs every ttl/4 = 1 s; the lease's times are whole seconds
+        until(lambda: LeaseInfo.parse(tags(vault)[TAG]).expires != first, "a renewal")
         later = LeaseInfo.parse(tags(vault)[TAG]).expires
         assert later > first and not a.lost
     finally:

@@ -17,8 +17,9 @@ MANIFEST = str(Path(__file__).resolve().parents[2] / "examples" / "quickstart.ya
 
 
 @pytest.fixture
-def vault(clients, monkeypatch):
+def vault(emu, clients, monkeypatch):
     monkeypatch.setenv("ASR_LOCK_POLL", "0.1")
+    emu.reset(time_scale=600)  # the vault is created at once (no Retry-After of its creation to sleep)
     clients.resources.resource_groups.create_or_update(RG, {"location": "westeurope"})
     ops.run_lro(clients, ops.spec_for("vaults.vaults.begin_create_or_update"), {
         "resource_group_name": RG, "vault_name": VAULT,

@@ -26,7 +26,20 @@ def test_parse_full_spec():
     assert not faults.parse(None).active and not faults.parse("seed=3").active
 
 
-@pytest.mark.parametrize("spec", ["throttle=2", "error=-0.1", "latency=fast", "seed=x", "bogus=1", "throttle", "throttle=0.1,throttle=0.2"])
+def test_retryafter_sets_the_retry_after_of_injected_429_and_503():
+    assert faults.parse("throttle=1").retry_after == 1.0  # what ARM sends
+    app = EmulatorApp(config=EmulatorConfig(faults=faults.parse("throttle=1,retryafter=50ms")), estate={"subscription": SUB})
+    r = call(app, "GET", LIST)
+    assert r.status_code == 429 and r.headers["retry-after"] == "0.05"
+    app = EmulatorApp(config=EmulatorConfig(faults=faults.parse("error=1,retryafter=0.2,seed=4")), estate={"subscription": SUB})
+    after = {r.headers.get("retry-after") for r in (call(app, "GET", LIST) for _ in range(12)) if r.status_code == 503}
+    assert after == {"0.2"}
+    app = EmulatorApp(config=EmulatorConfig(faults=faults.parse("throttle=1")), estate={"subscription": SUB})
+    assert call(app, "GET", LIST).headers["retry-after"] == "1"
+
+
+@pytest.mark.parametrize("spec", ["throttle=2", "error=-0.1", "latency=fast", "seed=x", "bogus=1", "throttle", "throttle=0.1,throttle=0.2",
+                                  "retryafter=0", "retryafter=soon"])
 def test_parse_rejects_bad_specs(spec):
     with pytest.raises(faults.FaultSpecError):
         faults.parse(spec)

@@ -34,7 +34,7 @@ def test_faults_switch_on_and_off_keeping_the_state(emulator):
 
     eff = emulator.set_faults("throttle=1,seed=5")
     assert eff == {"faults": "throttle=1,seed=5", "throttle": 1.0, "error": 0.0, "latency": 0.0,
-                   "jobfail": 0.0, "seed": 5, "active": True}
+                   "retryafter": 1.0, "jobfail": 0.0, "seed": 5, "active": True}
     r = s.get(emulator.url + RG, timeout=10)
     assert r.status_code == 429 and r.json()["error"]["code"] == "TooManyRequests"
 

@@ -51,7 +51,10 @@ def test_J005_plan_drill_suspends_at_manual_action_and_resume_goes_on(clients, e
     groups = plans.get(RG, V, "tier1").as_dict()["properties"]["groups"]
     groups[2]["endGroupActions"] = [_manual("check-sql", "Check that SQL Server answers on the listener"),
                                     _manual("only-on-failover", "not in a drill", types=("PlannedFailover",))]
-    plans.begin_update(RG, V, "tier1", {"properties": {"groups": groups}}).result()
+    # time scale 1: the SDK's poller would follow the update's job in real time; simulated time ends it
+    plans.begin_update(RG, V, "tier1", {"properties": {"groups": groups}}, polling=False)
+    emulator.advance(600)
+    assert _job(sr, _plan_job(sr, "UpdateRecoveryPlan"))["state"] == "Succeeded"
     plans.begin_test_failover(RG, V, "tier1", _tfo_body(), polling=False)
     name = _plan_job(sr, "TestFailover")
     emulator.advance(3600)
@@ -66,7 +69,7 @@ def test_J005_plan_drill_suspends_at_manual_action_and_resume_goes_on(clients, e
     later = job["tasks"][job["tasks"].index(waiting[0]) + 1:]
     assert all(t["state"] == "NotStarted" for t in later)
 
-    sr.replication_jobs.begin_resume(RG, V, name, {"properties": {"comments": "SQL answers"}}).result()
+    sr.replication_jobs.begin_resume(RG, V, name, {"properties": {"comments": "SQL answers"}}, polling=False)
     emulator.advance(3600)
     job = _job(sr, name)
     # then the test failover job waits for its cleanup, as recorded (L-001)

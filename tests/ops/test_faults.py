@@ -18,8 +18,9 @@ def test_failovers_converge_under_faults(emulator, capsys, monkeypatch):
     monkeypatch.setenv("ASR_JOB_POLL_MIN_SECONDS", "0.2")
     monkeypatch.setenv("ASR_JOB_POLL_SECONDS", "0.5")
     monkeypatch.setenv("ASR_RETRY_TOTAL", "10")
+    monkeypatch.setenv("ASR_RETRY_BACKOFF", "0.05")  # with `retryafter=50ms`: retries sleep test-sized times
     emulator.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=600,
-                   faults="throttle=0.1,error=0.2,seed=2")
+                   faults="throttle=0.1,error=0.2,seed=2,retryafter=50ms")
     protect(emulator, example_manifest("quickstart.yaml"))
     vms = ["sql01", "app01", "app02", "web01"]
     argv = ["failover", "test", QS, *[a for v in vms for a in ("--vm", v)], "--yes"]

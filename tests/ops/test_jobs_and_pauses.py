@@ -13,7 +13,7 @@ import pytest
 from reconciler.azure.clients import Clients
 from reconciler.cli.main import main
 from tests.ops.conftest import EXAMPLES, example_manifest
-from tests.ops.helpers import protect
+from tests.ops.helpers import JOB_SLACK, protect
 
 QS = os.path.join(EXAMPLES, "quickstart.yaml")
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -38,8 +38,9 @@ def asr(capsys, *argv):
     return code, out, err
 
 
-def add_manual_action(types=("TestFailover",)):
-    """A manual action set outside asr (as in the portal), after group 1 of tier1."""
+def add_manual_action(emulator, types=("TestFailover",)):
+    """A manual action set outside asr (as in the portal), after group 1 of tier1. Its
+    update job runs to its end in simulated time (no SDK poller sleeping its Retry-After)."""
     c = Clients(SUB)
     plans = c.site_recovery().replication_recovery_plans
     groups = plans.get(RG, V, "tier1").as_dict()["properties"]["groups"]
@@ -47,7 +48,8 @@ def add_manual_action(types=("TestFailover",)):
     boot[0]["endGroupActions"] = [{"actionName": "check-sql", "failoverTypes": list(types),
                                    "failoverDirections": ["PrimaryToRecovery"],
                                    "customDetails": {"instanceType": "ManualActionDetails", "description": TEXT}}]
-    plans.begin_update(RG, V, "tier1", {"properties": {"groups": groups}}).result()
+    plans.begin_update(RG, V, "tier1", {"properties": {"groups": groups}}, polling=False)
+    emulator.advance(JOB_SLACK)
     c.close()
 
 
@@ -58,7 +60,7 @@ def jobs(capsys, *extra):
 
 
 def test_drill_pauses_at_manual_action_says_what_it_waits_for_and_goes_on_with_yes(protected, capsys):
-    add_manual_action()
+    add_manual_action(protected)
     code, out, err = asr(capsys, "drill", QS, "--recovery-plan", "tier1", "--yes", "--format", "json")
     assert code == 0, out + err
     assert "waits for manual action 'check-sql'" in err and TEXT in err and "--yes: resuming it" in err
@@ -69,7 +71,7 @@ def test_drill_pauses_at_manual_action_says_what_it_waits_for_and_goes_on_with_y
 
 
 def test_failover_without_terminal_stops_at_manual_action_then_jobs_resume(protected, capsys, monkeypatch):
-    add_manual_action()
+    add_manual_action(protected)
     answers = iter([None])  # the start is confirmed; the pause finds no terminal
 
     def ask(question, *, yes, **kw):

@@ -164,22 +164,27 @@ def _assert_png_not_blank(data: bytes) -> None:
     stride = width * bpp
     prev = bytearray(stride)
     colours: set[bytes] = set()
+    # filter 2 (Up, most rows of a page) is a byte-wise sum with the row above: done on the whole
+    # row as one integer (low 7 bits of each byte added, the top bits by XOR: no carry crosses bytes)
+    low7, top = int.from_bytes(b"\x7f" * stride, "big"), int.from_bytes(b"\x80" * stride, "big")
     for y in range(height):
         f = raw[y * (stride + 1)]
         line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 0xFF
-            elif f == 2:
-                line[i] = (line[i] + b) & 0xFF
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 0xFF
-            elif f == 4:
-                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        if f == 2:
+            x, u = int.from_bytes(line, "big"), int.from_bytes(prev, "big")
+            line = bytearray((((x & low7) + (u & low7)) ^ ((x ^ u) & top)).to_bytes(stride, "big"))
+        elif f != 0:
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b = prev[i]
+                c = prev[i - bpp] if i >= bpp else 0
+                if f == 1:
+                    line[i] = (line[i] + a) & 0xFF
+                elif f == 3:
+                    line[i] = (line[i] + (a + b) // 2) & 0xFF
+                elif f == 4:
+                    pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                    line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
         if y % 8 == 0:
             colours.update(bytes(line[x:x + 3]) for x in range(0, stride, bpp * 4))
         prev = line

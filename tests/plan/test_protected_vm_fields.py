@@ -176,6 +176,11 @@ def test_trusted_launch_needs_generation_2(emulator, monkeypatch, tmp_path, caps
     path = tmp_path / "tl.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
+    monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
+    monkeypatch.setenv("ASR_REPLAN_INTERVAL", "0.3")
+    # app01 stays a manual step: the apply that created the vault would re-plan for the default 20 s
+    # in case it is a server still registering (the estate's servers register at once)
+    monkeypatch.setenv("ASR_REGISTRATION_WAIT", "1")
     asr(["apply", str(path), "--auto-approve"])
     rc, doc = _plan(path, capsys)
     c = _work(doc)["protected_vm.app01"]
