@@ -52,7 +52,7 @@ def emulator_server():
 # test folders whose `emulator` is the in-process one (a test there marked `e2e` keeps HTTPS)
 INPROC_DIRS = ("apply", "fidelity", "kinds", "live", "ops", "plan")
 # in-process test folders whose SDK waits (Retry-After, LRO polls) pass in simulated time (marker `simsleep`)
-SIMSLEEP_DIRS = ("fidelity", "live")
+SIMSLEEP_DIRS = ("apply", "fidelity", "kinds", "live", "ops", "plan")
 
 
 def pytest_collection_modifyitems(config, items):
