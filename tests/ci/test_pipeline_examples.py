@@ -5,6 +5,12 @@ comment actions, the OIDC token exchange) are replaced by their local
 equivalent; every `asr` command line runs exactly as written in the YAML. The
 only thing that differs is the credential: here the emulator's managed-identity
 endpoint instead of the federated token.
+
+The `asr` on the scripts' PATH is the warm one (tests/ci/warm_asr.py): every command
+line is its own process with the script's redirections, environment and exit status,
+forked from a server that imported asr and the Azure SDK once per test session instead
+of once per command (about 2 s of CPU each, some 25 commands here). The program's own
+start-up is what tests/e2e and tests/packaging run.
 """
 
 from __future__ import annotations
@@ -53,15 +59,23 @@ def _strip_login(script: str) -> str:
     return "\n".join(out)
 
 
+@pytest.fixture(scope="module")
+def warm_asr():
+    from tests.ci.warm_asr import WarmAsr
+
+    with WarmAsr() as warm:
+        yield warm
+
+
 @pytest.fixture
-def workspace(tmp_path, emulator):
+def workspace(tmp_path, emulator, warm_asr):
     ws = tmp_path / "repo"
     (ws / "dr").mkdir(parents=True)
     shutil.copy(REPO / "examples" / "quickstart.yaml", ws / "dr" / "site-recovery.yaml")
     shutil.copytree(REPO / "schemas", ws / "schemas")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "GITHUB_"))}
     env.update(emulator.env)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = os.pathsep.join([warm_asr.bin_dir, str(VENV_BIN), env.get("PATH", "")])
     env["NO_COLOR"] = "1"
     # the emulator runs at time scale 600: follow jobs (and wait for servers registering)
     # on that scale, not on Azure's (settings only; every command runs as written)
