@@ -194,3 +194,43 @@ def test_azure_pipelines_runs_against_the_emulator(workspace, tmp_path):
     run_steps(apply_steps)
     r = _bash('asr plan "$MANIFEST" --detailed-exitcode', ws, env)
     assert r.returncode == 0, f"plan after apply is not empty:\n{r.stdout}{r.stderr}"
+
+
+def test_the_warm_asr_runs_each_command_line_as_the_script_wrote_it(warm_asr, tmp_path):
+    """What the examples rely on: the script's directory, environment, redirections, pipes,
+    exit statuses and signals reach the command (tests/ci/warm_asr.py)."""
+    (tmp_path / "dr").mkdir()
+    text = (REPO / "examples" / "quickstart.yaml").read_text().replace("../schemas/", str(REPO / "schemas") + "/")
+    (tmp_path / "dr" / "m.yaml").write_text(text.replace("subscription: 00000000-0000-0000-0000-000000000001",
+                                                         "subscription: ${WARM_SUB}", 1))
+    env = {k: v for k, v in os.environ.items() if k != "WARM_SUB"}
+    env["PATH"] = os.pathsep.join([warm_asr.bin_dir, env.get("PATH", "")])
+    script = """
+        [ "$(command -v asr)" = "$WARM_BIN/asr" ]
+        cd dr
+        WARM_SUB=00000000-0000-0000-0000-000000000001 asr validate m.yaml > ok.txt
+        asr validate m.yaml 2> err.txt || echo "status=$?" > status.txt
+        WARM_SUB=00000000-0000-0000-0000-000000000001 asr validate m.yaml --format sarif | tr -d ' \\n' > sarif.txt
+        set -m  # job control: the background job does not ignore SIGINT (Ctrl-C)
+        asr emulator serve --port 0 > serve.out 2>&1 &
+        pid=$!
+        for _ in $(seq 600); do grep -q "emulator ready" serve.out && break; sleep 0.1; done
+        kill -INT "$pid"
+        for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        status=0
+        wait "$pid" || status=$?
+        echo "serve=$status" > serve.status
+    """
+    r = _bash(script, tmp_path, {**env, "WARM_BIN": warm_asr.bin_dir})
+    assert r.returncode == 0, r.stdout + r.stderr
+    d = tmp_path / "dr"
+    assert (d / "ok.txt").read_text() == "m.yaml: valid\n"
+    assert (d / "status.txt").read_text() == "status=1\n"
+    assert "environment variable WARM_SUB is not set" in (d / "err.txt").read_text()
+    assert (d / "sarif.txt").read_text().startswith('{"$schema":"https://json.schemastore.org/sarif-2.1.0.json"')
+    assert "emulator ready" in (d / "serve.out").read_text()
+    # SIGINT reached the command, which stopped as `asr emulator serve` does on Ctrl-C: 0 once
+    # serving (130 "interrupted" if it came a moment before); not the script's own death
+    serve = (d / "serve.out").read_text()
+    assert (d / "serve.status").read_text() in ("serve=0\n", "serve=130\n") and "Traceback" not in serve, serve

@@ -15,8 +15,9 @@ and 2. The server forks a handler per command; the handler forks the command's p
 which puts those fds in place, sets the environment and directory and runs
 `reconciler.cli.main.main(argv)`, then exits the way `asr` exits (atexit handlers,
 threads joined, streams flushed); the handler sends its exit status (or the signal that
-ended it) back and the script exits with it. SIGINT and SIGTERM sent to the script go
-to the command; if the script dies, the handler ends the command.
+ended it) back and the script exits with it. SIGINT, SIGTERM and SIGHUP sent to the
+script go to the command (those the script was started ignoring, the command ignores);
+if the script dies, the handler ends the command.
 
 What a real `asr` start has that this does not: the console script and the interpreter's
 start-up (tests/e2e and tests/packaging run those), and interpreter options read from
@@ -60,7 +61,9 @@ SHIM = '''#!{python} -IS
 import json, os, signal, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect({sock!r})
-body = json.dumps({{"argv": ["asr", *sys.argv[1:]], "env": dict(os.environ), "cwd": os.getcwd()}}).encode()
+# signals this script was started ignoring (a shell's background job: SIGINT, SIGQUIT) the command ignores too
+ignored = [int(n) for n in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP) if signal.getsignal(n) == signal.SIG_IGN]
+body = json.dumps({{"argv": ["asr", *sys.argv[1:]], "env": dict(os.environ), "cwd": os.getcwd(), "ignored": ignored}}).encode()
 socket.send_fds(s, [len(body).to_bytes(8, "big")], [0, 1, 2])
 s.sendall(body)
 f = s.makefile("r")
@@ -69,7 +72,8 @@ if not line:
     sys.exit("asr (warm): the server closed the connection")
 pid = json.loads(line)["pid"]
 for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-    signal.signal(sig, lambda n, _f: os.kill(pid, n))
+    if sig not in ignored:
+        signal.signal(sig, lambda n, _f: os.kill(pid, n))
 line = f.readline()
 if not line:
     sys.exit("asr (warm): the server closed the connection before the command ended")
@@ -253,9 +257,11 @@ def _handle(conn: socket.socket) -> Any:
 
 def _run(req: dict, fds: list[int]) -> None:
     """In the command's own process: its stdio, environment, directory and argv, then asr."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as Python starts
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # set again: the handler's differs
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    for n in req.get("ignored", ()):
+        signal.signal(n, signal.SIG_IGN)
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
