@@ -105,8 +105,9 @@ class WarmAsr:
             f.write(SHIM.format(python=sys.executable, sock=sock))
         os.chmod(shim, 0o755)
         # -P: the command's sys.path is the installed asr's, not this folder
+        # its stdin is a pipe from here: when this process ends, however it ends, the server does too
         self.proc = subprocess.Popen([sys.executable, "-P", os.path.abspath(__file__), "serve", sock],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         deadline = time.monotonic() + self.startup_timeout
         assert self.proc.stdout is not None
         while time.monotonic() < deadline:
@@ -123,7 +124,11 @@ class WarmAsr:
 
     def stop(self) -> None:
         if self.proc is not None:
-            if self.proc.poll() is None:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()  # the server's signal to stop
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
                 self.proc.terminate()
                 try:
                     self.proc.wait(timeout=10)
@@ -191,6 +196,11 @@ def _serve(sock_path: str) -> Any:
     print(READY, flush=True)
     try:
         while True:
+            ready, _, _ = select.select([listener, sys.stdin], [], [])
+            if sys.stdin in ready and not os.read(sys.stdin.fileno(), 1):
+                return None  # whoever started the server is gone
+            if listener not in ready:
+                continue
             conn, _ = listener.accept()
             pid = os.fork()
             if pid == 0:
