@@ -41,20 +41,23 @@ from typing import Any
 READY = "# warm asr ready"
 
 # imported before the server forks: what `asr plan` / `asr apply` import (the rest of what
-# a command needs is imported in its own process, as usual)
+# a command needs is imported in its own process, as usual). asr's own packages are loaded
+# the way the CLI loads them, through their public names (`from reconciler.azure import
+# heartbeat`): importing a submodule first can shadow a lazy public name of the same name.
 PRELOAD = (
     "azure.identity",
+    "azure.identity._credentials.app_service",
+    "azure.identity._internal.msal_managed_identity_client",
+    "azure.core.pipeline.transport._requests_basic",
+    "azure.core.rest._requests_basic",
     "azure.mgmt.recoveryservicessiterecovery",
     "azure.mgmt.recoveryservices",
     "azure.mgmt.resource.resources",
     "azure.mgmt.storage",
     "azure.mgmt.network",
-    "reconciler.azure.credentials",
-    "reconciler.azure.errors",
-    "reconciler.live.reader",
-    "reconciler.plan.planner",
-    "reconciler.apply",
 )
+PUBLIC = ("reconciler.azure", "reconciler.live", "reconciler.plan", "reconciler.apply", "reconciler.ops")
+
 
 SHIM = '''#!{python} -IS
 # `asr` through the warm asr server (tests/ci/warm_asr.py)
@@ -171,6 +174,10 @@ def _serve(sock_path: str) -> Any:
     server = os.getpid()
     for name in PRELOAD:
         importlib.import_module(name)
+    for name in PUBLIC:
+        package = importlib.import_module(name)
+        for attr in package.__all__:
+            getattr(package, attr)
     from reconciler.cli.main import build_parser
 
     build_parser()  # imports every command's module
