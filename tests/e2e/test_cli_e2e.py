@@ -1,9 +1,11 @@
 """End to end, as a user runs it: the `asr` program in a subprocess against `asr emulator
 serve` over real HTTPS, with the real credential chain (the emulator's managed-identity
 endpoint) and the CA bundle it exports. The rest of the suite mostly runs the same code
-in process (tests/conftest.py, `inproc_emulator`); this file, the pipeline examples
-(tests/ci/), the troubleshooting quotes (tests/docs/) and the tests marked `e2e` keep
-the process boundary, TLS and the credential chain covered.
+in process (tests/conftest.py, `inproc_emulator`); this file and the tests marked `e2e`
+keep the process boundary, TLS and the credential chain covered (the pipeline examples,
+tests/ci/, run their `asr` command lines as processes forked from a warm server; the
+troubleshooting quotes about TLS and credentials, tests/docs/, run `main()` in process
+over HTTPS).
 
 One subprocess per command (validate, plan, apply, drill, export: each Python start with
 the Azure SDK's imports costs about 2 s of CPU); the checks in between (the plan after
