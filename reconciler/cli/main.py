@@ -48,10 +48,7 @@ EPILOG = """examples:
 Colour is off with --no-color, NO_COLOR=1 or TERM=dumb; --yes and --auto-approve are the same flag."""
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The whole argparse tree. With `only`, the options of that command alone ("": of
-    none): the other commands are listed (`asr --help`, usage errors) but their modules
-    are not imported, which spares an `asr` process the imports of what it does not run."""
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="asr",
         description="Infrastructure-as-code for Azure Site Recovery: Hyper-V and VMM to Azure.",
@@ -61,9 +58,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"asr {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (modname, help_text) in COMMANDS.items():
-        if only is not None and name != only:
-            sub.add_parser(name, help=help_text)
-            continue
         mod = importlib.import_module(modname)
         p = sub.add_parser(name, help=help_text, description=(mod.__doc__ or help_text).strip(),
                            epilog=getattr(mod, "EPILOG", None), formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -111,10 +105,7 @@ def _print_debug(err: AsrError) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    words = sys.argv[1:] if argv is None else argv
-    # the command is the first word: before it asr takes only --help and --version, so
-    # without a command first no command runs and none needs its options
-    parser = build_parser(only=words[0] if words and words[0] in COMMANDS else "")
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: usage errors exit 2; the contract says 1
