@@ -30,6 +30,7 @@ from typing import Any
 from reconciler.apply import operations as ops
 from reconciler.apply.jobs import JobTracker, JobView
 from reconciler.apply.pacing import WritePacer
+from reconciler.apply.resolve import check_markers, has_markers, resolve_args
 from reconciler.plan.model import Action, Change, Plan
 
 SUCCEEDED = "succeeded"
@@ -241,6 +242,7 @@ class Executor:
         for c in changes if changes is not None else self.plan.changes:
             for r in c.requests:
                 ops.check_request(r.operation, r.args, self.clients)
+                check_markers(r.operation, r.args)
 
     # --- the graph ------------------------------------------------------------------
     def run(self, only: set[str] | None = None, prior: dict[str, Outcome] | None = None) -> ApplyResult:
@@ -399,6 +401,13 @@ class Executor:
         caller waits for it without holding a worker), None when done."""
         spec = ops.spec_for(operation)
         args = self._with_lock_tag(spec, args)
+        if has_markers(args):  # values that exist only now (a new item's NIC ids): read from Azure
+            try:
+                args = resolve_args(self.clients, operation, args)
+            except ValueError as exc:
+                raise ChangeFailed("NotResolved", f"the NIC update was not sent: {exc}") from exc
+            self.emit({"event": "note", "address": c.address,
+                       "message": "read the item to resolve the values the plan marks $resolve (its NIC ids)"})
         if spec.style == ops.AWAIT:
             return self._await_job(c, spec, args, st)
         if spec.style == ops.ASR:

@@ -30,7 +30,8 @@ from enum import Enum
 from typing import Any
 
 __all__ = ["Field", "get_path", "put_path", "snake", "desired_attrs", "live_attrs", "body", "export_entry",
-           "replace_fields", "updatable", "field_map"]
+           "replace_fields", "updatable", "field_map", "norm_location",
+           "canonical"]
 
 
 def _same(v: Any) -> Any:
@@ -77,6 +78,22 @@ def put_path(d: dict[str, Any], path: str, value: Any) -> None:
 def snake(key: str) -> str:
     """camelCase manifest key -> the pydantic model's attribute name."""
     return "".join("_" + c.lower() if c.isupper() else c for c in key)
+
+
+def norm_location(loc: Any) -> str | None:
+    """An Azure region as ARM names it: "West Europe" -> "westeurope"."""
+    if loc is None:
+        return None
+    return str(loc).replace(" ", "").lower()
+
+
+def canonical(value: Any) -> Any:
+    """A deep copy with keys sorted (request bodies must be a deterministic function of their inputs)."""
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    return value
 
 
 def _model_value(model: Any, path: str) -> Any:

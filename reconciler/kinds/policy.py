@@ -12,9 +12,12 @@ from typing import Any
 from reconciler.kinds import base
 from reconciler.kinds.base import Field
 
-__all__ = ["FIELDS", "REPLACE_FIELDS", "desired_attrs", "live_attrs", "provider_input", "export_entry"]
+__all__ = ["FIELDS", "ROOTS", "REPLACE_FIELDS", "desired_attrs", "live_attrs", "provider_input", "export_entry"]
 
 _PSD = "properties.providerSpecificDetails."
+# where the create and update paths of the table start (the read paths are whole)
+ROOTS = {"create input": "ReplicationPolicies_Create input properties.providerSpecificInput",
+         "update input": "ReplicationPolicies_Update input properties.replicationProviderSettings"}
 
 
 def norm_start_time(value: Any) -> str:

@@ -30,8 +30,8 @@ from typing import Any
 
 from reconciler.live.ids import norm_id
 
-__all__ = ["Field", "FIELDS", "REPLACE_FIELDS", "UPDATABLE", "desired_attrs", "live_attrs", "enable_settings",
-           "update_body", "export_target", "ref_id", "field"]
+__all__ = ["Field", "FIELDS", "ROOTS", "REPLACE_FIELDS", "UPDATABLE", "desired_attrs", "live_attrs", "enable_settings",
+           "update_body", "export_target", "ref_id", "field", "nic_entries", "nic_followup", "resolve", "RESOLVE"]
 
 
 def _same(v: Any) -> Any:
@@ -140,11 +140,15 @@ FIELDS: tuple[Field, ...] = (
     Field("diskEncryptionSet", "diskEncryptionSet", None, "diskEncryptionSetId", None, mode="replace",
           ref="diskEncryptionSets"),
 )
+ROOTS = {"read from": "the replicated item's properties.providerSpecificDetails (HyperVReplicaAzureReplicationDetails)",
+         "create input": "EnableProtectionInput properties.providerSpecificDetails (HyperVReplicaAzureEnableProtectionInput)",
+         "update input": "UpdateReplicationProtectedItemInput properties"}
 # with shapes of their own (functions below): "subnet" (in place, vmNics), "nics" (in place, vmNics),
+# "testNetwork" (in place: the update's selectedTfoAzureNetworkId, read back per NIC as vmNics[].tfoVMNetworkId),
 # "diskType", "disks", "replicatedDisks" (replace: diskType + disksToInclude / disksToIncludeForManagedDisks,
 # read from protectedManagedDisks and azureVmDiskDetails)
-SPECIAL = (("subnet", "update"), ("nics", "update"), ("diskType", "replace"), ("disks", "replace"),
-           ("replicatedDisks", "replace"))
+SPECIAL = (("subnet", "update"), ("nics", "update"), ("testNetwork", "update"), ("diskType", "replace"),
+           ("disks", "replace"), ("replicatedDisks", "replace"))
 REPLACE_FIELDS = ("source", "policy", *(f.attr for f in FIELDS if f.mode == "replace"),
                   *(a for a, m in SPECIAL if m == "replace"))
 UPDATABLE = tuple(f.attr for f in FIELDS if f.mode == "update") + tuple(a for a, m in SPECIAL if m == "update")
@@ -306,14 +310,22 @@ def live_attrs(psd: dict) -> dict[str, Any]:
     if not out["subnet"] and nics:
         out["subnet"] = nics[0].get("recoveryVMSubnetName")
     out["nics"] = _live_nics(psd)
+    out["testNetwork"] = live_test_network(psd)
     out.update(_disk_attrs(_disk_map(psd)))
     return out
 
 
+def live_test_network(psd: dict) -> str | None:
+    """The VM's test failover network: the update input's selectedTfoAzureNetworkId, which the read model
+    (HyperVReplicaAzureReplicationDetails) holds per NIC only, as vmNics[].tfoVMNetworkId (VMNicDetails: "the
+    network to be used by NIC during test failover"); the first NIC that has one."""
+    return next((n["tfoVMNetworkId"] for n in psd.get("vmNics") or [] if n.get("tfoVMNetworkId")), None)
+
+
 def desired_attrs(vm: Any, *, sub: str, target_rg: str, held: dict[str, Any] | None,
-                  disk_names: list[str]) -> tuple[dict[str, Any], tuple[str, ...]]:
+                  disk_names: list[str], test_network_id: str | None = None) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(attrs, skip_compare) of a manifest VM. `held`: the live attrs (live_attrs) when protected;
-    `disk_names`: the VM's disks (VHD file names) when known."""
+    `disk_names`: the VM's disks (VHD file names) when known; `test_network_id`: target.testNetwork's id."""
     tg = vm.target
     rg = tg.resource_group or target_rg
     attrs: dict[str, Any] = {}
@@ -341,6 +353,12 @@ def desired_attrs(vm: Any, *, sub: str, target_rg: str, held: dict[str, Any] | N
     attrs["nics"] = nics
     if nics is None:
         skip.append("nics")
+    # the test failover network is target.testNetwork for a VM whose NICs declare test failover settings (testSubnet /
+    # testStaticIp need it; validate, E5008); otherwise it is left as Azure holds it
+    attrs["testNetwork"] = test_network_id if test_network_id and any(
+        n.get("testSubnet") or n.get("testStaticIp") for n in nics or []) else None
+    if attrs["testNetwork"] is None:
+        skip.append("testNetwork")
     # every replicated disk with its type: diskType, overridden by `disks`; excluded disks are not replicated
     declared = {d.name.lower(): d for d in tg.disks}
     held_names = list((held or {}).get("replicatedDisks") or [])
@@ -386,16 +404,12 @@ def enable_settings(attrs: dict[str, Any], tg: Any, disks: list[dict[str, Any]],
     return psd
 
 
-def update_body(attrs: dict[str, Any], held_psd: dict[str, Any], test_network_id: str | None = None) -> dict[str, Any]:
-    """UpdateReplicationProtectedItemInputProperties with every in-place setting the manifest declares
-    (what it leaves to Azure is not sent) and the NICs as Azure holds them with the declared ones set."""
-    body: dict[str, Any] = {"providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}
-    for f in FIELDS:
-        if f.update is None or f.mode != "update" or attrs.get(f.attr) is None:
-            continue
-        _put(body, f.update, f.to_api(attrs[f.attr]))
-    want_nics = attrs.get("nics") or []
+def nic_entries(want_nics: list[dict[str, Any]], subnet: str | None, held_psd: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """(vmNics, selectedSourceNicId) of an update: the NICs as Azure holds them (`held_psd`: the item's
+    providerSpecificDetails), each with its declared settings (`want_nics`, by position) set; the primary NIC's
+    nicId when one is declared primary, else None."""
     nics = []
+    primary_id = None
     for i, nic in enumerate(held_psd.get("vmNics") or []):
         w = want_nics[i] if i < len(want_nics) else {}
         ips = nic.get("ipConfigs") or [{}]
@@ -404,7 +418,7 @@ def update_body(attrs: dict[str, Any], held_psd: dict[str, Any], test_network_id
             primary = bool(ip.get("isPrimary", True))
             cfg: dict[str, Any] = {"ipConfigName": ip.get("name") or "ipconfig1", "isPrimary": primary}
             sub = w.get("subnet") if w else None
-            cfg["recoverySubnetName"] = sub or (attrs.get("subnet") if i == 0 else ip.get("recoverySubnetName"))
+            cfg["recoverySubnetName"] = sub or (subnet if i == 0 else ip.get("recoverySubnetName"))
             if primary and w:
                 for key, dst in NIC_KEYS:
                     if key != "subnet" and w.get(key) is not None:
@@ -413,13 +427,82 @@ def update_body(attrs: dict[str, Any], held_psd: dict[str, Any], test_network_id
         if w.get("networkSecurityGroup"):
             entry["recoveryNetworkSecurityGroupId"] = w["networkSecurityGroup"]
         if w.get("primary") and nic.get("nicId"):
-            body["selectedSourceNicId"] = nic["nicId"]
+            primary_id = nic["nicId"]
         nics.append(entry)
+    return nics, primary_id
+
+
+def update_body(attrs: dict[str, Any], held_psd: dict[str, Any]) -> dict[str, Any]:
+    """UpdateReplicationProtectedItemInputProperties with every in-place setting the manifest declares
+    (what it leaves to Azure is not sent) and the NICs as Azure holds them with the declared ones set."""
+    body: dict[str, Any] = {"providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"}}
+    for f in FIELDS:
+        if f.update is None or f.mode != "update" or attrs.get(f.attr) is None:
+            continue
+        _put(body, f.update, f.to_api(attrs[f.attr]))
+    nics, primary_id = nic_entries(attrs.get("nics") or [], attrs.get("subnet"), held_psd)
+    if primary_id:
+        body["selectedSourceNicId"] = primary_id
     if nics:
         body["vmNics"] = nics
-    if test_network_id and any(n.get("testSubnet") or n.get("testStaticIp") for n in want_nics):
-        body["selectedTfoAzureNetworkId"] = test_network_id
+    if attrs.get("testNetwork"):
+        body["selectedTfoAzureNetworkId"] = attrs["testNetwork"]
     return body
+
+
+# ---------------------------------------------------------------- the NIC update after an enable
+#
+# HyperVReplicaAzureEnableProtectionInput has no NICs: a new VM's NIC settings (static IP, NSG, public IP,
+# test failover subnet / IP, primary NIC) need an update once the item exists. Its NIC ids are the item's
+# (vmNics[].nicId, known once Site Recovery created it), so the plan carries that update with markers in
+# place of the values that depend on them: {"$resolve": NAME, ...}. The applier replaces each marker, right
+# before sending the request, with `resolve(marker, psd)` of the item as Azure holds it then (one read of
+# that item, after the enable's job ended). The markers are part of the plan (shown, saved, compared with the
+# plan made again like any argument); only the NIC ids come from Azure.
+
+RESOLVE = "$resolve"
+RESOLVE_NICS = "protectedItem.vmNics"  # nic_entries(marker["nics"], marker["subnet"], item's psd)[0]
+RESOLVE_PRIMARY = "protectedItem.primaryNicId"  # the nicId of the item's NIC at marker["index"]
+RESOLVERS = {RESOLVE_NICS: "the vmNics Azure lists on the item once it exists, with the declared NIC settings set",
+             RESOLVE_PRIMARY: "the nicId of the item's NIC number {n} (declared primary), once the item exists"}
+
+
+def nic_followup(attrs: dict[str, Any]) -> dict[str, Any] | None:
+    """The update a new VM needs after its enable (UpdateReplicationProtectedItemInputProperties): its
+    declared NIC settings, with the NIC ids left to resolve; None when it declares no NIC."""
+    want = attrs.get("nics")
+    if not want:
+        return None
+    body: dict[str, Any] = {"providerSpecificDetails": {"instanceType": "HyperVReplicaAzure"},
+                            "vmNics": {RESOLVE: RESOLVE_NICS, "subnet": attrs.get("subnet"),
+                                       "nics": [{k: v for k, v in n.items() if v is not None} for n in want]}}
+    chosen = [i for i, n in enumerate(want) if n.get("primary")]
+    if chosen:
+        body["selectedSourceNicId"] = {RESOLVE: RESOLVE_PRIMARY, "index": chosen[0]}
+    if attrs.get("testNetwork"):
+        body["selectedTfoAzureNetworkId"] = attrs["testNetwork"]
+    return body
+
+
+def resolve(marker: dict[str, Any], held_psd: dict[str, Any]) -> Any:
+    """The value a marker stands for, from the item's providerSpecificDetails as Azure holds it now.
+    Raises ValueError for a marker this asr does not know or that the item cannot answer."""
+    name = marker.get(RESOLVE)
+    if name == RESOLVE_NICS:
+        want = list(marker.get("nics") or [])
+        nics, _ = nic_entries(want, marker.get("subnet"), held_psd)
+        if not nics:
+            raise ValueError("the item lists no NICs (vmNics) yet")
+        if len(want) > len(nics):
+            raise ValueError(nic_count_problem(len(want), len(nics)))
+        return nics
+    if name == RESOLVE_PRIMARY:
+        held = held_psd.get("vmNics") or []
+        i = marker.get("index")
+        if not isinstance(i, int) or not 0 <= i < len(held) or not held[i].get("nicId"):
+            raise ValueError(f"the item has no NIC number {i} (it lists {len(held)})")
+        return held[i]["nicId"]
+    raise ValueError(f"unknown value to resolve {name!r}")
 
 
 def _last(arm_id: Any) -> Any:
@@ -430,6 +513,19 @@ def _rg(arm_id: Any) -> str | None:
     parts = str(arm_id or "").split("/")
     low = [p.lower() for p in parts]
     return parts[low.index("resourcegroups") + 1] if "resourcegroups" in low and low.index("resourcegroups") + 1 < len(parts) else None
+
+
+# Why export leaves osType out. Azure reads a VM's OS type as `oSDetails.osType`: the OS Site Recovery
+# discovered on the VM (the protectable item's osDetails, null when it discovered none: PowerShell's
+# TestEnableDR.json), and, after an override at enable (PowerShell -OS), perhaps the override: no recording
+# shows which (ReplicationProtectedItems_Get.json has no oSDetails at all; docs/fidelity.md T-007). Export
+# cannot tell an override from a discovery, and osType is a replace field (enable input only). Written out, it
+# would declare for every VM an override nobody made, and a later change in what Azure reports (a
+# rediscovery) would plan a disable + re-enable that restarts initial replication; left out, the plan
+# compares nothing (a setting the manifest does not declare is left as Azure holds it), so an exported
+# manifest never diffs on it. An override someone did declare is not exported either: the manifest's author
+# adds it back by hand.
+OS_TYPE_NOT_EXPORTED = True
 
 
 def export_target(name: str, a: dict[str, Any], target_rg: str) -> dict[str, Any]:
@@ -449,7 +545,7 @@ def export_target(name: str, a: dict[str, Any], target_rg: str) -> dict[str, Any
             continue
         if f.attr in ("licenseType", "sqlServerLicenseType") and v == "NoLicenseType":
             continue
-        if f.attr == "osType":  # Azure reads back the discovered OS and an override alike: left to what it reports
+        if f.attr == "osType":  # never exported: see OS_TYPE_NOT_EXPORTED
             continue
         if f.attr == "securityProfile":
             if v.get("type") != "None":
@@ -485,6 +581,18 @@ def export_target(name: str, a: dict[str, Any], target_rg: str) -> dict[str, Any
     if nics:
         out["nics"] = nics
     return out
+
+
+def nic_count_problem(declared: int, held: int) -> str:
+    return (f"target.nics declares {declared} NICs, and Site Recovery lists {held} on the VM (vmNics): "
+            f"declare at most {held}, in the order Azure lists them")
+
+
+def update_problems(tg: Any, held_psd: dict[str, Any]) -> list[str]:
+    """What an update of a protected VM cannot do, given the item as Azure holds it: more NICs declared than
+    the VM has (the update could set only those it has, and the plan would never converge)."""
+    declared, held = len(getattr(tg, "nics", None) or []), len(held_psd.get("vmNics") or [])
+    return [nic_count_problem(declared, held)] if declared > held else []
 
 
 def enable_problems(tg: Any, protectable: dict[str, Any]) -> list[str]:

@@ -354,9 +354,15 @@ def target_vm_names(doc: _Doc) -> Iterator[Diagnostic]:
 def vm_sizes(doc: _Doc) -> Iterator[Diagnostic]:
     for path, vm in doc.vms:
         size = _s(_dict(vm, "target"), "size")
-        if size is not None and not naming.VM_SIZE.match(size):
+        if size is None or naming.VM_SIZE.match(size):
+            continue
+        tier, _, rest = size.partition("_")
+        if tier.lower() in ("standard", "basic"):  # spelled as Azure lists sizes: Standard_..., Basic_...
+            fixed = f"{tier.capitalize()}_{rest}"
+            hint = f"; did you mean '{fixed}'?" if naming.VM_SIZE.match(fixed) else ""
+        else:
             hint = f"; did you mean 'Standard_{size}'?" if naming.VM_SIZE.match(f"Standard_{size}") else ""
-            yield Diagnostic(path + ("target", "size"), f"'{size}' is not an Azure VM size (Standard_... or Basic_..., e.g. Standard_D4s_v5){hint}", "E3010")
+        yield Diagnostic(path + ("target", "size"), f"'{size}' is not an Azure VM size (Standard_... or Basic_..., e.g. Standard_D4s_v5){hint}", "E3010")
 
 
 @check
@@ -416,18 +422,25 @@ def azure_names(doc: _Doc) -> Iterator[Diagnostic]:
         yield Diagnostic(("vault", "location"), f"'{location}' is not a known Azure region{hint}", "W3002")
 
 
-@check
-def tags(doc: _Doc) -> Iterator[Diagnostic]:
-    tags = _dict(doc.vault, "tags")
+def _tag_map(path: tuple, tags: dict) -> Iterator[Diagnostic]:
     if len(tags) > 50:
-        yield Diagnostic(("vault", "tags"), f"{len(tags)} tags; Azure allows at most 50", "E3009")
+        yield Diagnostic(path, f"{len(tags)} tags; Azure allows at most 50", "E3009")
     for k, v in tags.items():
         if not isinstance(k, str):
             continue
         if not k or len(k) > 512 or naming.TAG_NAME_FORBIDDEN.search(k):
-            yield Diagnostic(("vault", "tags", k), f"tag name {k!r} is not allowed: 1-512 characters, none of < > % & \\ ? /", "E3009", at_key=True)
+            yield Diagnostic(path + (k,), f"tag name {k!r} is not allowed: 1-512 characters, none of < > % & \\ ? /", "E3009", at_key=True)
         if isinstance(v, str) and len(v) > 256:
-            yield Diagnostic(("vault", "tags", k), f"tag value of '{k}' has {len(v)} characters; Azure allows at most 256", "E3009")
+            yield Diagnostic(path + (k,), f"tag value of '{k}' has {len(v)} characters; Azure allows at most 256", "E3009")
+
+
+@check
+def tags(doc: _Doc) -> Iterator[Diagnostic]:
+    yield from _tag_map(("vault", "tags"), _dict(doc.vault, "tags"))
+    # the failed-over VM's, its disks' and its NICs' tags: ARM refuses the same names when the failover creates them
+    for path, vm in doc.vms:
+        for key in ("tags", "diskTags", "nicTags"):
+            yield from _tag_map(path + ("target", key), _dict(_dict(vm, "target"), key))
 
 
 # ---------------------------------------------------------------- addresses

@@ -18,7 +18,8 @@ SUBNET = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?\Z")
 # "Azure VM requirements"): 1-63 letters, numbers and hyphens, starting and ending with a letter or
 # number. The emulator's enable prerequisites check uses the same rule (docs/fidelity.md F-060).
 VM = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
-VM_SIZE = re.compile(r"(?i:standard|basic)_[A-Za-z0-9_-]+\Z")
+# as Azure lists sizes (Standard_D4s_v5; constrained vCPU sizes carry a hyphen: Standard_M8-2ms)
+VM_SIZE = re.compile(r"(?:Standard|Basic)_[A-Za-z0-9_-]+\Z")
 SUBSCRIPTION = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 ARM_NAME_FORBIDDEN = re.compile(r"[<>%&:\\?/#\x00-\x1f\x7f]")
 TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")

@@ -98,13 +98,14 @@ repos:
   `diskType`, `logStorageAccount`, `diskEncryptionSet`, `disks`, the source and the
   policy.
 - `nics` settings are applied by an update once protection is enabled (the enable
-  input has none, and the NIC ids are Azure's): `asr apply FILE` sets them in a later
-  round of the same apply; a saved plan (`asr apply PLAN`) runs only what was reviewed,
-  so the NIC update of a newly protected VM needs the next plan and apply.
+  input has none, and the NIC ids are Azure's): the plan shows that update with the
+  enable, in the same change, and apply sends it once the enable's job ended, with the
+  NIC ids read from the new item then; one apply (of a saved plan too) sets both.
 - `policies[].encryptAtRest` is deprecated (W5001): Microsoft retired it in April
   2022 and server-side encryption applies automatically.
 - `target.testNetwork` names an entry of `target.networks`, used by test
-  failovers and drills.
+  failovers and drills; it is also the test failover network (`selectedTfoAzureNetworkId`)
+  of every VM whose `nics` have `testSubnet` / `testStaticIp`, compared and updated in place.
 """
 
 
@@ -186,6 +187,44 @@ def _order(schema: dict[str, Any]) -> list[str]:
     return seen + [n for n in defs if n not in seen]
 
 
+def _code(value: Any) -> str:
+    return f"`{_cell(str(value))}`" if value not in (None, "") else "-"
+
+
+def _kinds_section() -> str:
+    """The field table of every resource kind (reconciler/kinds/), as the planner, applier and export use it."""
+    import importlib
+
+    from reconciler.kinds import CONVERTED, NOT_CONVERTED
+
+    lines = ["## Resource kinds and their fields", "",
+             "Each resource kind `asr` manages is declared once, in a field table (`reconciler/kinds/<kind>.py`); "
+             "that table drives the desired state, the reading of live state, the diff, the request bodies and "
+             "`asr export`. Per field: its key in the kind's manifest entry, where Azure's read holds it, where the "
+             "create (or enable) input and the update input carry it, and whether a change is made in place "
+             "(`update`) or by a replace (`replace`: deleted and created again, named with its cost in the plan, "
+             "and only with `--allow-destroy`). A field without a manifest key is derived by `asr`. A setting "
+             "the manifest leaves out is left as Azure holds it, unless it has a default.", ""]
+    for kind in sorted(CONVERTED):
+        mod = importlib.import_module(CONVERTED[kind])
+        doc = (mod.__doc__ or "").strip().split("\n\n", 1)[0].replace("\n", " ")
+        lines += [f"### Kind `{kind}`", "", doc, "",
+                  "| field | manifest key | read from | create input | update input | change | default |",
+                  "|---|---|---|---|---|---|---|"]
+        for f in mod.FIELDS:
+            create = getattr(f, "write", None) if hasattr(f, "write") else getattr(f, "enable", None)
+            lines.append(f"| `{f.attr}` | {_code(f.manifest)} | {_code(f.live)} | {_code(create)} | {_code(f.update)} "
+                         f"| {f.mode} | {_code(f.default)} |")
+        roots = getattr(mod, "ROOTS", {})
+        if roots:
+            lines += ["", "Paths are relative to: " + "; ".join(f"{what}: `{path}`" for what, path in roots.items()) + "."]
+        lines.append("")
+    if NOT_CONVERTED:
+        lines += ["Kinds not declared in a table yet (their fields are handled by hand-written code): "
+                  + ", ".join(f"`{k}`" for k in sorted(NOT_CONVERTED)) + ".", ""]
+    return "\n".join(lines)
+
+
 def render_reference() -> str:
     schema = manifest_schema()
     defs = schema.get("$defs", {})
@@ -198,6 +237,7 @@ def render_reference() -> str:
             values = ", ".join(f"`{v}`" for v in d["enum"])
             text = f"{d['description']}\n\n" if d.get("description") else ""
             parts.append(f"### {name}\n\n{text}One of: {values}.\n")
+    parts.append(_kinds_section())
     parts.append(
         "## Rules\n\nEvery finding is reported as `FILE:LINE:COL: error: path.in.manifest: message` "
         "(`warning:` for W rules, which do not fail validation; the path is `<document>` for findings about "

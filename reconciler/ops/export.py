@@ -9,8 +9,11 @@ virtual networks are read (two more lists).
 
 Choices (documented in docs/operations.md):
 - every storage account and virtual network of the target resource group is declared;
-- `target.testNetwork`: the one virtual network of the target resource group that no
-  network mapping and no VM uses, if there is exactly one;
+- `target.testNetwork`: the test failover network (vmNics[].tfoVMNetworkId) of the VMs whose
+  NICs have test failover settings, the most common one; else the one virtual network of the
+  target resource group that no network mapping and no VM uses, if there is exactly one. A VM
+  whose test failover network is another one is written without its NIC test settings (they
+  stay as Azure holds them: the plan leaves undeclared settings alone);
 - `vmName` is written only when it differs from the VM name.
 
 Anything live that the manifest cannot express is left out of the declarations (so it
@@ -38,7 +41,10 @@ import yaml
 
 from reconciler.azure.errors import azure_errors, is_not_found
 from reconciler.errors import NotFoundError
+from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import protected_vm as pvm
+from reconciler.kinds import storage_account as storage_kind
+from reconciler.kinds import virtual_network as vnet_kind
 from reconciler.ops.inventory import as_json
 
 
@@ -110,6 +116,43 @@ class Export:
     warnings: list[str] = field(default_factory=list)
 
 
+_TEST_NIC_KEYS = ("testSubnet", "testStaticIp")
+
+
+def _tests_nics(entry: dict[str, Any]) -> bool:
+    return any(n.get(k) for n in entry["target"].get("nics") or [] for k in _TEST_NIC_KEYS)
+
+
+def _test_network(vms: list[dict[str, Any]], tfo_nets: dict[str, str | None], networks: list[dict[str, Any]],
+                  target_rg: str) -> str | None:
+    """target.testNetwork: the test failover network the VMs with NIC test settings have, the most common one (a
+    declared network of the target resource group); None when no such VM."""
+    names = {n["name"].lower(): n["name"] for n in networks}
+    seen: dict[str, int] = {}
+    for e in vms:
+        net = tfo_nets.get(e["name"])
+        if _tests_nics(e) and net and _same_rg(net, target_rg) and (_last(net) or "").lower() in names:
+            key = names[(_last(net) or "").lower()]
+            seen[key] = seen.get(key, 0) + 1
+    return sorted(seen, key=lambda k: (-seen[k], k.lower()))[0] if seen else None
+
+
+def _keep_test_settings_of(vms: list[dict[str, Any]], tfo_nets: dict[str, str | None], test_net: str | None) -> None:
+    """A VM's NIC test settings go with target.testNetwork (its test failover network, compared by the plan): a VM
+    whose test failover network is another one keeps them in Azure but not in the manifest (left as found)."""
+    for e in vms:
+        net = _last(tfo_nets.get(e["name"])) or ""
+        if not _tests_nics(e) or (test_net and net.lower() == test_net.lower()):
+            continue
+        for n in e["target"].get("nics") or []:
+            for k in _TEST_NIC_KEYS:
+                n.pop(k, None)
+        while e["target"]["nics"] and not e["target"]["nics"][-1]:
+            e["target"]["nics"].pop()
+        if not e["target"]["nics"]:
+            del e["target"]["nics"]
+
+
 def _same_rg(arm_id: str | None, rg: str) -> bool:
     return not arm_id or (_rg_of(arm_id) or rg).lower() == rg.lower()
 
@@ -129,43 +172,41 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
 
     v = live.vault
     vattrs = next(o for _, o in of("vault"))["attrs"]
-    vault: dict[str, Any] = {"name": v.get("name"), "resourceGroup": live.resource_group,
-                             "location": vattrs.get("location") or v.get("location")}
-    if vattrs.get("storageRedundancy"):
-        vault["storageRedundancy"] = vattrs["storageRedundancy"]
-    if vattrs.get("tags"):
-        vault["tags"] = vattrs["tags"]
-    vault.update(vault_security(vattrs, objs, live))
+    vault = vault_security(v.get("name"), vattrs, objs, live)
 
-    assoc = {name: o["attrs"].get("policy") for name, o in of("policy_association")}
-    netmaps = {name: o["attrs"].get("targetNetwork") for name, o in of("network_mapping")}
+    from reconciler.kinds import hyperv_host as host_kind
+    from reconciler.kinds import hyperv_site as site_kind
+    from reconciler.kinds import policy_association as association_kind
+    from reconciler.kinds import recovery_plan as rp_kind
+    from reconciler.kinds import vmm_server as vmm_kind
+
+    assoc_attrs = {name: o["attrs"] for name, o in of("policy_association")}
+    assoc = {name: a.get("policy") for name, a in assoc_attrs.items()}
+    netmaps = {name: o["attrs"] for name, o in of("network_mapping")}
     used_vnets: set[str] = set()
+    tfo_nets: dict[str, str | None] = {}  # VM name -> its test failover network (vmNics[].tfoVMNetworkId)
 
     vmm_servers = []
-    for name, _ in sorted(of("vmm_server")):
-        clouds = [{"name": key.split("/", 1)[1], "policy": pol} for key, pol in sorted(assoc.items())
+    for name, server_obj in sorted(of("vmm_server")):
+        clouds = [association_kind.export_entry(key.split("/", 1)[1], assoc_attrs[key]) for key, pol in sorted(assoc.items())
                   if key.split("/", 1)[0] == name and pol]
         maps = []
-        for key, vnet in sorted(netmaps.items()):
-            if key.split("/", 1)[0] == name and vnet:
-                vnet_name = _last(vnet) or ""
-                maps.append({"vmNetwork": key.split("/", 1)[1], "targetNetwork": vnet_name})
-                used_vnets.add(vnet_name.lower())
-        entry: dict[str, Any] = {"name": name, "clouds": clouds}
-        if maps:
-            entry["networkMappings"] = maps
-        vmm_servers.append(entry)
+        for key, nm_attrs in sorted(netmaps.items()):
+            if key.split("/", 1)[0] == name and nm_attrs.get("targetNetwork"):
+                maps.append(nm_kind.export_entry(key.split("/", 1)[1], nm_attrs))
+                used_vnets.add(str(maps[-1]["targetNetwork"]).lower())
+        vmm_servers.append(vmm_kind.export_entry(name, server_obj["attrs"], clouds, maps))
     sites = []
-    for name, _ in sorted(of("hyperv_site")):
-        hosts = sorted(addr.split("/", 1)[1] for addr, _ in of("hyperv_host") if addr.split("/", 1)[0] == name)
+    for name, site in sorted(of("hyperv_site")):
+        hosts = sorted(host_kind.export_entry(addr.split("/", 1)[1], h["attrs"]) for addr, h in of("hyperv_host")
+                       if addr.split("/", 1)[0] == name)
         pol = next((p for key, p in assoc.items() if key.split("/", 1)[0] == name and p), None)
-        entry = {"name": name, "hosts": hosts}
+        entry = site_kind.export_entry(name, site["attrs"], hosts, pol)
         if not pol:
             omitted.append(Omitted(f"Hyper-V site '{name}'", "it has no replication policy association yet, and a manifest "
                                    "gives every Hyper-V site its policy; add `policy: NAME` (one of `policies`) to declare "
                                    "it, and `asr apply` associates it", "source.hypervSites", entry))
             continue
-        entry["policy"] = pol
         sites.append(entry)
     declared_policy = {f"{s['name']}".lower(): s["policy"] for s in sites}
     for srv in vmm_servers:
@@ -203,26 +244,28 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
                                    "gives a VM the policy of its cloud or site", "protectedVMs", entry))
             continue
         vms.append(entry)
+        tfo_nets[name] = a.get("testNetwork")
 
-    storage = [{"name": name, "sku": o["attrs"].get("sku") or "Standard_LRS"} for name, o in sorted(of("storage_account"))]
-    networks: list[dict[str, Any]] = []
-    for name, o in sorted(of("virtual_network")):
-        a = o["attrs"]
-        networks.append({"name": name, "addressSpace": list(a.get("addressSpace") or []),
-                         "subnets": [{"name": s, "addressPrefix": p} for s, p in (a.get("subnets") or {}).items()]})
+    storage = [storage_kind.export_entry(name, o["attrs"]) for name, o in sorted(of("storage_account"))]
+    networks = [vnet_kind.export_entry(name, o["attrs"]) for name, o in sorted(of("virtual_network"))]
     target_block: dict[str, Any] = {"resourceGroup": live.target_resource_group}
     if storage:
         target_block["storageAccounts"] = storage
     if networks:
         target_block["networks"] = networks
+    test_net = _test_network(vms, tfo_nets, networks, live.target_resource_group)
     unused = [n["name"] for n in networks if n["name"].lower() not in used_vnets]
-    if len(unused) == 1:
-        target_block["testNetwork"] = unused[0]
+    if test_net is None and len(unused) == 1:
+        test_net = unused[0]
+    if test_net is not None:
+        target_block["testNetwork"] = test_net
+    _keep_test_settings_of(vms, tfo_nets, test_net)
 
     from reconciler.kinds import policy as policy_kind
 
     policies = [policy_kind.export_entry(name, o["attrs"]) for name, o in sorted(of("policy"))]
-    plans = [{"name": name, "groups": _plan_groups(live, name, o)} for name, o in sorted(of("recovery_plan"))]
+    plans = [rp_kind.export_entry(name, o["attrs"], live.recovery_plan(name) if hasattr(live, "recovery_plan") else None)
+             for name, o in sorted(of("recovery_plan"))]
 
     source: dict[str, Any] = {}
     if vmm_servers:
@@ -253,35 +296,20 @@ def _read_security(clients: Any, live: Any) -> None:
         live.alert_settings = [as_json(x) for x in clients.site_recovery().replication_alert_settings.list(rg, name)]
 
 
-def vault_security(vattrs: dict[str, Any], objs: dict[str, dict], live: Any) -> dict[str, Any]:
-    """identity, publicNetworkAccess, privateEndpoints and alerts as the vault holds them."""
-    out: dict[str, Any] = {}
-    if vattrs.get("identity") == "SystemAssigned":
-        out["identity"] = "SystemAssigned"
-    if vattrs.get("publicNetworkAccess"):
-        out["publicNetworkAccess"] = vattrs["publicNetworkAccess"]
-    pes = []
-    for addr, o in sorted(objs.items()):
-        if o["kind"] != "private_endpoint":
-            continue
-        sid = o["attrs"].get("subnet") or ""
-        vnet_id, _, subnet = sid.partition("/subnets/")
-        declared = (_rg_of(vnet_id) or "").lower() == live.target_resource_group.lower() \
-            and (_last(vnet_id) or "").lower() in live.virtual_networks
-        pes.append({"name": addr.split(".", 1)[1], "network": _last(vnet_id) if declared else vnet_id, "subnet": subnet})
-    if pes:
-        out["privateEndpoints"] = pes
-    alerts: dict[str, Any] = {}
-    mon = {k: vattrs[a] for k, a in (("replicationIssues", "replicationIssueAlerts"), ("failoverIssues", "failoverIssueAlerts"))
-           if vattrs.get(a) is not None}
-    if mon:
-        alerts["azureMonitor"] = mon
+def vault_security(name: str, vattrs: dict[str, Any], objs: dict[str, dict], live: Any) -> dict[str, Any]:
+    """The `vault` entry: its rows (reconciler/kinds/vault.py: location, redundancy, tags, identity,
+    publicNetworkAccess, alerts), its private endpoints and its email alert setting (kinds/private_endpoint.py,
+    kinds/alert_settings.py) as Azure holds them."""
+    from reconciler.kinds import alert_settings as alert_kind
+    from reconciler.kinds import private_endpoint as pe_kind
+    from reconciler.kinds import vault as vault_kind
+
+    pes = [pe_kind.export_entry(addr.split(".", 1)[1], o["attrs"], target_resource_group=live.target_resource_group,
+                                networks=live.virtual_networks)
+           for addr, o in sorted(objs.items()) if o["kind"] == "private_endpoint"]
     setting = next((o["attrs"] for o in objs.values() if o["kind"] == "alert_settings"), None)
-    if setting and (setting.get("sendToOwners") or setting.get("recipients")):
-        alerts["email"] = {"sendToOwners": bool(setting.get("sendToOwners")), "recipients": list(setting.get("recipients") or [])}
-    if alerts:
-        out["alerts"] = alerts
-    return out
+    return vault_kind.export_entry(name, live.resource_group, vattrs, private_endpoints=pes,
+                                   email=alert_kind.export_entry(setting) if setting else None)
 
 
 _UNITS = {  # path prefix (as key names; ints are list indices) -> what is left out whole
@@ -401,27 +429,3 @@ def export(clients: Any, subscription: str, resource_group: str, vault: str) -> 
 def export_manifest(clients: Any, subscription: str, resource_group: str, vault: str) -> str:
     """The manifest YAML for an existing vault (see `export` for the warnings)."""
     return export(clients, subscription, resource_group, vault).text
-
-
-def _plan_groups(live: Any, name: str, o: dict[str, Any]) -> list[dict[str, Any]]:
-    """The Boot groups of a live plan with their actions as `before` / `after` (plan/rpactions);
-    actions of the Shutdown / Failover groups and of empty Boot groups have no manifest form and
-    stay in Azure (unmanaged). An action the manifest cannot express is left out with a comment-free
-    skip (the plan lists it as unmanaged)."""
-    from reconciler.live.state import props
-    from reconciler.plan.rpactions import from_body
-
-    raw = live.recovery_plan(name) if hasattr(live, "recovery_plan") else None
-    boot = [g for g in (props(raw).get("groups") or [] if raw else []) if str(g.get("groupType") or "").lower() == "boot"
-            and g.get("replicationProtectedItems")]
-    out: list[dict[str, Any]] = []
-    for i, vms in enumerate(o["attrs"].get("groups") or []):
-        g: dict[str, Any] = {"vms": list(vms)}
-        if i < len(boot):
-            for key, word in (("startGroupActions", "before"), ("endGroupActions", "after")):
-                acts = [a for a in (from_body(x) for x in boot[i].get(key) or []) if a is not None]
-                if acts:
-                    g[word] = acts
-        out.append(g)
-    return out
-

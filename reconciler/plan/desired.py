@@ -14,12 +14,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.kinds import alert_settings as alert_kind
+from reconciler.kinds import hyperv_host as hyperv_host_kind
+from reconciler.kinds import hyperv_site as hyperv_site_kind
+from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import policy as policy_kind
+from reconciler.kinds import policy_association as association_kind
+from reconciler.kinds import private_endpoint as pe_kind
 from reconciler.kinds import protected_vm as pvm
+from reconciler.kinds import recovery_plan as rp_kind
+from reconciler.kinds import resource_group as rg_kind
+from reconciler.kinds import storage_account as storage_kind
+from reconciler.kinds import vault as vault_kind
+from reconciler.kinds import virtual_network as vnet_kind
+from reconciler.kinds import vmm_server as vmm_server_kind
 from reconciler.live.ids import rg_id, storage_id, subnet_id, vault_id, vnet_id
 from reconciler.live.state import LiveState, props
 from reconciler.plan.model import Kind
-from reconciler.plan.normalize import live_rp_actions, merged_tags, norm_location
 
 __all__ = ["Desired", "desired_objects", "VM_UPDATABLE", "VM_REPLACE_FIELDS", "mapping_name", "network_mapping_name"]
 
@@ -53,11 +64,6 @@ def network_mapping_name(vm_network: str, target_network: str) -> str:
     return _safe(f"{vm_network}-{target_network}")[:80]
 
 
-def _subnet_prefix(subnet: dict) -> Any:
-    sp = props(subnet)
-    return sp.get("addressPrefix") or ((sp.get("addressPrefixes") or [None])[0])
-
-
 def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
     sub = manifest.subscription
     v = manifest.vault
@@ -70,53 +76,37 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         out[d.address] = d
 
     # resource groups
-    add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{v.resource_group}", {"location": norm_location(v.location)},
+    add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{v.resource_group}", rg_kind.desired_attrs(v.location),
                 rg_id(sub, v.resource_group), ctx={"name": v.resource_group, "location": v.location},
-                replace_fields=("location",)))
+                replace_fields=rg_kind.REPLACE_FIELDS))
     if f"resource_group.{t.resource_group}".lower() not in {a.lower() for a in out}:
-        add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{t.resource_group}", {"location": norm_location(v.location)},
+        add(Desired(Kind.RESOURCE_GROUP, f"resource_group.{t.resource_group}", rg_kind.desired_attrs(v.location),
                     rg_id(sub, t.resource_group), ctx={"name": t.resource_group, "location": v.location},
-                    replace_fields=("location",)))
+                    replace_fields=rg_kind.REPLACE_FIELDS))
     rg_addr = {v.resource_group.lower(): f"resource_group.{v.resource_group}",
                t.resource_group.lower(): next(a for a in out if a.lower() == f"resource_group.{t.resource_group}".lower())}
 
-    # tags asr does not declare are kept (read-modify-write), unless `prune: {tags: true}`
+    # tags asr does not declare are kept (read-modify-write), unless `prune: {tags: true}`; security settings
+    # the manifest leaves out are left to Azure (reconciler/kinds/vault.py)
     prune = manifest.prune
-    vault_tags = merged_tags((live.vault or {}).get("tags") if live.vault is not None else None, dict(v.tags),
-                             prune=prune.tags)
-    add(Desired(Kind.VAULT, vault_addr, {
-        "location": norm_location(v.location),
-        "storageRedundancy": v.storage_redundancy.value,
-        "tags": vault_tags,
-    }, vid, depends_on=[rg_addr[v.resource_group.lower()]],
-        ctx={"location": v.location, "tags": vault_tags, "redundancy": v.storage_redundancy.value},
-        replace_fields=("location",)))
-    add_vault_security(out[vault_addr], manifest)
+    vault_attrs, vault_skip = vault_kind.desired_attrs(manifest, live.vault)
+    add(Desired(Kind.VAULT, vault_addr, vault_attrs, vid, depends_on=[rg_addr[v.resource_group.lower()]],
+                ctx={"location": v.location, "tags": vault_attrs["tags"], "redundancy": v.storage_redundancy.value},
+                replace_fields=vault_kind.REPLACE_FIELDS, skip_compare=vault_skip))
 
     for sa in t.storage_accounts:
-        add(Desired(Kind.STORAGE_ACCOUNT, f"storage_account.{sa.name}", {
-            "location": norm_location(v.location), "sku": sa.sku.value,
-        }, storage_id(sub, t.resource_group, sa.name), depends_on=[rg_addr[t.resource_group.lower()]],
-            ctx={"existing": sa.existing, "location": v.location, "sku": sa.sku.value, "name": sa.name},
-            replace_fields=("location",)))
+        add(Desired(Kind.STORAGE_ACCOUNT, f"storage_account.{sa.name}", storage_kind.desired_attrs(sa, v.location),
+                    storage_id(sub, t.resource_group, sa.name), depends_on=[rg_addr[t.resource_group.lower()]],
+                    ctx={"existing": sa.existing, "name": sa.name}, replace_fields=storage_kind.REPLACE_FIELDS))
     for net in t.networks:
         # subnets in Azure the manifest does not list are unmanaged: kept by updates (so they are part
         # of the desired state), deleted only by a destroy of their own under `prune: {subnets: true}`
-        declared = {s.name.lower() for s in net.subnets}
         live_net = live.virtual_networks.get(net.name.lower())
-        unmanaged = {sn.get("name"): _subnet_prefix(sn) for sn in (props(live_net).get("subnets") or [])
-                     if str(sn.get("name") or "").lower() not in declared} if live_net else {}
-        # a declared subnet under the name's spelling in Azure (names are case-insensitive): no diff from case
-        spelled = {str(sn.get("name") or "").lower(): sn.get("name") for sn in (props(live_net).get("subnets") or [])}
-        subnets = {spelled.get(s.name.lower(), s.name): s.address_prefix for s in net.subnets}
-        add(Desired(Kind.VIRTUAL_NETWORK, f"virtual_network.{net.name}", {
-            "location": norm_location(v.location),
-            "addressSpace": sorted(net.address_space),
-            "subnets": dict(sorted({**unmanaged, **subnets}.items())),
-        }, vnet_id(sub, t.resource_group, net.name), depends_on=[rg_addr[t.resource_group.lower()]],
-            ctx={"existing": net.existing, "location": v.location, "name": net.name, "live": live_net,
-                 "unmanaged_subnets": sorted(unmanaged, key=str.lower)},
-            replace_fields=("location",)))
+        net_attrs, unmanaged = vnet_kind.desired_attrs(net, v.location, live_net)
+        add(Desired(Kind.VIRTUAL_NETWORK, f"virtual_network.{net.name}", net_attrs,
+                    vnet_id(sub, t.resource_group, net.name), depends_on=[rg_addr[t.resource_group.lower()]],
+                    ctx={"existing": net.existing, "name": net.name, "live": live_net, "unmanaged_subnets": unmanaged},
+                    replace_fields=vnet_kind.REPLACE_FIELDS))
 
     policy_addr = {p.name: f"policy.{p.name}" for p in manifest.policies}
     for p in manifest.policies:
@@ -126,43 +116,44 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
     container_policy: dict[str, str] = {}
     for s in manifest.source.vmm_servers:
         fabric = live.fabric(s.name)
-        add(Desired(Kind.VMM_SERVER, f"vmm_server.{s.name}", {"registered": True},
+        add(Desired(Kind.VMM_SERVER, f"vmm_server.{s.name}", vmm_server_kind.desired_attrs(s),
                     fabric.get("id") if fabric else None, depends_on=[vault_addr], ctx={"name": s.name}))
         for c in s.clouds:
             addr = f"policy_association.{s.name}/{c.name}"
             cont = live.container(s.name, c.name)
             container_policy[f"{s.name}/{c.name}".lower()] = c.policy
-            add(Desired(Kind.POLICY_ASSOCIATION, addr, {"policy": c.policy}, None,
+            add(Desired(Kind.POLICY_ASSOCIATION, addr, association_kind.desired_attrs(c), None,
                         depends_on=[f"vmm_server.{s.name}", policy_addr.get(c.policy, f"policy.{c.policy}")],
                         ctx={"fabric": fabric, "container": cont, "policy": c.policy, "source": f"{s.name}/{c.name}",
                              "cloud": c.name},
-                        replace_fields=("policy",)))
+                        replace_fields=association_kind.REPLACE_FIELDS))
         for nm in s.network_mappings:
             net = live.replication_network(s.name, nm.vm_network)
-            add(Desired(Kind.NETWORK_MAPPING, f"network_mapping.{s.name}/{nm.vm_network}", {
-                "targetNetwork": vnet_id(sub, t.resource_group, nm.target_network),
-            }, None, depends_on=[f"vmm_server.{s.name}", f"virtual_network.{nm.target_network}"],
-                ctx={"fabric": fabric, "network": net, "vm_network": nm.vm_network, "target": nm.target_network}))
+            add(Desired(Kind.NETWORK_MAPPING, f"network_mapping.{s.name}/{nm.vm_network}",
+                        nm_kind.desired_attrs(nm, subscription=sub, target_rg=t.resource_group),
+                        None, depends_on=[f"vmm_server.{s.name}", f"virtual_network.{nm.target_network}"],
+                        ctx={"fabric": fabric, "network": net, "vm_network": nm.vm_network, "target": nm.target_network},
+                        replace_fields=nm_kind.REPLACE_FIELDS))
     for site in manifest.source.hyperv_sites:
         fabric = live.fabric(site.name)
-        add(Desired(Kind.HYPERV_SITE, f"hyperv_site.{site.name}", {"type": "HyperVSite"},
+        add(Desired(Kind.HYPERV_SITE, f"hyperv_site.{site.name}", hyperv_site_kind.desired_attrs(site),
                     fabric.get("id") if fabric else f"{vid}/replicationFabrics/{site.name}",
-                    depends_on=[vault_addr], ctx={"name": site.name}))
+                    depends_on=[vault_addr], ctx={"name": site.name}, replace_fields=hyperv_site_kind.REPLACE_FIELDS))
         for h in site.hosts:
             prov = live.provider(site.name, h)
-            add(Desired(Kind.HYPERV_HOST, f"hyperv_host.{site.name}/{h}", {"registered": True},
+            add(Desired(Kind.HYPERV_HOST, f"hyperv_host.{site.name}/{h}", hyperv_host_kind.desired_attrs(h),
                         prov.get("id") if prov else None, depends_on=[f"hyperv_site.{site.name}"],
                         ctx={"site": site.name, "host": h}))
         cont = live.container(site.name)
         cfriendly = (props(cont).get("friendlyName") if cont else None) or site.name
         container_policy[site.name.lower()] = site.policy
-        add(Desired(Kind.POLICY_ASSOCIATION, f"policy_association.{site.name}/{cfriendly}", {"policy": site.policy},
+        add(Desired(Kind.POLICY_ASSOCIATION, f"policy_association.{site.name}/{cfriendly}", association_kind.desired_attrs(site),
                     None, depends_on=[f"hyperv_site.{site.name}", policy_addr.get(site.policy, f"policy.{site.policy}")]
                     + [f"hyperv_host.{site.name}/{h}" for h in site.hosts] if cont is None else
                     [f"hyperv_site.{site.name}", policy_addr.get(site.policy, f"policy.{site.policy}")],
                     ctx={"fabric": fabric, "container": cont, "policy": site.policy, "source": site.name,
                          "site": site.name},
-                    replace_fields=("policy",)))
+                    replace_fields=association_kind.REPLACE_FIELDS))
 
     # network mappings by (vmm server, target network), for VM ordering
     nm_by_target: dict[tuple[str, str], list[str]] = {}
@@ -218,9 +209,9 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
             vm_rg = rg_addr.get(tg.resource_group.lower())
             if vm_rg is None:
                 vm_rg = rg_addr[tg.resource_group.lower()] = f"resource_group.{tg.resource_group}"
-                add(Desired(Kind.RESOURCE_GROUP, vm_rg, {"location": norm_location(v.location)},
+                add(Desired(Kind.RESOURCE_GROUP, vm_rg, rg_kind.desired_attrs(v.location),
                             rg_id(sub, tg.resource_group), ctx={"name": tg.resource_group, "location": v.location},
-                            replace_fields=("location",)))
+                            replace_fields=rg_kind.REPLACE_FIELDS))
             deps.append(vm_rg)
         if tg.log_storage_account:
             deps.append(f"storage_account.{tg.log_storage_account}")
@@ -231,7 +222,8 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         held = pvm.live_attrs(props(item).get("providerSpecificDetails") or {}) if item is not None else None
         disk_names = [str(d.get("vhdName")) for d in (props(pitem).get("customDetails") or {}).get("diskDetails") or []
                       if d.get("vhdName")] if pitem is not None and item is None else []
-        attrs, skips = pvm.desired_attrs(vm, sub=sub, target_rg=t.resource_group, held=held, disk_names=disk_names)
+        attrs, skips = pvm.desired_attrs(vm, sub=sub, target_rg=t.resource_group, held=held, disk_names=disk_names,
+                                         test_network_id=cached_id("vnet", t.test_network) if t.test_network else None)
         attrs = {"source": source, "policy": policy, **attrs}
         if policy is None:
             skips = ("policy", *skips)
@@ -239,50 +231,24 @@ def desired_objects(manifest: Any, live: LiveState) -> dict[str, Desired]:
         add(Desired(Kind.PROTECTED_VM, f"protected_vm.{vm.name}", attrs, arm_id, depends_on=deps,
                     ctx={"vm": vm, "container": cont, "protectable": pitem, "hosts": hosts,
                          "fabric_friendly": fabric_friendly, "cloud": cloud, "policy_id": policy_id,
-                         "subnet_id": cached_id("subnet", tg.network, tg.subnet), "target_rg_id": attrs["targetResourceGroup"],
-                         "test_network_id": cached_id("vnet", t.test_network) if t.test_network else None},
+                         "subnet_id": cached_id("subnet", tg.network, tg.subnet), "target_rg_id": attrs["targetResourceGroup"]},
                     replace_fields=VM_REPLACE_FIELDS, skip_compare=skips))
 
     for rp in manifest.recovery_plans:
-        groups = [sorted(g.vms, key=str.lower) for g in rp.groups]
-        rp_attrs: dict[str, Any] = {"groups": groups}
-        live_rp = live.recovery_plan(rp.name)
-        live_actions = live_rp_actions(live_rp) if live_rp is not None else []
-        from reconciler.plan.requests import rp_merged_groups
-        from reconciler.plan.rpactions import declared as declared_actions
-        from reconciler.plan.rpactions import summary
-
-        # the groups an apply leaves: declared actions, and those set in Azure (kept unless prune)
-        after = {"properties": {"groups": rp_merged_groups([[] for _ in rp.groups], live_rp,
-                                                           prune.recovery_plan_actions, declared_actions(rp))}}
-        actions = live_rp_actions(after)
-        if actions or live_actions:
-            rp_attrs["actions"] = [f"{a['part']} ({a['type']})" for a in actions]
-            rp_attrs["actionDetails"] = {a["part"]: summary(a["body"]) for a in actions}
+        # the actions an apply leaves: declared ones, and those set in Azure (kept unless prune)
+        rp_attrs = rp_kind.desired_attrs(rp, live.recovery_plan(rp.name), prune.recovery_plan_actions)
         add(Desired(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.name}", rp_attrs,
                     f"{vid}/replicationRecoveryPlans/{rp.name}",
                     depends_on=[f"protected_vm.{n}" for g in rp.groups for n in g.vms],
-                    ctx={"name": rp.name, "groups": [list(g.vms) for g in rp.groups]}))
+                    ctx={"name": rp.name, "groups": [list(g.vms) for g in rp.groups]},
+                    replace_fields=rp_kind.REPLACE_FIELDS))
     add_security_objects(out, manifest, live)
     return out
 
 
 # ---------------------------------------------------------------- vault security
 
-
-def add_vault_security(vault: Desired, manifest: Any) -> None:
-    """identity, publicNetworkAccess and alert states on the vault; undeclared ones are left to Azure."""
-    from reconciler.plan.requests import declared_security
-
-    sec = declared_security(manifest)
-    vault.attrs.update(sec)
-    vault.skip_compare = vault.skip_compare + tuple(k for k, val in sec.items() if val is None)
-
-
-def pe_subnet_id(manifest: Any, pe: Any) -> str:
-    if pe.network.startswith("/"):
-        return f"{pe.network.rstrip('/')}/subnets/{pe.subnet}"
-    return subnet_id(manifest.subscription, manifest.target.resource_group, pe.network, pe.subnet)
+pe_subnet_id = pe_kind.subnet_of  # the ARM id of a private endpoint's subnet (reconciler/kinds/private_endpoint.py)
 
 
 def add_security_objects(out: dict[str, Desired], manifest: Any, live: LiveState) -> None:
@@ -295,12 +261,12 @@ def add_security_objects(out: dict[str, Desired], manifest: Any, live: LiveState
     for pe in v.private_endpoints:
         addr = f"private_endpoint.{pe.name}"
         deps = [vault_addr] + ([] if pe.network.startswith("/") else [f"virtual_network.{pe.network}"])
-        sid = pe_subnet_id(manifest, pe)
-        out[addr] = Desired(Kind.PRIVATE_ENDPOINT, addr, {
-            "location": norm_location(v.location), "subnet": sid, "vault": vid, "groupIds": ["AzureSiteRecovery"],
-        }, f"/subscriptions/{sub}/resourceGroups/{v.resource_group}/providers/Microsoft.Network/privateEndpoints/{pe.name}",
-            depends_on=deps, ctx={"name": pe.name, "subnet_id": sid, "vault_id": vid},
-            replace_fields=("location", "subnet", "vault", "groupIds"))
+        pe_attrs = pe_kind.desired_attrs(manifest, pe, vid)
+        sid = pe_attrs["subnet"]
+        out[addr] = Desired(Kind.PRIVATE_ENDPOINT, addr, pe_attrs,
+                            f"/subscriptions/{sub}/resourceGroups/{v.resource_group}/providers/Microsoft.Network/privateEndpoints/{pe.name}",
+                            depends_on=deps, ctx={"name": pe.name, "subnet_id": sid, "vault_id": vid},
+                            replace_fields=pe_kind.REPLACE_FIELDS)
         pe_addrs.append(addr)
     # Learn ("Replicate on-premises machines by using private endpoints"): private endpoints are created
     # before any VMM server or Hyper-V host registers, so registration (and the Hyper-V sites hosts register
@@ -311,6 +277,6 @@ def add_security_objects(out: dict[str, Desired], manifest: Any, live: LiveState
     email = v.alerts.email if v.alerts is not None else None
     if email is not None:
         addr = f"alert_settings.{v.name}"
-        out[addr] = Desired(Kind.ALERT_SETTINGS, addr, {
-            "sendToOwners": bool(email.send_to_owners), "recipients": sorted(email.recipients, key=str.lower),
-        }, f"{vid}/replicationAlertSettings/defaultAlertSetting", depends_on=[vault_addr])
+        out[addr] = Desired(Kind.ALERT_SETTINGS, addr, alert_kind.desired_attrs(email),
+                            f"{vid}/replicationAlertSettings/{alert_kind.NAME}", depends_on=[vault_addr],
+                            replace_fields=alert_kind.REPLACE_FIELDS)

@@ -23,8 +23,22 @@ import hashlib
 import json
 from typing import Any
 
+from reconciler.kinds import alert_settings as alert_kind
+from reconciler.kinds import hyperv_host as hyperv_host_kind
+from reconciler.kinds import hyperv_site as hyperv_site_kind
+from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import policy as policy_kind
+from reconciler.kinds import policy_association as association_kind
+from reconciler.kinds import private_endpoint as pe_kind
+from reconciler.kinds import recovery_plan as rp_kind
+from reconciler.kinds import resource_group as rg_kind
+from reconciler.kinds import storage_account as storage_kind
+from reconciler.kinds import vault as vault_kind
+from reconciler.kinds import virtual_network as vnet_kind
+from reconciler.kinds import vmm_server as vmm_server_kind
+from reconciler.kinds.base import canonical, norm_location
 from reconciler.kinds.policy import norm_start_time
+from reconciler.kinds.recovery_plan import ACTION_KEYS, live_rp_actions, live_rp_groups, rp_group_label
 from reconciler.kinds.tags import LOCK_TAG, merged_tags
 from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState, friendly_name, props
@@ -36,12 +50,6 @@ __all__ = ["norm_id", "comparable", "normalize_live", "norm_location", "norm_sta
            "vnet_settings"]
 
 IDLE_SCENARIOS = {"", "none"}
-
-
-def norm_location(loc: Any) -> str | None:
-    if loc is None:
-        return None
-    return str(loc).replace(" ", "").lower()
 
 
 def comparable(value: Any, _key: str | None = None) -> Any:
@@ -141,82 +149,14 @@ def vm_attrs(live: LiveState, item: dict) -> dict[str, Any]:
     return {"source": source, "policy": policy, **pvm.live_attrs(psd)}
 
 
-def live_rp_groups(live: LiveState, plan: dict) -> list[list[str]]:
-    """Boot groups of a live recovery plan as lists of VM names (sorted within a group)."""
-    out = []
-    for g in props(plan).get("groups") or []:
-        if str(g.get("groupType") or "").lower() != "boot":
-            continue
-        names = []
-        for it in g.get("replicationProtectedItems") or []:
-            pi = live.protected_items_by_id.get(norm_id(it.get("id") or ""))
-            names.append((props(pi).get("friendlyName") if pi else None) or it.get("virtualMachineId") or it.get("id"))
-        if names:
-            out.append(sorted(names, key=str.lower))
-    return out
-
-
-ACTION_KEYS = ("startGroupActions", "endGroupActions")
-
-# Read-only properties (Microsoft.Network 2026-03-01 VirtualNetwork / Subnet) that a read returns
-# and a PUT ignores: left out of a read-modify-write body, so that the body depends only on what
-# can be configured (a NIC of a failed-over VM joining a subnet does not change it).
-VNET_READ_ONLY = ("etag", "provisioningState", "resourceGuid", "systemData", "type")
-SUBNET_READ_ONLY = ("etag", "type", "provisioningState", "ipConfigurations", "ipConfigurationProfiles",
-                    "privateEndpoints", "resourceNavigationLinks", "serviceAssociationLinks", "purpose")
-
-
-def canonical(value: Any) -> Any:
-    """A deep copy with keys sorted (request bodies must be a deterministic function of their inputs)."""
-    if isinstance(value, dict):
-        return {k: canonical(value[k]) for k in sorted(value)}
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    return value
-
-
-def vnet_settings(live_vnet: dict) -> dict[str, Any]:
-    """A live vnet as a PUT body would carry it: every settable property (tags, dhcpOptions, each
-    subnet's NSG, route table, service endpoints, delegations, NAT gateway...), read-only ones out."""
-    body = {k: v for k, v in live_vnet.items() if k not in ("id", "name", *VNET_READ_ONLY)}
-    p = {k: v for k, v in (live_vnet.get("properties") or {}).items() if k not in VNET_READ_ONLY}
-    subnets = []
-    for sn in p.get("subnets") or []:
-        sn = {k: v for k, v in sn.items() if k not in SUBNET_READ_ONLY}
-        sn["properties"] = {k: v for k, v in (sn.get("properties") or {}).items() if k not in SUBNET_READ_ONLY}
-        subnets.append(sn)
-    p["subnets"] = subnets
-    body["properties"] = p
-    return canonical(body)
+# what a vnet update sends back as read (reconciler/kinds/virtual_network.py); kept importable from here
+VNET_READ_ONLY = vnet_kind.VNET_READ_ONLY
+SUBNET_READ_ONLY = vnet_kind.SUBNET_READ_ONLY
+vnet_settings = vnet_kind.settings
 
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()[:16]
-
-
-def rp_group_label(groups: list[dict], index: int) -> str:
-    """`Shutdown`, `Failover`, or `Boot[n]` (1-based position among the Boot groups)."""
-    g = groups[index]
-    gtype = str(g.get("groupType") or "")
-    if gtype.lower() != "boot":
-        return gtype
-    n = sum(1 for x in groups[:index + 1] if str(x.get("groupType") or "").lower() == "boot")
-    return f"Boot[{n}]"
-
-
-def live_rp_actions(plan: dict) -> list[dict[str, Any]]:
-    """Every group action of a live recovery plan: `{part, name, type, body}` in Azure's order,
-    `part` = `groups.<label>.<startGroupActions|endGroupActions>.<actionName>`."""
-    groups = props(plan).get("groups") or []
-    out = []
-    for i in range(len(groups)):
-        label = rp_group_label(groups, i)
-        for key in ACTION_KEYS:
-            for a in groups[i].get(key) or []:
-                name = str(a.get("actionName") or "")
-                typ = str((a.get("customDetails") or {}).get("instanceType") or "")
-                out.append({"part": f"groups.{label}.{key}.{name}", "name": name, "type": typ, "body": a})
-    return out
 
 
 def _obj(kind: Kind, address: str, arm_id: str | None, attrs: dict, status: dict | None = None) -> dict[str, Any]:
@@ -235,49 +175,29 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
                   .get("resourcegroups") or "").lower() for it in live.protected_items}
     for name, g in live.resource_groups.items():
         if name in (live.resource_group.lower(), live.target_resource_group.lower()) or name in vm_rgs:
-            put(_obj(Kind.RESOURCE_GROUP, f"resource_group.{g.get('name')}", g.get("id"),
-                     {"location": norm_location(g.get("location"))}))
+            put(_obj(Kind.RESOURCE_GROUP, f"resource_group.{g.get('name')}", g.get("id"), rg_kind.live_attrs(g)))
     if live.vault is not None:
         v = live.vault
-        red = ((props(v).get("redundancySettings") or {}).get("standardTierStorageRedundancy"))
-        put(_obj(Kind.VAULT, f"vault.{v.get('name')}", v.get("id"), {
-            "location": norm_location(v.get("location")),
-            "storageRedundancy": red,
-            # the applier's vault lease tag is not configuration (docs/design.md, Applier)
-            "tags": dict(sorted((k, val) for k, val in (v.get("tags") or {}).items() if k.lower() != LOCK_TAG)),
-            **vault_security_attrs(v),
-        }))
+        # the applier's vault lease tag is not configuration (docs/design.md, Applier): kinds/vault.py leaves it out
+        put(_obj(Kind.VAULT, f"vault.{v.get('name')}", v.get("id"), vault_kind.live_attrs(v)))
         for o in security_objects(live):
             put(o)
     for a in live.storage_accounts.values():
-        put(_obj(Kind.STORAGE_ACCOUNT, f"storage_account.{a.get('name')}", a.get("id"), {
-            "location": norm_location(a.get("location")),
-            "sku": (a.get("sku") or {}).get("name"),
-        }))
+        put(_obj(Kind.STORAGE_ACCOUNT, f"storage_account.{a.get('name')}", a.get("id"), storage_kind.live_attrs(a)))
     for n in live.virtual_networks.values():
-        np_ = props(n)
-        subnets = {}
-        for s in np_.get("subnets") or []:
-            sp = props(s)
-            prefix = sp.get("addressPrefix") or ((sp.get("addressPrefixes") or [None])[0])
-            subnets[s.get("name")] = prefix
-        put(_obj(Kind.VIRTUAL_NETWORK, f"virtual_network.{n.get('name')}", n.get("id"), {
-            "location": norm_location(n.get("location")),
-            "addressSpace": sorted((np_.get("addressSpace") or {}).get("addressPrefixes") or []),
-            "subnets": dict(sorted(subnets.items())),
-        }, {"settings": _digest(vnet_settings(n))}))  # what an update keeps: a saved plan is stale if it moved
+        put(_obj(Kind.VIRTUAL_NETWORK, f"virtual_network.{n.get('name')}", n.get("id"), vnet_kind.live_attrs(n),
+                 {"settings": _digest(vnet_kind.settings(n))}))  # what an update keeps: a saved plan is stale if it moved
     for f in live.fabrics:
         friendly = friendly_name(f)
         if _is_site(f):
-            put(_obj(Kind.HYPERV_SITE, f"hyperv_site.{friendly}", f.get("id"), {"type": "HyperVSite"}))
+            put(_obj(Kind.HYPERV_SITE, f"hyperv_site.{friendly}", f.get("id"), hyperv_site_kind.live_attrs(f)))
             for prov in live.providers_of(friendly):
-                pp = props(prov)
-                put(_obj(Kind.HYPERV_HOST, f"hyperv_host.{friendly}/{pp.get('friendlyName')}", prov.get("id"),
-                         {"registered": True}, {"connectionStatus": pp.get("connectionStatus")}))
+                put(_obj(Kind.HYPERV_HOST, f"hyperv_host.{friendly}/{props(prov).get('friendlyName')}", prov.get("id"),
+                         hyperv_host_kind.live_attrs(prov), hyperv_host_kind.live_status(prov)))
         else:
             provs = live.providers_of(friendly)
-            conn = {"connectionStatus": props(provs[0]).get("connectionStatus")} if provs else {}
-            put(_obj(Kind.VMM_SERVER, f"vmm_server.{friendly}", f.get("id"), {"registered": bool(provs)}, conn))
+            put(_obj(Kind.VMM_SERVER, f"vmm_server.{friendly}", f.get("id"), vmm_server_kind.live_attrs(f, provs),
+                     vmm_server_kind.live_status(provs)))
     for p in live.policies:
         put(_obj(Kind.POLICY, f"policy.{p.get('name')}", p.get("id"), policy_kind.live_attrs(p)))
     for m in live.container_mappings:
@@ -290,9 +210,8 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
                 cont = c
         cfriendly = (props(cont).get("friendlyName") if cont else None) or mp.get(
             "sourceProtectionContainerFriendlyName") or ids.get("replicationprotectioncontainers")
-        policy = mp.get("policyFriendlyName") or parse_id(mp.get("policyId")).get("replicationpolicies")
         put(_obj(Kind.POLICY_ASSOCIATION, f"policy_association.{fabric_friendly}/{cfriendly}", m.get("id"),
-                 {"policy": policy}, {"state": mp.get("state")}))
+                 association_kind.live_attrs(m), association_kind.live_status(m)))
     for m in live.network_mappings:
         mp = props(m)
         fabric_friendly = live.fabric_friendly_of(m.get("id")) or mp.get("primaryFabricFriendlyName")
@@ -302,7 +221,7 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             net = next((n for n in live.replication_networks if norm_id(n.get("id")) == nid), None)
             net_name = (props(net).get("friendlyName") if net else None) or parse_id(m.get("id")).get("replicationnetworks")
         put(_obj(Kind.NETWORK_MAPPING, f"network_mapping.{fabric_friendly}/{net_name}", m.get("id"),
-                 {"targetNetwork": mp.get("recoveryNetworkId")}, {"state": mp.get("state")}))
+                 nm_kind.live_attrs(m), {"state": mp.get("state")}))
     for it in live.protected_items:
         name = friendly_name(it)
         st = vm_status(it)
@@ -312,14 +231,9 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
             "currentScenario": st["currentScenario"] if scenario_in_progress(st) else "None",
         }))
     for rp in live.recovery_plans:
-        attrs: dict[str, Any] = {"groups": live_rp_groups(live, rp)}
-        actions = live_rp_actions(rp)
+        attrs = rp_kind.live_attrs(live, rp)
         status: dict[str, Any] | None = None
-        if actions:  # group actions set in Azure (portal, SDK): kept by updates, removed only under prune
-            attrs["actions"] = [f"{a['part']} ({a['type']})" for a in actions]
-            from reconciler.plan.rpactions import summary
-
-            attrs["actionDetails"] = {a["part"]: summary(a["body"]) for a in actions}
+        if "actions" in attrs:  # group actions set in Azure: a saved plan is stale if they moved
             status = {"actions": _digest([[g.get(k) for k in ACTION_KEYS] for g in props(rp).get("groups") or []])}
         put(_obj(Kind.RECOVERY_PLAN, f"recovery_plan.{rp.get('name')}", rp.get("id"), attrs, status))
     return out
@@ -328,57 +242,14 @@ def normalize_live(live: LiveState) -> dict[str, dict[str, Any]]:
 # ---------------------------------------------------------------- vault security
 
 
-def _on(value: Any) -> bool | None:
-    return None if value is None else str(value).lower() == "enabled"
-
-
-def vault_security_attrs(vault: dict) -> dict[str, Any]:
-    """identity, publicNetworkAccess and the alert states of a live vault."""
-    p = props(vault)
-    mon = p.get("monitoringSettings") or {}
-    am = mon.get("azureMonitorAlertSettings") or {}
-    classic = mon.get("classicAlertSettings") or {}
-    identity = str((vault.get("identity") or {}).get("type") or "None")
-    return {
-        "identity": "SystemAssigned" if "systemassigned" in identity.replace(" ", "").lower() else identity,
-        "publicNetworkAccess": p.get("publicNetworkAccess") or "Enabled",
-        "replicationIssueAlerts": _on(am.get("alertsForAllReplicationIssues")),
-        "failoverIssueAlerts": _on(am.get("alertsForAllFailoverIssues")),
-        "emailNotifications": _on(classic.get("emailNotificationsForSiteRecovery")),
-    }
-
-
-def private_endpoint_attrs(pe: dict) -> dict[str, Any]:
-    p = props(pe)
-    conns = (p.get("privateLinkServiceConnections") or []) + (p.get("manualPrivateLinkServiceConnections") or [])
-    cp = props(conns[0]) if conns else {}
-    return {
-        "location": norm_location(pe.get("location")),
-        "subnet": (p.get("subnet") or {}).get("id"),
-        "vault": cp.get("privateLinkServiceId"),
-        "groupIds": sorted(cp.get("groupIds") or []),
-    }
-
-
-def send_to_owners(value: Any) -> bool:
-    return str(value or "").lower() in ("send", "true")
-
-
-def alert_settings_attrs(setting: dict) -> dict[str, Any]:
-    p = props(setting)
-    return {"sendToOwners": send_to_owners(p.get("sendToOwners")),
-            "recipients": sorted(p.get("customEmailAddresses") or [], key=str.lower)}
-
-
 def security_objects(live: LiveState) -> list[dict[str, Any]]:
-    """Private endpoints (Site Recovery, this vault) and the email alert setting, normalized."""
+    """Private endpoints (Site Recovery, this vault) and the email alert setting, normalized
+    (reconciler/kinds/private_endpoint.py, alert_settings.py)."""
     out = []
     for pe in live.private_endpoints:
-        p = props(pe)
-        conns = (p.get("privateLinkServiceConnections") or []) + (p.get("manualPrivateLinkServiceConnections") or [])
-        state = (props(conns[0]).get("privateLinkServiceConnectionState") or {}).get("status") if conns else None
+        state = (props(pe_kind.connection(pe)).get("privateLinkServiceConnectionState") or {}).get("status")
         out.append(_obj(Kind.PRIVATE_ENDPOINT, f"private_endpoint.{pe.get('name')}", pe.get("id"),
-                        private_endpoint_attrs(pe), {"connection": state, "provisioningState": p.get("provisioningState")}))
+                        pe_kind.live_attrs(pe), {"connection": state, "provisioningState": props(pe).get("provisioningState")}))
     for a in live.alert_settings[:1]:
-        out.append(_obj(Kind.ALERT_SETTINGS, f"alert_settings.{live.vault_name}", a.get("id"), alert_settings_attrs(a)))
+        out.append(_obj(Kind.ALERT_SETTINGS, f"alert_settings.{live.vault_name}", a.get("id"), alert_kind.live_attrs(a)))
     return out

@@ -23,6 +23,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler.kinds import protected_vm as pvm
+from reconciler.kinds import subnet as subnet_kind
 from reconciler.live.ids import norm_id, parse_id
 from reconciler.live.state import LiveState, friendly_name, props
 from reconciler.plan import requests as rq
@@ -155,18 +156,18 @@ class _Planner:
                                  f"private endpoint: {', '.join(servers)} can no longer reach it (replication stops)")
 
     def plan_storage(self, d: Desired) -> None:
-        m, name, sku = self.m, d.ctx["name"], d.ctx["sku"]
-        self.plan_generic(d, [rq.storage_create(m, name, sku)],
-                          lambda mode, ch: [rq.storage_delete(m, name), rq.storage_create(m, name, sku)]
-                          if mode == "replace" else [rq.storage_update(m, name, sku)],
+        m, name = self.m, d.ctx["name"]
+        self.plan_generic(d, [rq.storage_create(m, name, d.attrs)],
+                          lambda mode, ch: [rq.storage_delete(m, name), rq.storage_create(m, name, d.attrs)]
+                          if mode == "replace" else [rq.storage_update(m, name, d.attrs, ch)],
                           existing=d.ctx["existing"])
 
     def plan_vnet(self, d: Desired) -> None:
         m = self.m
         net = next(n for n in m.target.networks if n.name == d.ctx["name"])
-        c = self.plan_generic(d, [rq.vnet_put(m, net)],
-                              lambda mode, ch: [rq.vnet_delete(m, net.name), rq.vnet_put(m, net)]
-                              if mode == "replace" else [rq.vnet_update(m, net, d.ctx["live"])],
+        c = self.plan_generic(d, [rq.vnet_put(m, net.name, d.attrs)],
+                              lambda mode, ch: [rq.vnet_delete(m, net.name), rq.vnet_put(m, net.name, d.attrs)]
+                              if mode == "replace" else [rq.vnet_update(m, net.name, d.attrs, d.ctx["live"])],
                               existing=d.ctx["existing"])
         if c.action == Action.UPDATE:
             c.note = (f"{c.note}; the vnet is sent back as read with only declared fields changed: tags, DNS servers, "
@@ -182,7 +183,7 @@ class _Planner:
             elif c.action != Action.REPLACE:  # a replaced vnet loses its subnets anyway (shown as replace)
                 self.changes.append(Change(
                     f"subnet.{addr}", Kind.SUBNET, Action.DELETE, Reason.NOT_IN_MANIFEST,
-                    before={"addressPrefix": d.attrs["subnets"].get(name)}, arm_id=sn.get("id"),
+                    before=subnet_kind.live_attrs(sn), arm_id=sn.get("id"),
                     depends_on=[d.address], requests=[rq.subnet_delete(m, net.name, name)],
                     note=f"subnet {name} of {net.name} is not in the manifest and `prune: subnets` is on"))
 
@@ -211,7 +212,8 @@ class _Planner:
 
     def plan_vmm(self, d: Desired) -> None:
         lo = self.live_obj(d.address)
-        if lo is not None and lo["attrs"].get("registered"):
+        # registered (reconciler/kinds/vmm_server.py): wanted True; asr cannot register, so no update
+        if lo is not None and lo["attrs"].get("registered") == d.attrs.get("registered"):
             self.add(d, Action.NOOP, Reason.NONE, lo["attrs"], lo["attrs"], arm_id=lo["id"])
             return
         self.add(d, Action.MANUAL, Reason.NOT_REGISTERED, lo["attrs"] if lo else None, d.attrs,
@@ -222,10 +224,11 @@ class _Planner:
 
     def plan_host(self, d: Desired) -> None:
         lo = self.live_obj(d.address)
-        if lo is not None:
+        # registered (reconciler/kinds/hyperv_host.py): a provider of the site is a registered host
+        if lo is not None and lo["attrs"].get("registered") == d.attrs.get("registered"):
             self.add(d, Action.NOOP, Reason.NONE, lo["attrs"], lo["attrs"], arm_id=lo["id"])
             return
-        self.add(d, Action.MANUAL, Reason.NOT_REGISTERED, None, d.attrs,
+        self.add(d, Action.MANUAL, Reason.NOT_REGISTERED, lo["attrs"] if lo else None, d.attrs,
                  note=self.registration_note("Hyper-V host", d.ctx["host"],
                                              f" into Hyper-V site {d.ctx['site']}"))
 
@@ -296,9 +299,8 @@ class _Planner:
         net = d.ctx["network"]
         fabric = d.ctx["fabric"]
         lo = self.live_obj(d.address)
-        target = d.attrs["targetNetwork"]
         if lo is not None:
-            self.plan_generic(d, [], lambda mode, ch: [rq.network_mapping_update(self.m, lo["id"], target)])
+            self.plan_generic(d, [], lambda mode, ch: [rq.network_mapping_update(self.m, lo["id"], d.attrs)])
             return
         if net is None:
             server = d.address.split(".", 1)[1].split("/")[0]
@@ -309,7 +311,7 @@ class _Planner:
                 self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs)
             return
         self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=[rq.network_mapping_create(
-            self.m, net["id"], network_mapping_name(d.ctx["vm_network"], d.ctx["target"]), target)])
+            self.m, net["id"], network_mapping_name(d.ctx["vm_network"], d.ctx["target"]), d.attrs)])
 
     def plan_vm(self, d: Desired) -> None:
         ctx = dict(d.ctx)
@@ -345,7 +347,7 @@ class _Planner:
                 if problems:
                     self.warnings.append(f"{d.address}: Azure's enable prerequisites check will fail: "
                                          + "; ".join(problems))
-                self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=[rq.vm_enable(self.m, ctx)])
+                self.add(d, Action.CREATE, Reason.MISSING, None, d.attrs, requests=rq.vm_enable_steps(self.m, ctx))
                 return
             cont = ctx["container"]
             hosts_pending = [h for h in ctx["hosts"] if self.live_obj(h) is None]
@@ -372,6 +374,11 @@ class _Planner:
                      note=f"{st['currentScenario']} in progress for {vm.name} (job {parse_id(st['jobId']).get('replicationjobs', st['jobId'])}); "
                           "apply waits for it instead of repeating it")
             return
+        refused = pvm.update_problems(vm.target, props(item).get("providerSpecificDetails") or {})
+        if refused:  # the update could never bring it about: shown, not sent
+            self.add(d, Action.MANUAL, Reason.NOT_DISCOVERED, before, d.attrs, arm_id=item.get("id"),
+                     note=f"VM {vm.name}: " + "; ".join(refused) + "; fix protectedVMs[].target, then plan again")
+            return
         changed = changed_fields(before, d.attrs, d.skip_compare)
         after = {**before, **{k: v for k, v in d.attrs.items() if k not in d.skip_compare}}
         item_cid = norm_id(item["id"]).split("/replicationprotecteditems/")[0]
@@ -386,7 +393,7 @@ class _Planner:
                 pitem = ctx["protectable"] = rq.protectable_from_item(item)
             c = self.add(d, Action.REPLACE, Reason.CANNOT_UPDATE, before, after, arm_id=item.get("id"),
                          replace_fields=[f for f in changed if f in d.replace_fields] or ["policy"],
-                         requests=[rq.vm_enable(self.m, ctx)] if pitem is not None and ctx["container"] is not None else [],
+                         requests=rq.vm_enable_steps(self.m, ctx) if pitem is not None and ctx["container"] is not None else [],
                          note=f"protection is disabled by {assoc} (policy change) and re-enabled here: "
                               f"re-enabling restarts initial replication of {_vm_disk_gb(pitem, item)} GB")
             c.depends_on.append(assoc)
@@ -401,7 +408,7 @@ class _Planner:
                     norm_id(ctx["container"]["id"]) + "/"):
                 pitem = ctx["protectable"] = rq.protectable_from_item(item)  # same container: from what was read
             if pitem is not None and ctx["container"] is not None:
-                reqs.append(rq.vm_enable(self.m, ctx))
+                reqs += rq.vm_enable_steps(self.m, ctx)
             gb = _vm_disk_gb(pitem, item)
             self.add(d, Action.REPLACE, Reason.CANNOT_UPDATE, before, after, arm_id=item.get("id"),
                      replace_fields=forced, requests=reqs,

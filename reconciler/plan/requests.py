@@ -12,10 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.live.ids import AZURE_FABRIC, parse_id
+from reconciler.kinds import alert_settings as alert_kind
+from reconciler.kinds import network_mapping as nm_kind
+from reconciler.kinds import private_endpoint as pe_kind
+from reconciler.kinds import recovery_plan as rp_kind
+from reconciler.kinds import resource_group as rg_kind
+from reconciler.kinds import storage_account as storage_kind
+from reconciler.kinds import vault as vault_kind
+from reconciler.kinds import virtual_network as vnet_kind
+from reconciler.kinds.recovery_plan import groups_body as rp_groups_body  # noqa: F401 (re-exported)
+from reconciler.kinds.recovery_plan import merged_groups as rp_merged_groups  # noqa: F401 (re-exported)
+from reconciler.live.ids import parse_id
 from reconciler.live.state import props
 from reconciler.plan.model import Request
-from reconciler.plan.normalize import canonical, vnet_settings
 
 SR = "site_recovery"
 
@@ -25,26 +34,21 @@ def _vault_args(manifest: Any) -> dict[str, str]:
 
 
 def resource_group_create(name: str, location: str, tags: dict | None = None) -> Request:
-    body: dict[str, Any] = {"location": location}
-    if tags:
-        body["tags"] = tags
-    return Request("resources.resource_groups.create_or_update", {"resource_group_name": name, "parameters": body})
+    """The resource group's PUT (reconciler/kinds/resource_group.py)."""
+    return Request("resources.resource_groups.create_or_update",
+                   {"resource_group_name": name, "parameters": rg_kind.create_body(location, tags)})
 
 
 def resource_group_delete(name: str) -> Request:
     return Request("resources.resource_groups.begin_delete", {"resource_group_name": name})
 
 
-def vault_body(location: str, tags: dict, redundancy: str) -> dict[str, Any]:
-    return {
-        "location": location,
-        "sku": {"name": "Standard"},
-        "tags": tags,
-        "properties": {
-            "publicNetworkAccess": "Enabled",
-            "redundancySettings": {"standardTierStorageRedundancy": redundancy},
-        },
-    }
+def _vault_attrs(manifest: Any, tags: dict[str, str] | None) -> dict[str, Any]:
+    """The vault's declared attributes (reconciler/kinds/vault.py) with `tags` (the merged map) when given and
+    the region as the manifest spells it."""
+    v = manifest.vault
+    return {**vault_kind.declared(manifest), "location": v.location,
+            "tags": dict(tags) if tags is not None else dict(v.tags)}
 
 
 def vault_create(manifest: Any, tags: dict[str, str] | None = None) -> Request:
@@ -52,21 +56,15 @@ def vault_create(manifest: Any, tags: dict[str, str] | None = None) -> Request:
     v = manifest.vault
     return Request("vaults.vaults.begin_create_or_update", {
         "resource_group_name": v.resource_group, "vault_name": v.name,
-        "vault": with_vault_security(vault_body(v.location, dict(tags) if tags is not None else dict(v.tags),
-                                                v.storage_redundancy.value), manifest)})
+        "vault": vault_kind.create_body(_vault_attrs(manifest, tags))})
 
 
 def vault_update(manifest: Any, changed: set[str], tags: dict[str, str] | None = None) -> Request:
     """PATCH with only the changed fields. `tags` replaces the vault's whole tag map (ARM PATCH
     semantics), so it is the merged map (normalize.merged_tags): live tags kept, declared keys set."""
     v = manifest.vault
-    body: dict[str, Any] = {}
-    if "tags" in changed:
-        body["tags"] = dict(tags) if tags is not None else dict(v.tags)
-    if "storageRedundancy" in changed:
-        body["properties"] = {"redundancySettings": {"standardTierStorageRedundancy": v.storage_redundancy.value}}
     return Request("vaults.vaults.begin_update", {"resource_group_name": v.resource_group, "vault_name": v.name,
-                                                  "vault": body})
+                                                  "vault": vault_kind.update_body(_vault_attrs(manifest, tags), changed)})
 
 
 def vault_delete(manifest: Any) -> Request:
@@ -74,20 +72,18 @@ def vault_delete(manifest: Any) -> Request:
     return Request("vaults.vaults.begin_delete", {"resource_group_name": v.resource_group, "vault_name": v.name})
 
 
-def storage_create(manifest: Any, name: str, sku: str) -> Request:
+def storage_create(manifest: Any, name: str, attrs: dict[str, Any]) -> Request:
+    """`attrs`: the account's desired attrs (reconciler/kinds/storage_account.py)."""
     return Request("storage.storage_accounts.begin_create", {
         "resource_group_name": manifest.target.resource_group, "account_name": name,
-        "parameters": {
-            "location": manifest.vault.location, "sku": {"name": sku}, "kind": "StorageV2",
-            "properties": {"minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False,
-                           "supportsHttpsTrafficOnly": True},
-        }})
+        "parameters": storage_kind.create_body(attrs)})
 
 
-def storage_update(manifest: Any, name: str, sku: str) -> Request:
+def storage_update(manifest: Any, name: str, attrs: dict[str, Any], changed: Any = None) -> Request:
+    """PATCH with the in-place fields (`changed`: only those)."""
     return Request("storage.storage_accounts.update", {
         "resource_group_name": manifest.target.resource_group, "account_name": name,
-        "parameters": {"sku": {"name": sku}}})
+        "parameters": storage_kind.update_body(attrs, changed)})
 
 
 def storage_delete(manifest: Any, name: str) -> Request:
@@ -95,43 +91,19 @@ def storage_delete(manifest: Any, name: str) -> Request:
                                                       "account_name": name})
 
 
-def vnet_put(manifest: Any, net: Any) -> Request:
+def vnet_put(manifest: Any, name: str, attrs: dict[str, Any]) -> Request:
+    """A create: `attrs`, the vnet's desired attrs (reconciler/kinds/virtual_network.py)."""
     return Request("network.virtual_networks.begin_create_or_update", {
-        "resource_group_name": manifest.target.resource_group, "virtual_network_name": net.name,
-        "parameters": {
-            "location": manifest.vault.location,
-            "properties": {
-                "addressSpace": {"addressPrefixes": list(net.address_space)},
-                "subnets": [{"name": s.name, "properties": {"addressPrefix": s.address_prefix}} for s in net.subnets],
-            },
-        }})
+        "resource_group_name": manifest.target.resource_group, "virtual_network_name": name,
+        "parameters": vnet_kind.create_body(attrs)})
 
 
-def vnet_update(manifest: Any, net: Any, live_vnet: dict) -> Request:
-    """Read-modify-write of a virtual network: a vnet PUT replaces the whole resource (tags,
-    dhcpOptions, and every subnet with its NSG, route table, service endpoints, delegations...),
-    so the body is the vnet as read, with only what the manifest declares changed: the address
-    space and the declared subnets' prefixes (declared subnets missing in Azure are appended).
-    Subnets the manifest does not list stay in the body untouched."""
-    body = vnet_settings(live_vnet)  # a fresh copy: tags, dhcpOptions, subnets..., read-only values out
-    p = body["properties"]
-    p["addressSpace"] = {**(p.get("addressSpace") or {}), "addressPrefixes": list(net.address_space)}
-    subnets = p["subnets"]
-    by_name = {str(sn.get("name") or "").lower(): sn for sn in subnets}
-    for s in net.subnets:
-        sn = by_name.get(s.name.lower())
-        if sn is None:
-            subnets.append({"name": s.name, "properties": {"addressPrefix": s.address_prefix}})
-            continue
-        sp = sn["properties"]
-        current = sp.get("addressPrefix") or ((sp.get("addressPrefixes") or [None])[0])
-        if str(current or "").lower() != s.address_prefix.lower():
-            sp.pop("addressPrefixes", None)
-            sp["addressPrefix"] = s.address_prefix
-    body.setdefault("location", manifest.vault.location)
+def vnet_update(manifest: Any, name: str, attrs: dict[str, Any], live_vnet: dict) -> Request:
+    """Read-modify-write of a virtual network (virtual_network.update_body): the vnet as read, with
+    only what the manifest declares changed; subnets the manifest does not list stay untouched."""
     return Request("network.virtual_networks.begin_create_or_update", {
-        "resource_group_name": manifest.target.resource_group, "virtual_network_name": net.name,
-        "parameters": canonical(body)})
+        "resource_group_name": manifest.target.resource_group, "virtual_network_name": name,
+        "parameters": vnet_kind.update_body(attrs, live_vnet)})
 
 
 def subnet_delete(manifest: Any, vnet: str, subnet: str) -> Request:
@@ -145,11 +117,13 @@ def vnet_delete(manifest: Any, name: str) -> Request:
 
 
 def site_create(manifest: Any, site: str) -> Request:
+    """FabricCreationInput from the site's field table (reconciler/kinds/hyperv_site.py): what Azure's own
+    clients send (ReplicationFabrics_Create.json, PowerShell CreateFabricTests.json); the site reads back
+    as HyperVSite (docs/fidelity.md F-002)."""
+    from reconciler.kinds import hyperv_site as site_kind
+
     return Request(f"{SR}.replication_fabrics.begin_create", {
-        **_vault_args(manifest), "fabric_name": site,
-        # what Azure's own clients send (ReplicationFabrics_Create.json, PowerShell
-        # CreateFabricTests.json); the site reads back as HyperVSite (docs/fidelity.md F-002)
-        "input": {"properties": {"customDetails": {"instanceType": "FabricSpecificCreationInput"}}}})
+        **_vault_args(manifest), "fabric_name": site, "input": site_kind.create_input(site_kind.desired_attrs(None))})
 
 
 def policy_provider_input(policy: Any) -> dict[str, Any]:
@@ -181,13 +155,12 @@ def _fc(container_id: str) -> dict[str, str]:
 
 
 def association_create(manifest: Any, container_id: str, mapping: str, policy_id: str) -> Request:
+    """CreateProtectionContainerMappingInput from the field table (reconciler/kinds/policy_association.py)."""
+    from reconciler.kinds import policy_association as association_kind
+
     return Request(f"{SR}.replication_protection_container_mappings.begin_create", {
         **_vault_args(manifest), **_fc(container_id), "mapping_name": mapping,
-        "creation_input": {"properties": {
-            "targetProtectionContainerId": AZURE_FABRIC,
-            "policyId": policy_id,
-            "providerSpecificInput": {"instanceType": "ReplicationProviderSpecificContainerMappingInput"},
-        }}})
+        "creation_input": association_kind.create_input(policy_id)})
 
 
 def association_delete(manifest: Any, mapping_id: str) -> Request:
@@ -199,25 +172,22 @@ def association_delete(manifest: Any, mapping_id: str) -> Request:
         "removal_input": {"properties": {"providerSpecificInput": {}}}})
 
 
-def _nm_input(target_vnet_id: str) -> dict[str, Any]:
-    return {"properties": {"recoveryFabricName": AZURE_FABRIC, "recoveryNetworkId": target_vnet_id,
-                           "fabricSpecificDetails": {"instanceType": "VmmToAzure"}}}
-
-
-def network_mapping_create(manifest: Any, network_id: str, name: str, target_vnet_id: str) -> Request:
+def network_mapping_create(manifest: Any, network_id: str, name: str, attrs: dict[str, Any]) -> Request:
+    """`attrs`: the mapping's desired attrs (reconciler/kinds/network_mapping.py)."""
     p = parse_id(network_id)
     return Request(f"{SR}.replication_network_mappings.begin_create", {
         **_vault_args(manifest), "fabric_name": p.get("replicationfabrics", ""),
         "network_name": p.get("replicationnetworks", ""), "network_mapping_name": name,
-        "input": _nm_input(target_vnet_id)})
+        "input": nm_kind.input_body(attrs)})
 
 
-def network_mapping_update(manifest: Any, mapping_id: str, target_vnet_id: str) -> Request:
+def network_mapping_update(manifest: Any, mapping_id: str, attrs: dict[str, Any]) -> Request:
     p = parse_id(mapping_id)
     return Request(f"{SR}.replication_network_mappings.begin_update", {
         **_vault_args(manifest), "fabric_name": p.get("replicationfabrics", ""),
         "network_name": p.get("replicationnetworks", ""),
-        "network_mapping_name": p.get("replicationnetworkmappings", ""), "input": _nm_input(target_vnet_id)})
+        "network_mapping_name": p.get("replicationnetworkmappings", ""),
+        "input": nm_kind.input_body(attrs, update=True)})
 
 
 def network_mapping_delete(manifest: Any, mapping_id: str) -> Request:
@@ -290,10 +260,26 @@ def vm_update(manifest: Any, item: dict[str, Any], ctx: dict[str, Any]) -> Reque
     """Update the VM's in-place settings (UpdateReplicationProtectedItemInput), from the field table."""
     from reconciler.kinds import protected_vm as pvm
 
-    body = pvm.update_body(ctx["attrs"], props(item).get("providerSpecificDetails") or {}, ctx.get("test_network_id"))
+    body = pvm.update_body(ctx["attrs"], props(item).get("providerSpecificDetails") or {})
     return Request(f"{SR}.replication_protected_items.begin_update", {
         **_vault_args(manifest), **_fc_item(item["id"]), "replicated_protected_item_name": item["name"],
         "update_protection_input": {"properties": body}})
+
+
+def vm_enable_steps(manifest: Any, ctx: dict[str, Any]) -> list[Request]:
+    """Enable protection, then, when the VM declares NICs, the update that sets them: the enable input has no
+    NICs, so the update's NIC ids are resolved by the applier from the item once the enable's job ended
+    (reconciler/kinds/protected_vm.py, "the NIC update after an enable")."""
+    from reconciler.kinds import protected_vm as pvm
+
+    out = [vm_enable(manifest, ctx)]
+    body = pvm.nic_followup(ctx["attrs"])
+    if body is not None:
+        pitem, cont = ctx["protectable"], ctx["container"]
+        out.append(Request(f"{SR}.replication_protected_items.begin_update", {
+            **_vault_args(manifest), **_fc(cont["id"]), "replicated_protected_item_name": pitem["name"],
+            "update_protection_input": {"properties": body}}))
+    return out
 
 
 def _fc_item(item_id: str) -> dict[str, str]:
@@ -316,60 +302,12 @@ def vm_disable(manifest: Any, item_id: str) -> Request:
             "replicationProviderInput": {"instanceType": "DisableProtectionProviderSpecificInput"}}}})
 
 
-def rp_groups_body(groups: list[list[tuple[str, str]]],
-                   declared: dict[int, dict[str, list[dict[str, Any]]]] | None = None) -> list[dict[str, Any]]:
-    """groups of (protected item id, protected item name); `declared`: the manifest's group
-    actions by Boot group index (plan/rpactions.declared)."""
-    declared = declared or {}
-    return [{"groupType": "Boot", "replicationProtectedItems": [{"id": i, "virtualMachineId": n} for i, n in g],
-             "startGroupActions": list((declared.get(k) or {}).get("startGroupActions") or []),
-             "endGroupActions": list((declared.get(k) or {}).get("endGroupActions") or [])} for k, g in enumerate(groups)]
-
-
 def rp_create(manifest: Any, name: str, primary_fabric_id: str, groups: list[list[tuple[str, str]]],
               declared: dict[int, dict[str, list[dict[str, Any]]]] | None = None) -> Request:
+    """CreateRecoveryPlanInput from the field table (reconciler/kinds/recovery_plan.py)."""
     return Request(f"{SR}.replication_recovery_plans.begin_create", {
         **_vault_args(manifest), "recovery_plan_name": name,
-        "input": {"properties": {"primaryFabricId": primary_fabric_id, "recoveryFabricId": AZURE_FABRIC,
-                                 "failoverDeploymentModel": "ResourceManager", "groups": rp_groups_body(groups, declared)}}})
-
-
-def rp_merged_groups(groups: list[list[tuple[str, str]]], live_plan: dict | None, prune_actions: bool = False,
-                     declared: dict[int, dict[str, list[dict[str, Any]]]] | None = None) -> list[dict[str, Any]]:
-    """The groups an update sends. UpdateRecoveryPlanInput replaces every group, so the body
-    carries the groups as Azure holds them with only the Boot groups' members changed: the
-    actions the manifest declares (`declared`, by Boot group index) first, then every action set
-    in Azure under another name (unmanaged: kept, the Shutdown and Failover groups' too), matched
-    by position among the Boot groups. A Boot group beyond the manifest's that carries kept
-    actions is kept, empty, with them. Under `prune: {recoveryPlanActions: true}` the undeclared
-    actions are left out (removed)."""
-    declared = declared or {}
-    new = rp_groups_body(groups, declared)
-    if live_plan is None:
-        return new
-    names = {str(a.get("actionName") or "").lower() for d in declared.values() for acts in d.values() for a in acts}
-
-    def kept(g: dict[str, Any], key: str) -> list[dict[str, Any]]:
-        if prune_actions:
-            return []
-        return canonical([a for a in g.get(key) or [] if str(a.get("actionName") or "").lower() not in names])
-
-    out: list[dict[str, Any]] = []
-    boot = 0
-    for g in props(live_plan).get("groups") or []:
-        if str(g.get("groupType") or "").lower() != "boot":
-            out.append({"groupType": g.get("groupType"), "replicationProtectedItems": [],
-                        **{k: kept(g, k) for k in ("startGroupActions", "endGroupActions")}})
-            continue
-        if boot < len(new):
-            out.append({**new[boot], **{k: new[boot][k] + kept(g, k) for k in ("startGroupActions", "endGroupActions")}})
-        else:
-            acts = {k: kept(g, k) for k in ("startGroupActions", "endGroupActions")}
-            if acts["startGroupActions"] or acts["endGroupActions"]:
-                out.append({"groupType": "Boot", "replicationProtectedItems": [], **acts})
-        boot += 1
-    out.extend(new[boot:])
-    return out
+        "input": rp_kind.create_input(primary_fabric_id, groups, declared)})
 
 
 def rp_update(manifest: Any, name: str, groups: list[list[tuple[str, str]]], live_plan: dict | None = None,
@@ -377,7 +315,7 @@ def rp_update(manifest: Any, name: str, groups: list[list[tuple[str, str]]], liv
     """An update of the plan's groups (rp_merged_groups: read-modify-write of the actions)."""
     return Request(f"{SR}.replication_recovery_plans.begin_update", {
         **_vault_args(manifest), "recovery_plan_name": name,
-        "input": {"properties": {"groups": rp_merged_groups(groups, live_plan, prune_actions, declared)}}})
+        "input": rp_kind.update_input(groups, live_plan, prune_actions, declared)})
 
 
 def rp_delete(manifest: Any, name: str) -> Request:
@@ -385,87 +323,33 @@ def rp_delete(manifest: Any, name: str) -> Request:
 
 
 # ---------------------------------------------------------------- vault security
+# declared once in reconciler/kinds/vault.py, private_endpoint.py and alert_settings.py
 
-SECURITY_ATTRS = ("identity", "publicNetworkAccess", "replicationIssueAlerts", "failoverIssueAlerts", "emailNotifications")
-SITE_RECOVERY_GROUP = "AzureSiteRecovery"
-
-
-def _state(on: bool) -> str:
-    return "Enabled" if on else "Disabled"
+SECURITY_ATTRS = vault_kind.SECURITY_ATTRS
+SITE_RECOVERY_GROUP = pe_kind.SITE_RECOVERY_GROUP
 
 
 def declared_security(manifest: Any) -> dict[str, Any]:
     """The vault security attributes the manifest declares (None: left to Azure), in the normalized shape."""
-    v = manifest.vault
-    alerts = v.alerts
-    mon = alerts.azure_monitor if alerts is not None else None
-    email = alerts.email if alerts is not None else None
-    return {
-        "identity": v.identity.value if v.identity is not None else None,
-        "publicNetworkAccess": v.public_network_access.value if v.public_network_access is not None else None,
-        "replicationIssueAlerts": mon.replication_issues if mon is not None else None,
-        "failoverIssueAlerts": mon.failover_issues if mon is not None else None,
-        "emailNotifications": (bool(email.send_to_owners or email.recipients) if email is not None else None),
-    }
-
-
-def _monitoring(sec: dict[str, Any], held: dict | None = None) -> dict[str, Any] | None:
-    """monitoringSettings: what the vault holds (`held`), with the declared alert states set."""
-    out = {k: dict(val) for k, val in (held or {}).items() if isinstance(val, dict)}
-    if sec["replicationIssueAlerts"] is not None:
-        out.setdefault("azureMonitorAlertSettings", {})["alertsForAllReplicationIssues"] = _state(sec["replicationIssueAlerts"])
-    if sec["failoverIssueAlerts"] is not None:
-        out.setdefault("azureMonitorAlertSettings", {})["alertsForAllFailoverIssues"] = _state(sec["failoverIssueAlerts"])
-    if sec["emailNotifications"] is not None:
-        out.setdefault("classicAlertSettings", {})["emailNotificationsForSiteRecovery"] = _state(sec["emailNotifications"])
-    return out or None
-
-
-def with_vault_security(body: dict[str, Any], manifest: Any) -> dict[str, Any]:
-    """A vault create body with the declared identity, network access and alerts."""
-    sec = declared_security(manifest)
-    if sec["identity"] is not None:
-        body["identity"] = {"type": sec["identity"]}
-    if sec["publicNetworkAccess"] is not None:
-        body["properties"]["publicNetworkAccess"] = sec["publicNetworkAccess"]
-    mon = _monitoring(sec)
-    if mon:
-        body["properties"]["monitoringSettings"] = mon
-    return body
+    attrs = vault_kind.declared(manifest)
+    return {a: attrs[a] for a in SECURITY_ATTRS}
 
 
 def vault_security_update(manifest: Any, live_vault: dict | None, changed: set[str]) -> Request:
     """PATCH of the vault's security settings, read-modify-write: the changed fields only, and
     monitoringSettings as the vault holds it with just the declared alert states changed."""
     v = manifest.vault
-    sec = declared_security(manifest)
-    held = props(live_vault)
-    body: dict[str, Any] = {}
-    if "identity" in changed:
-        body["identity"] = {"type": sec["identity"]}
-    p: dict[str, Any] = {}
-    if "publicNetworkAccess" in changed:
-        p["publicNetworkAccess"] = sec["publicNetworkAccess"]
-    if changed & {"replicationIssueAlerts", "failoverIssueAlerts", "emailNotifications"}:
-        p["monitoringSettings"] = _monitoring(sec, held.get("monitoringSettings"))
-    if p:
-        body["properties"] = p
-    return Request("vaults.vaults.begin_update", {"resource_group_name": v.resource_group, "vault_name": v.name,
-                                                  "vault": body})
+    return Request("vaults.vaults.begin_update", {
+        "resource_group_name": v.resource_group, "vault_name": v.name,
+        "vault": vault_kind.security_update_body(vault_kind.declared(manifest), changed, live_vault)})
 
 
 def private_endpoint_put(manifest: Any, name: str, subnet_id: str, vault_arm_id: str) -> Request:
     v = manifest.vault
+    attrs = {"location": v.location, "subnet": subnet_id, "vault": vault_arm_id, "groupIds": [SITE_RECOVERY_GROUP]}
     return Request("network.private_endpoints.begin_create_or_update", {
         "resource_group_name": v.resource_group, "private_endpoint_name": name,
-        "parameters": {
-            "location": v.location,
-            "properties": {
-                "subnet": {"id": subnet_id},
-                "privateLinkServiceConnections": [{"name": name, "properties": {
-                    "privateLinkServiceId": vault_arm_id, "groupIds": [SITE_RECOVERY_GROUP]}}],
-            },
-        }})
+        "parameters": pe_kind.create_body(name, attrs)})
 
 
 def private_endpoint_delete(manifest: Any, name: str) -> Request:
@@ -475,11 +359,6 @@ def private_endpoint_delete(manifest: Any, name: str) -> Request:
 
 def alert_settings_put(manifest: Any, held: dict | None) -> Request:
     """replicationAlertSettings/defaultAlertSetting (ConfigureAlertRequest), locale kept as held."""
-    email = manifest.vault.alerts.email
-    locale = props(held).get("locale") if held else None
-    body_props: dict[str, Any] = {"sendToOwners": "Send" if email.send_to_owners else "DoNotSend",
-                                  "customEmailAddresses": list(email.recipients)}
-    if locale:
-        body_props["locale"] = locale
+    attrs = alert_kind.desired_attrs(manifest.vault.alerts.email)
     return Request(f"{SR}.replication_alert_settings.create", {
-        **_vault_args(manifest), "alert_setting_name": "defaultAlertSetting", "request": {"properties": body_props}})
+        **_vault_args(manifest), "alert_setting_name": alert_kind.NAME, "request": alert_kind.put_body(attrs, held)})

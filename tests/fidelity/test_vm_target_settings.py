@@ -93,3 +93,39 @@ def test_nic_settings_are_set_by_an_update_and_read_back_per_nic(sr, emulator):
     r = raw(sr, "PATCH", item_path, {"properties": {"vmNics": [{"nicId": nic_id, "recoveryNetworkSecurityGroupId": "nsg1"}]}})
     assert r.status_code == 400
 
+
+
+def test_the_test_failover_network_is_set_by_an_update_and_read_back_on_each_nic(sr, emulator):
+    """T-008: selectedTfoAzureNetworkId (update input) reads back as vmNics[].tfoVMNetworkId (VMNicDetails); the
+    replication details have no field of their own for it."""
+    vnet = f"/subscriptions/{SUB}/resourceGroups/{FRG}/providers/Microsoft.Network/virtualNetworks"
+    container, pi, r = _enable(emulator, sr, "app01", useManagedDisks="true", logStorageAccountId=LOGS,
+                               targetAzureNetworkId=f"{vnet}/corp-vnet")
+    assert r.status_code == 202, r.text()
+    emulator.advance(SLACK)
+    item_path = f"{container['id']}/replicationProtectedItems/{pi['name']}"
+    psd = get(sr, item_path)["properties"]["providerSpecificDetails"]
+    assert [n.get("tfoVMNetworkId") for n in psd["vmNics"]] == [None] * len(psd["vmNics"])
+    nic_id = psd["vmNics"][0]["nicId"]
+    r = raw(sr, "PATCH", item_path, {"properties": {"selectedTfoAzureNetworkId": f"{vnet}/corp-test-vnet", "vmNics": [{
+        "nicId": nic_id, "ipConfigs": [{"ipConfigName": "ipconfig1", "isPrimary": True, "tfoSubnetName": "servers",
+                                        "tfoStaticIPAddress": "10.20.1.20"}]}]}})
+    assert r.status_code == 202, r.text()
+    emulator.advance(SLACK)
+    psd = get(sr, item_path)["properties"]["providerSpecificDetails"]
+    assert {n["tfoVMNetworkId"] for n in psd["vmNics"]} == {f"{vnet}/corp-test-vnet"}
+    assert psd["vmNics"][0]["ipConfigs"][0]["tfoSubnetName"] == "servers"
+    assert "selectedTfoAzureNetworkId" not in psd
+    r = raw(sr, "PATCH", item_path, {"properties": {"selectedTfoAzureNetworkId": f"{vnet}/no-such-vnet"}})
+    assert r.status_code in (400, 404), r.text()
+
+
+def test_vm_sizes_as_azure_lists_them_constrained_vcpu_ones_too(sr, emulator):
+    """T-012: Standard_M8-2ms (a constrained vCPU size) is a size; a lower-case tier is refused (the emulator's
+    rule; asr validate refuses it first)."""
+    container, pi, r = _enable(emulator, sr, "app01", useManagedDisks="true", logStorageAccountId=LOGS,
+                               targetVmSize="Standard_M8-2ms")
+    assert r.status_code == 202, r.text()
+    _, _, r = _enable(emulator, sr, "app02", useManagedDisks="true", logStorageAccountId=LOGS,
+                      targetVmSize="standard_d4s_v5")
+    assert r.status_code == 400 and "InvalidVmSize" in r.text()

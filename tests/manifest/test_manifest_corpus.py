@@ -91,3 +91,46 @@ def test_every_expected_line_has_the_contract_shape():
     for p in BAD + WARN:
         for line in expected(p):
             assert CONTRACT.match(line), (p.name, line)
+
+
+def _corpus_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    root = tmp_path / "manifest"
+    for part in ("good", "bad", "warn", "tools"):
+        shutil.copytree(HERE / part, root / part)
+    return root
+
+
+def _run_tool(root: Path) -> subprocess.CompletedProcess:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASR_TEST_")}
+    env["PYTHONPATH"] = str(HERE.parent.parent)
+    return subprocess.run([sys.executable, str(root / "tools" / "make_corpus.py")], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def _files(root: Path) -> dict[str, str]:
+    return {f"{p.parent.name}/{p.name}": p.read_text() for part in ("bad", "warn") for p in sorted((root / part).glob("*"))}
+
+
+def test_the_corpus_tool_changes_nothing(tmp_path):
+    """tools/make_corpus.py makes every committed corpus file as it is (hand-written cases are cases of it too):
+    running it leaves git clean. A file no case makes is kept; one under a number the tool uses is refused."""
+    root = _corpus_copy(tmp_path)
+    (root / "bad" / "99-by-hand.yaml").write_text("# written by hand\n")
+    r = _run_tool(root)
+    assert r.returncode == 0, r.stderr
+    after = _files(root)
+    assert after.pop("bad/99-by-hand.yaml") == "# written by hand\n"
+    assert after == _files(HERE)
+    (root / "bad" / "05-by-hand.yaml").write_text("# written by hand\n")
+    r = _run_tool(root)
+    assert r.returncode != 0 and "bad/05-by-hand.yaml" in r.stderr and "renumber" in r.stderr
+
+
+def test_no_two_corpus_files_share_a_number():
+    for folder in ("bad", "warn"):
+        numbers = [p.name.split("-", 1)[0] for p in sorted((HERE / folder).glob("*.yaml"))]
+        assert len(numbers) == len(set(numbers)), [n for n in numbers if numbers.count(n) > 1]

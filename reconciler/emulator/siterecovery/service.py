@@ -64,6 +64,8 @@ VM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 # letter or number; OS disk up to 2,048 GB (generation 1) / 300 GB (generation 2); at most 16 data disks of
 # up to 4,095 GB; generation 2 Linux not supported. "Prerequisites check fails if unsupported": F-060..F-066.
 AZURE_VM_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# a VM size as Azure lists it; constrained vCPU sizes have a hyphen (Standard_M8-2ms: docs/fidelity.md T-012)
+VM_SIZE_RE = re.compile(r"^(Standard|Basic)_[A-Za-z0-9_-]+$")
 OS_DISK_MAX_GB = {"1": 2048, "2": 300}
 DATA_DISK_MAX_GB = 4095
 DATA_DISK_MAX_COUNT = 16
@@ -1007,7 +1009,7 @@ class SiteRecovery:
             raise bad(f"targetAzureVmName must be a string, not {vm_name!r}.", "InvalidParameter", f"{root}.targetAzureVmName")
         s["recoveryAzureVmName"] = vm_name or vm.friendly  # checked by the enable job's prerequisites check
         size = psd.get("targetVmSize")
-        if size is not None and (not isinstance(size, str) or not re.match(r"^(Standard|Basic)_[A-Za-z0-9_]+$", size)):
+        if size is not None and (not isinstance(size, str) or not VM_SIZE_RE.match(size)):
             raise bad(f"targetVmSize {size!r} is not an Azure VM size.", "InvalidVmSize", f"{root}.targetVmSize")
         s["recoveryAzureVMSize"] = size or ("Standard_D2s_v3" if vm.cpu <= 2 else "Standard_D4s_v3")
         net_id = psd.get("targetAzureNetworkId")
@@ -1166,7 +1168,7 @@ class SiteRecovery:
             changes["recoveryAzureVmName"] = props["recoveryAzureVMName"]
         if props.get("recoveryAzureVMSize") is not None:
             size = props["recoveryAzureVMSize"]
-            if not isinstance(size, str) or not re.match(r"^(Standard|Basic)_[A-Za-z0-9_]+$", size):
+            if not isinstance(size, str) or not VM_SIZE_RE.match(size):
                 raise bad(f"recoveryAzureVMSize {size!r} is not an Azure VM size.", "InvalidVmSize", f"{root}.recoveryAzureVMSize")
             changes["recoveryAzureVMSize"] = size
         vnet = None

@@ -4,7 +4,7 @@ details collapsed in <details> blocks (GitHub and Azure DevOps render both)."""
 from __future__ import annotations
 
 from reconciler.plan.model import Action, Plan, Reason
-from reconciler.plan.render.text import SYMBOL, _attrs, _Out, awaited_job_name, summary_line
+from reconciler.plan.render.text import SYMBOL, _attrs, _Out, awaited_job_name, resolutions, summary_line
 
 
 def _esc(text: str) -> str:
@@ -59,6 +59,8 @@ def render_markdown(plan: Plan) -> str:
                 continue
             out.add(f"{SYMBOL[c.action]} {c.address}")
             _attrs(out, c, plan.subscription)
+            for line in resolutions(c):
+                out.add(f"      # {line}")
         lines.extend(out.lines)
         lines.append("```")
         lines.append("")

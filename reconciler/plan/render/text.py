@@ -68,6 +68,40 @@ def _attrs(out: _Out, change: Any, subscription: str | None) -> None:
         out.add(f"      {out.c(col, sym)} {k.ljust(width)} = {rest}")
 
 
+def _marked(value: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """(path, marker) of every value the applier resolves at run time ({"$resolve": ...})."""
+    from reconciler.kinds.protected_vm import RESOLVE
+
+    if isinstance(value, dict):
+        if RESOLVE in value:
+            return [(path, value)]
+        return [m for k, v in value.items() for m in _marked(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [m for i, v in enumerate(value) for m in _marked(v, f"{path}[{i}]")]
+    return []
+
+
+def resolutions(change: Any) -> list[str]:
+    """Lines saying which request of a change has values resolved at run time, and from what: a new VM's
+    NIC update, sent after its enable, names the NICs by the ids Azure gives the item."""
+    from reconciler.kinds.protected_vm import RESOLVE, RESOLVERS
+
+    lines: list[str] = []
+    for n, r in enumerate(change.requests, 1):
+        found = _marked(r.args)
+        if not found:
+            continue
+        what = r.operation.rsplit(".", 2)
+        lines.append(f"request {n} of {len(change.requests)} ({what[-2]}.{what[-1]}) is sent once request {n - 1} "
+                     "ended, with these values read from the item at that moment:")
+        width = max(len(p.split(".", 2)[-1]) for p, _ in found)
+        for p, m in found:
+            text = RESOLVERS.get(str(m.get(RESOLVE)), f"unknown ({m.get(RESOLVE)})")
+            index = m.get("index")
+            lines.append(f"  {p.split('.', 2)[-1].ljust(width)} <- {text.format(n=index + 1 if isinstance(index, int) else '?')}")
+    return lines
+
+
 def _same(a: Any, b: Any) -> bool:
     from reconciler.plan.normalize import comparable
 
@@ -116,6 +150,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
                 continue
             out.add(f"{out.c(COLOR[c.action], sym.rjust(3))} {c.address}" + (" (blocked)" if c.blocked_by else ""))
             _attrs(out, c, plan.subscription)
+            for line in resolutions(c):
+                out.add(f"      # {line}")
     if left:
         out.add()
         out.add("Left alone:")

@@ -5,6 +5,10 @@ Each case is base.yaml with one mistake; the first line says what it is, and the
 by hand before committing: the test compares them exactly).
 
     python tests/manifest/tools/make_corpus.py            # writes files with current output
+
+Every file in bad/ and warn/ is a case here (the hand-written ones were made cases too), so running it
+changes nothing in git unless a case or the validator changed (tests/manifest/test_manifest_corpus.py,
+test_the_corpus_tool_changes_nothing). A file no case makes is kept, never deleted.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent.parent
 BASE = (HERE / "good" / "base.yaml").read_text()
@@ -31,7 +36,7 @@ def whole(text: str):
     return lambda _base: text
 
 
-CASES: list[tuple[str, str, object]] = [
+CASES: list[tuple[str, str, Any]] = [
     # reading the file
     ("yaml-unclosed-flow", "an unclosed flow sequence", sub(("addressSpace: [10.10.0.0/16]", "addressSpace: [10.10.0.0/16"))),
     ("yaml-tab-indent", "a tab used for indentation", sub(("  location: westeurope\n", "\tlocation: westeurope\n"))),
@@ -115,9 +120,25 @@ CASES: list[tuple[str, str, object]] = [
     ("vm-zone-and-set", "a VM in an availability zone and an availability set", sub(("      logStorageAccount: contosoasrlogs01\n  - name: app01", "      logStorageAccount: contosoasrlogs01\n      availabilityZone: \"1\"\n      availabilitySet: sql-avset\n      diskEncryptionSet: /subscriptions/x/resourceGroups/y/providers/Microsoft.KeyVault/vaults/z\n  - name: app01"))),
     ("vm-disk-twice", "a disk listed twice, and an excluded disk with a type", sub(("      logStorageAccount: contosoasrlogs01\n  - name: app01", "      logStorageAccount: contosoasrlogs01\n      disks:\n        - {name: sql01_disk1.vhdx, type: StandardSSD_LRS}\n        - {name: SQL01_disk1.vhdx, exclude: true, type: Premium_LRS}\n  - name: app01"))),
     ("vm-nic-addresses", "static IPs outside the subnet, reserved by Azure, and given twice", sub(("      logStorageAccount: contosoasrlogs01\n  - name: app01", "      logStorageAccount: contosoasrlogs01\n      nics:\n        - {staticIp: 10.10.2.10, testStaticIp: 10.20.1.3}\n        - {staticIp: 10.10.1.20, subnet: server}\n  - name: app01"), ("target: {network: corp-vnet, subnet: servers, logStorageAccount: contosoasrlogs01}", "target: {network: corp-vnet, subnet: servers, logStorageAccount: contosoasrlogs01, nics: [{staticIp: 10.10.1.20}]}"))),
+    # vault security
+    ("vault-security", "vault security: private endpoints without identity, unknown network/subnet, bad id and name, bad email",
+     sub(("  tags: {env: prod}\n", "  tags: {env: prod}\n  publicNetworkAccess: Disabled\n  privateEndpoints:\n"
+          "    - {name: contoso-asr-pe, network: corp-vnet, subnet: endpointz}\n"
+          "    - {name: -pe2, network: /subscriptions/x/resourceGroups/y/vnets/z, subnet: a}\n"
+          "    - {name: pe3, network: dmz-vnet, subnet: a}\n"
+          "  alerts:\n    email: {sendToOwners: true, recipients: [dr-team@contoso.com, \"bad@x\"]}\n"))),
+    # recovery plan group actions
+    ("plan-actions", "recovery plan group actions: one kind each, unique names, runbook account by ARM id",
+     sub(("      - vms: [sql01]\n", "      - vms: [sql01]\n        before:\n          - name: check-sql\n"
+          "            manual: \"Check SQL\"\n            script: {path: \"\\\\\\\\vmm01\\\\lib\\\\x.ps1\"}\n"
+          "        after:\n          - name: check-sql\n            manual: \"again\"\n          - name: switch-dns\n"
+          "            runbook: {automationAccount: aa1, runbook: Switch-Dns}\n          - name: nothing\n"))),
+    # protected VM target settings, checked offline (issue 13)
+    ("vm-target-tags", "tags of the failed-over VM, its disks and NICs that Azure refuses", sub(("      logStorageAccount: contosoasrlogs01\n  - name: app01", "      logStorageAccount: contosoasrlogs01\n      tags: {\"app<1>\": erp}\n      diskTags: {tier: " + "x" * 257 + "}\n  - name: app01"))),
+    ("vm-size-case", "a VM size not spelled as Azure lists it", sub(("size: Standard_D4s_v5", "size: standard_D4s_v5"))),
 ]
 
-WARN_CASES: list[tuple[str, str, object]] = [
+WARN_CASES: list[tuple[str, str, Any]] = [
     ("unused-policy", "a policy nothing uses", sub(("protectedVMs:\n", "  - name: spare\nprotectedVMs:\n"))),
     ("unknown-region", "a location that is not an Azure region", sub(("location: westeurope", "location: West Europe"))),
     ("networks-overlap", "two failover networks with overlapping spaces", sub(("    - name: corp-test-vnet\n", "    - name: corp-dmz-vnet\n      addressSpace: [10.10.0.0/20]\n    - name: corp-test-vnet\n"))),
@@ -125,32 +146,60 @@ WARN_CASES: list[tuple[str, str, object]] = [
     ("site-without-hosts", "a Hyper-V site with VMs but no hosts", sub(("      hosts: [HV-HOST-01]\n", ""))),
     ("unmapped-network", "a VMM VM failing over into an unmapped network", sub(("    target: {network: corp-vnet, subnet: servers, logStorageAccount", "    target: {network: corp-dmz, subnet: dmz, logStorageAccount"), ("  testNetwork:", "    - name: corp-dmz\n      addressSpace: [10.30.0.0/16]\n      subnets: [{name: dmz, addressPrefix: 10.30.1.0/24}]\n  testNetwork:"))),
     ("encrypt-at-rest", "the retired encryptAtRest policy setting", sub(("    # encryptAtRest: retired by Microsoft in April 2022 (server-side encryption is automatic)", "    encryptAtRest: true"))),
+    ("public-access-without-endpoint", "public network access disabled, no private endpoint declared",
+     sub(("  tags: {env: prod}\n", "  tags: {env: prod}\n  identity: SystemAssigned\n  publicNetworkAccess: Disabled\n"))),
 ]
 
 
-def main() -> None:
+def generated(folder: str) -> dict[str, str]:
+    """{file name: content} of what the tool writes into bad/ or warn/ (numbered in CASES order)."""
     sys.path.insert(0, str(HERE.parent.parent))
     from reconciler.manifest import validate_text
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASR_TEST_")}
-    for folder, cases in (("bad", CASES), ("warn", WARN_CASES)):
+    out: dict[str, str] = {}
+    for i, (name, what, make) in enumerate(CASES if folder == "bad" else WARN_CASES, 1):
+        body = make(BASE)
+        if body.startswith("# A small valid manifest"):
+            body = f"# {what}\n" + body.split("\n", 1)[1]
+        fname = f"{i:02d}-{name}.yaml"
+        _, diags = validate_text(body, fname, env=env)
+        expect = "".join(f"# expect: {d.line}:{d.column}: {d.severity}: {d.dotted_path}: {d.message}\n" for d in diags)
+        if not body.endswith("\n"):
+            body += "\n"
+        out[fname] = body + expect
+    return out
+
+
+def _case_name(fname: str) -> str:
+    return fname.split("-", 1)[1] if "-" in fname and fname.split("-", 1)[0].isdigit() else fname
+
+
+def main() -> None:
+    """Write every case; remove only files of these cases under an old number. A file no case makes (written
+    by hand) is kept, and its number must not be one the tool uses."""
+    for folder in ("bad", "warn"):
         out_dir = HERE / folder
         out_dir.mkdir(exist_ok=True)
-        for f in out_dir.glob("*.yaml"):
-            f.unlink()
-        for i, (name, what, make) in enumerate(cases, 1):
-            body = make(BASE)
-            if body.startswith("# A small valid manifest"):
-                body = f"# {what}\n" + body.split("\n", 1)[1]
-            path = out_dir / f"{i:02d}-{name}.yaml"
-            _, diags = validate_text(body, path.name, env=env)
-            expect = "".join(
-                f"# expect: {d.line}:{d.column}: {d.severity}: {d.dotted_path}: {d.message}\n" for d in diags
-            )
-            if not body.endswith("\n"):
-                body += "\n"
-            path.write_text(body + expect)
-            print(f"{path.relative_to(HERE)}\n{expect}")
+        files = generated(folder)
+        names = {_case_name(f) for f in files}
+        numbers = {f.split("-", 1)[0] for f in files}
+        for f in sorted(out_dir.glob("*.yaml")):
+            if f.name in files:
+                continue
+            if _case_name(f.name) in names:
+                f.unlink()  # the same case under another number
+                continue
+            if f.name.split("-", 1)[0] in numbers:
+                raise SystemExit(f"{f.relative_to(HERE)}: written by hand with a number the tool uses; "
+                                 "make it a case in tools/make_corpus.py, or renumber it")
+            print(f"{f.relative_to(HERE)}: kept (no case makes it)")
+        for fname, text in files.items():
+            path = out_dir / fname
+            if not path.exists() or path.read_text() != text:
+                path.write_text(text)
+            print(f"{path.relative_to(HERE)}\n" + "".join(line + "\n" for line in text.splitlines()
+                                                           if line.startswith("# expect:")))
 
 
 if __name__ == "__main__":
