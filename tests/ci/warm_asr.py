@@ -63,7 +63,10 @@ SHIM = '''#!{python} -IS
 # `asr` through the warm asr server (tests/ci/warm_asr.py)
 import json, os, signal, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect({sock!r})
+try:
+    s.connect({sock!r})
+except OSError as e:
+    sys.exit(f"asr (warm): no warm asr server at {sock}: {{e}}")
 # signals this script was started ignoring (a shell's background job: SIGINT, SIGQUIT) the command ignores too
 ignored = [int(n) for n in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP) if signal.getsignal(n) == signal.SIG_IGN]
 body = json.dumps({{"argv": ["asr", *sys.argv[1:]], "env": dict(os.environ), "cwd": os.getcwd(), "ignored": ignored}}).encode()
