@@ -5,6 +5,12 @@ comment actions, the OIDC token exchange) are replaced by their local
 equivalent; every `asr` command line runs exactly as written in the YAML. The
 only thing that differs is the credential: here the emulator's managed-identity
 endpoint instead of the federated token.
+
+The `asr` on the scripts' PATH is the warm one (tests/ci/warm_asr.py): every command
+line is its own process with the script's redirections, environment and exit status,
+forked from a server that imported asr and the Azure SDK once per test session instead
+of once per command (about 2 s of CPU each, some 25 commands here). The program's own
+start-up is what tests/e2e and tests/packaging run.
 """
 
 from __future__ import annotations
@@ -53,15 +59,23 @@ def _strip_login(script: str) -> str:
     return "\n".join(out)
 
 
+@pytest.fixture(scope="module")
+def warm_asr():
+    from tests.ci.warm_asr import WarmAsr
+
+    with WarmAsr() as warm:
+        yield warm
+
+
 @pytest.fixture
-def workspace(tmp_path, emulator):
+def workspace(tmp_path, emulator, warm_asr):
     ws = tmp_path / "repo"
     (ws / "dr").mkdir(parents=True)
     shutil.copy(REPO / "examples" / "quickstart.yaml", ws / "dr" / "site-recovery.yaml")
     shutil.copytree(REPO / "schemas", ws / "schemas")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "GITHUB_"))}
     env.update(emulator.env)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = os.pathsep.join([warm_asr.bin_dir, str(VENV_BIN), env.get("PATH", "")])
     env["NO_COLOR"] = "1"
     # the emulator runs at time scale 600: follow jobs (and wait for servers registering)
     # on that scale, not on Azure's (settings only; every command runs as written)
@@ -180,3 +194,43 @@ def test_azure_pipelines_runs_against_the_emulator(workspace, tmp_path):
     run_steps(apply_steps)
     r = _bash('asr plan "$MANIFEST" --detailed-exitcode', ws, env)
     assert r.returncode == 0, f"plan after apply is not empty:\n{r.stdout}{r.stderr}"
+
+
+def test_the_warm_asr_runs_each_command_line_as_the_script_wrote_it(warm_asr, tmp_path):
+    """What the examples rely on: the script's directory, environment, redirections, pipes,
+    exit statuses and signals reach the command (tests/ci/warm_asr.py)."""
+    (tmp_path / "dr").mkdir()
+    text = (REPO / "examples" / "quickstart.yaml").read_text().replace("../schemas/", str(REPO / "schemas") + "/")
+    (tmp_path / "dr" / "m.yaml").write_text(text.replace("subscription: 00000000-0000-0000-0000-000000000001",
+                                                         "subscription: ${WARM_SUB}", 1))
+    env = {k: v for k, v in os.environ.items() if k != "WARM_SUB"}
+    env["PATH"] = os.pathsep.join([warm_asr.bin_dir, env.get("PATH", "")])
+    script = """
+        [ "$(command -v asr)" = "$WARM_BIN/asr" ]
+        cd dr
+        WARM_SUB=00000000-0000-0000-0000-000000000001 asr validate m.yaml > ok.txt
+        asr validate m.yaml 2> err.txt || echo "status=$?" > status.txt
+        WARM_SUB=00000000-0000-0000-0000-000000000001 asr validate m.yaml --format sarif | tr -d ' \\n' > sarif.txt
+        set -m  # job control: the background job does not ignore SIGINT (Ctrl-C)
+        asr emulator serve --port 0 > serve.out 2>&1 &
+        pid=$!
+        for _ in $(seq 600); do grep -q "emulator ready" serve.out && break; sleep 0.1; done
+        kill -INT "$pid"
+        for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        status=0
+        wait "$pid" || status=$?
+        echo "serve=$status" > serve.status
+    """
+    r = _bash(script, tmp_path, {**env, "WARM_BIN": warm_asr.bin_dir})
+    assert r.returncode == 0, r.stdout + r.stderr
+    d = tmp_path / "dr"
+    assert (d / "ok.txt").read_text() == "m.yaml: valid\n"
+    assert (d / "status.txt").read_text() == "status=1\n"
+    assert "environment variable WARM_SUB is not set" in (d / "err.txt").read_text()
+    assert (d / "sarif.txt").read_text().startswith('{"$schema":"https://json.schemastore.org/sarif-2.1.0.json"')
+    assert "emulator ready" in (d / "serve.out").read_text()
+    # SIGINT reached the command, which stopped as `asr emulator serve` does on Ctrl-C: 0 once
+    # serving (130 "interrupted" if it came a moment before); not the script's own death
+    serve = (d / "serve.out").read_text()
+    assert (d / "serve.status").read_text() in ("serve=0\n", "serve=130\n") and "Traceback" not in serve, serve

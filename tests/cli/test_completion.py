@@ -1,18 +1,27 @@
 """Shell completion scripts are generated from the real argparse tree."""
 
+import contextlib
+import io
 import shutil
 import subprocess
-import sys
 
 import pytest
 
-from reconciler.cli.main import COMMANDS
+from reconciler.cli.main import COMMANDS, main
+
+_SCRIPTS: dict[str, str] = {}
 
 
 def script(shell: str) -> str:
-    r = subprocess.run([sys.executable, "-m", "reconciler.cli.main", "completion", shell], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    return r.stdout
+    """What `asr completion SHELL` prints, run once per shell in process (it reads only the
+    argparse tree; the bash, zsh and fish runs below are real shells)."""
+    if shell not in _SCRIPTS:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["completion", shell])
+        assert code == 0, err.getvalue()
+        _SCRIPTS[shell] = out.getvalue()
+    return _SCRIPTS[shell]
 
 
 def bash_complete(words: list[str]) -> list[str]:

@@ -1,4 +1,5 @@
-"""The CLI shell: exit statuses, version, no tracebacks on usage errors."""
+"""The CLI shell: exit statuses, version, no tracebacks on usage errors. `asr --version` runs as a
+program (a subprocess); the rest call `main()` in process (what they test is its answer)."""
 
 import subprocess
 import sys
@@ -17,11 +18,11 @@ def test_version_prints_package_version():
     assert r.stdout.strip() == f"asr {__version__}"
 
 
-def test_unknown_command_is_usage_error_exit_1_without_traceback():
-    r = run_asr("frobnicate")
-    assert r.returncode == 1
-    assert "invalid choice" in r.stderr
-    assert "Traceback" not in r.stderr
+def test_unknown_command_is_usage_error_exit_1_without_traceback(capsys):
+    assert main(["frobnicate"]) == 1  # in process: argparse's usage error, mapped to the contract's exit 1
+    err = capsys.readouterr().err
+    assert "invalid choice" in err
+    assert "Traceback" not in err
 
 
 def test_missing_required_argument_exits_1():
@@ -44,10 +45,10 @@ def test_every_contract_command_is_registered():
     assert ns.auto_approve and ns.parallelism == 4 and ns.allow_destroy
 
 
-def test_emulator_estate_errors_are_located_once_without_double_prefix(tmp_path):
+def test_emulator_estate_errors_are_located_once_without_double_prefix(tmp_path, capsys):
     bad = tmp_path / "estate.yaml"
     bad.write_text("vmmServers:\n  - name: x\n    bogus: 1\n")
-    r = run_asr("emulator", "serve", "--estate", str(bad))
-    assert r.returncode == 1
-    assert r.stderr.splitlines()[0].startswith(f"{bad}:3:5: error: vmmServers[0].bogus: unknown key")
-    assert "error: " + str(bad) not in r.stderr and "Traceback" not in r.stderr
+    assert main(["emulator", "serve", "--estate", str(bad)]) == 1  # in process: refused before it serves
+    err = capsys.readouterr().err
+    assert err.splitlines()[0].startswith(f"{bad}:3:5: error: vmmServers[0].bogus: unknown key")
+    assert "error: " + str(bad) not in err and "Traceback" not in err

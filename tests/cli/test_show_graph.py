@@ -7,8 +7,6 @@ import json
 import os
 import re
 import socket
-import subprocess
-import sys
 
 import pytest
 
@@ -42,14 +40,20 @@ def saved_plan(tmp_path):
     return plan, str(path)
 
 
-def run_asr(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    e = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "reconciler.cli.main", *args], capture_output=True, text=True,
-                          timeout=60, env=e, cwd=ROOT)
+@pytest.fixture
+def run_asr(monkeypatch, capsys):
+    """`asr` in process (tests/asr_in_process.py): these commands are offline; what is tested
+    is what they print and return, not the program's start-up."""
+    from tests.asr_in_process import run_asr as run
+
+    def asr(*args: str, env: dict | None = None):
+        return run(list(args), env={**os.environ, **(env or {})}, cwd=ROOT, monkeypatch=monkeypatch, capsys=capsys)
+
+    return asr
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
-def test_show_renders_a_saved_plan_without_azure(saved_plan, fmt):
+def test_show_renders_a_saved_plan_without_azure(saved_plan, fmt, run_asr):
     plan, path = saved_plan
     # an ARM endpoint nobody listens on, and no credential: any Azure call would fail
     env = {"ASR_ARM_ENDPOINT": f"https://127.0.0.1:{_closed_port()}", "IDENTITY_ENDPOINT": f"http://127.0.0.1:{_closed_port()}",
@@ -68,7 +72,7 @@ def test_show_renders_a_saved_plan_without_azure(saved_plan, fmt):
         assert "Plan: 14 to add" in r.stdout and f"asr apply {path}" in r.stdout
 
 
-def test_show_of_something_that_is_not_a_plan_is_a_clear_error(tmp_path):
+def test_show_of_something_that_is_not_a_plan_is_a_clear_error(tmp_path, run_asr):
     bad = tmp_path / "x.json"
     bad.write_text("[1, 2]")
     r = run_asr("show", str(bad))
@@ -80,7 +84,7 @@ def _mermaid_edges(text: str) -> set[tuple[str, str]]:
     return {(labels[a], labels[b]) for a, b in re.findall(r"^\s+(n\d+) --> (n\d+)$", text, re.M)}
 
 
-def test_graph_of_a_manifest_is_offline_and_has_every_dependency():
+def test_graph_of_a_manifest_is_offline_and_has_every_dependency(run_asr):
     r = run_asr("graph", QUICKSTART, env={"ASR_ARM_ENDPOINT": f"https://127.0.0.1:{_closed_port()}"})
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("flowchart LR\n")
@@ -91,7 +95,7 @@ def test_graph_of_a_manifest_is_offline_and_has_every_dependency():
     assert "+ " not in r.stdout  # a manifest has no actions
 
 
-def test_graph_of_a_saved_plan_as_dot_shows_actions(saved_plan):
+def test_graph_of_a_saved_plan_as_dot_shows_actions(saved_plan, run_asr):
     plan, path = saved_plan
     r = run_asr("graph", path, "--format", "dot")
     assert r.returncode == 0, r.stderr

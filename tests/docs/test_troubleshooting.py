@@ -21,11 +21,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-# Scenarios about the process, TLS or the credential chain run `asr` as a subprocess
-# against the HTTPS emulator (marker e2e); the others run `asr` in process
-# (`reconciler.cli.main.main`) against the in-process emulator (marker inproc,
-# tests/conftest.py): the same code prints the same lines, without a Python start-up
-# (about 2 s of CPU) per command.
+# Every scenario but one runs `asr` in process (`reconciler.cli.main.main`, through
+# tests/asr_in_process.py): the same code prints the same lines, without a Python start-up
+# and the Azure SDK's imports (about 2 s of CPU) per command. The scenarios about TLS, the
+# endpoint or the credential chain (marker e2e) reach the HTTPS emulator subprocess with
+# the real credential chain the environment selects; the others (marker inproc) the
+# in-process emulator (tests/conftest.py). `no-terminal` is about the program's stdin:
+# it runs `asr` as a subprocess.
 e2e = pytest.mark.e2e
 inproc = pytest.mark.inproc
 
@@ -86,11 +88,12 @@ def env(emulator, tmp_path):
     return e
 
 
-def asr(args: list[str], env: dict, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    if _IN_PROCESS:
+def asr(args: list[str], env: dict, cwd: Path, *, process: bool = False) -> subprocess.CompletedProcess:
+    """`asr ARGS` with `env` as its environment and `cwd` as its directory, no terminal on
+    stdin: in this process, or as a subprocess with `process=True`."""
+    if not process:
         return _IN_PROCESS[-1](args, env, cwd)
-    r = subprocess.run(ASR + args, env=env, cwd=cwd, capture_output=True, text=True, timeout=180,
-                       input=stdin if stdin is not None else "")
+    r = subprocess.run(ASR + args, env=env, cwd=cwd, capture_output=True, text=True, timeout=180, input="")
     assert "Traceback" not in r.stderr, r.stderr
     return r
 
@@ -99,29 +102,11 @@ _IN_PROCESS: list = []
 
 
 @pytest.fixture(autouse=True)
-def _asr_in_process(request, monkeypatch, capsys):
-    """In a test marked inproc, `asr(...)` runs `main([...])` in this process with `env`
-    as its environment, `cwd` as its directory and no terminal on stdin."""
-    if not request.node.get_closest_marker("inproc"):
-        yield
-        return
-    import io
-
-    from reconciler.cli.main import main
+def _asr_in_process(monkeypatch, capsys):
+    from tests.asr_in_process import run_asr
 
     def run(args: list[str], env: dict, cwd: Path) -> subprocess.CompletedProcess:
-        for k in list(os.environ):
-            if k not in env:
-                monkeypatch.delenv(k)
-        for k, v in env.items():
-            monkeypatch.setenv(k, v)
-        monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err, err
-        return subprocess.CompletedProcess(ASR + args, code, out, err)
+        return run_asr(args, env=env, cwd=cwd, monkeypatch=monkeypatch, capsys=capsys)
 
     _IN_PROCESS.append(run)
     try:
@@ -139,7 +124,7 @@ def manifest(tmp: Path, edit=None) -> Path:
     return p
 
 
-@e2e
+@inproc
 def test_invalid_manifest(env, tmp_path):
     m = manifest(tmp_path, lambda t: t.replace("policy: every-5-min", "policy: every-5-minutes", 1)
                  .replace("name: contoso-asr-vault", "name: contoso_asr_vault", 1)
@@ -149,7 +134,7 @@ def test_invalid_manifest(env, tmp_path):
     check("invalid-manifest", r.stderr, tmp_path)
 
 
-@e2e
+@inproc
 def test_unset_environment_reference(env, tmp_path):
     m = manifest(tmp_path, lambda t: t.replace(f"subscription: {SUB}", "subscription: ${ASR_DOC_SUBSCRIPTION}", 1))
     env.pop("ASR_DOC_SUBSCRIPTION", None)
@@ -236,6 +221,7 @@ def test_permission_denied(env, emulator, tmp_path):
 @e2e
 def test_endpoint_unreachable(env, tmp_path):
     env["ASR_ARM_ENDPOINT"] = "https://127.0.0.1:9"
+    env["ASR_RETRY_TOTAL"] = "0"  # the same lines after retries; without them, no backoff sleeps
     r = asr(["plan", manifest(tmp_path).name], env, tmp_path)
     assert r.returncode == 1
     check("unreachable", r.stderr, tmp_path)
@@ -244,6 +230,7 @@ def test_endpoint_unreachable(env, tmp_path):
 @e2e
 def test_tls_verification(env, tmp_path):
     env.pop("ASR_CA_BUNDLE")
+    env["ASR_RETRY_TOTAL"] = "0"  # the same lines after retries; without them, no backoff sleeps
     r = asr(["plan", manifest(tmp_path).name], env, tmp_path)
     assert r.returncode == 1
     check("tls", r.stderr, tmp_path)
@@ -355,7 +342,7 @@ def test_destroy_needs_allow_destroy(env, emulator, tmp_path):
 @e2e
 def test_no_terminal_for_confirmation(env, emulator, tmp_path):
     emulator.reset(time_scale=600)
-    r = asr(["apply", manifest(tmp_path).name], env, tmp_path)
+    r = asr(["apply", manifest(tmp_path).name], env, tmp_path, process=True)
     assert r.returncode == 1
     check("no-terminal", r.stderr, tmp_path)
 

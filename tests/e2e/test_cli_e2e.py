@@ -1,9 +1,16 @@
 """End to end, as a user runs it: the `asr` program in a subprocess against `asr emulator
 serve` over real HTTPS, with the real credential chain (the emulator's managed-identity
 endpoint) and the CA bundle it exports. The rest of the suite mostly runs the same code
-in process (tests/conftest.py, `inproc_emulator`); this file, the pipeline examples
-(tests/ci/), the troubleshooting quotes (tests/docs/) and the tests marked `e2e` keep
-the process boundary, TLS and the credential chain covered."""
+in process (tests/conftest.py, `inproc_emulator`); this file and the tests marked `e2e`
+keep the process boundary, TLS and the credential chain covered (the pipeline examples,
+tests/ci/, run their `asr` command lines as processes forked from a warm server; the
+troubleshooting quotes about TLS and credentials, tests/docs/, run `main()` in process
+over HTTPS).
+
+One subprocess per command (validate, plan, apply, drill, export: each Python start with
+the Azure SDK's imports costs about 2 s of CPU); the checks in between (the plan after
+apply and the plan of the exported manifest are empty) run the same `main()` in this
+process against the same HTTPS emulator, with the same environment."""
 
 from __future__ import annotations
 
@@ -27,7 +34,12 @@ def asr(*args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
     return r
 
 
-def test_validate_plan_apply_drill_export_over_https(emulator, tmp_path):
+def test_validate_plan_apply_drill_export_over_https(emulator, tmp_path, monkeypatch, capsys):
+    from tests.asr_in_process import run_asr
+
+    def check(*args: str) -> subprocess.CompletedProcess:  # in this process, over the same HTTPS
+        return run_asr(list(args), env=env, cwd=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
     env.update(emulator.env)
     assert env["ASR_ARM_ENDPOINT"].startswith("https://127.0.0.1:") and env["IDENTITY_ENDPOINT"]
@@ -45,7 +57,7 @@ def test_validate_plan_apply_drill_export_over_https(emulator, tmp_path):
     assert "protected_vm.app01" in r.stdout
     r = asr("apply", m.name, "--auto-approve", env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
-    r = asr("plan", m.name, "--detailed-exitcode", env=env, cwd=tmp_path)
+    r = check("plan", m.name, "--detailed-exitcode")
     assert r.returncode == 0, r.stdout + r.stderr  # converged
     emulator.advance(7 * 24 * 3600)  # simulated time: initial replication completes
     writes = emulator.stats()["writes"]
@@ -62,5 +74,5 @@ def test_validate_plan_apply_drill_export_over_https(emulator, tmp_path):
     exported = (tmp_path / "exported.yaml").read_text()
     for vm in ("sql01", "app01", "app02", "web01"):
         assert vm in exported
-    r = asr("plan", "exported.yaml", "--detailed-exitcode", env=env, cwd=tmp_path)
+    r = check("plan", "exported.yaml", "--detailed-exitcode")
     assert r.returncode == 0, r.stdout + r.stderr  # what export writes is what is there
