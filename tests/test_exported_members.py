@@ -122,3 +122,15 @@ def test_importing_the_lazy_packages_loads_neither_the_sdk_nor_the_emulator_extr
             "assert 'reconciler.azure.clients' in sys.modules and Clients.__name__ == 'Clients'  # loaded on use\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC))
+def test_no_public_name_is_also_a_submodule(package):
+    """Importing a submodule sets it as an attribute of its package: a lazily exported public name (a package
+    `__getattr__`) that is also a submodule's name would be shadowed by the module once anything imported it
+    first (`from reconciler.azure import heartbeat` gave the module). Eager imports in `__init__` rebind it."""
+    path = ROOT.parent.joinpath(*package.split("."))
+    if not path.is_dir() or "__getattr__" not in vars(importlib.import_module(package)):
+        return  # a module, or a package whose names are bound when it is imported
+    submodules = {p.stem for p in path.glob("*.py")} | {p.name for p in path.iterdir() if (p / "__init__.py").exists()}
+    assert not set(PUBLIC[package]) & submodules, package

@@ -16,13 +16,13 @@ if TYPE_CHECKING:
     from reconciler.azure.clients import Clients
     from reconciler.azure.credentials import redact
     from reconciler.azure.errors import azure_errors, translate
-    from reconciler.azure.heartbeat import heartbeat
+    from reconciler.azure.waiting import heartbeat
 
 # public name -> (module, name in the module)
 _EXPORTS = {
     "Clients": ("reconciler.azure.clients", "Clients"),
     "azure_errors": ("reconciler.azure.errors", "azure_errors"),
-    "heartbeat": ("reconciler.azure.heartbeat", "heartbeat"),
+    "heartbeat": ("reconciler.azure.waiting", "heartbeat"),
     "redact": ("reconciler.azure.credentials", "redact"),
     "translate": ("reconciler.azure.errors", "translate"),
 }

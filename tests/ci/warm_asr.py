@@ -43,7 +43,7 @@ READY = "# warm asr ready"
 # imported before the server forks: what `asr plan` / `asr apply` import (the rest of what
 # a command needs is imported in its own process, as usual). asr's own packages are loaded
 # the way the CLI loads them, through their public names (`from reconciler.azure import
-# heartbeat`): importing a submodule first can shadow a lazy public name of the same name.
+# heartbeat`).
 PRELOAD = (
     "azure.identity",
     "azure.identity._credentials.app_service",
