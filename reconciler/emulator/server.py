@@ -105,6 +105,10 @@ def serve(
     app = build(estate_path=estate_path, faults_spec=faults_spec, arm_limits=arm_limits, time_scale=time_scale, page_size=page_size)
     app.log_requests = log_requests
     workdir = tempfile.mkdtemp(prefix="asr-emulator-")
+    # SIGINT / SIGTERM from now on only ask to stop: one that came between the ready line and the loop's
+    # own handlers raised KeyboardInterrupt inside asyncio.run's set-up, which left its event loop unclosed
+    # (an "unclosed event loop" traceback at exit). With a handler of ours in place, asyncio.run installs none.
+    early = _EarlyStop()
     try:
         files = certs.generate(workdir)
         arm_sock = _bind(port)
@@ -125,10 +129,28 @@ def serve(
         out.write("\n".join(lines) + "\n")
         out.flush()
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="asr-emulator: %(levelname)s %(message)s")
-        asyncio.run(_run(app, arm_sock, id_sock, files))
+        asyncio.run(_run(app, arm_sock, id_sock, files, early))
         return 0
     finally:
+        early.restore()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+class _EarlyStop:
+    """Records a SIGINT / SIGTERM that comes before the serving loop handles them itself."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.requested = True
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 class _QuietShutdown(logging.Filter):
@@ -139,7 +161,8 @@ class _QuietShutdown(logging.Filter):
         return not str(record.getMessage()).startswith("Cancel ")
 
 
-async def _run(app: EmulatorApp, arm_sock: socket.socket, id_sock: socket.socket, files: certs.CertFiles) -> None:
+async def _run(app: EmulatorApp, arm_sock: socket.socket, id_sock: socket.socket, files: certs.CertFiles,
+               early: _EarlyStop) -> None:
     arm = _uvicorn_server(app, ssl_certfile=files.server_cert, ssl_keyfile=files.server_key)
     ident = _uvicorn_server(auth.token_app(app.authority, lambda: app.state))
     logging.getLogger("uvicorn.error").addFilter(_QuietShutdown())  # after uvicorn configured its logging
@@ -152,4 +175,6 @@ async def _run(app: EmulatorApp, arm_sock: socket.socket, id_sock: socket.socket
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop)
+    if early.requested:  # asked to stop before the handlers above were in place
+        stop()
     await asyncio.gather(arm.serve(sockets=[arm_sock]), ident.serve(sockets=[id_sock]))

@@ -86,6 +86,28 @@ def test_export_lines_come_first_then_sigint_stops_cleanly_and_removes_the_ca_di
     assert not os.path.exists(ca)
 
 
+def test_a_sigint_right_after_the_ready_line_stops_it_cleanly():
+    """A SIGINT that comes before the serving loop handles signals itself (here: while the ready line is
+    being written) asks it to stop: serve returns 0, no KeyboardInterrupt inside asyncio.run's set-up (which
+    left an unclosed event loop and a traceback at exit), and the caller's own SIGINT handler is back."""
+    import io
+    import signal
+
+    from reconciler.emulator.server import serve
+
+    class Out(io.StringIO):
+        def flush(self):
+            super().flush()
+            if "# asr emulator ready" in self.getvalue():
+                os.kill(os.getpid(), signal.SIGINT)
+
+    before = signal.getsignal(signal.SIGINT)
+    out = Out()
+    assert serve(port=0, out=out) == 0
+    assert "# asr emulator ready" in out.getvalue()
+    assert signal.getsignal(signal.SIGINT) is before
+
+
 def test_port_in_use_is_a_user_error(capsys):
     import socket
 
