@@ -55,6 +55,17 @@ INPROC_DIRS = ("apply", "fidelity", "kinds", "live", "ops", "plan")
 SIMSLEEP_DIRS = ("apply", "fidelity", "kinds", "live", "ops", "plan")
 
 
+def pytest_configure(config):
+    """A suite started in the background of a non-interactive shell (`cmd &`, nohup, some CI runners)
+    inherits SIGINT ignored, and every process a test starts would inherit it too: the tests that stop
+    a process with SIGINT (as Ctrl-C does) would then wait for nothing. Give the test processes Python's
+    own SIGINT handling back."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def pytest_collection_modifyitems(config, items):
     import os
 
