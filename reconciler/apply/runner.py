@@ -40,7 +40,7 @@ from reconciler.apply.lock import VaultLock
 from reconciler.apply.operations import OPERATIONS
 from reconciler.apply.pacing import WritePacer
 from reconciler.errors import AsrError, UsageError
-from reconciler.plan.model import Action, Change, Kind, Plan
+from reconciler.plan.model import Action, Change, Kind, Plan, Reason
 
 MAX_ROUNDS = 6
 
@@ -244,7 +244,10 @@ class Applier:
                                                    reason=f"still differs after {rounds} rounds of this apply")
                     break
                 if not work:
-                    waiting_manual = [c for c in new.changes if c.action == Action.MANUAL]
+                    # only what a registration or a discovery resolves is worth waiting for (a VM whose
+                    # settings Azure would refuse waits for a person, not for time)
+                    waiting_manual = [c for c in new.changes if c.action == Action.MANUAL
+                                      and c.reason in (Reason.NOT_REGISTERED, Reason.NOT_DISCOVERED)]
                     made = created_vault or any(
                         o.status == SUCCEEDED and o.address.split(".", 1)[0] in (Kind.HYPERV_SITE.value, Kind.VAULT.value)
                         for o in total.values())

@@ -57,6 +57,7 @@ class Reason(str, Enum):
     OPERATION_IN_PROGRESS = "operation_in_progress"  # noop/await: Azure job already running for it
     EXISTING_REQUIRED = "existing_required"  # manual: `existing: true` resource not found
     NOT_DISCOVERED = "not_discovered"  # manual: cloud / VM network / VM not (yet) seen by the registered server
+    INVALID_TARGET = "invalid_target"  # manual (additive): Azure would refuse the VM's declared target settings
 
 
 class Kind(str, Enum):

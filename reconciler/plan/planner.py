@@ -340,7 +340,7 @@ class _Planner:
                     return
                 refused = pvm.enable_problems(vm.target, pitem)
                 if refused:  # Azure would refuse the enable: shown, not sent
-                    self.add(d, Action.MANUAL, Reason.NOT_DISCOVERED, None, d.attrs,
+                    self.add(d, Action.MANUAL, Reason.INVALID_TARGET, None, d.attrs,
                              note=f"VM {vm.name}: " + "; ".join(refused) + "; fix protectedVMs[].target, then plan again")
                     return
                 problems = prerequisite_problems(pitem, vm.target.vm_name or vm.name)
@@ -376,7 +376,7 @@ class _Planner:
             return
         refused = pvm.update_problems(vm.target, props(item).get("providerSpecificDetails") or {})
         if refused:  # the update could never bring it about: shown, not sent
-            self.add(d, Action.MANUAL, Reason.NOT_DISCOVERED, before, d.attrs, arm_id=item.get("id"),
+            self.add(d, Action.MANUAL, Reason.INVALID_TARGET, before, d.attrs, arm_id=item.get("id"),
                      note=f"VM {vm.name}: " + "; ".join(refused) + "; fix protectedVMs[].target, then plan again")
             return
         changed = changed_fields(before, d.attrs, d.skip_compare)

@@ -178,13 +178,15 @@ def test_trusted_launch_needs_generation_2(emulator, monkeypatch, tmp_path, caps
     monkeypatch.setenv("ASR_JOB_POLL_MIN", "0.1")
     monkeypatch.setenv("ASR_JOB_POLL_MAX", "0.3")
     monkeypatch.setenv("ASR_REPLAN_INTERVAL", "0.3")
-    # app01 stays a manual step: the apply that created the vault would re-plan for the default 20 s
-    # in case it is a server still registering (the estate's servers register at once)
-    monkeypatch.setenv("ASR_REGISTRATION_WAIT", "1")
-    asr(["apply", str(path), "--auto-approve"])
+    # app01 stays a manual step that no registration resolves: the apply that created the vault does not
+    # wait the registration time (ASR_REGISTRATION_WAIT, default 20 s) for it
+    monkeypatch.setenv("ASR_REGISTRATION_WAIT", "600")
+    capsys.readouterr()
+    asr(["apply", str(path), "--auto-approve", "--log-format", "json"])
+    assert "waiting for servers to register" not in capsys.readouterr().out
     rc, doc = _plan(path, capsys)
     c = _work(doc)["protected_vm.app01"]
-    assert c["action"] == "manual" and "generation 2" in c["note"]
+    assert c["action"] == "manual" and c["reason"] == "invalid_target" and "generation 2" in c["note"]
 
 
 def test_the_primary_nic_of_a_vm_with_two_nics(emulator, monkeypatch, tmp_path, capsys):
