@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from reconciler.kinds.base import get_path as _get
+from reconciler.kinds.base import put_path as _put
+from reconciler.kinds.base import snake as _snake
 from reconciler.live.ids import norm_id
 
 __all__ = ["Field", "FIELDS", "ROOTS", "REPLACE_FIELDS", "UPDATABLE", "desired_attrs", "live_attrs", "enable_settings",
@@ -174,25 +177,6 @@ def ref_id(kind: str, value: str, sub: str, rg: str) -> str:
     if kind == "rg":
         return f"/subscriptions/{sub}/resourceGroups/{value}"
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{_PROVIDERS[kind]}/{value}"
-
-
-def _get(d: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(d, dict):
-            return None
-        d = d.get(part)
-    return d
-
-
-def _put(d: dict, path: str, value: Any) -> None:
-    parts = path.split(".")
-    for part in parts[:-1]:
-        d = d.setdefault(part, {})
-    d[parts[-1]] = value
-
-
-def _snake(key: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in key)
 
 
 def _declared(tg: Any, key: str) -> Any:
