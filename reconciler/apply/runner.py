@@ -64,12 +64,14 @@ def destructive_operations(change: Change) -> list[str]:
 
 def destroying(plan: Plan) -> list[Change]:
     """Changes that need --allow-destroy: by what they send, and by their action."""
-    return [c for c in plan.changes if c.destructive or destructive_operations(c)]
+    return [c for c in plan.changes if c.destructive or destructive_operations(c) or c.removes]
 
 
 def _destroy_label(c: Change) -> str:
     if c.destructive:
         return f"{c.address} ({c.action.value})"
+    if c.removes:
+        return f"{c.address} ({c.action.value}, removes {', '.join(c.removes)} under prune)"
     return f"{c.address} ({c.action.value}, but sends {', '.join(destructive_operations(c))})"
 
 

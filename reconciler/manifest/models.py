@@ -417,8 +417,8 @@ class Prune(_Model):
     policies: bool = Field(default=False, description="Delete replication policies not in the manifest (and their associations).")
     network_mappings: bool = Field(default=False, description="Delete network mappings not in the manifest.")
     subnets: bool = Field(default=False, description="Delete subnets of a declared virtual network that the manifest does not list (a destroy: needs --allow-destroy).")
-    tags: bool = Field(default=False, description="Remove tags asr does not declare from the objects that declare tags (the vault); otherwise undeclared tags are kept.")
-    recovery_plan_actions: bool = Field(default=False, description="Remove the group actions (startGroupActions / endGroupActions) of declared recovery plans; otherwise actions set in Azure are kept.")
+    tags: bool = Field(default=False, description="Remove tags asr does not declare from the objects that declare tags (the vault; a destroy: needs --allow-destroy); otherwise undeclared tags are kept.")
+    recovery_plan_actions: bool = Field(default=False, description="Remove the group actions (startGroupActions / endGroupActions) of declared recovery plans that the manifest does not declare (a destroy: needs --allow-destroy); otherwise actions set in Azure are kept.")
 
 
 class Manifest(_Model):

@@ -105,6 +105,10 @@ class Change:
     # additive (planner): 0 = no pending dependency; changes with the same wave are independent of each
     # other and may run in parallel; a change only depends on changes of lower waves
     wave: int = 0
+    # additive: parts of the object in Azure that this change removes although the manifest never declared
+    # them (tags, recovery-plan group actions set elsewhere), under `prune:`; like a delete, they need
+    # --allow-destroy (apply/runner.py `destroying`)
+    removes: list[str] = field(default_factory=list)
 
     @property
     def is_change(self) -> bool:

@@ -145,6 +145,10 @@ class _Planner:
         if lo is not None and lo["attrs"].get("storageRedundancy") is None:
             d.skip_compare = d.skip_compare + ("storageRedundancy",)  # not reported: nothing to compare
         c = self.plan_generic(d, [rq.vault_create(m)], upd)
+        if lo is not None and m.prune.tags and c.action in (Action.UPDATE, Action.REPLACE):
+            declared_tags = {k.lower() for k in m.vault.tags}
+            c.removes = [f"tags.{k}" for k in sorted(lo["attrs"].get("tags") or {}, key=str.lower)
+                         if k.lower() not in declared_tags]
         if c.action == Action.UPDATE and str((c.before or {}).get("publicNetworkAccess")).lower() == "disabled" \
                 and str((c.after or {}).get("publicNetworkAccess")).lower() == "enabled":
             c.note = (c.note or "") + "; public network access is turned back on: the vault accepts traffic from public networks again"
@@ -443,8 +447,10 @@ class _Planner:
         c = self.plan_generic(d, create, lambda mode, ch: [rq.rp_update(self.m, d.ctx["name"], groups, live_rp,
                                                                         prune_actions, declared)]
                               if complete else [])
+        declared_names = rpactions.declared_names(plan_m)
+        if live_rp is not None and prune_actions and c.action == Action.UPDATE:  # actions set in Azure: removed
+            c.removes = [a["part"] for a in live_rp_actions(live_rp) if a["name"].lower() not in declared_names]
         if live_rp is not None and not prune_actions:  # actions set in Azure: kept, listed as unmanaged
-            declared_names = rpactions.declared_names(plan_m)
             kept = [a for a in live_rp_actions(live_rp) if a["name"].lower() not in declared_names]
             if kept and c.action == Action.UPDATE:
                 c.note = f"{c.note}; keeps the {len(kept)} group action(s) set in Azure (listed as unmanaged)"

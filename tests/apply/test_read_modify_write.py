@@ -192,7 +192,11 @@ def test_undeclared_tags_survive_and_are_pruned_only_on_request(emu, clients, tm
     (c,) = [c for c in plan["changes"] if c["action"] != "noop"]
     assert c["address"] == f"vault.{VAULT}" and c["action"] == "update"
     assert "costCenter" in c["before"]["tags"] and "costCenter" not in c["after"]["tags"]
-    rc, out = _apply(pruned, capsys)
+    assert c["removes"] == ["tags.costCenter"]
+    rc, out = _apply(pruned, capsys)  # removing what was never declared is a destroy
+    assert rc == 1 and "--allow-destroy" in out and "removes tags.costCenter" in out
+    assert clients.vaults.vaults.get(RG, VAULT).as_dict()["tags"].get("costCenter") == "42"
+    rc, out = _apply(pruned, capsys, "--allow-destroy")
     assert rc == 0, out
     vault = clients.vaults.vaults.get(RG, VAULT).as_dict()
     assert {k: v for k, v in (vault.get("tags") or {}).items() if k != "asr-lock"} == {"env": "prod", "owner": "dr-team"}
@@ -244,8 +248,10 @@ def test_recovery_plan_actions_survive_a_membership_change(emu, clients, tmp_pat
     plan = _plan_json(pruned, capsys)
     (c,) = [c for c in plan["changes"] if c["action"] != "noop"]
     assert c["address"] == "recovery_plan.tier1" and c["action"] == "update"
-    assert len(c["before"]["actions"]) == 2 and c["after"]["actions"] == []
+    assert len(c["before"]["actions"]) == 2 and c["after"]["actions"] == [] and len(c["removes"]) == 2
     rc, out = _apply(pruned, capsys)
+    assert rc == 1 and "--allow-destroy" in out and "recovery_plan.tier1 (update, removes groups." in out
+    rc, out = _apply(pruned, capsys, "--allow-destroy")
     assert rc == 0, out
     assert all(not g["startGroupActions"] and not g["endGroupActions"] for g in _rp_groups(clients))
     _empty_plan(pruned, capsys)

@@ -7,9 +7,12 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
 from livebuilder import Builder, clone
 
-from reconciler.plan import make_plan
+from reconciler.apply.runner import destroying, refuse_destroy
+from reconciler.errors import UsageError
+from reconciler.plan import make_plan, render
 from reconciler.plan.model import Action, Kind
 
 NSG = "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/networkSecurityGroups/nsg1"
@@ -105,11 +108,18 @@ def test_vault_tags_merge_and_prune(quickstart):
     (c,) = work(plan).values()
     assert c.requests[0].args["vault"]["tags"] == {"costCenter": "42", "env": "prod", "owner": "dr-team"}
     assert [u.part for u in plan.unmanaged if u.kind == Kind.VAULT] == ["tags.costCenter"]
+    assert c.removes == [] and not destroying(plan)
     quickstart.prune.tags = True
     plan = make_plan(quickstart, live, "q.yaml")
     (c,) = work(plan).values()
     assert c.requests[0].args["vault"]["tags"] == {"env": "prod", "owner": "dr-team"}
     assert not [u for u in plan.unmanaged if u.kind == Kind.VAULT]
+    # removing a tag the manifest never declared is a destroy: named, and refused without --allow-destroy
+    assert c.removes == ["tags.costCenter"] and destroying(plan) == [c]
+    with pytest.raises(UsageError, match=r"vault\.contoso-asr-vault \(update, removes tags\.costCenter under prune\)"):
+        refuse_destroy(plan)
+    assert "removes what the manifest never declared (prune; needs --allow-destroy): tags.costCenter" in render(plan, "text")
+    assert "tags.costCenter" in render(plan, "markdown").split("| address |")[0]
 
 
 def _action(name):
@@ -146,6 +156,10 @@ def test_recovery_plan_update_keeps_group_actions_by_boot_position(quickstart):
     assert all(not g["startGroupActions"] and not g["endGroupActions"] for g in out)
     assert [g["groupType"] for g in out] == ["Shutdown", "Failover", "Boot", "Boot"]
     assert c.after["actions"] == [] and len(c.before["actions"]) == 3
+    assert sorted(c.removes) == sorted(["groups.Failover.startGroupActions.failover-start",
+                                        "groups.Boot[1].endGroupActions.after-1",
+                                        "groups.Boot[3].startGroupActions.before-3"])
+    assert destroying(plan) == [c]
 
 
 def test_a_saved_plan_is_stale_when_what_its_update_keeps_moved(quickstart):

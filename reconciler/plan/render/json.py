@@ -37,6 +37,7 @@ _CHANGE = {
         "arm_id": {"type": ["string", "null"]},
         "note": {"type": ["string", "null"]},
         "wave": {"type": "integer", "minimum": 0},
+        "removes": {"type": "array", "items": {"type": "string"}},
         "destructive": {"type": "boolean"},
         "blocked": {"type": "boolean"},
     },

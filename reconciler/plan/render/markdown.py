@@ -23,12 +23,15 @@ def render_markdown(plan: Plan) -> str:
                      "they depend on; other changes the manifest may need are not shown and will not be applied.")
         lines.append("")
     work = [c for c in plan.changes if c.action != Action.NOOP]
-    destructive = [c for c in work if c.destructive]
+    destructive = [c for c in work if c.destructive or c.removes]
     if destructive:
         lines.append("> [!WARNING]")
         lines.append(f"> **{len(destructive)} destructive change(s)**; `asr apply` refuses them without `--allow-destroy`:")
         for c in destructive:
-            lines.append(f"> - `{SYMBOL[c.action]}` `{c.address}`: {_esc(c.note or c.reason.value)}")
+            what = c.note or c.reason.value
+            if c.removes:
+                what = f"removes what the manifest never declared (prune): {', '.join(c.removes)}"
+            lines.append(f"> - `{SYMBOL[c.action]}` `{c.address}`: {_esc(what)}")
         lines.append("")
     manual = [c for c in work if c.action == Action.MANUAL]
     if manual:

@@ -143,6 +143,9 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
             out.add(out.c("1", f"  # {c.address} {why}") + f" [{step}, {c.reason.value}]")
             if c.note:
                 out.add(f"  # {c.note}")
+            if c.removes:
+                out.add(f"  # removes what the manifest never declared (prune; needs --allow-destroy): "
+                        f"{', '.join(c.removes)}")
             sym = SYMBOL[c.action]
             if c.action == Action.AWAIT:  # nothing to send: a job to wait for
                 out.add(f"{out.c(COLOR[c.action], sym.rjust(3))} await {c.address}: wait for job "
