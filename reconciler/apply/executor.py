@@ -446,7 +446,15 @@ class Executor:
         try:
             self.emit({"event": "sent", "address": c.address, "operation": operation})
             try:
-                ops.run_lro(self.clients, spec, args, timeout=self.lro_timeout, should_stop=lambda: self.stopping)
+                from reconciler.settings import format_seconds
+
+                what = f"{describe_write(spec)} of {c.address}"
+                ops.run_lro(self.clients, spec, args, timeout=self.lro_timeout, should_stop=lambda: self.stopping,
+                            every=self.settings.progress_interval,
+                            on_waiting=lambda elapsed: self.emit({
+                                "event": "waiting", "jobs": 0, "address": c.address,
+                                "message": f"still waiting for Azure: {what} ({format_seconds(elapsed)}, "
+                                           f"gives up after {format_seconds(self.lro_timeout)})"}))
             except InterruptedError:
                 raise Interrupted(st.jobs) from None
             except TimeoutError as exc:

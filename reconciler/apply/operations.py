@@ -200,8 +200,10 @@ def send_asr(clients: Any, spec: OpSpec, args: dict[str, Any], request_id: str |
 
 
 def run_lro(clients: Any, spec: OpSpec, args: dict[str, Any], *, timeout: float,
-            should_stop: Callable[[], bool] | None = None) -> Any:
-    """Run a non-ASR operation to its end (bounded wait). Returns the result."""
+            should_stop: Callable[[], bool] | None = None,
+            on_waiting: Callable[[float], None] | None = None, every: float = 30.0) -> Any:
+    """Run a non-ASR operation to its end (bounded wait). Returns the result. `on_waiting(elapsed)`
+    is called every `every` seconds while it runs (no silent waits)."""
     fn = resolve(clients, spec)
     kwargs: dict[str, Any] = dict(args)
     headers: dict[str, str] = {"x-ms-client-request-id": new_request_id()}
@@ -211,12 +213,20 @@ def run_lro(clients: Any, spec: OpSpec, args: dict[str, Any], *, timeout: float,
     if spec.style == SYNC:
         return fn(**kwargs)
     poller = fn(**kwargs, polling_interval=1)
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
+    deadline = start + timeout
+    reported = start
     while not poller.done():
         if should_stop is not None and should_stop():
             raise InterruptedError("stopped while waiting")
-        left = deadline - time.monotonic()
+        now = time.monotonic()
+        left = deadline - now
         if left <= 0:
-            raise TimeoutError(f"{spec.key} did not finish within {timeout:.0f} s")
-        poller.wait(min(1.0, left))
+            from reconciler.settings import format_seconds
+
+            raise TimeoutError(f"{spec.key} did not finish within {format_seconds(timeout)}")
+        if on_waiting is not None and now - reported >= every:
+            reported = now
+            on_waiting(now - start)
+        poller.wait(min(1.0, left, every))
     return poller.result()

@@ -86,3 +86,42 @@ def test_apply_ends_at_its_deadline_naming_the_last_error_when_azure_fails(emu, 
     waiting = [e["message"] for e in events if e.get("event") == "waiting"]
     assert waiting and any("still waiting for 4 job(s): enable protection of protected_vm." in w for w in waiting), \
         waiting
+
+
+class _SlowPoller:
+    """An LRO poller (azure-core's surface: done, wait, result) that ends after `seconds`."""
+
+    def __init__(self, seconds: float):
+        self.end = time.monotonic() + seconds
+
+    def done(self) -> bool:
+        return time.monotonic() >= self.end
+
+    def wait(self, timeout: float | None = None) -> None:
+        time.sleep(max(0.0, min(timeout or 0.0, self.end - time.monotonic())))
+
+    def result(self) -> str:
+        return "done"
+
+
+class _Clients:
+    """What run_lro resolves `resources.resource_groups.begin_delete` on: our own function's input, not the SDK's."""
+
+    def __init__(self, seconds: float):
+        poller = _SlowPoller(seconds)
+        group = type("Group", (), {"begin_delete": staticmethod(lambda **kw: poller)})
+        self.resources = type("Client", (), {"resource_groups": group, "_config": object()})()
+
+
+def test_a_long_non_asr_operation_says_what_it_waits_for_then_ends_at_its_timeout():
+    from reconciler.apply import operations as ops
+
+    spec = ops.spec_for("resources.resource_groups.begin_delete")
+    said: list[float] = []
+    assert ops.run_lro(_Clients(0.5), spec, {"resource_group_name": "rg"}, timeout=5, every=0.1,
+                       on_waiting=said.append) == "done"
+    assert len(said) >= 3 and all(b > a for a, b in zip(said, said[1:], strict=False)), said
+    import pytest
+
+    with pytest.raises(TimeoutError, match=r"resources\.resource_groups\.begin_delete did not finish within 0.3s"):
+        ops.run_lro(_Clients(60), spec, {"resource_group_name": "rg"}, timeout=0.3, every=0.1, on_waiting=said.append)
