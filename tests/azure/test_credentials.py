@@ -51,21 +51,10 @@ def asr_plan(env: dict, tmp: Path) -> subprocess.CompletedProcess:
 def asr_plan_in_process(env: dict, tmp: Path, monkeypatch, capfd) -> subprocess.CompletedProcess:
     """`asr plan` in this process with exactly `env` as its environment, for the checks that
     are about what asr says, not about the process (no secret is in play): its output as
-    the file descriptors saw it."""
-    from reconciler.cli.main import main
+    the file descriptors saw it (tests/asr_in_process.py, with capfd)."""
+    from tests.asr_in_process import run_asr
 
-    for k in list(os.environ):
-        if k not in env:
-            monkeypatch.delenv(k)
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.chdir(tmp)
-    path = manifest(tmp)
-    capfd.readouterr()
-    rc = main(["plan", path])
-    out = capfd.readouterr()
-    assert "Traceback" not in out.err, out.err
-    return subprocess.CompletedProcess(["asr", "plan", path], rc, out.out, out.err)
+    return run_asr(["plan", manifest(tmp)], env=env, cwd=tmp, monkeypatch=monkeypatch, capsys=capfd)
 
 
 def no_secret(r: subprocess.CompletedProcess, *secrets: str) -> None:
