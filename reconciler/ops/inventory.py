@@ -12,16 +12,33 @@ client; azure-core follows `nextLink`. Models are turned into REST-shaped dicts 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.azure.errors import azure_errors
-from reconciler.errors import NotFoundError
+from reconciler.errors import NotFoundError, UsageError
 from reconciler.ops.states import ItemState, PlanState
 
 ALL_PARTS = ("items", "plans", "fabrics", "providers", "policies", "containers", "mappings", "network_mappings")
+
+
+def items_or_refuse(inv: Any, vms: Iterable[str], refusal: Callable[[ItemState], str | None], *, vault: str,
+                    hint: str) -> list[ItemState]:
+    """The protected items of `vms`, or a UsageError naming every VM that is not protected in `vault` or
+    whose item `refusal` refuses (it returns why, or None), before anything is sent."""
+    items, problems = [], []
+    for vm in vms:
+        it = inv.item_for(vm)
+        why = f"not protected in vault {vault}" if it is None else refusal(it)
+        if why is not None:
+            problems.append(f"{vm}: {why}")
+        else:
+            items.append(it)
+    if problems:
+        raise UsageError("; ".join(problems), hint=hint)
+    return items
 
 
 def as_json(model: Any) -> dict[str, Any]:

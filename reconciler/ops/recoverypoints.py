@@ -131,7 +131,7 @@ def run_change_point(ctx: Any, vms: list[str], asked: str | None, *, yes: bool, 
     from reconciler.azure.jobs import send_write
     from reconciler.errors import OperationFailedError
     from reconciler.ops.context import confirm
-    from reconciler.ops.inventory import read_inventory
+    from reconciler.ops.inventory import items_or_refuse, read_inventory
     from reconciler.ops.jobs import JobFollower, utcnow
 
     if not asked:
@@ -139,18 +139,11 @@ def run_change_point(ctx: Any, vms: list[str], asked: str | None, *, yes: bool, 
     if len(vms) != 1 and asked.strip().lower() not in CHOICES:
         raise UsageError(f"--recovery-point {asked}: a recovery point id belongs to one VM; give one --vm")
     inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",))
-    items, problems = [], []
-    for vm in vms:
-        it = inv.item_for(vm)
-        if it is None:
-            problems.append(f"{vm}: not protected in vault {ctx.vault}")
-        elif not it.allows("ChangePit"):
-            problems.append(f"{vm}: the recovery point can only be changed after a failover and before its commit "
-                            f"(state {it.protection_state or '?'}; allowed: {', '.join(it.allowed_operations) or 'none'})")
-        else:
-            items.append(it)
-    if problems:
-        raise UsageError("; ".join(problems), hint=f"`asr status {ctx.file}` shows each VM's state")
+    items = items_or_refuse(
+        inv, vms, lambda it: None if it.allows("ChangePit") else
+        "the recovery point can only be changed after a failover and before its commit "
+        f"(state {it.protection_state or '?'}; allowed: {', '.join(it.allowed_operations) or 'none'})",
+        vault=ctx.vault, hint=f"`asr status {ctx.file}` shows each VM's state")
     chosen = {it.vm_name: pick_point(ctx, it, asked) for it in items}
     for it in items:
         p = chosen[it.vm_name]

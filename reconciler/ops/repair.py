@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.azure.errors import azure_errors
-from reconciler.errors import OperationFailedError, UsageError
+from reconciler.errors import OperationFailedError
 from reconciler.ops.context import OpsContext, confirm
-from reconciler.ops.inventory import read_inventory
+from reconciler.ops.inventory import items_or_refuse, read_inventory
+from reconciler.ops.states import ItemState
 
 
 def run_repair(ctx: OpsContext, vms: list[str], *, yes: bool, health_errors: bool = False,
@@ -27,21 +28,17 @@ def run_repair(ctx: OpsContext, vms: list[str], *, yes: bool, health_errors: boo
     from reconciler.ops.jobs import JobFollower, utcnow
 
     inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",))
-    items = []
-    problems = []
-    for vm in vms:
-        it = inv.item_for(vm)
-        if it is None:
-            problems.append(f"{vm}: not protected in vault {ctx.vault}")
-        elif health_errors and not it.health_errors:
-            problems.append(f"{vm}: has no health errors to resolve (replication health {it.replication_health or '?'})")
-        elif not health_errors and not it.allows("RepairReplication"):
-            problems.append(f"{vm}: Azure does not offer a resync now (replication health "
-                            f"{it.replication_health or '?'}; allowed: {', '.join(it.allowed_operations) or 'none'})")
-        else:
-            items.append(it)
-    if problems:
-        raise UsageError("; ".join(problems), hint=f"`asr status {ctx.file}` shows each VM's health and state")
+
+    def refusal(it: ItemState) -> str | None:
+        if health_errors and not it.health_errors:
+            return f"has no health errors to resolve (replication health {it.replication_health or '?'})"
+        if not health_errors and not it.allows("RepairReplication"):
+            return (f"Azure does not offer a resync now (replication health {it.replication_health or '?'}; "
+                    f"allowed: {', '.join(it.allowed_operations) or 'none'})")
+        return None
+
+    items = items_or_refuse(inv, vms, refusal, vault=ctx.vault,
+                            hint=f"`asr status {ctx.file}` shows each VM's health and state")
     what = "resolve the health errors of" if health_errors else "resynchronise the replication of"
     ctx.say(f"This will {what}: {', '.join(i.vm_name for i in items)}.")
     if not health_errors:
