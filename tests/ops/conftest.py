@@ -73,3 +73,17 @@ def item_json(vm: str, *, state: str = "Protected", allowed: list[str] | None = 
             },
         },
     }
+
+
+@pytest.fixture
+def protected(emulator, monkeypatch):
+    """The quickstart estate with every VM of examples/quickstart.yaml protected (time scale 600), and the
+    day-2 job polls sized to it."""
+    from tests.ops.helpers import protect
+
+    monkeypatch.setenv("ASR_JOB_POLL_MIN_SECONDS", "0.2")
+    monkeypatch.setenv("ASR_JOB_POLL_SECONDS", "0.5")
+    monkeypatch.setenv("ASR_JOB_TIMEOUT_SECONDS", "120")
+    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=600)
+    protect(emulator, example_manifest("quickstart.yaml"))
+    return emulator

@@ -197,3 +197,13 @@ def _policy_of(m: Any, vm: Any) -> str:
         s = next(s for s in m.source.vmm_servers if s.name == src.vmm_server)
         return next(c.policy for c in s.clouds if c.name == src.cloud)
     return next(s.policy for s in m.source.hyperv_sites if s.name == src.hyperv_site)
+
+
+def asr(capsys: Any, *argv: str) -> tuple[int, str, str]:
+    """`asr ARGV` in this process: (exit code, stdout, stderr), never a traceback."""
+    from reconciler.cli.main import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err

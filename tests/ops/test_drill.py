@@ -19,16 +19,6 @@ from tests.ops.helpers import protect
 QS = os.path.join(EXAMPLES, "quickstart.yaml")
 
 
-@pytest.fixture
-def protected(emulator, monkeypatch):
-    monkeypatch.setenv("ASR_JOB_POLL_MIN_SECONDS", "0.2")
-    monkeypatch.setenv("ASR_JOB_POLL_SECONDS", "0.5")
-    monkeypatch.setenv("ASR_JOB_TIMEOUT_SECONDS", "120")
-    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=600)
-    protect(emulator, example_manifest("quickstart.yaml"))
-    return emulator
-
-
 def leftovers(ctx_or_path) -> dict[str, str]:
     ctx = OpsContext.load(QS) if isinstance(ctx_or_path, str) else ctx_or_path
     inv = read_inventory(ctx.clients, ctx.resource_group, ctx.vault, parts=("items",))

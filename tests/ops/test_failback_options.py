@@ -11,9 +11,8 @@ import os
 import pytest
 
 from reconciler.azure.clients import Clients
-from reconciler.cli.main import main
 from tests.ops.conftest import EXAMPLES, example_manifest
-from tests.ops.helpers import protect
+from tests.ops.helpers import asr, protect
 
 QS = os.path.join(EXAMPLES, "quickstart.yaml")
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -29,13 +28,6 @@ def failed_over(emulator, monkeypatch, capsys):
         code, out, err = asr(capsys, "failover", step, QS, "--vm", "sql01", "--vm", "web01", "--yes")
         assert code == 0, out + err
     return emulator
-
-
-def asr(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def failback_job(vm):

@@ -14,9 +14,8 @@ import os
 
 import pytest
 
-from reconciler.cli.main import main
 from tests.ops.conftest import EXAMPLES, example_manifest
-from tests.ops.helpers import REPLICATION, protect
+from tests.ops.helpers import REPLICATION, asr, protect
 
 QS = os.path.join(EXAMPLES, "quickstart.yaml")
 HV = os.path.join(EXAMPLES, "hyperv-site.yaml")
@@ -28,13 +27,6 @@ def fast(emulator, monkeypatch):
     monkeypatch.setenv("ASR_JOB_POLL_SECONDS", "0.5")
     monkeypatch.setenv("ASR_JOB_TIMEOUT_SECONDS", "120")
     return emulator
-
-
-def asr(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def status(capsys, path):

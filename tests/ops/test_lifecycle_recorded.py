@@ -14,31 +14,11 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
-
-from reconciler.cli.main import main
-from tests.ops.conftest import EXAMPLES, example_manifest
-from tests.ops.helpers import protect
+from tests.ops.conftest import EXAMPLES
+from tests.ops.helpers import asr
 
 QS = os.path.join(EXAMPLES, "quickstart.yaml")
 SUB = "00000000-0000-0000-0000-000000000001"
-
-
-@pytest.fixture
-def protected(emulator, monkeypatch):
-    monkeypatch.setenv("ASR_JOB_POLL_MIN_SECONDS", "0.2")
-    monkeypatch.setenv("ASR_JOB_POLL_SECONDS", "0.5")
-    monkeypatch.setenv("ASR_JOB_TIMEOUT_SECONDS", "120")
-    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=600)
-    protect(emulator, example_manifest("quickstart.yaml"))
-    return emulator
-
-
-def asr(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def status(capsys, path=QS):

@@ -10,9 +10,8 @@ import os
 import yaml
 
 from reconciler.azure.clients import Clients
-from reconciler.cli.main import main
 from tests.ops.conftest import EXAMPLES, example_manifest
-from tests.ops.helpers import JOB_SLACK, protect
+from tests.ops.helpers import JOB_SLACK, asr, protect
 
 QS = os.path.join(EXAMPLES, "quickstart.yaml")
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -30,13 +29,6 @@ ACTIONS = """
           - name: switch-dns
             runbook: {automationAccount: AA_ID, runbook: Switch-Dns, timeout: 600}
 """.replace("AA_ID", AA)
-
-
-def asr(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def with_actions(tmp_path) -> str:

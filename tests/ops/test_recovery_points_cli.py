@@ -9,9 +9,8 @@ import os
 
 import pytest
 
-from reconciler.cli.main import main
 from tests.ops.conftest import EXAMPLES, example_manifest
-from tests.ops.helpers import protect
+from tests.ops.helpers import asr, protect
 
 QS = os.path.join(EXAMPLES, "quickstart.yaml")
 
@@ -23,13 +22,6 @@ def protected(emulator, monkeypatch):
     protect(emulator, example_manifest("quickstart.yaml"))
     emulator.advance(2 * 24 * 3600)  # two days of recovery points
     return emulator
-
-
-def asr(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def points(capsys, vm):

@@ -10,9 +10,8 @@ import os
 import pytest
 import yaml
 
-from reconciler.cli.main import main
 from tests.ops.conftest import EXAMPLES, example_manifest
-from tests.ops.helpers import protect
+from tests.ops.helpers import asr, protect
 
 QS = os.path.join(EXAMPLES, "quickstart.yaml")
 
@@ -34,13 +33,6 @@ def unhealthy(emulator, monkeypatch):
     emulator.reset(estate=_estate({"sql01": "Critical", "app01": "Warning"}), time_scale=600)
     protect(emulator, example_manifest("quickstart.yaml"))
     return emulator
-
-
-def asr(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def vm_status(capsys, vm):

@@ -12,13 +12,10 @@ import socket
 import subprocess
 from html.parser import HTMLParser
 
-import pytest
-
 from reconciler.cli.main import main
 from reconciler.ops.drill import DrillReport, GroupResult, VmResult
 from reconciler.ops.report_html import drill_html
-from tests.ops.conftest import EXAMPLES, example_manifest
-from tests.ops.helpers import protect
+from tests.ops.conftest import EXAMPLES
 
 QS = os.path.join(EXAMPLES, "quickstart.yaml")
 
@@ -59,16 +56,6 @@ def assert_self_contained(text: str, page: Page) -> None:
         assert not v.strip().lower().startswith(("http:", "https:", "//")), (tag, k, v)
     assert "url(" not in text and "@import" not in text
     assert "http://" not in text and "https://" not in text
-
-
-@pytest.fixture
-def protected(emulator, monkeypatch):
-    monkeypatch.setenv("ASR_JOB_POLL_MIN_SECONDS", "0.2")
-    monkeypatch.setenv("ASR_JOB_POLL_SECONDS", "0.5")
-    monkeypatch.setenv("ASR_JOB_TIMEOUT_SECONDS", "120")
-    emulator.reset(estate=os.path.join(EXAMPLES, "estates", "quickstart.yaml"), time_scale=600)
-    protect(emulator, example_manifest("quickstart.yaml"))
-    return emulator
 
 
 def test_drill_html_page(protected, capsys, tmp_path):
