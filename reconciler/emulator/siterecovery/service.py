@@ -81,6 +81,14 @@ def bad(message: str, code: str = "InvalidParameter", target: str | None = None)
     return ArmError(400, code, message, target=target)
 
 
+def arm_id_of(value: Any, provider_type: str, noun: str, key: str, target: str) -> str:
+    """`value` when it is the ARM id of a `provider_type` resource ("microsoft.network/publicipaddresses"),
+    else the InvalidParameter error naming `key` and what it should be."""
+    if not isinstance(value, str) or f"/providers/{provider_type}/" not in value.lower():
+        raise bad(f"{key} {value!r} is not the ARM id of {noun}.", "InvalidParameter", target)
+    return value
+
+
 def missing(path: str) -> ArmError:
     return ArmError(400, "InvalidRequestContent", f"The request content was invalid: required property '{path}' is missing.", target=path)
 
@@ -997,9 +1005,8 @@ class SiteRecovery:
         s["_diskType"] = disk_type or "Standard_LRS"
         des = psd.get("diskEncryptionSetId")
         if des is not None:
-            if not isinstance(des, str) or "/providers/microsoft.compute/diskencryptionsets/" not in des.lower():
-                raise bad(f"diskEncryptionSetId {des!r} is not the ARM id of a disk encryption set.", "InvalidParameter",
-                          f"{root}.diskEncryptionSetId")
+            arm_id_of(des, "microsoft.compute/diskencryptionsets", "a disk encryption set", "diskEncryptionSetId",
+                      f"{root}.diskEncryptionSetId")
             if managed != "true":
                 raise bad("diskEncryptionSetId applies to managed disks only; set useManagedDisks to 'true'.",
                           "InvalidParameter", f"{root}.diskEncryptionSetId")
@@ -1227,19 +1234,13 @@ class SiteRecovery:
                         if ipc.get(k) is not None:
                             nc[k] = ipc[k]
                     for k in ("recoveryPublicIPAddressId", "tfoPublicIPAddressId"):
-                        v = ipc.get(k)
-                        if v is not None:
-                            if not isinstance(v, str) or "/providers/microsoft.network/publicipaddresses/" not in v.lower():
-                                raise bad(f"{k} {v!r} is not the ARM id of a public IP address.", "InvalidParameter",
-                                          f"{path}.ipConfigs[{ip_i}].{k}")
-                            nc[k] = v
+                        if ipc.get(k) is not None:
+                            nc[k] = arm_id_of(ipc[k], "microsoft.network/publicipaddresses", "a public IP address", k,
+                                              f"{path}.ipConfigs[{ip_i}].{k}")
                 for k in ("recoveryNetworkSecurityGroupId", "tfoNetworkSecurityGroupId"):
-                    v = n.get(k)
-                    if v is not None:
-                        if not isinstance(v, str) or "/providers/microsoft.network/networksecuritygroups/" not in v.lower():
-                            raise bad(f"{k} {v!r} is not the ARM id of a network security group.", "InvalidParameter",
-                                      f"{path}.{k}")
-                        nc[k] = v
+                    if n.get(k) is not None:
+                        nc[k] = arm_id_of(n[k], "microsoft.network/networksecuritygroups", "a network security group", k,
+                                          f"{path}.{k}")
                 for k in ("recoveryNicName", "recoveryNicResourceGroupName", "tfoNicName"):
                     if n.get(k) is not None:
                         nc[k] = n[k]
