@@ -128,27 +128,31 @@ def format_seconds(s: float) -> str:
     return f"{s // 3600}h{(s % 3600) // 60:02d}m"
 
 
+# the defaults are SETTINGS' own (docs/settings.md lists them from there): written once
+_DEFAULTS: dict[str, Any] = {s.field: s.default for s in SETTINGS}
+
+
 @dataclass(frozen=True)
 class Settings:
-    arm_endpoint: str = DEFAULT_ARM_ENDPOINT
-    ca_bundle: str | None = None
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    retry_total: int = 10
-    retry_timeout: float = 90.0
-    retry_backoff: float = 0.5
-    deadline: float = 4 * 3600.0
-    progress_interval: float = 30.0
-    job_poll_min: float = 1.0
-    job_poll_max: float = 15.0
-    job_match_timeout: float = 600.0
-    job_lookback: float = 600.0
-    job_read_errors: float = 300.0
-    lock_ttl: float = 120.0
-    registration_wait: float = 20.0
-    replan_interval: float = 5.0
-    wait_protected_timeout: float = 24 * 3600.0
-    lro_timeout: float = 1800.0
+    arm_endpoint: str = _DEFAULTS["arm_endpoint"]
+    ca_bundle: str | None = _DEFAULTS["ca_bundle"]
+    connect_timeout: float = _DEFAULTS["connect_timeout"]
+    read_timeout: float = _DEFAULTS["read_timeout"]
+    retry_total: int = _DEFAULTS["retry_total"]
+    retry_timeout: float = _DEFAULTS["retry_timeout"]
+    retry_backoff: float = _DEFAULTS["retry_backoff"]
+    deadline: float = _DEFAULTS["deadline"]
+    progress_interval: float = _DEFAULTS["progress_interval"]
+    job_poll_min: float = _DEFAULTS["job_poll_min"]
+    job_poll_max: float = _DEFAULTS["job_poll_max"]
+    job_match_timeout: float = _DEFAULTS["job_match_timeout"]
+    job_lookback: float = _DEFAULTS["job_lookback"]
+    job_read_errors: float = _DEFAULTS["job_read_errors"]
+    lock_ttl: float = _DEFAULTS["lock_ttl"]
+    registration_wait: float = _DEFAULTS["registration_wait"]
+    replan_interval: float = _DEFAULTS["replan_interval"]
+    wait_protected_timeout: float = _DEFAULTS["wait_protected_timeout"]
+    lro_timeout: float = _DEFAULTS["lro_timeout"]
     sources: tuple[tuple[str, str], ...] = ()  # (field, where its value came from), for messages
 
     @classmethod
