@@ -30,7 +30,7 @@ from enum import Enum
 from typing import Any
 
 __all__ = ["Field", "get_path", "put_path", "snake", "desired_attrs", "live_attrs", "body", "export_entry",
-           "replace_fields", "updatable", "field_map", "norm_location",
+           "replace_fields", "norm_location",
            "canonical"]
 
 
@@ -163,11 +163,3 @@ def export_entry(fields: Iterable[Field], attrs: dict[str, Any], *, keep_default
 
 def replace_fields(fields: Iterable[Field]) -> tuple[str, ...]:
     return tuple(f.attr for f in fields if f.mode == "replace")
-
-
-def updatable(fields: Iterable[Field]) -> tuple[str, ...]:
-    return tuple(f.attr for f in fields if f.mode == "update")
-
-
-def field_map(fields: Iterable[Field]) -> dict[str, Field]:
-    return {f.attr: f for f in fields}
