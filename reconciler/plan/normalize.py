@@ -30,6 +30,7 @@ from reconciler.kinds import network_mapping as nm_kind
 from reconciler.kinds import policy as policy_kind
 from reconciler.kinds import policy_association as association_kind
 from reconciler.kinds import private_endpoint as pe_kind
+from reconciler.kinds import protected_vm as pvm
 from reconciler.kinds import recovery_plan as rp_kind
 from reconciler.kinds import resource_group as rg_kind
 from reconciler.kinds import storage_account as storage_kind
@@ -144,8 +145,6 @@ def vm_attrs(live: LiveState, item: dict) -> dict[str, Any]:
         cloud = (props(cont).get("friendlyName") if cont else None) or p.get("primaryProtectionContainerFriendlyName")
         source = f"{fabric_friendly}/{cloud}"
     policy = p.get("policyFriendlyName") or parse_id(p.get("policyId")).get("replicationpolicies")
-    from reconciler.kinds import protected_vm as pvm
-
     return {"source": source, "policy": policy, **pvm.live_attrs(psd)}
 
 
