@@ -41,10 +41,19 @@ import yaml
 
 from reconciler.azure.errors import azure_errors, is_not_found
 from reconciler.errors import NotFoundError
+from reconciler.kinds import alert_settings as alert_kind
+from reconciler.kinds import hyperv_host as host_kind
+from reconciler.kinds import hyperv_site as site_kind
 from reconciler.kinds import network_mapping as nm_kind
+from reconciler.kinds import policy as policy_kind
+from reconciler.kinds import policy_association as association_kind
+from reconciler.kinds import private_endpoint as pe_kind
 from reconciler.kinds import protected_vm as pvm
+from reconciler.kinds import recovery_plan as rp_kind
 from reconciler.kinds import storage_account as storage_kind
+from reconciler.kinds import vault as vault_kind
 from reconciler.kinds import virtual_network as vnet_kind
+from reconciler.kinds import vmm_server as vmm_kind
 from reconciler.ops.inventory import as_json
 
 
@@ -174,11 +183,6 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
     vattrs = next(o for _, o in of("vault"))["attrs"]
     vault = vault_security(v.get("name"), vattrs, objs, live)
 
-    from reconciler.kinds import hyperv_host as host_kind
-    from reconciler.kinds import hyperv_site as site_kind
-    from reconciler.kinds import policy_association as association_kind
-    from reconciler.kinds import recovery_plan as rp_kind
-    from reconciler.kinds import vmm_server as vmm_kind
 
     assoc_attrs = {name: o["attrs"] for name, o in of("policy_association")}
     assoc = {name: a.get("policy") for name, a in assoc_attrs.items()}
@@ -261,7 +265,6 @@ def build_manifest(live: Any, omitted: list[Omitted] | None = None) -> dict[str,
         target_block["testNetwork"] = test_net
     _keep_test_settings_of(vms, tfo_nets, test_net)
 
-    from reconciler.kinds import policy as policy_kind
 
     policies = [policy_kind.export_entry(name, o["attrs"]) for name, o in sorted(of("policy"))]
     plans = [rp_kind.export_entry(name, o["attrs"], live.recovery_plan(name) if hasattr(live, "recovery_plan") else None)
@@ -300,9 +303,6 @@ def vault_security(name: str, vattrs: dict[str, Any], objs: dict[str, dict], liv
     """The `vault` entry: its rows (reconciler/kinds/vault.py: location, redundancy, tags, identity,
     publicNetworkAccess, alerts), its private endpoints and its email alert setting (kinds/private_endpoint.py,
     kinds/alert_settings.py) as Azure holds them."""
-    from reconciler.kinds import alert_settings as alert_kind
-    from reconciler.kinds import private_endpoint as pe_kind
-    from reconciler.kinds import vault as vault_kind
 
     pes = [pe_kind.export_entry(addr.split(".", 1)[1], o["attrs"], target_resource_group=live.target_resource_group,
                                 networks=live.virtual_networks)
